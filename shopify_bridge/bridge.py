@@ -1,0 +1,186 @@
+"""The bridge service: one async object that headless `run`, the TUI and the demo all drive.
+
+`Bridge.run(stop)` runs one loop per source (poll, release due holds, settle waiting refunds;
+the next poll is scheduled only after the last one finished) and one delivery loop per
+destination, until `stop` is set. `Bridge.run_once()` does one cycle of everything and returns
+the most severe exit code over all sources. A failing source is marked failed with its reason
+and retried with backoff while the others go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from shopify_bridge.config import Config, Source
+
+from shopify_bridge import exit_codes
+from shopify_bridge.channels import DEFAULT_CHANNEL_TABLE
+from shopify_bridge.delivery import Deliverer, RetryPolicy
+from shopify_bridge.destinations.base import Destination
+from shopify_bridge.destinations.jsonl import JsonlDestination
+from shopify_bridge.errors import BridgeError
+from shopify_bridge.exclusions import ExclusionRules
+from shopify_bridge.logging_setup import get_logger
+from shopify_bridge.poller import SourcePoller
+from shopify_bridge.shopify.client import ShopifyClient
+from shopify_bridge.source_context import SourceContext
+from shopify_bridge.store.schema import open_writer
+from shopify_bridge.timeutil import Clock, system_clock
+
+log = get_logger(component="bridge")
+
+FAILURE_BACKOFF_BASE = 5.0
+FAILURE_BACKOFF_CAP = 300.0
+
+
+def source_context(config: Config, source: Source) -> SourceContext:
+    table = {**DEFAULT_CHANNEL_TABLE, **(config.channel_types or {})}
+    names = tuple(source.destinations) if source.destinations is not None else tuple(d.name for d in config.destinations)
+    return SourceContext(
+        shop=source.shop_domain,
+        name=source.name,
+        currency=source.currency,
+        channel_table=table,
+        rules=ExclusionRules(
+            channels=tuple(source.exclude.channels),
+            tags=tuple(source.exclude.tags),
+            test_orders=source.exclude.test_orders,
+            cancelled=source.exclude.cancelled,
+        ),
+        upsell_delay_seconds=source.upsell_delay_seconds if source.upsell_delay else None,
+        destinations=names,
+        forward_history=source.forward_history,
+    )
+
+
+def build_destinations(config: Config) -> tuple[list[Destination], dict[str, RetryPolicy]]:
+    destinations: list[Destination] = []
+    policies: dict[str, RetryPolicy] = {}
+    for spec in config.destinations:
+        if spec.type == "jsonl":
+            destinations.append(JsonlDestination(spec.name, spec.path))
+        else:
+            from shopify_bridge.destinations.http import HttpDestination
+
+            destinations.append(HttpDestination.from_config(spec))
+            policies[spec.name] = RetryPolicy(
+                max_attempts=spec.max_attempts, max_age=timedelta(hours=spec.max_age_hours)
+            )
+    return destinations, policies
+
+
+@dataclass
+class SourceStatus:
+    name: str
+    shop: str
+    state: str = "idle"
+    reason: str | None = None
+    exit_code: int = 0
+    failures: int = 0
+    last_events: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Bridge:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        clock: Clock = system_clock,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.monotonic = monotonic
+        self.sleep = sleep
+        self.on_change = on_change or (lambda: None)
+        self.db = open_writer(config.database, synchronous=config.synchronous)
+        destinations, policies = build_destinations(config)
+        self.deliverer = Deliverer(self.db.conn, destinations, clock, policies)
+        self.status = {s.name: SourceStatus(s.name, s.shop_domain) for s in config.sources}
+
+    def _client(self, source: Source) -> ShopifyClient:
+        return ShopifyClient(
+            source_name=source.name,
+            shop_domain=source.shop_domain,
+            token=source.access_token.get_secret_value(),
+            api_version=source.api_version,
+            api_url=source.api_url,
+            clock=self.monotonic,
+            sleep=self.sleep,
+        )
+
+    def _events_created(self, seqs: list[int]) -> None:
+        if seqs:
+            self.deliverer.wake.set()
+            self.on_change()
+
+    async def _source_cycle(self, source: Source, client: ShopifyClient) -> int:
+        """One poll + release + refund settle for one source; returns its exit code."""
+        status = self.status[source.name]
+        poller = SourcePoller(source_context(self.config, source), client, self.db, self.clock, self._events_created)
+        try:
+            if status.state in ("idle", "failed"):
+                await poller.refresh_shop_info()
+            status.state = "polling"
+            stats = await poller.cycle()
+        except BridgeError as exc:
+            status.state, status.reason, status.exit_code = "failed", str(exc), exc.exit_code
+            status.failures += 1
+            poller.set_state("failed", str(exc))
+            log.error("source failed", source=source.name, error=str(exc), exit_code=exc.exit_code)
+            self.on_change()
+            return exc.exit_code
+        status.state, status.reason, status.exit_code, status.failures = "polling", None, 0, 0
+        status.last_events = len(stats.events_created)
+        poller.set_state("polling", ok=True)
+        log.debug("poll done", source=source.name, orders=stats.orders_seen, events=len(stats.events_created))
+        self.on_change()
+        return exit_codes.OK
+
+    async def run_once(self) -> int:
+        """One cycle of every source, then deliver what is pending; the most severe exit code."""
+        codes: list[int] = []
+        await self.deliverer.open()
+        try:
+            for source in self.config.sources:
+                async with self._client(source) as client:
+                    codes.append(await self._source_cycle(source, client))
+            await self.deliverer.deliver_once()
+        finally:
+            await self.deliverer.close()
+        return exit_codes.most_severe(codes)
+
+    async def _source_loop(self, source: Source, stop: asyncio.Event) -> None:
+        async with self._client(source) as client:
+            while not stop.is_set():
+                code = await self._source_cycle(source, client)
+                failures = self.status[source.name].failures
+                if code == exit_codes.OK:
+                    wait = float(source.poll_interval_seconds)
+                else:
+                    wait = min(FAILURE_BACKOFF_CAP, FAILURE_BACKOFF_BASE * 2 ** max(0, failures - 1))
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=wait)
+                except TimeoutError:
+                    pass
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await self.deliverer.open()
+        try:
+            await asyncio.gather(
+                *(self._source_loop(source, stop) for source in self.config.sources),
+                self.deliverer.run(stop),
+            )
+        finally:
+            await self.deliverer.close()
+
+    def close(self) -> None:
+        self.db.conn.close()

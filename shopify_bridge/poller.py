@@ -1,0 +1,262 @@
+"""One source's incremental poll and hold release: the I/O around `ingest`.
+
+A poll reads `orders` by `updated_at` from the high-water mark minus an overlap (Shopify's
+search index lags and `>` behaves like `>=`), pages through with `sortKey: UPDATED_AT`, reads
+what a page leaves out (more line items, refund details, the new-customer count), and only then
+commits the page's versions, decisions, events and — on the last page — the new cursor, in one
+transaction. Re-reading an order already stored is harmless: a version is new only when its
+content differs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Protocol
+
+import sqlite_utils
+
+from shopify_bridge import ingest
+from shopify_bridge.logging_setup import get_logger
+from shopify_bridge.orderdoc import (
+    OrderDoc,
+    has_more_line_items,
+    legacy_id,
+    merge_refund_details,
+    normalize_order,
+    refund_has_details,
+)
+from shopify_bridge.shopify import queries
+from shopify_bridge.source_context import SourceContext
+from shopify_bridge.store.schema import transaction
+from shopify_bridge.timeutil import Clock, iso, parse_ts, shopify_ts
+
+OVERLAP_SECONDS = 60
+log = get_logger(component="poller")
+
+
+class GraphQLExecutor(Protocol):
+    async def execute(self, document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]: ...
+
+
+@dataclass
+class PollStats:
+    pages: int = 0
+    orders_seen: int = 0
+    events_created: list[int] = field(default_factory=list)
+    released: int = 0
+
+
+class SourcePoller:
+    def __init__(
+        self,
+        ctx: SourceContext,
+        client: GraphQLExecutor,
+        db: sqlite_utils.Database,
+        clock: Clock,
+        on_events: Callable[[list[int]], None] | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.client = client
+        self.db = db
+        self.conn = db.conn
+        self.clock = clock
+        self.on_events = on_events or (lambda seqs: None)
+
+    # -- source row ---------------------------------------------------------------------------
+    def source_row(self) -> dict[str, Any]:
+        row = self.conn.execute(
+            "SELECT first_connected_at, cursor FROM sources WHERE shop = ?", (self.ctx.shop,)
+        ).fetchone()
+        if row is None:
+            with transaction(self.conn):
+                self.conn.execute(
+                    "INSERT INTO sources (shop, name) VALUES (?, ?) ON CONFLICT(shop) DO UPDATE SET name = excluded.name",
+                    (self.ctx.shop, self.ctx.name),
+                )
+            return {"first_connected_at": None, "cursor": None}
+        self.conn.execute("UPDATE sources SET name = ? WHERE shop = ?", (self.ctx.name, self.ctx.shop))
+        return {"first_connected_at": row[0], "cursor": row[1]}
+
+    def set_state(self, state: str, reason: str | None = None, *, ok: bool = False) -> None:
+        now = iso(self.clock())
+        with transaction(self.conn):
+            self.conn.execute(
+                "UPDATE sources SET state = ?, state_reason = ?, last_poll_at = ?, "
+                "last_poll_ok_at = CASE WHEN ? THEN ? ELSE last_poll_ok_at END WHERE shop = ?",
+                (state, reason, now, ok, now, self.ctx.shop),
+            )
+            if reason and state == "failed":
+                self.conn.execute(
+                    "INSERT INTO errors (at, shop, kind, message) VALUES (?, ?, 'source', ?)",
+                    (now, self.ctx.shop, reason),
+                )
+
+    async def refresh_shop_info(self) -> dict[str, Any]:
+        data = await self.client.execute(queries.SHOP_INFO)
+        shop = data.get("shop") or {}
+        with transaction(self.conn):
+            self.conn.execute(
+                "UPDATE sources SET shop_name = ?, currency = ?, timezone = ? WHERE shop = ?",
+                (shop.get("name"), shop.get("currencyCode"), shop.get("ianaTimezone"), self.ctx.shop),
+            )
+        return data
+
+    # -- reads --------------------------------------------------------------------------------
+    async def _complete(self, node: dict[str, Any]) -> OrderDoc:
+        """A polled/read order node → a full normalized document (all line items, refund details)."""
+        extra: list[dict[str, Any]] = []
+        more, cursor = has_more_line_items(node)
+        while more:
+            data = await self.client.execute(
+                queries.ORDER_LINE_ITEMS_PAGE, {"id": node["id"], "after": cursor}
+            )
+            page = (data.get("order") or {}).get("lineItems") or {}
+            extra += page.get("nodes") or []
+            info = page.get("pageInfo") or {}
+            more, cursor = bool(info.get("hasNextPage")), info.get("endCursor")
+        doc = normalize_order(node, extra)
+        doc = ingest.with_cached_details(self.conn, self.ctx.shop, doc)
+        details: dict[str, dict[str, Any]] = {}
+        for refund in doc["refunds"]:
+            if not refund_has_details(refund):
+                data = await self.client.execute(queries.READ_REFUND, {"id": refund["id"]})
+                if data.get("node"):
+                    details[refund["id"]] = data["node"]
+        return merge_refund_details(doc, details) if details else doc
+
+    async def is_new_customer(self, doc: OrderDoc) -> bool | None:
+        """True when Shopify has no earlier non-test order of this customer (guests: this email).
+
+        Shopify's `<` behaves like `<=`, so the bound is one second before this order's
+        processedAt; an earlier order processed in that same second would be missed.
+        """
+        before = shopify_ts(parse_ts(doc["processedAt"]) - timedelta(seconds=1))
+        customer = doc.get("customer")
+        if customer and customer.get("id"):
+            who = f"customer_id:{legacy_id(customer['id'])}"
+        elif doc.get("email"):
+            who = f"email:'{doc['email'].strip()}'"
+        else:
+            return None
+        try:
+            data = await self.client.execute(
+                queries.ORDERS_COUNT, {"query": f"{who} processed_at:<'{before}' test:false"}
+            )
+        except Exception as exc:  # the property is omitted when it cannot be determined
+            log.warning("new-customer lookup failed", source=self.ctx.name, order=doc.get("name"), error=str(exc))
+            return None
+        count = (data.get("ordersCount") or {}).get("count")
+        return None if count is None else int(count) == 0
+
+    # -- cycle --------------------------------------------------------------------------------
+    async def poll(self) -> PollStats:
+        now = self.clock()
+        source = self.source_row()
+        first_connected = source["first_connected_at"] or iso(now)
+        high_water = parse_ts(source["cursor"] or first_connected)
+        since = high_water - timedelta(seconds=OVERLAP_SECONDS)
+        search = f"updated_at:>='{shopify_ts(since)}'"
+        stats = PollStats()
+        after: str | None = None
+        newest = high_water
+        while True:
+            data = await self.client.execute(queries.POLL_ORDERS, {"query": search, "after": after})
+            orders = data.get("orders") or {}
+            nodes = orders.get("nodes") or []
+            docs = [await self._complete(node) for node in nodes]
+            lookups = {
+                doc["id"]: await self.is_new_customer(doc)
+                for doc in docs
+                if ingest.needs_new_customer_lookup(self.conn, self.ctx, doc, first_connected, now)
+            }
+            info = orders.get("pageInfo") or {}
+            last_page = not info.get("hasNextPage")
+            for doc in docs:
+                newest = max(newest, parse_ts(doc["updatedAt"]))
+            with transaction(self.conn):
+                for doc in docs:
+                    stats.events_created += ingest.ingest_order(
+                        self.conn,
+                        self.ctx,
+                        doc,
+                        origin="poll",
+                        now=now,
+                        first_connected_at=first_connected,
+                        is_new_customer=lookups.get(doc["id"]),
+                    )
+                if source["first_connected_at"] is None:
+                    self.conn.execute(
+                        "UPDATE sources SET first_connected_at = ? WHERE shop = ?", (first_connected, self.ctx.shop)
+                    )
+                    source["first_connected_at"] = first_connected
+                if last_page:
+                    self.conn.execute("UPDATE sources SET cursor = ? WHERE shop = ?", (iso(newest), self.ctx.shop))
+            stats.pages += 1
+            stats.orders_seen += len(docs)
+            if stats.events_created:
+                self.on_events(stats.events_created)
+            if last_page:
+                return stats
+            after = info.get("endCursor")
+
+    async def release_due(self) -> list[int]:
+        """Release held orders whose time has come, each from a fresh read by id."""
+        now = self.clock()
+        source = self.source_row()
+        first_connected = source["first_connected_at"] or iso(now)
+        due = self.conn.execute(
+            "SELECT order_id, gid FROM orders WHERE shop = ? AND status = 'held' AND release_at <= ? "
+            "ORDER BY release_at",
+            (self.ctx.shop, iso(now)),
+        ).fetchall()
+        created: list[int] = []
+        for order_id, gid in due:
+            data = await self.client.execute(queries.READ_ORDER, {"id": gid})
+            node = data.get("order")
+            if node is None:
+                with transaction(self.conn):
+                    ingest.mark_gone(self.conn, self.ctx, order_id, now)
+                log.info("held order no longer exists", source=self.ctx.name, order_id=order_id)
+                continue
+            doc = await self._complete(node)
+            new_customer = await self.is_new_customer(doc)
+            with transaction(self.conn):
+                ingest.store_version(self.conn, self.ctx, doc, "read", now)
+                created += ingest.release(self.conn, self.ctx, doc, now=now, is_new_customer=new_customer)
+                created += ingest.settle_refunds(self.conn, self.ctx, doc, first_connected_at=first_connected, now=now)
+        if created:
+            self.on_events(created)
+        return created
+
+    async def settle_waiting_refunds(self) -> list[int]:
+        """Re-read refunds that wait for a successful REFUND transaction on a decided order."""
+        now = self.clock()
+        source = self.source_row()
+        if source["first_connected_at"] is None:
+            return []
+        rows = self.conn.execute(
+            "SELECT DISTINCT r.order_id, o.gid FROM refunds r JOIN orders o ON o.shop = r.shop AND o.order_id = r.order_id "
+            "WHERE r.shop = ? AND r.status = 'waiting' AND o.status IN ('released', 'history', 'gone')",
+            (self.ctx.shop,),
+        ).fetchall()
+        created: list[int] = []
+        for _order_id, gid in rows:
+            data = await self.client.execute(queries.READ_ORDER, {"id": gid})
+            if data.get("order") is None:
+                continue
+            doc = await self._complete(data["order"])
+            with transaction(self.conn):
+                created += ingest.ingest_order(
+                    self.conn, self.ctx, doc, origin="read", now=now, first_connected_at=source["first_connected_at"]
+                )
+        if created:
+            self.on_events(created)
+        return created
+
+    async def cycle(self) -> PollStats:
+        stats = await self.poll()
+        stats.events_created += await self.release_due()
+        stats.events_created += await self.settle_waiting_refunds()
+        return stats

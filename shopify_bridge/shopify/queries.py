@@ -1,0 +1,138 @@
+"""Every GraphQL document the bridge sends to Shopify.
+
+Page sizes are chosen so that each query's *requested* cost stays well under Shopify's
+1,000-point single-query limit (a test computes it with the simulator's cost model, which
+follows Shopify's published rules: objects 1, scalars 0, connections 2 + first x node).
+An order with more line items than `LINE_ITEMS_PAGE` gets follow-up `order(id:)` queries.
+"""
+
+from __future__ import annotations
+
+API_VERSION_DEFAULT = "2026-07"
+
+ORDERS_PAGE = 10
+LINE_ITEMS_PAGE = 10
+LINE_ITEMS_FOLLOW_UP_PAGE = 100
+REFUND_LINE_ITEMS_PAGE = 50
+REFUND_TRANSACTIONS_PAGE = 20
+REFUND_SHIPPING_PAGE = 10
+
+MONEY = "shopMoney { amount currencyCode } presentmentMoney { amount currencyCode }"
+
+ADDRESS = "firstName lastName city provinceCode zip countryCodeV2 phone"
+
+# Order-level fields (no connections) shared by the poll, the read-by-id and the bulk query.
+ORDER_SCALARS = f"""
+    id legacyResourceId name createdAt updatedAt processedAt cancelledAt cancelReason test
+    sourceName tags email phone currencyCode presentmentCurrencyCode displayFinancialStatus
+    discountCodes edited taxesIncluded checkoutToken cartToken
+    totalPriceSet {{ {MONEY} }}
+    currentTotalPriceSet {{ {MONEY} }}
+    totalTaxSet {{ {MONEY} }}
+    currentTotalTaxSet {{ {MONEY} }}
+    totalDiscountsSet {{ {MONEY} }}
+    currentTotalDiscountsSet {{ {MONEY} }}
+    totalShippingPriceSet {{ {MONEY} }}
+    totalRefundedSet {{ {MONEY} }}
+    customer {{
+      id legacyResourceId firstName lastName
+      defaultEmailAddress {{ emailAddress }}
+      defaultPhoneNumber {{ phoneNumber }}
+      defaultAddress {{ {ADDRESS} }}
+    }}
+    billingAddress {{ {ADDRESS} }}
+    shippingAddress {{ {ADDRESS} }}
+    refunds {{ id legacyResourceId createdAt processedAt updatedAt note totalRefundedSet {{ {MONEY} }} }}
+"""
+
+LINE_ITEM_FIELDS = f"""
+    id title name variantTitle sku vendor quantity currentQuantity
+    originalUnitPriceSet {{ {MONEY} }}
+    product {{ id legacyResourceId }}
+    variant {{ id legacyResourceId }}
+    image {{ url }}
+"""
+
+POLL_ORDERS = f"""
+query BridgePollOrders($query: String!, $after: String) {{
+  orders(first: {ORDERS_PAGE}, after: $after, sortKey: UPDATED_AT, query: $query) {{
+    pageInfo {{ hasNextPage endCursor }}
+    nodes {{
+      {ORDER_SCALARS}
+      lineItems(first: {LINE_ITEMS_PAGE}) {{
+        pageInfo {{ hasNextPage endCursor }}
+        nodes {{ {LINE_ITEM_FIELDS} }}
+      }}
+    }}
+  }}
+}}
+"""
+
+READ_ORDER = f"""
+query BridgeReadOrder($id: ID!) {{
+  order(id: $id) {{
+    {ORDER_SCALARS}
+    lineItems(first: {LINE_ITEMS_PAGE}) {{
+      pageInfo {{ hasNextPage endCursor }}
+      nodes {{ {LINE_ITEM_FIELDS} }}
+    }}
+  }}
+}}
+"""
+
+ORDER_LINE_ITEMS_PAGE = f"""
+query BridgeOrderLineItems($id: ID!, $after: String) {{
+  order(id: $id) {{
+    id
+    lineItems(first: {LINE_ITEMS_FOLLOW_UP_PAGE}, after: $after) {{
+      pageInfo {{ hasNextPage endCursor }}
+      nodes {{ {LINE_ITEM_FIELDS} }}
+    }}
+  }}
+}}
+"""
+
+# Refund details live in connections inside the `refunds` list, so they are read per refund
+# (never in a bulk query, and never multiplied by an orders page).
+READ_REFUND = f"""
+query BridgeReadRefund($id: ID!) {{
+  node(id: $id) {{
+    ... on Refund {{
+      id legacyResourceId createdAt processedAt updatedAt note
+      totalRefundedSet {{ {MONEY} }}
+      refundLineItems(first: {REFUND_LINE_ITEMS_PAGE}) {{
+        pageInfo {{ hasNextPage endCursor }}
+        nodes {{
+          id quantity restockType
+          priceSet {{ {MONEY} }}
+          subtotalSet {{ {MONEY} }}
+          lineItem {{
+            id title name variantTitle sku
+            product {{ id legacyResourceId }}
+            variant {{ id legacyResourceId }}
+          }}
+        }}
+      }}
+      transactions(first: {REFUND_TRANSACTIONS_PAGE}) {{
+        nodes {{ id kind status processedAt amountSet {{ {MONEY} }} }}
+      }}
+      refundShippingLines(first: {REFUND_SHIPPING_PAGE}) {{
+        nodes {{ id subtotalAmountSet {{ {MONEY} }} }}
+      }}
+    }}
+  }}
+}}
+"""
+
+SHOP_INFO = """
+query BridgeShopInfo {
+  shop { id name myshopifyDomain currencyCode ianaTimezone }
+  currentAppInstallation { accessScopes { handle } }
+}
+"""
+
+ORDERS_COUNT = """
+query BridgeOrdersCount($query: String!) {
+  ordersCount(query: $query, limit: null) { count precision }
+}
+"""

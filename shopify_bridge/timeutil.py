@@ -1,0 +1,28 @@
+"""Timestamps: Shopify sends ISO 8601 with `Z`; the store and events use UTC with `+00:00`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+Clock = Callable[[], datetime]
+
+
+def parse_ts(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def shopify_ts(value: datetime) -> str:
+    """The form Shopify's search syntax and wire use: `2026-05-01T10:00:00Z`."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,30 @@
+"""Shared fixtures: paths to the reference data in ../shared (skipped with a reason when absent)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+RECORDED = SHARED / "shopify" / "recorded"
+REAL_SCHEMA = SHARED / "shopify" / "admin-2026-07.graphql"
+
+
+def recorded(name: str) -> Any:
+    path = RECORDED / name
+    if not path.exists():
+        pytest.skip(f"reference recording {path} is absent (../shared is not checked out beside the repo)")
+    return json.loads(path.read_text())
+
+
+@pytest.fixture(scope="session")
+def real_schema() -> Any:
+    if not REAL_SCHEMA.exists():
+        pytest.skip(f"real Admin schema {REAL_SCHEMA} is absent (../shared is not checked out beside the repo)")
+    import graphql
+
+    return graphql.build_schema(REAL_SCHEMA.read_text(), assume_valid=True)

@@ -1,0 +1,42 @@
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from shopify_bridge.store.schema import SCHEMA_VERSION, StoreError, open_reader, open_writer, transaction
+
+
+def test_writer_creates_a_versioned_wal_database(tmp_path: Path) -> None:
+    db = open_writer(tmp_path / "s.db")
+    assert db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
+    assert {"orders", "order_versions", "events", "deliveries", "refunds", "sources"} <= set(db.table_names())
+    db.conn.close()
+    # Re-opening migrates nothing and keeps data.
+    again = open_writer(tmp_path / "s.db")
+    assert again.conn.execute("SELECT COUNT(*) FROM meta").fetchone()[0] == 1
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    db = open_writer(tmp_path / "s.db")
+    db.conn.execute("UPDATE meta SET value = '999' WHERE key = 'schema_version'")
+    db.conn.close()
+    with pytest.raises(StoreError, match="newer"):
+        open_writer(tmp_path / "s.db")
+
+
+def test_transaction_rolls_back_everything_on_error(tmp_path: Path) -> None:
+    db = open_writer(tmp_path / "s.db")
+    with pytest.raises(RuntimeError), transaction(db.conn):
+        db.conn.execute("INSERT INTO sources (shop, name) VALUES ('a.myshopify.com', 'A')")
+        raise RuntimeError("crash mid-transaction")
+    assert db.conn.execute("SELECT COUNT(*) FROM sources").fetchone()[0] == 0
+
+
+def test_reader_is_read_only_and_names_a_missing_database(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="no database"):
+        open_reader(tmp_path / "missing.db")
+    open_writer(tmp_path / "s.db").conn.close()
+    reader = open_reader(tmp_path / "s.db")
+    with pytest.raises(sqlite3.OperationalError):
+        reader.conn.execute("INSERT INTO sources (shop, name) VALUES ('a', 'b')")
