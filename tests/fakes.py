@@ -109,4 +109,14 @@ class FakeShopify:
             return {"node": copy.deepcopy(self.refund_details.get(variables["id"]))}
         if name == "BridgeOrdersCount":
             return {"ordersCount": {"count": self.customer_orders_before, "precision": "EXACT"}}
+        if name in ("BridgeReconcileCount", "BridgeReconcileOrders"):
+            parts = variables["query"].split("'")
+            start, end = parts[1], parts[3]
+            day = sorted((o for o in self.orders.values() if start <= o["processedAt"] <= end),
+                         key=lambda o: o["processedAt"])
+            if name == "BridgeReconcileCount":
+                return {"ordersCount": {"count": len(day), "precision": "EXACT"}}
+            return {"orders": {"pageInfo": {"hasNextPage": False, "endCursor": None},
+                               "nodes": [{k: o[k] for k in ("id", "legacyResourceId", "name", "processedAt")}
+                                         for o in day]}}
         raise AssertionError(f"unexpected query {name}")

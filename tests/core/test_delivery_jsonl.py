@@ -1,0 +1,63 @@
+"""The jsonl destination through the delivery loop: order, durability bookkeeping, no doubles."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from shopify_bridge.delivery import Deliverer, retry_delay
+from shopify_bridge.destinations.jsonl import JsonlDestination
+from shopify_bridge.store.schema import open_writer, transaction
+from tests.fakes import FakeClock
+
+T0 = datetime(2026, 5, 1, 10, 0, tzinfo=UTC)
+
+
+def seed(conn, n: int, destination: str = "file") -> None:  # type: ignore[no-untyped-def]
+    with transaction(conn):
+        for i in range(n):
+            conn.execute(
+                "INSERT INTO events (shop, event_id, event_name, order_id, timestamp, created_at, payload) "
+                "VALUES ('s', ?, 'Placed Order', ?, 't', 't', ?)",
+                (str(i), str(i), json.dumps({"event_id": str(i)})),
+            )
+            conn.execute(
+                "INSERT INTO deliveries (event_seq, destination, state, created_at, next_attempt_at) "
+                "VALUES (?, ?, 'pending', 't', '2026-01-01T00:00:00+00:00')", (i + 1, destination)
+            )
+
+
+async def test_jsonl_appends_in_order_and_marks_delivered(tmp_path: Path) -> None:
+    db = open_writer(tmp_path / "b.db")
+    seed(db.conn, 1200)
+    out = tmp_path / "events.jsonl"
+    deliverer = Deliverer(db.conn, [JsonlDestination("file", out)], FakeClock(T0))
+    await deliverer.open()
+    stats = await deliverer.deliver_once()
+    assert stats.delivered == 1200
+    lines = [json.loads(line)["event_id"] for line in out.read_text().splitlines()]
+    assert lines == [str(i) for i in range(1200)]
+    # A second pass sends nothing again.
+    assert (await deliverer.deliver_once()).delivered == 0
+    assert out.read_text().count("\n") == 1200
+
+
+async def test_unwritable_file_is_retried_later_not_lost(tmp_path: Path) -> None:
+    db = open_writer(tmp_path / "b.db")
+    seed(db.conn, 3)
+    blocker = tmp_path / "dir-not-file"
+    blocker.mkdir()
+    clock = FakeClock(T0)
+    deliverer = Deliverer(db.conn, [JsonlDestination("file", blocker)], clock)
+    stats = await deliverer.deliver_once()
+    assert stats.delivered == 0 and stats.retried >= 1
+    row = db.conn.execute("SELECT state, attempts, last_error FROM deliveries WHERE event_seq = 1").fetchone()
+    assert row[0] == "pending" and row[1] == 1 and "cannot write" in row[2]
+
+
+def test_retry_schedule_grows_and_is_capped() -> None:
+    assert retry_delay(1, rng=lambda: 1.0) == 2.0
+    assert retry_delay(4, rng=lambda: 1.0) == 16.0
+    assert retry_delay(40, rng=lambda: 1.0) == 3600.0
+    assert retry_delay(3, rng=lambda: 0.0) == 4.0
