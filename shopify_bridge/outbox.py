@@ -37,12 +37,13 @@ ORDER BY d.event_seq
 LIMIT ?
 """
 
+# Starts from the (few) dead Placed Orders, not from the (many) pending deliveries.
 _ORPHANED_BY_DEAD_PLACED = """
-SELECT d.event_seq FROM deliveries d
-JOIN events e ON e.seq = d.event_seq AND e.refund_id IS NOT NULL
-JOIN orders o ON o.shop = e.shop AND o.order_id = e.order_id
-JOIN deliveries p ON p.event_seq = o.placed_event_seq AND p.destination = d.destination
-WHERE d.destination = ? AND d.state = 'pending' AND p.state = 'dead'
+SELECT d.event_seq FROM deliveries p
+CROSS JOIN orders o ON o.placed_event_seq = p.event_seq
+CROSS JOIN events e ON e.shop = o.shop AND e.order_id = o.order_id AND e.refund_id IS NOT NULL
+CROSS JOIN deliveries d ON d.event_seq = e.seq AND d.destination = p.destination
+WHERE p.destination = ? AND p.state = 'dead' AND d.state = 'pending'
 """
 
 

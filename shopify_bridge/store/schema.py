@@ -61,6 +61,7 @@ MIGRATIONS: list[str] = [
     CREATE INDEX orders_status ON orders (status, release_at);
     CREATE INDEX orders_name ON orders (name);
     CREATE INDEX orders_processed ON orders (shop, processed_at);
+    CREATE INDEX orders_placed ON orders (placed_event_seq);
 
     CREATE TABLE order_versions (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,

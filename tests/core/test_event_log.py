@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from shopify_bridge.event_log import EventFilter, list_events, replay
+from shopify_bridge.outbox import due, mark_dead
+from shopify_bridge.store.schema import open_writer, transaction
+
+NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+
+
+def _db(tmp_path: Path):  # type: ignore[no-untyped-def]
+    db = open_writer(tmp_path / "b.db")
+    with transaction(db.conn):
+        db.conn.execute("INSERT INTO sources (shop, name) VALUES ('s.myshopify.com', 'Main')")
+        for i, name in enumerate(["Placed Order", "Placed Order", "Received Refund"], start=1):
+            db.conn.execute(
+                "INSERT INTO events (shop, event_id, event_name, order_id, timestamp, created_at, payload) "
+                "VALUES ('s.myshopify.com', ?, ?, ?, 't', ?, ?)",
+                (f"e{i}", name, str(i), f"2026-05-01T1{i}:00:00+00:00", json.dumps({"event_id": f"e{i}"})),
+            )
+            for dest in ("file", "hook"):
+                db.conn.execute(
+                    "INSERT INTO deliveries (event_seq, destination, state, created_at, next_attempt_at) "
+                    "VALUES (?, ?, 'delivered', 't', NULL)", (i, dest))
+    return db
+
+
+def test_list_events_filters_and_shows_states(tmp_path: Path) -> None:
+    db = _db(tmp_path)
+    mark_dead(db.conn, "hook", 2, "HTTP 404: not found", 404)
+    events = list_events(db.conn, EventFilter())
+    assert [e["event_id"] for e in events] == ["e3", "e2", "e1"]
+    dead = list_events(db.conn, EventFilter(dead=True))
+    assert [e["event_id"] for e in dead] == ["e2"]
+    assert {d["destination"]: d["state"] for d in dead[0]["deliveries"]} == {"file": "delivered", "hook": "dead"}
+    assert [e["event_id"] for e in list_events(db.conn, EventFilter(name="Received Refund"))] == ["e3"]
+    assert [e["event_id"] for e in list_events(db.conn, EventFilter(source="Main", limit=1))] == ["e3"]
+
+
+def test_replay_dead_requeues_only_dead_deliveries(tmp_path: Path) -> None:
+    db = _db(tmp_path)
+    mark_dead(db.conn, "hook", 2, "HTTP 404", 404)
+    assert replay(db.conn, EventFilter(dead=True), NOW) == 1
+    assert [d.event_id for d in due(db.conn, "hook", NOW)] == ["e2"]
+    assert due(db.conn, "file", NOW) == []
+
+
+def test_replay_by_id_and_since_and_destination(tmp_path: Path) -> None:
+    db = _db(tmp_path)
+    assert replay(db.conn, EventFilter(event_ids=("e1",)), NOW) == 2
+    assert replay(db.conn, EventFilter(since=datetime(2026, 5, 1, 12, 30, tzinfo=UTC)), NOW, destination="hook") == 1
+    assert [d.event_id for d in due(db.conn, "hook", NOW)] == ["e1", "e3"]

@@ -1,0 +1,182 @@
+"""The delivery loop driving the http destination over a real outbox in a temp SQLite store."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shopify_bridge.delivery import RETRY_BASE_SECONDS, Deliverer
+from shopify_bridge.destinations.http import HttpDestination
+from shopify_bridge.store.schema import open_writer, transaction
+from shopify_bridge.timeutil import iso
+from tests.delivery.receiver import Receiver, Reply
+
+SHOP = "convergestore.myshopify.com"
+START = datetime(2026, 5, 1, 10, 0, tzinfo=UTC)
+
+
+class FakeClock:
+    """Time for the Deliverer, moved by the test (tests.fakes has one, but imports the Shopify client)."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def conn(tmp_path: Path) -> Iterator[sqlite3.Connection]:
+    db = open_writer(tmp_path / "bridge.db")
+    yield db.conn
+    db.conn.close()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(START)
+
+
+@pytest.fixture
+async def deliverer(
+    conn: sqlite3.Connection, clock: FakeClock, receiver: Receiver
+) -> AsyncIterator[Deliverer]:
+    destination = HttpDestination("hook", receiver.url, clock=lambda: clock().timestamp())
+    loop = Deliverer(conn, [destination], clock)
+    await loop.open()
+    yield loop
+    await loop.close()
+
+
+def add_event(conn: sqlite3.Connection, event_id: str, order_id: str, refund_id: str | None = None) -> int:
+    name = "Received Refund" if refund_id else "Placed Order"
+    payload = json.dumps({"event_name": name, "event_id": event_id, "properties": {}})
+    with transaction(conn):
+        cursor = conn.execute(
+            "INSERT INTO events (shop, event_id, event_name, order_id, refund_id, timestamp, created_at, "
+            "payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (SHOP, event_id, name, order_id, refund_id, iso(START), iso(START), payload),
+        )
+        seq = int(cursor.lastrowid or 0)
+        conn.execute(
+            "INSERT INTO deliveries (event_seq, destination, state, next_attempt_at, created_at) "
+            "VALUES (?, 'hook', 'pending', ?, ?)",
+            (seq, iso(START), iso(START)),
+        )
+    return seq
+
+
+def add_order(conn: sqlite3.Connection, order_id: str, placed_event_seq: int) -> None:
+    with transaction(conn):
+        conn.execute(
+            "INSERT INTO orders (shop, order_id, gid, name, processed_at, updated_at, first_seen_at, status, "
+            "placed_event_seq) VALUES (?, ?, ?, ?, ?, ?, ?, 'released', ?)",
+            (SHOP, order_id, f"gid://shopify/Order/{order_id}", "#1001", iso(START), iso(START), iso(START),
+             placed_event_seq),
+        )
+
+
+def delivery(conn: sqlite3.Connection, seq: int) -> dict[str, Any]:
+    cursor = conn.execute(
+        "SELECT state, attempts, last_status, last_error, next_attempt_at FROM deliveries "
+        "WHERE event_seq = ?",
+        (seq,),
+    )
+    columns = [column[0] for column in cursor.description]
+    return dict(zip(columns, cursor.fetchone(), strict=True))
+
+
+async def test_retry_then_delivered(
+    conn: sqlite3.Connection, clock: FakeClock, receiver: Receiver, deliverer: Deliverer
+) -> None:
+    seq = add_event(conn, "5801", "5801")
+    receiver.script("5801", Reply(status=500, body="busy"), Reply(status=200))
+
+    stats = await deliverer.deliver_once()
+    assert (stats.delivered, stats.retried, stats.dead) == (0, 1, 0)
+    row = delivery(conn, seq)
+    assert row["state"] == "pending" and row["attempts"] == 1
+    assert (row["last_status"], row["last_error"]) == (500, "HTTP 500: busy")
+    assert row["next_attempt_at"] > iso(clock())
+
+    await deliverer.deliver_once()  # not due yet: nothing is sent
+    assert len(receiver.requests) == 1
+
+    clock.advance(RETRY_BASE_SECONDS)  # the first retry waits at most the base delay
+    stats = await deliverer.deliver_once()
+    assert stats.delivered == 1
+    assert delivery(conn, seq)["state"] == "delivered" and delivery(conn, seq)["attempts"] == 2
+    assert [r.body for r in receiver.requests] == [receiver.requests[0].body] * 2
+
+
+async def test_server_retry_after_schedules_the_next_attempt(
+    conn: sqlite3.Connection, clock: FakeClock, receiver: Receiver, deliverer: Deliverer
+) -> None:
+    seq = add_event(conn, "5801", "5801")
+    receiver.script("5801", Reply(status=429, headers={"Retry-After": "30"}), Reply(status=200))
+    await deliverer.deliver_once()
+    assert delivery(conn, seq)["next_attempt_at"] == iso(START + timedelta(seconds=30))
+    clock.advance(29)
+    await deliverer.deliver_once()
+    assert len(receiver.requests) == 1
+    clock.advance(1)
+    await deliverer.deliver_once()
+    assert delivery(conn, seq)["state"] == "delivered"
+
+
+async def test_404_is_dead_with_its_status_and_does_not_block_other_orders(
+    conn: sqlite3.Connection, receiver: Receiver, deliverer: Deliverer
+) -> None:
+    gone = add_event(conn, "5801", "5801")
+    other = add_event(conn, "5802", "5802")
+    receiver.script("5801", Reply(status=404, body="no such hook"))
+    stats = await deliverer.deliver_once()
+    assert (stats.delivered, stats.dead) == (1, 1)
+    row = delivery(conn, gone)
+    assert (row["state"], row["last_status"], row["last_error"]) == ("dead", 404, "HTTP 404: no such hook")
+    assert delivery(conn, other)["state"] == "delivered"
+    await deliverer.deliver_once()
+    assert len(receiver.requests) == 2  # dead is final until a replay
+
+
+async def test_refund_waits_until_its_placed_order_is_delivered(
+    conn: sqlite3.Connection, clock: FakeClock, receiver: Receiver, deliverer: Deliverer
+) -> None:
+    placed = add_event(conn, "5801", "5801")
+    refund = add_event(conn, "5801-refund-77", "5801", refund_id="77")
+    add_order(conn, "5801", placed)
+    receiver.script("5801", Reply(status=503), Reply(status=200))
+
+    await deliverer.deliver_once()
+    assert receiver.ids() == ["5801"]
+    assert delivery(conn, refund)["state"] == "pending" and delivery(conn, refund)["attempts"] == 0
+
+    clock.advance(RETRY_BASE_SECONDS)
+    await deliverer.deliver_once()
+    assert receiver.ids() == ["5801", "5801", "5801-refund-77"]
+    assert delivery(conn, placed)["state"] == delivery(conn, refund)["state"] == "delivered"
+
+
+async def test_refund_goes_dead_with_its_dead_placed_order(
+    conn: sqlite3.Connection, receiver: Receiver, deliverer: Deliverer
+) -> None:
+    placed = add_event(conn, "5801", "5801")
+    refund = add_event(conn, "5801-refund-77", "5801", refund_id="77")
+    add_order(conn, "5801", placed)
+    receiver.script("5801", Reply(status=410, body="gone"))
+
+    await deliverer.deliver_once()
+    await deliverer.deliver_once()
+    assert receiver.ids() == ["5801"]
+    assert delivery(conn, placed)["state"] == "dead"
+    row = delivery(conn, refund)
+    assert (row["state"], row["last_error"]) == ("dead", "placed_order_dead")
