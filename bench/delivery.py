@@ -10,7 +10,7 @@ loop) that answers 200, then:
 Prints events/s for both, the share of the outbox run that is bookkeeping, and where the
 bookkeeping time goes (outbox select, dead-refund sweep, commit of the delivered marks).
 
-    .venv/bin/python bench/delivery.py [--events 50000] [--concurrency 16] [--batch-size 256]
+    .venv/bin/python bench/delivery.py [--events 50000] [--concurrency 16] [--batch-size 1000]
 """
 
 from __future__ import annotations
