@@ -1,0 +1,333 @@
+"""Bulk-operation backfill from `start_date`: resumable, streaming, and handed over without a gap.
+
+The backfill takes a snapshot of every order processed in `[start_date, snapshot)`, where
+`snapshot` is the moment the backfill began (persisted before anything is sent). Incremental
+polling then starts its `updated_at` cursor at `snapshot`: an order processed before it is in the
+snapshot, an order processed after it has `updatedAt >= processedAt >= snapshot` and is polled,
+and an order in both is stored once per distinct content. Re-running over the same range creates
+no second event (events are unique per event_id).
+
+Lifecycle per window (all state in `sources.backfill_state`, written before the next step):
+run → (OPERATION_IN_PROGRESS/LIMIT_REACHED: wait and retry) → poll `bulkOperation(id:)` with capped
+backoff → COMPLETED (url null: empty window) → download (no Shopify token; streamed to disk) →
+stage (order-independent, flat memory) → ingest in batches → window done. FAILED TIMEOUT splits the
+window in two; FAILED INTERNAL_SERVER_ERROR retries the window and never trusts `partialDataUrl`;
+ACCESS_DENIED names the missing scope (exit 77); CANCELED/EXPIRED run the window again. A restart
+resumes the operation recorded in the state instead of starting another.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import orjson
+
+from shopify_bridge import ingest
+from shopify_bridge.bulk import assemble
+from shopify_bridge.bulk.query import BULK_CANCEL, BULK_OPERATION, BULK_RUN_QUERY, bulk_orders_query, in_window
+from shopify_bridge.bulk.staging import clear as clear_staging
+from shopify_bridge.bulk.staging import open_staging
+from shopify_bridge.check import missing_scopes
+from shopify_bridge.errors import AuthError, BridgeError, TemporaryFailure
+from shopify_bridge.logging_setup import get_logger
+from shopify_bridge.shopify import queries
+from shopify_bridge.source_context import SourceContext
+from shopify_bridge.store.schema import transaction
+from shopify_bridge.timeutil import Clock, iso, parse_ts
+
+log = get_logger(component="backfill")
+
+POLL_MIN_SECONDS = 1.0
+POLL_MAX_SECONDS = 30.0
+BUSY_RETRY_SECONDS = 30.0
+MAX_BUSY_WAITS = 40
+MAX_WINDOW_RETRIES = 5
+MIN_WINDOW = timedelta(hours=1)
+INGEST_BATCH = 1000
+DOWNLOAD_CHUNK = 1 << 20
+
+
+class ShopifyBulkBug(BridgeError):
+    exit_code = 1
+
+
+@dataclass
+class BackfillProgress:
+    """One progress event: the same stream feeds the terminal bar, JSON logs and the TUI."""
+
+    source: str
+    phase: str                # running | downloading | ingesting | done
+    window: str
+    done: int = 0             # objects so far (running), bytes (downloading), orders (ingesting)
+    total: int | None = None  # objectCount is unknown while running; fileSize while downloading
+
+
+ProgressCallback = Callable[[BackfillProgress], None]
+
+
+def load_state(conn: sqlite3.Connection, shop: str) -> dict[str, Any] | None:
+    row = conn.execute("SELECT backfill_state FROM sources WHERE shop = ?", (shop,)).fetchone()
+    return orjson.loads(row[0]) if row and row[0] else None
+
+
+def save_state(conn: sqlite3.Connection, shop: str, state: dict[str, Any]) -> None:
+    with transaction(conn):
+        conn.execute("UPDATE sources SET backfill_state = ? WHERE shop = ?", (orjson.dumps(state).decode(), shop))
+
+
+def backfill_due(conn: sqlite3.Connection, shop: str) -> bool:
+    state = load_state(conn, shop)
+    return state is None or state.get("status") != "complete"
+
+
+class Backfill:
+    def __init__(
+        self,
+        ctx: SourceContext,
+        client: Any,
+        conn: sqlite3.Connection,
+        *,
+        clock: Clock,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        data_dir: Path,
+        progress: ProgressCallback | None = None,
+        download: Callable[[str, Path], Awaitable[int]] | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.client = client
+        self.conn = conn
+        self.clock = clock
+        self.sleep = sleep
+        self.data_dir = data_dir
+        self.progress = progress or (lambda p: None)
+        self.download = download or self._download
+
+    # -- state --------------------------------------------------------------------------------
+    def _initial_state(self, start: datetime) -> dict[str, Any]:
+        snapshot = self.clock()
+        return {
+            "status": "running",
+            "start": iso(start),
+            "snapshot": iso(snapshot),
+            "windows": [[iso(start), iso(snapshot)]],
+            "op_id": None,
+            "retries": 0,
+            "orders": 0,
+        }
+
+    async def run(self, start: datetime) -> dict[str, Any]:
+        """Backfill `[start, snapshot)`; returns the final state. Idempotent and resumable."""
+        state = load_state(self.conn, self.ctx.shop)
+        if state is None or state.get("start") != iso(start):
+            if state and state.get("op_id"):
+                await self._cancel(state["op_id"])  # a leftover of ours for another range
+            state = self._initial_state(start)
+            save_state(self.conn, self.ctx.shop, state)
+        if state["status"] == "complete":
+            return state
+        first_connected = self._first_connected(state)
+        while state["windows"]:
+            window = state["windows"][0]
+            outcome = await self._window(state, window)
+            if outcome == "split":
+                lo, hi = parse_ts(window[0]), parse_ts(window[1])
+                mid = lo + (hi - lo) / 2
+                state["windows"][0:1] = [[iso(lo), iso(mid)], [iso(mid), iso(hi)]]
+            elif outcome == "retry":
+                state["retries"] = state.get("retries", 0) + 1
+                if state["retries"] > MAX_WINDOW_RETRIES:
+                    save_state(self.conn, self.ctx.shop, state)
+                    raise TemporaryFailure(
+                        f"backfill of {self.ctx.name} failed {state['retries']} times on window {window[0]}..{window[1]}"
+                    )
+            else:
+                assert outcome == "done"
+                state["windows"].pop(0)
+                state["retries"] = 0
+            state["op_id"] = None
+            save_state(self.conn, self.ctx.shop, state)
+        with transaction(self.conn):
+            self.conn.execute(
+                "UPDATE sources SET first_connected_at = COALESCE(first_connected_at, ?), "
+                "cursor = COALESCE(cursor, ?) WHERE shop = ?",
+                (first_connected, state["snapshot"], self.ctx.shop),
+            )
+            state["status"] = "complete"
+            self.conn.execute(
+                "UPDATE sources SET backfill_state = ? WHERE shop = ?",
+                (orjson.dumps(state).decode(), self.ctx.shop),
+            )
+        self.progress(BackfillProgress(self.ctx.name, "done", f"{state['start']}..{state['snapshot']}",
+                                       state["orders"], state["orders"]))
+        log.info("backfill complete", source=self.ctx.name, orders=state["orders"])
+        return state
+
+    def _first_connected(self, state: dict[str, Any]) -> str:
+        row = self.conn.execute("SELECT first_connected_at FROM sources WHERE shop = ?", (self.ctx.shop,)).fetchone()
+        if row and row[0]:
+            return str(row[0])
+        return str(state["snapshot"])
+
+    # -- one window ---------------------------------------------------------------------------
+    async def _window(self, state: dict[str, Any], window: list[str]) -> str:
+        label = f"{window[0]}..{window[1]}"
+        op = None
+        if state.get("op_id"):
+            op = await self._poll_once(state["op_id"])
+            if op is None:
+                state["op_id"] = None
+        if not state.get("op_id"):
+            op = await self._start(parse_ts(window[0]), parse_ts(window[1]))
+            state["op_id"] = op["id"]
+            save_state(self.conn, self.ctx.shop, state)  # persisted before polling: a restart resumes it
+        op = await self._wait(state["op_id"], label, op)
+        status, error = op["status"], op.get("errorCode")
+        if status == "COMPLETED":
+            if not op.get("url"):
+                log.info("bulk window empty", source=self.ctx.name, window=label)
+                return "done"
+            state["orders"] += await self._ingest(op, window, label)
+            return "done"
+        if status == "FAILED" and error == "ACCESS_DENIED":
+            raise await self._access_denied()
+        if status == "FAILED" and error == "TIMEOUT":
+            lo, hi = parse_ts(window[0]), parse_ts(window[1])
+            if hi - lo <= MIN_WINDOW:
+                return "retry"
+            log.warning("bulk operation timed out; splitting the window", source=self.ctx.name, window=label)
+            return "split"
+        # INTERNAL_SERVER_ERROR (partial data is never trusted), CANCELED, EXPIRED, anything else.
+        log.warning("bulk operation did not complete; running the window again", source=self.ctx.name,
+                    window=label, status=status, error_code=error)
+        return "retry"
+
+    async def _start(self, start: datetime, end: datetime) -> dict[str, Any]:
+        document = bulk_orders_query(start, end)
+        for _ in range(MAX_BUSY_WAITS):
+            data = await self.client.execute(BULK_RUN_QUERY, {"query": document})
+            payload = data.get("bulkOperationRunQuery") or {}
+            errors = payload.get("userErrors") or []
+            if payload.get("bulkOperation") and not errors:
+                return dict(payload["bulkOperation"])
+            codes = {e.get("code") for e in errors}
+            if codes & {"OPERATION_IN_PROGRESS", "LIMIT_REACHED"}:
+                log.info("bulk operation slot busy; waiting", source=self.ctx.name, blocking=errors[0].get("message"))
+                await self.sleep(BUSY_RETRY_SECONDS)
+                continue
+            raise ShopifyBulkBug(f"Shopify refused the backfill query for {self.ctx.name}: "
+                                 + "; ".join(str(e.get("message")) for e in errors))
+        raise TemporaryFailure(f"no bulk operation slot free for {self.ctx.name} after {MAX_BUSY_WAITS} waits")
+
+    async def _poll_once(self, op_id: str) -> dict[str, Any] | None:
+        data = await self.client.execute(BULK_OPERATION, {"id": op_id})
+        op = data.get("bulkOperation")
+        return dict(op) if op else None
+
+    async def _wait(self, op_id: str, label: str, op: dict[str, Any] | None) -> dict[str, Any]:
+        delay = POLL_MIN_SECONDS
+        while op is None or op["status"] in ("CREATED", "RUNNING", "CANCELING"):
+            if op is not None:
+                self.progress(BackfillProgress(self.ctx.name, "running", label, int(op.get("objectCount") or 0)))
+                await self.sleep(delay)
+                delay = min(POLL_MAX_SECONDS, delay * 2)
+            op = await self._poll_once(op_id)
+            if op is None:
+                return {"id": op_id, "status": "EXPIRED", "errorCode": None}
+        return op
+
+    async def _cancel(self, op_id: str) -> None:
+        try:
+            await self.client.execute(BULK_CANCEL, {"id": op_id})
+        except BridgeError as exc:
+            log.warning("could not cancel a leftover bulk operation", source=self.ctx.name, error=str(exc))
+
+    async def _access_denied(self) -> BridgeError:
+        try:
+            data = await self.client.execute(queries.SHOP_INFO)
+            granted = {s["handle"] for s in (data.get("currentAppInstallation") or {}).get("accessScopes") or []}
+            missing = missing_scopes(granted, None, self.clock().date()) or ["read_all_orders"]
+            if "read_all_orders" not in granted and "read_all_orders" not in missing:
+                missing.append("read_all_orders")
+        except BridgeError:
+            missing = ["read_orders", "read_all_orders"]
+        return AuthError(f"backfill of {self.ctx.name} denied by Shopify (ACCESS_DENIED): missing scope "
+                         f"{', '.join(missing)}")
+
+    # -- results --------------------------------------------------------------------------------
+    async def _download(self, url: str, target: Path) -> int:
+        """Stream the result to disk in chunks; the signed URL gets no Shopify token."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        size = 0
+        timeout = aiohttp.ClientTimeout(total=None, sock_read=120)
+        async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url) as response:
+            if response.status != 200:
+                raise TemporaryFailure(f"bulk result download for {self.ctx.name} failed: HTTP {response.status}")
+            with open(target, "wb") as handle:
+                async for chunk in response.content.iter_chunked(DOWNLOAD_CHUNK):
+                    handle.write(chunk)
+                    size += len(chunk)
+        return size
+
+    async def _ingest(self, op: dict[str, Any], window: list[str], label: str) -> int:
+        op_id = str(op["id"])
+        path = self.data_dir / f"bulk-{op_id.rsplit('/', 1)[-1]}.jsonl"
+        total = int(op.get("fileSize") or 0) or None
+        self.progress(BackfillProgress(self.ctx.name, "downloading", label, 0, total))
+        size = await self.download(str(op["url"]), path)
+        self.progress(BackfillProgress(self.ctx.name, "downloading", label, size, total))
+        # Staging lives in its own database file (re-creatable from the download), so the thread that
+        # stages never shares a connection with the event loop's writer.
+        staging = open_staging(self.data_dir / "staging.db")
+        stats = await asyncio.to_thread(assemble.stage_file, staging, op_id, path)
+        if stats.truncated:
+            raise TemporaryFailure(f"bulk result for {self.ctx.name} is truncated ({stats.truncated_reason})")
+        if stats.malformed or stats.orphans:
+            log.warning("bulk lines quarantined", source=self.ctx.name, malformed=stats.malformed,
+                        orphans=stats.orphans)
+        start, end = parse_ts(window[0]), parse_ts(window[1])
+        first_connected = self._first_connected_for_ingest(window)
+        now = self.clock()
+        count = 0
+        batch: list[dict[str, Any]] = []
+
+        def flush() -> None:
+            with transaction(self.conn):
+                for doc in batch:
+                    ingest.ingest_order(self.conn, self.ctx, doc, origin="bulk", now=now,
+                                        first_connected_at=first_connected)
+            batch.clear()
+
+        for doc in assemble.iter_orders(staging, op_id):
+            if not in_window(doc["processedAt"], start, end):
+                continue
+            batch.append(doc)
+            count += 1
+            if len(batch) >= INGEST_BATCH:
+                flush()
+                self.progress(BackfillProgress(self.ctx.name, "ingesting", label, count, stats.orders))
+        flush()
+        if stats.malformed or stats.orphans:
+            log.warning("quarantined bulk lines kept for inspection", source=self.ctx.name,
+                        staging=str(self.data_dir / "staging.db"), op_id=op_id)
+        else:
+            clear_staging(staging, op_id)
+        staging.close()
+        path.unlink(missing_ok=True)
+        self.progress(BackfillProgress(self.ctx.name, "ingesting", label, count, stats.orders))
+        return count
+
+    def _first_connected_for_ingest(self, window: list[str]) -> str:
+        """History cut-off: the snapshot, or the window start when history is to be forwarded."""
+        state = load_state(self.conn, self.ctx.shop) or {}
+        row = self.conn.execute("SELECT first_connected_at FROM sources WHERE shop = ?", (self.ctx.shop,)).fetchone()
+        already_connected = bool(row and row[0])
+        if self.ctx.forward_history and not already_connected:
+            return str(state.get("start", window[0]))
+        return str(row[0]) if already_connected else str(state.get("snapshot", window[1]))

@@ -1,0 +1,178 @@
+"""Streaming reader of a bulk operation's JSONL result: one typed record per line, in flat memory.
+
+Shopify writes one JSON object per connection node. A line without `"__parentId"` is a root node (an Order
+in the bridge's bulk query); a line with it is a child (a LineItem) whose parent is that gid. Since API
+2026-01 (`groupObjects: false`) children need not follow, or even be near, their parent, so this reader does
+not pair anything: it only classifies lines, and `assemble` links them after the whole file is staged.
+
+The file is read in chunks and split on `\\n`; only the current chunk and one partial line live in memory.
+Raw bytes escape slashes (`gid:\\/\\/shopify\\/Order\\/1`); ids in the records are JSON-decoded, so they
+compare equal to the ids of any other API response.
+
+A file that ends without `\\n`, or whose last line does not parse, was cut short (an interrupted download,
+a FAILED operation's partial data): that is reported as `Truncated`, distinct from a `Malformed` line in
+the middle of an otherwise complete file. A last line that parses but lacks its `\\n` is still yielded
+(its data is whole) and followed by `Truncated`, because the file as a whole cannot be trusted complete.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+import orjson
+
+CHUNK_SIZE = 1 << 20
+RAW_HEAD_BYTES = 200
+
+Progress = Callable[[int, int], None]
+"""Called after every chunk with (bytes read so far, lines read so far)."""
+
+Source = str | os.PathLike[str] | BinaryIO
+
+
+@dataclass(slots=True)
+class OrderLine:
+    """A root line: in the bridge's bulk query, an Order. `raw` is the line exactly as Shopify wrote it."""
+
+    id: str
+    data: dict[str, Any]
+    line_no: int = 0
+    raw: bytes = b""
+
+
+@dataclass(slots=True)
+class ChildLine:
+    """A connection node of a root (a LineItem). `data` no longer holds `__parentId`; `raw` still does."""
+
+    id: str
+    parent_id: str
+    typename: str
+    data: dict[str, Any]
+    line_no: int = 0
+    raw: bytes = b""
+
+
+@dataclass(slots=True)
+class Malformed:
+    """A line in the middle of the file that is not a usable record, and why."""
+
+    line_no: int
+    reason: str
+    raw_head: str
+
+
+@dataclass(slots=True)
+class Truncated:
+    """The file ends mid-record (or without its final newline): its content is not known to be complete."""
+
+    line_no: int
+    reason: str
+    raw_head: str
+
+
+Record = OrderLine | ChildLine | Malformed | Truncated
+
+
+def raw_head(raw: bytes) -> str:
+    """The start of a line, printable, for quarantine rows and error messages."""
+    return raw[:RAW_HEAD_BYTES].decode("utf-8", "replace")
+
+
+def typename_of(gid: str) -> str:
+    """`gid://shopify/LineItem/1` → `LineItem`; `""` when the id is not a Shopify global id."""
+    parts = gid.split("/", 4)
+    return parts[3] if len(parts) == 5 and parts[0] == "gid:" and parts[1] == "" else ""
+
+
+def _record(data: Any, raw: bytes, line_no: int) -> Record:
+    if type(data) is not dict:
+        return Malformed(line_no, f"not a JSON object but {type(data).__name__}", raw_head(raw))
+    gid = data.get("id")
+    if type(gid) is not str or not gid:
+        return Malformed(line_no, "no string `id`", raw_head(raw))
+    parent = data.pop("__parentId", None)
+    if parent is None:
+        return OrderLine(gid, data, line_no, raw)
+    if type(parent) is not str or not parent:
+        return Malformed(line_no, "`__parentId` is not a string id", raw_head(raw))
+    return ChildLine(gid, parent, typename_of(gid), data, line_no, raw)
+
+
+class JsonlReader:
+    """Iterate the records of one JSONL file; `bytes_read` and `lines_read` count progress as it goes."""
+
+    def __init__(
+        self, source: Source, *, chunk_size: int = CHUNK_SIZE, progress: Progress | None = None
+    ) -> None:
+        if chunk_size <= 0:
+            raise ValueError("chunk_size must be positive")
+        self.source = source
+        self.chunk_size = chunk_size
+        self.progress = progress
+        self.bytes_read = 0
+        self.lines_read = 0
+
+    def __iter__(self) -> Iterator[Record]:
+        if isinstance(self.source, str | os.PathLike):
+            with open(self.source, "rb") as stream:
+                yield from self._read(stream)
+        else:
+            yield from self._read(self.source)
+
+    def _read(self, stream: BinaryIO) -> Iterator[Record]:
+        loads, decode_error = orjson.loads, orjson.JSONDecodeError
+        tail = b""
+        line_no = 0
+        # A line that did not parse is held back one line: if nothing follows it, the file was cut there.
+        unparsed: Malformed | None = None
+        while chunk := stream.read(self.chunk_size):
+            self.bytes_read += len(chunk)
+            lines = (tail + chunk if tail else chunk).split(b"\n")
+            tail = lines.pop()
+            for raw in lines:
+                line_no += 1
+                if not raw or raw.isspace():
+                    continue
+                try:
+                    data = loads(raw)
+                except decode_error as exc:
+                    if unparsed is not None:
+                        yield unparsed
+                    unparsed = Malformed(line_no, f"invalid JSON: {exc}", raw_head(raw))
+                    continue
+                if unparsed is not None:
+                    yield unparsed
+                    unparsed = None
+                yield _record(data, raw, line_no)
+            self.lines_read = line_no
+            if self.progress is not None:
+                self.progress(self.bytes_read, self.lines_read)
+        yield from self._end(tail, line_no, unparsed)
+
+    def _end(self, tail: bytes, line_no: int, unparsed: Malformed | None) -> Iterator[Record]:
+        if not tail or tail.isspace():
+            if unparsed is not None:
+                reason = f"last line does not parse: {unparsed.reason}"
+                yield Truncated(unparsed.line_no, reason, unparsed.raw_head)
+            return
+        if unparsed is not None:
+            yield unparsed
+        line_no += 1
+        self.lines_read = line_no
+        try:
+            data = orjson.loads(tail)
+        except orjson.JSONDecodeError as exc:
+            yield Truncated(line_no, f"file ends mid-line (no final newline): {exc}", raw_head(tail))
+            return
+        yield _record(data, tail, line_no)
+        yield Truncated(line_no, "file ends without its final newline; the last line parsed", raw_head(tail))
+
+
+def read_records(
+    source: Source, *, chunk_size: int = CHUNK_SIZE, progress: Progress | None = None
+) -> Iterator[Record]:
+    """Shorthand for iterating a `JsonlReader` when the counters are not needed."""
+    return iter(JsonlReader(source, chunk_size=chunk_size, progress=progress))

@@ -1,0 +1,221 @@
+"""The bulk backfill lifecycle against a scripted Shopify: every outcome, resume, handover."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shopify_bridge.backfill import Backfill, load_state
+from shopify_bridge.errors import AuthError, TemporaryFailure
+from shopify_bridge.poller import SourcePoller
+from shopify_bridge.shopify.client import operation_name
+from shopify_bridge.store.schema import open_writer
+from tests.core.test_poller_holds import context
+from tests.fakes import FakeClock, make_order
+
+T0 = datetime(2026, 5, 1, 10, 0, tzinfo=UTC)
+START = datetime(2026, 4, 1, tzinfo=UTC)
+
+
+def bulk_jsonl(orders: list[dict[str, Any]]) -> bytes:
+    """Shopify's format: children on their own lines with __parentId, after all parents, slashes escaped."""
+    parents, children = [], []
+    for order in orders:
+        line = {k: v for k, v in order.items() if k != "lineItems"}
+        parents.append(line)
+        children += [{**item, "__parentId": order["id"]} for item in order["lineItems"]]
+    lines = [json.dumps(x).replace("/", "\\/") for x in parents + children]
+    return ("\n".join(lines) + "\n").encode()
+
+
+class ScriptedBulk:
+    def __init__(self, clock: FakeClock, orders: list[dict[str, Any]]) -> None:
+        self.clock = clock
+        self.orders = orders
+        self.outcomes: list[dict[str, Any]] = []    # popped per run: {"status":..., "errorCode":..., "url":...}
+        self.run_errors: list[list[dict[str, Any]]] = []
+        self.runs: list[str] = []
+        self.cancelled: list[str] = []
+        self.ops: dict[str, dict[str, Any]] = {}
+        self.polls = 0
+        self.scopes = ["read_orders", "read_customers", "read_products", "read_customer_events"]
+
+    async def execute(self, document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        variables = variables or {}
+        name = operation_name(document)
+        if name == "BridgeBulkRunQuery":
+            if self.run_errors:
+                return {"bulkOperationRunQuery": {"bulkOperation": None, "userErrors": self.run_errors.pop(0)}}
+            self.runs.append(variables["query"])
+            op_id = f"gid://shopify/BulkOperation/{len(self.runs)}"
+            outcome = self.outcomes.pop(0) if self.outcomes else {"status": "COMPLETED", "url": "https://x/signed"}
+            self.ops[op_id] = {"id": op_id, "objectCount": "0", "fileSize": None, "errorCode": None,
+                               "url": None, "partialDataUrl": None, **outcome, "_polls": 0}
+            return {"bulkOperationRunQuery": {"bulkOperation": {"id": op_id, "status": "CREATED"}, "userErrors": []}}
+        if name == "BridgeBulkOperation":
+            self.polls += 1
+            op = self.ops.get(variables["id"])
+            if op is None:
+                return {"bulkOperation": None}
+            op["_polls"] += 1
+            if op["_polls"] == 1:
+                return {"bulkOperation": {**op, "status": "RUNNING", "url": None}}
+            return {"bulkOperation": op}
+        if name == "BridgeBulkCancel":
+            self.cancelled.append(variables["id"])
+            return {"bulkOperationCancel": {"bulkOperation": None, "userErrors": []}}
+        if name == "BridgeShopInfo":
+            return {"shop": {}, "currentAppInstallation": {"accessScopes": [{"handle": s} for s in self.scopes]}}
+        raise AssertionError(name)
+
+    async def download(self, url: str, target: Path) -> int:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        data = bulk_jsonl(self.orders)
+        target.write_bytes(data)
+        return len(data)
+
+
+class Sleeps:
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+def setup(tmp_path: Path, n: int = 5, **ctx: Any) -> tuple[Backfill, ScriptedBulk, Any, Sleeps, FakeClock]:
+    clock = FakeClock(T0)
+    orders = [make_order(i, datetime(2026, 4, 10 + i, tzinfo=UTC)) for i in range(n)]
+    fake = ScriptedBulk(clock, orders)
+    db = open_writer(tmp_path / "b.db")
+    db.conn.execute("INSERT INTO sources (shop, name) VALUES ('demo.myshopify.com', 'Demo')")
+    sleeps = Sleeps()
+    backfill = Backfill(context(delay=None, **ctx) if not ctx.get("forward") else context(delay=None),
+                        fake, db.conn, clock=clock, sleep=sleeps, data_dir=tmp_path / "data", download=fake.download)
+    return backfill, fake, db, sleeps, clock
+
+
+async def test_backfill_stores_history_and_hands_over_the_cursor_at_the_snapshot(tmp_path: Path) -> None:
+    backfill, fake, db, sleeps, _ = setup(tmp_path)
+    state = await backfill.run(START)
+    assert state["status"] == "complete" and state["orders"] == 5
+    assert db.conn.execute("SELECT COUNT(*) FROM orders WHERE status = 'history'").fetchone()[0] == 5
+    assert db.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 0
+    first, cursor = db.conn.execute("SELECT first_connected_at, cursor FROM sources").fetchone()
+    assert first == cursor == "2026-05-01T10:00:00+00:00"
+    assert "processed_at:>='2026-04-01T00:00:00Z'" in fake.runs[0]
+    assert "groupObjects" not in fake.runs[0]              # the query travels as a variable
+    assert sleeps.waits                                     # polled with a wait, not a tight loop
+
+
+async def test_rerunning_the_backfill_creates_no_second_event(tmp_path: Path) -> None:
+    backfill, fake, db, _, _ = setup(tmp_path)
+    from dataclasses import replace
+
+    backfill.ctx = replace(backfill.ctx, forward_history=True)
+    await backfill.run(START)
+    assert db.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 5
+    db.conn.execute("UPDATE sources SET backfill_state = NULL")
+    await backfill.run(START)
+    assert db.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 5
+
+
+async def test_completed_without_url_is_an_empty_window(tmp_path: Path) -> None:
+    backfill, fake, db, _, _ = setup(tmp_path)
+    fake.outcomes.append({"status": "COMPLETED", "url": None})
+    state = await backfill.run(START)
+    assert state["status"] == "complete" and state["orders"] == 0
+
+
+async def test_operation_in_progress_waits_then_runs(tmp_path: Path) -> None:
+    backfill, fake, db, sleeps, _ = setup(tmp_path)
+    fake.run_errors.append([{"field": None, "code": "OPERATION_IN_PROGRESS",
+                             "message": "A bulk query operation for this app and shop is already in progress: "
+                                        "gid://shopify/BulkOperation/1."}])
+    state = await backfill.run(START)
+    assert state["status"] == "complete" and 30.0 in sleeps.waits
+
+
+async def test_timeout_splits_the_window(tmp_path: Path) -> None:
+    backfill, fake, db, _, _ = setup(tmp_path)
+    fake.outcomes.append({"status": "FAILED", "errorCode": "TIMEOUT", "partialDataUrl": "https://x/partial"})
+    state = await backfill.run(START)
+    assert len(fake.runs) == 3 and state["status"] == "complete"
+    assert state["orders"] == 5                              # each order in exactly one half
+
+
+async def test_internal_error_with_partial_data_is_never_marked_complete(tmp_path: Path) -> None:
+    backfill, fake, db, _, _ = setup(tmp_path)
+    fake.outcomes += [{"status": "FAILED", "errorCode": "INTERNAL_SERVER_ERROR", "partialDataUrl": "https://x/p"}] * 6
+    with pytest.raises(TemporaryFailure, match="failed 6 times"):
+        await backfill.run(START)
+    assert load_state(db.conn, "demo.myshopify.com")["status"] == "running"
+    assert db.conn.execute("SELECT COUNT(*) FROM orders").fetchone()[0] == 0
+
+
+async def test_canceled_or_expired_runs_the_window_again(tmp_path: Path) -> None:
+    backfill, fake, db, _, _ = setup(tmp_path)
+    fake.outcomes += [{"status": "CANCELED", "url": "https://x/not-a-success"}, {"status": "EXPIRED"}]
+    state = await backfill.run(START)
+    assert len(fake.runs) == 3 and state["orders"] == 5
+
+
+async def test_access_denied_names_the_scope(tmp_path: Path) -> None:
+    backfill, fake, db, _, _ = setup(tmp_path)
+    fake.outcomes.append({"status": "FAILED", "errorCode": "ACCESS_DENIED"})
+    fake.scopes.remove("read_customers")
+    with pytest.raises(AuthError, match="read_customers"):
+        await backfill.run(START)
+
+
+async def test_restart_resumes_the_recorded_operation(tmp_path: Path) -> None:
+    backfill, fake, db, _, _ = setup(tmp_path)
+
+    class Crash(Exception):
+        pass
+
+    async def crash(_seconds: float) -> None:
+        raise Crash
+
+    backfill.sleep = crash
+    with pytest.raises(Crash):
+        await backfill.run(START)
+    assert load_state(db.conn, "demo.myshopify.com")["op_id"] == "gid://shopify/BulkOperation/1"
+    backfill.sleep = Sleeps()
+    await backfill.run(START)
+    assert len(fake.runs) == 1                              # resumed, not started again
+
+
+async def test_truncated_result_is_detected(tmp_path: Path) -> None:
+    backfill, fake, db, _, _ = setup(tmp_path)
+
+    async def truncated(url: str, target: Path) -> int:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        data = bulk_jsonl(fake.orders)[:-40]
+        target.write_bytes(data)
+        return len(data)
+
+    backfill.download = truncated
+    with pytest.raises(TemporaryFailure, match="truncated"):
+        await backfill.run(START)
+    assert load_state(db.conn, "demo.myshopify.com")["status"] == "running"
+
+
+async def test_polling_after_backfill_has_no_gap_and_no_duplicate(tmp_path: Path) -> None:
+    backfill, fake, db, _, clock = setup(tmp_path)
+    await backfill.run(START)
+    from tests.fakes import FakeShopify
+
+    shop = FakeShopify(clock)
+    for order in fake.orders:                               # the same orders, seen again by the poll
+        shop.orders[order["id"]] = order
+    clock.advance(30)
+    shop.put(make_order(50, clock()))                       # processed after the snapshot
+    poller = SourcePoller(backfill.ctx, shop, db, clock)
+    await poller.cycle()
+    assert db.conn.execute("SELECT COUNT(*) FROM order_versions").fetchone()[0] == 6
+    assert db.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 1
