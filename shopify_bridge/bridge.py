@@ -13,12 +13,17 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
 from typing import Any
 
 from shopify_bridge.config import Config, Source
 
 from shopify_bridge import exit_codes
+from shopify_bridge.backfill import Backfill, BackfillProgress, backfill_due
+from shopify_bridge.check import ALL_ORDERS_SCOPE, RECENT_ORDERS_DAYS
+from shopify_bridge.errors import AuthError
 from shopify_bridge.channels import DEFAULT_CHANNEL_TABLE
 from shopify_bridge.delivery import Deliverer, RetryPolicy
 from shopify_bridge.destinations.base import Destination
@@ -86,6 +91,20 @@ class SourceStatus:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+_last_logged: dict[str, float] = {}
+
+
+def _log_progress(progress: BackfillProgress) -> None:
+    """Headless default: one structured line per phase change, else at most every 5 s per source."""
+    key = f"{progress.source}:{progress.phase}"
+    now = time.monotonic()
+    if progress.phase in ("running", "downloading", "ingesting") and now - _last_logged.get(key, 0.0) < 5.0:
+        return
+    _last_logged[key] = now
+    log.info("backfill progress", source=progress.source, phase=progress.phase, window=progress.window,
+             done=progress.done, total=progress.total)
+
+
 class Bridge:
     def __init__(
         self,
@@ -95,12 +114,14 @@ class Bridge:
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         on_change: Callable[[], None] | None = None,
+        on_progress: Callable[[BackfillProgress], None] | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
         self.monotonic = monotonic
         self.sleep = sleep
         self.on_change = on_change or (lambda: None)
+        self.on_progress = on_progress or _log_progress
         self.db = open_writer(config.database, synchronous=config.synchronous)
         destinations, policies = build_destinations(config)
         self.deliverer = Deliverer(self.db.conn, destinations, clock, policies)
@@ -128,7 +149,13 @@ class Bridge:
         poller = SourcePoller(source_context(self.config, source), client, self.db, self.clock, self._events_created)
         try:
             if status.state in ("idle", "failed"):
-                await poller.refresh_shop_info()
+                info = await poller.refresh_shop_info()
+                self._require_history_scope(source, info)
+            if source.start_date is not None and backfill_due(self.db.conn, source.shop_domain):
+                status.state = "backfilling"
+                poller.set_state("backfilling")
+                self.on_change()
+                await self._backfill(source, client, poller)
             status.state = "polling"
             stats = await poller.cycle()
         except BridgeError as exc:
@@ -144,6 +171,30 @@ class Bridge:
         log.debug("poll done", source=source.name, orders=stats.orders_seen, events=len(stats.events_created))
         self.on_change()
         return exit_codes.OK
+
+    def _require_history_scope(self, source: Source, info: dict[str, Any]) -> None:
+        if source.start_date is None:
+            return
+        if source.start_date >= self.clock().date() - timedelta(days=RECENT_ORDERS_DAYS):
+            return
+        granted = {s["handle"] for s in (info.get("currentAppInstallation") or {}).get("accessScopes") or []}
+        if ALL_ORDERS_SCOPE not in granted and "write_all_orders" not in granted:
+            raise AuthError(
+                f"{source.name}: start_date {source.start_date} is more than {RECENT_ORDERS_DAYS} days back and the "
+                f"token lacks the scope {ALL_ORDERS_SCOPE}"
+            )
+
+    async def _backfill(self, source: Source, client: ShopifyClient, poller: SourcePoller) -> None:
+        row = self.db.conn.execute("SELECT timezone FROM sources WHERE shop = ?", (source.shop_domain,)).fetchone()
+        tz = ZoneInfo(row[0]) if row and row[0] else UTC
+        assert source.start_date is not None
+        start = datetime.combine(source.start_date, datetime.min.time(), tzinfo=tz)
+        database = Path(self.config.database)
+        backfill = Backfill(
+            poller.ctx, client, self.db.conn, clock=self.clock, sleep=self.sleep,
+            data_dir=database.parent / f"{database.stem}-bulk", progress=self.on_progress,
+        )
+        await backfill.run(start)
 
     async def run_once(self) -> int:
         """One cycle of every source, then deliver what is pending; the most severe exit code."""

@@ -29,7 +29,7 @@ log = get_logger(component="delivery")
 
 
 def retry_delay(attempt: int, rng: Callable[[], float] = random.random) -> float:
-    base = min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2 ** max(0, attempt - 1))
+    base: float = min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2.0 ** max(0, attempt - 1))
     return base * (0.5 + rng() / 2)
 
 

@@ -105,11 +105,11 @@ class ShopifyClient:
         self.on_throttle: Callable[[float], None] | None = None
 
     async def __aenter__(self) -> ShopifyClient:
-        self._session = await self._client.connect_async(reconnecting=False)
+        self._session = await self._client.connect_async(reconnecting=False)  # type: ignore[no-untyped-call]
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self._client.close_async()
+        await self._client.close_async()  # type: ignore[no-untyped-call]
         self._session = None
 
     async def execute(self, document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -207,7 +207,7 @@ class ShopifyClient:
 
 
 def _backoff(attempt: int) -> float:
-    base = min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2 ** (attempt - 1))
+    base: float = min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2.0 ** (attempt - 1))
     return base * (0.5 + random.random() / 2)
 
 

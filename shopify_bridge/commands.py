@@ -1,0 +1,255 @@
+"""The bodies of the CLI commands: each takes a loaded Config (or a path) and returns an exit code.
+
+Kept apart from `cli.py` so that the CLI stays a thin typer layer and each command can be
+called from tests and from the demo without a subprocess.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from shopify_bridge import exit_codes
+from shopify_bridge.config import Config
+from shopify_bridge.errors import BridgeError
+from shopify_bridge.logging_setup import get_logger
+from shopify_bridge.timeutil import system_clock
+
+log = get_logger(component="cli")
+
+
+def _console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def install_stop_signals(stop: asyncio.Event) -> None:
+    """SIGTERM/SIGINT set `stop` once (graceful); a second signal exits at once."""
+    loop = asyncio.get_running_loop()
+    hits = {"n": 0}
+
+    def handler() -> None:
+        hits["n"] += 1
+        if hits["n"] > 1:
+            log.warning("second signal: exiting now")
+            sys.exit(exit_codes.OK)
+        log.info("stopping: finishing the current work (send the signal again to exit at once)")
+        stop.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(sig, handler)
+        except (NotImplementedError, RuntimeError):  # not the main thread, or a platform without it
+            pass
+
+
+# -- run ------------------------------------------------------------------------------------------
+async def _run(config: Config, once: bool) -> int:
+    from shopify_bridge.bridge import Bridge
+
+    bridge = Bridge(config)
+    try:
+        if once:
+            return await bridge.run_once()
+        stop = asyncio.Event()
+        install_stop_signals(stop)
+        await bridge.run(stop)
+        return exit_codes.OK
+    finally:
+        bridge.close()
+
+
+def run(config: Config, *, once: bool = False) -> int:
+    if not config.sources:
+        raise BridgeError("no [[sources]] in the config: nothing to run", exit_code=exit_codes.CONFIG)
+    return asyncio.run(_run(config, once))
+
+
+# -- check ----------------------------------------------------------------------------------------
+async def _check(config: Config) -> int:
+    from shopify_bridge.check import check_source
+    from shopify_bridge.shopify.client import ShopifyClient
+
+    console = _console()
+    codes = []
+    for source in config.sources:
+        client = ShopifyClient(
+            source_name=source.name, shop_domain=source.shop_domain,
+            token=source.access_token.get_secret_value(), api_version=source.api_version, api_url=source.api_url,
+        )
+        async with client:
+            report = await check_source(client, source.name, source.shop_domain, start_date=source.start_date,
+                                        today=datetime.now(UTC).date())
+        codes.append(report.exit_code)
+        table = Table(title=f"{source.name} — {source.shop_domain}", show_header=False, title_justify="left")
+        for line in report.lines:
+            table.add_row("✓" if line.ok else "✗", line.label, line.detail)
+        if report.shop_name:
+            table.add_row("", "shop", f"{report.shop_name}, currency {report.currency}, timezone {report.timezone}")
+        if report.bucket:
+            table.add_row("", "rate limit", report.bucket)
+        console.print(table)
+    code = exit_codes.most_severe(codes)
+    console.print("all sources ok" if code == 0 else f"check failed (exit {code})")
+    return code
+
+
+def check(config: Config) -> int:
+    return asyncio.run(_check(config))
+
+
+# -- explain / events / replay ----------------------------------------------------------------------
+def explain(config: Config, order: str, source: str | None = None, as_json: bool = False) -> int:
+    from shopify_bridge.explain import as_dict, edited_after_release
+    from shopify_bridge.explain import explain as explain_order
+    from shopify_bridge.store.schema import open_reader
+
+    db = open_reader(config.database)
+    exp = explain_order(db.conn, order, source)
+    if as_json:
+        print(json.dumps(as_dict(exp), indent=2, default=str))
+        return exit_codes.OK
+    console = _console()
+    o = exp.order
+    console.print(f"[bold]{o['name']}[/] (id {o['order_id']}) — source {exp.source_name or exp.shop}")
+    console.print(f"processed {o['processed_at']} · status [bold]{o['status']}[/]")
+    if o.get("release_at"):
+        console.print(f"hold until {o['release_at']}" + (f" · released {o['released_at']}" if o.get("released_at") else ""))
+    if o.get("exclusion_rule"):
+        console.print(f"excluded by rule [bold]{o['exclusion_rule']}[/] = {o['exclusion_value']!r}")
+    note = edited_after_release(exp)
+    if note:
+        console.print(f"[yellow]{note}[/]")
+    versions = Table("version", "updatedAt", "fetched", "origin", "total", "items", "refunds", "tags",
+                     title="versions", title_justify="left")
+    for v in exp.versions:
+        mark = " ← built" if v["version"] == o.get("built_version") else ""
+        versions.add_row(f"{v['version']}{mark}", v["updated_at"], v["fetched_at"], v["origin"], str(v["total"]),
+                         str(v["line_items"]), str(v["refunds"]), ",".join(v["tags"] or []))
+    console.print(versions)
+    for refund in exp.refunds:
+        console.print(f"refund {refund['refund_id']} at {refund['timestamp']}: {refund['status']}")
+    for event in exp.events:
+        console.print(f"\n[bold]{event['event_name']}[/] {event['event_id']} (created {event['created_at']})")
+        for d in event["deliveries"]:
+            console.print(f"  → {d['destination']}: {d['state']} after {d['attempts']} attempt(s)"
+                          + (f", last error: {d['last_error']}" if d["last_error"] else ""))
+        print(json.dumps(event["payload"], indent=2))
+    return exit_codes.OK
+
+
+def _since(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    text = value.strip().lower()
+    units = {"m": 60, "h": 3600, "d": 86400}
+    if text[:-1].isdigit() and text[-1] in units:
+        return datetime.now(UTC) - timedelta(seconds=int(text[:-1]) * units[text[-1]])
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise BridgeError(f"--since {value!r}: expected an ISO date/time or a duration like 2h or 3d",
+                          exit_code=exit_codes.USAGE) from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def events(config: Config, *, dead: bool = False, since: str | None = None, name: str | None = None,
+           source: str | None = None, limit: int = 50, as_json: bool = False) -> int:
+    from shopify_bridge.event_log import EventFilter, list_events
+    from shopify_bridge.store.schema import open_reader
+
+    db = open_reader(config.database)
+    rows = list_events(db.conn, EventFilter(dead=dead, since=_since(since), name=name, source=source, limit=limit))
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return exit_codes.OK
+    table = Table("created", "event", "event_id", "order", "deliveries")
+    for row in rows:
+        states = ", ".join(
+            f"{d['destination']}: {d['state']}" + (f" ({d['attempts']}×, {d['last_error']})" if d["state"] != "delivered"
+                                                  and d["attempts"] else "")
+            for d in row["deliveries"]
+        )
+        table.add_row(row["created_at"], row["event_name"], row["event_id"], row["order"] or "", states)
+    _console().print(table)
+    return exit_codes.OK
+
+
+def replay(config: Config, *, event_ids: list[str], dead: bool = False, since: str | None = None,
+           destination: str | None = None) -> int:
+    from shopify_bridge.event_log import EventFilter
+    from shopify_bridge.event_log import replay as replay_events
+    from shopify_bridge.store.schema import open_writer
+
+    if not event_ids and not dead and since is None:
+        raise BridgeError("replay needs event ids, --dead or --since", exit_code=exit_codes.USAGE)
+    db = open_writer(config.database, synchronous=config.synchronous)
+    count = replay_events(db.conn, EventFilter(event_ids=tuple(event_ids), dead=dead, since=_since(since)),
+                          datetime.now(UTC), destination)
+    _console().print(f"{count} deliveries queued again (same event_id); `shopify-bridge run` sends them")
+    return exit_codes.OK
+
+
+# -- reconcile ------------------------------------------------------------------------------------
+async def _reconcile(config: Config) -> int:
+    from shopify_bridge.reconcile import CATEGORIES, reconcile_source
+    from shopify_bridge.shopify.client import ShopifyClient
+    from shopify_bridge.store.schema import open_reader
+
+    db = open_reader(config.database)
+    console = _console()
+    mismatch = False
+    for source in config.sources:
+        row = db.conn.execute(
+            "SELECT first_connected_at, timezone FROM sources WHERE shop = ?", (source.shop_domain,)
+        ).fetchone()
+        if row is None or row[0] is None:
+            console.print(f"{source.name}: never connected yet — nothing to reconcile")
+            continue
+        tz = row[1] or "UTC"
+        if source.start_date is not None:
+            from zoneinfo import ZoneInfo
+
+            since = datetime.combine(source.start_date, datetime.min.time(), tzinfo=ZoneInfo(tz))
+        else:
+            since = datetime.fromisoformat(row[0])
+        client = ShopifyClient(source_name=source.name, shop_domain=source.shop_domain,
+                               token=source.access_token.get_secret_value(), api_version=source.api_version,
+                               api_url=source.api_url)
+        async with client:
+            days = await reconcile_source(client, db.conn, source.shop_domain, tz, since, datetime.now(UTC))
+        table = Table("day", "shopify", *CATEGORIES, "", title=f"{source.name} ({tz})", title_justify="left")
+        for day in days:
+            table.add_row(day.day.isoformat(), str(day.shopify), *(str(day.local[c]) for c in CATEGORIES),
+                          "✓" if day.ok else "✗")
+        console.print(table)
+        for day in days:
+            if not day.ok:
+                mismatch = True
+                for name in day.missing:
+                    console.print(f"  {day.day}: {name} is in Shopify but not accounted for")
+                for name in day.extra:
+                    console.print(f"  {day.day}: {name} is accounted for but Shopify does not count it")
+    if mismatch:
+        console.print("reconcile: mismatch")
+        return exit_codes.RECONCILE_MISMATCH
+    console.print("reconcile: every order accounted for")
+    return exit_codes.OK
+
+
+def reconcile(config: Config) -> int:
+    return asyncio.run(_reconcile(config))
+
+
+def today() -> date:
+    return system_clock().date()
+
+
+__all__ = ["Any", "Path", "check", "events", "explain", "reconcile", "replay", "run"]
