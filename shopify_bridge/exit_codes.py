@@ -1,25 +1,43 @@
-"""Exit codes of every command (PRODUCT.md), sysexits-style so cron and systemd can act on them."""
+"""Process exit codes: the contract of PRODUCT.md, close to BSD `sysexits.h` so service managers and
+cron wrappers can tell "fix the config" from "try again later".
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 OK = 0
-FAILURE = 1              # unexpected failure (a bug): the message says so; --debug shows the traceback
-USAGE = 2                # bad command line
-RECONCILE_MISMATCH = 65  # reconcile found orders that fall through
-UNAVAILABLE = 69         # Shopify unreachable, shop unavailable (402) or locked (423)
-TEMPFAIL = 75            # temporary failure: throttling, 5xx, timeouts after retries
-NOPERM = 77              # authentication (401) or missing scope (ACCESS_DENIED)
-CONFIG = 78              # configuration error (also a 404 for the store: no such shop)
+"""Everything asked for was done."""
 
-# When several sources fail differently, `run --once` exits with the most severe code:
-# a bug first, then what an operator must fix (config, credentials), then outages, then
-# what fixes itself.
-_SEVERITY = [FAILURE, CONFIG, NOPERM, UNAVAILABLE, TEMPFAIL, RECONCILE_MISMATCH, USAGE]
+FAILURE = 1
+"""An unexpected failure: a defect or an environment problem the bridge has no better word for."""
+
+USAGE = 2
+"""The command line was wrong (unknown option, missing argument); nothing was attempted."""
+
+RECONCILE_MISMATCH = 65
+"""`reconcile` found orders that Shopify counts but the bridge cannot account for (EX_DATAERR)."""
+
+UNAVAILABLE = 69
+"""Shopify unreachable, or the shop unavailable (402) or locked (423) (EX_UNAVAILABLE)."""
+
+TEMPFAIL = 75
+"""A temporary failure that survived the retries: throttling, 5xx, timeouts (EX_TEMPFAIL); retry later."""
+
+NOPERM = 77
+"""Authentication failed (401) or a scope is missing (ACCESS_DENIED) (EX_NOPERM)."""
+
+CONFIG = 78
+"""The configuration is wrong, including a store that does not exist (404) (EX_CONFIG)."""
+
+# Several sources can fail differently in one `run --once`; the process reports the most severe:
+# a bug first (nothing else can be trusted after it), then what an operator must fix (config,
+# credentials), then outages, then what fixes itself. Codes outside the contract rank after these.
+_SEVERITY: tuple[int, ...] = (FAILURE, CONFIG, NOPERM, UNAVAILABLE, TEMPFAIL, RECONCILE_MISMATCH, USAGE)
 
 
 def most_severe(codes: Iterable[int]) -> int:
+    """The code to exit with when several sources ended differently (OK when all were OK)."""
     present = {code for code in codes if code != OK}
     for code in _SEVERITY:
         if code in present:

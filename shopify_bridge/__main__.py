@@ -1,0 +1,5 @@
+"""`python -m shopify_bridge …` behaves exactly like the `shopify-bridge` console script."""
+
+from shopify_bridge.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,336 @@
+"""The `shopify-bridge` command line: global options, one error router, `init`, and the command frame.
+
+Every command but `init` is a thin frame: it parses its options, loads the config (all but `demo` and
+`simulate`) and calls the function of the same name in `shopify_bridge.commands` as
+`function(config, **options) -> int | None` (the exit code). That module is imported lazily inside
+each command, so a missing function fails only its own command, and `--help` stays fast.
+Nothing here imports textual: the TUI is loaded by `commands.tui`.
+
+The error router (`RoutedGroup.invoke`) is the only place that turns exceptions into exits:
+`BridgeError` -> `error: <message>` and its exit code; anything else -> `error: unexpected failure:
+<type>: <message>` and exit 1, with the traceback only under `--debug`. Usage errors exit 2.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from shopify_bridge import __version__, exit_codes
+from shopify_bridge.errors import BridgeError, one_line
+from shopify_bridge.logging_setup import configure_logging, redact, register_secrets
+
+if TYPE_CHECKING:
+    from shopify_bridge.config import Config
+
+APP_NAME = "shopify-bridge"
+EXAMPLE_CONFIG = "example-config.toml"
+# typer vendors its own copy of click; find its ClickException (usage errors and friends) by name so
+# this keeps working whichever copy is in use.
+_CLICK_EXCEPTION: type[Exception] = next(
+    kind for kind in typer.BadParameter.__mro__ if kind.__name__ == "ClickException"
+)
+_CLI_SIGNALS: tuple[type[BaseException], ...] = (typer.Exit, typer.Abort, _CLICK_EXCEPTION)
+
+
+@dataclass
+class CliContext:
+    """What the global options decided (`ctx.obj` of every command)."""
+
+    config_path: Path | None = None
+    """`--config`, when given (else $SHOPIFY_BRIDGE_CONFIG, else ./shopify-bridge.toml)."""
+    json_logs: bool = False
+    debug: bool = False
+    env: Mapping[str, str] = field(default_factory=lambda: os.environ)
+
+    def config_file(self) -> Path:
+        """The config file this invocation refers to."""
+        from shopify_bridge.config import config_path
+
+        return config_path(self.config_path, self.env)
+
+    def load_config(self) -> Config:
+        """Load and validate the config, and register its secrets with the log redactor."""
+        from shopify_bridge.config import load_config
+
+        config = load_config(self.config_file(), self.env)
+        register_secrets(config.secret_values())
+        return config
+
+
+class RoutedGroup(TyperGroup):
+    """The command group whose `invoke` is the single error router of the program."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except _CLI_SIGNALS:
+            raise
+        except BridgeError as exc:
+            _report(ctx, exc, f"error: {exc.message}")
+            raise typer.Exit(exc.exit_code) from None
+        except Exception as exc:
+            detail = one_line(str(exc))
+            cause = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+            _report(ctx, exc, f"error: unexpected failure: {cause}")
+            raise typer.Exit(exit_codes.FAILURE) from None
+
+
+def _report(ctx: Any, exc: BaseException, line: str) -> None:
+    cli = ctx.obj if isinstance(ctx.obj, CliContext) else None
+    if cli is not None and cli.debug:
+        trace = "".join(traceback.format_exception(exc))
+        typer.echo(redact(trace).rstrip("\n"), err=True)
+    typer.echo(redact(line), err=True)
+
+
+app = typer.Typer(
+    name=APP_NAME,
+    cls=RoutedGroup,
+    help="Bridge Shopify orders to a server-side event pipeline (Placed Order, Received Refund).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"{APP_NAME} {__version__}")
+        raise typer.Exit(exit_codes.OK)
+
+
+@app.callback()
+def _global_options(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            metavar="PATH",
+            help="Config file (default: $SHOPIFY_BRIDGE_CONFIG, else ./shopify-bridge.toml).",
+        ),
+    ] = None,
+    json_logs: Annotated[
+        bool, typer.Option("--json-logs", help="JSON log lines on stderr (default when stderr is not a TTY).")
+    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Debug logging; tracebacks with errors.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_show_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    ctx.obj = CliContext(config_path=config, json_logs=json_logs, debug=debug)
+    configure_logging(json_logs=json_logs, debug=debug)
+
+
+def _run_command(ctx: typer.Context, command: str, /, *, needs_config: bool = True, **options: Any) -> None:
+    """Call `shopify_bridge.commands.<name>(config, **options)` (without `config` when the command
+    needs none) and exit with the code it returns."""
+    cli: CliContext = ctx.obj
+    # The config is loaded first: a broken config is reported as such even where the command is missing.
+    arguments = [cli.load_config()] if needs_config else []
+    try:
+        commands = importlib.import_module("shopify_bridge.commands")
+        function = getattr(commands, command)
+    except (ImportError, AttributeError) as exc:
+        raise BridgeError(f"the {command} command is not available in this build ({exc})") from exc
+    code = function(*arguments, **options)
+    raise typer.Exit(int(code or exit_codes.OK))
+
+
+# --- init -------------------------------------------------------------------------------------------
+
+
+def example_config_text() -> str:
+    """The commented example config shipped with the package (every key of the contract)."""
+    return resources.files("shopify_bridge").joinpath(EXAMPLE_CONFIG).read_text(encoding="utf-8")
+
+
+def write_example_config(target: Path, *, force: bool) -> None:
+    """Write the example config to `target`, readable by its owner only; never overwrite unless `force`."""
+    text = example_config_text()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if force:
+            partial = target.with_name(f".{target.name}.partial")
+            partial.write_text(text, encoding="utf-8")
+            partial.chmod(0o600)
+            partial.replace(target)
+        else:
+            # "x" refuses an existing file atomically, so a concurrent writer cannot be clobbered.
+            with open(target, "x", encoding="utf-8") as handle:
+                handle.write(text)
+            target.chmod(0o600)
+    except FileExistsError:
+        raise BridgeError(
+            f"{target} already exists; use --force to overwrite it", exit_code=exit_codes.USAGE
+        ) from None
+    except OSError as exc:
+        raise BridgeError(f"cannot write {target}: {exc.strerror}") from None
+
+
+@app.command()
+def init(
+    ctx: typer.Context,
+    path: Annotated[
+        Path | None,
+        typer.Argument(help="Where to write it (default: the --config path, else ./shopify-bridge.toml)."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented example config."""
+    cli: CliContext = ctx.obj
+    target = path.expanduser() if path is not None else cli.config_file()
+    if target.is_dir():
+        target = target / f"{APP_NAME}.toml"
+    write_example_config(target, force=force)
+    default_target = Path(f"{APP_NAME}.toml")
+    config_option = "" if target == default_target else f" --config {target}"
+    typer.echo(
+        f"Wrote {target}\n"
+        "Next steps:\n"
+        f"  1. Edit {target}: set `store` (and `name`) in the [[sources]] table to your store.\n"
+        "  2. export SHOPIFY_ACCESS_TOKEN=...  (the Admin API token of your custom app; it is never\n"
+        "     written to the file or printed)\n"
+        f"  3. {APP_NAME}{config_option} check   (reaches the shop, checks the token and its scopes)\n"
+        f"  4. {APP_NAME}{config_option} run     (headless; or `tui` for the dashboard)\n"
+        f"No store at hand? `{APP_NAME} demo` runs everything against the built-in simulator."
+    )
+
+
+# --- the commands implemented in shopify_bridge.commands --------------------------------------------
+
+SourceOption = Annotated[
+    str | None, typer.Option("--source", "-s", metavar="NAME", help="Only this source (its name).")
+]
+SinceOption = Annotated[
+    str | None,
+    typer.Option("--since", metavar="WHEN", help="ISO date/time (UTC unless it has an offset), or 2h, 3d."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+
+
+@app.command()
+def check(ctx: typer.Context) -> None:
+    """Validate the config; per source: reach the shop, check the token and its scopes."""
+    _run_command(ctx, "check")
+
+
+@app.command()
+def run(
+    ctx: typer.Context,
+    once: Annotated[
+        bool, typer.Option("--once", help="One cycle (poll, release due holds, deliver pending), then exit.")
+    ] = False,
+) -> None:
+    """Run headless: backfill if due, then poll, release holds and deliver; SIGTERM/SIGINT stop cleanly."""
+    _run_command(ctx, "run", once=once)
+
+
+@app.command()
+def tui(
+    ctx: typer.Context,
+    attach: Annotated[
+        bool, typer.Option("--attach", help="Watch the database of a headless `run` instead of running.")
+    ] = False,
+) -> None:
+    """The dashboard: sources, upsell holds, forwarded events, exclusions and errors."""
+    _run_command(ctx, "tui", attach=attach)
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    headless: Annotated[bool, typer.Option("--headless", help="No dashboard; log to stderr.")] = False,
+) -> None:
+    """Start the built-in Shopify simulator with generated orders and a source connected to it."""
+    _run_command(ctx, "demo", needs_config=False, headless=headless)
+
+
+@app.command()
+def simulate(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port (0: any free port).")] = 8787,
+) -> None:
+    """Run the built-in Shopify simulator alone; prints its URL and token."""
+    _run_command(ctx, "simulate", needs_config=False, host=host, port=port)
+
+
+@app.command()
+def explain(
+    ctx: typer.Context,
+    order: Annotated[str, typer.Argument(metavar="ORDER", help="Order name (#1001), numeric id or gid.")],
+    source: SourceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """One order: its versions, exclusion decision, hold state and the event payloads per destination."""
+    _run_command(ctx, "explain", order=order, source=source, as_json=as_json)
+
+
+@app.command()
+def events(
+    ctx: typer.Context,
+    source: SourceOption = None,
+    name: Annotated[
+        str | None, typer.Option("--name", metavar="EVENT", help='Only this event name ("Placed Order").')
+    ] = None,
+    dead: Annotated[bool, typer.Option("--dead", help="Only events with a dead delivery.")] = False,
+    since: SinceOption = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many events.")] = 50,
+    as_json: JsonOption = False,
+) -> None:
+    """List events, newest first, with their delivery state per destination."""
+    _run_command(
+        ctx, "events", source=source, name=name, dead=dead, since=since, limit=limit, as_json=as_json
+    )
+
+
+@app.command()
+def replay(
+    ctx: typer.Context,
+    event_ids: Annotated[
+        list[str] | None, typer.Argument(metavar="[EVENT_ID]...", help="Event ids to re-send.")
+    ] = None,
+    dead: Annotated[bool, typer.Option("--dead", help="Re-send every dead delivery.")] = False,
+    since: SinceOption = None,
+    destination: Annotated[
+        str | None, typer.Option("--destination", "-d", metavar="NAME", help="Only to this destination.")
+    ] = None,
+) -> None:
+    """Re-send chosen events (by id, --dead, --since) with the same event_id; refunds follow their order."""
+    chosen = list(event_ids or [])
+    _run_command(ctx, "replay", event_ids=chosen, dead=dead, since=since, destination=destination)
+
+
+@app.command()
+def reconcile(ctx: typer.Context) -> None:
+    """Per source and shop day: Shopify's order count against what the bridge did (exit 65 on a mismatch)."""
+    _run_command(ctx, "reconcile")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The console-script entry point; returns the exit code."""
+    command = typer.main.get_command(app)
+    try:
+        command.main(args=argv, prog_name=APP_NAME, standalone_mode=True)
+    except SystemExit as exit_:
+        code = exit_.code
+        if code is None or isinstance(code, int):
+            return code or exit_codes.OK
+        print(code, file=sys.stderr)
+        return exit_codes.FAILURE
+    return exit_codes.OK

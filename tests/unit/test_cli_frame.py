@@ -1,0 +1,384 @@
+"""The CLI frame: global options, the error router, `init`, and how commands reach `commands.py`."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import stat
+import subprocess
+import sys
+import types
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import structlog
+from typer.testing import CliRunner, Result
+
+from shopify_bridge import __version__, exit_codes
+from shopify_bridge.cli import app, example_config_text, main
+from shopify_bridge.config import Config, Exclude, HttpDestination, JsonlDestination, Source, load_config
+from shopify_bridge.errors import (
+    AuthError,
+    BridgeError,
+    ConfigError,
+    ReconcileMismatch,
+    ShopUnavailable,
+    TemporaryFailure,
+)
+from shopify_bridge.logging_setup import get_logger
+
+REPO = Path(__file__).resolve().parents[2]
+PRODUCT = REPO.parent / "shared" / "spec" / "PRODUCT.md"
+TOKEN = "shpat_cli0canary0token0123456789"
+CONFIG = f'[[sources]]\nname = "Main"\nstore = "convergestore"\naccess_token = "{TOKEN}"\n'
+COMMANDS = ["init", "check", "run", "tui", "demo", "simulate", "explain", "events", "replay", "reconcile"]
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """The CLI configures structlog and the root logger globally; leave them as other tests expect."""
+    saved = structlog.get_config()
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    structlog.configure(**saved)
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    path = tmp_path / "bridge.toml"
+    path.write_text(CONFIG)
+    return path
+
+
+@pytest.fixture
+def fake_commands(
+    monkeypatch: pytest.MonkeyPatch,
+) -> Callable[..., list[tuple[str, tuple[Any, ...], dict[str, Any]]]]:
+    """Install a stand-in `shopify_bridge.commands` whose functions record their calls or run `behaviour`."""
+
+    def install(**behaviour: Callable[..., Any]) -> list[tuple[str, tuple[Any, ...], dict[str, Any]]]:
+        calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
+        module = types.ModuleType("shopify_bridge.commands")
+        for name in COMMANDS[1:]:
+
+            def command(*args: Any, _name: str = name, **kwargs: Any) -> Any:
+                calls.append((_name, args, kwargs))
+                return behaviour[_name](*args, **kwargs) if _name in behaviour else None
+
+            setattr(module, name, command)
+        monkeypatch.setitem(sys.modules, "shopify_bridge.commands", module)
+        return calls
+
+    return install
+
+
+def invoke(args: list[str], env: dict[str, str | None] | None = None) -> Result:
+    return CliRunner().invoke(app, args, env={"SHOPIFY_BRIDGE_CONFIG": None, **(env or {})})
+
+
+def test_help_lists_every_command() -> None:
+    result = invoke(["--help"])
+    assert result.exit_code == 0
+    for command in COMMANDS:
+        assert command in result.stdout
+    for option in ("--config", "--json-logs", "--debug", "--version"):
+        assert option in result.stdout
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command: str) -> None:
+    result = invoke([command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert f"shopify-bridge {command}" in result.stdout
+
+
+def test_version() -> None:
+    result = invoke(["--version"])
+    assert (result.exit_code, result.stdout.strip()) == (0, f"shopify-bridge {__version__}")
+
+
+@pytest.mark.parametrize("args", [["--bogus"], ["no-such-command"], ["explain"], ["run", "--twice"]])
+def test_usage_errors_exit_2(args: list[str]) -> None:
+    assert invoke(args).exit_code == exit_codes.USAGE
+
+
+def test_commands_receive_the_loaded_config_and_their_options(config_file: Path, fake_commands: Any) -> None:
+    calls = fake_commands()
+    base = ["--config", str(config_file)]
+    for args in (
+        ["check"],
+        ["run", "--once"],
+        ["tui", "--attach"],
+        ["explain", "#1001", "--source", "Main", "--json"],
+        ["events", "--dead", "--since", "2h", "--name", "Placed Order", "-n", "5"],
+        ["replay", "1", "2", "--destination", "f"],
+        ["reconcile"],
+    ):
+        assert invoke(base + args).exit_code == 0
+    assert all(isinstance(args[0], Config) and args[0].sources[0].name == "Main" for _, args, _ in calls)
+    assert [(name, kwargs) for name, _, kwargs in calls] == [
+        ("check", {}),
+        ("run", {"once": True}),
+        ("tui", {"attach": True}),
+        ("explain", {"order": "#1001", "source": "Main", "as_json": True}),
+        (
+            "events",
+            {
+                "source": None,
+                "name": "Placed Order",
+                "dead": True,
+                "since": "2h",
+                "limit": 5,
+                "as_json": False,
+            },
+        ),
+        ("replay", {"event_ids": ["1", "2"], "dead": False, "since": None, "destination": "f"}),
+        ("reconcile", {}),
+    ]
+
+
+def test_demo_and_simulate_need_no_config(tmp_path: Path, fake_commands: Any) -> None:
+    calls = fake_commands()
+    missing = str(tmp_path / "missing.toml")
+    assert invoke(["--config", missing, "demo", "--headless"]).exit_code == 0
+    assert invoke(["--config", missing, "simulate", "--port", "0"]).exit_code == 0
+    assert calls == [("demo", (), {"headless": True}), ("simulate", (), {"host": "127.0.0.1", "port": 0})]
+
+
+@pytest.mark.parametrize(
+    ("codes", "expected"),
+    [
+        ([], 0),
+        ([0, 0], 0),
+        ([0, 75, 69], 69),
+        ([75, 77, 78], 78),
+        ([78, 1, 0], 1),
+        ([0, 3], 3),
+    ],
+)
+def test_the_most_severe_code_wins(codes: list[int], expected: int) -> None:
+    assert exit_codes.most_severe(codes) == expected
+
+
+def test_the_command_exit_code_is_the_process_exit_code(config_file: Path, fake_commands: Any) -> None:
+    fake_commands(reconcile=lambda config: exit_codes.RECONCILE_MISMATCH)
+    assert invoke(["--config", str(config_file), "reconcile"]).exit_code == exit_codes.RECONCILE_MISMATCH
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (AuthError("token rejected for Main"), 77),
+        (ShopUnavailable("shop locked for Main (423)"), 69),
+        (TemporaryFailure("still throttled"), 75),
+        (ReconcileMismatch("3 orders fall through"), 65),
+        (ConfigError("no shop named x.myshopify.com (404) for source Main"), 78),
+        (BridgeError("something\nspanning lines"), 1),
+    ],
+)
+def test_a_bridge_error_is_one_line_and_its_exit_code(
+    config_file: Path, fake_commands: Any, error: BridgeError, code: int
+) -> None:
+    def fail(config: Config, **options: Any) -> None:
+        raise error
+
+    fake_commands(check=fail)
+    result = invoke(["--config", str(config_file), "check"])
+    assert result.exit_code == code
+    assert result.stderr == f"error: {error.message}\n"
+    assert "\n" not in error.message
+
+
+def test_an_unexpected_failure_is_one_line_and_exit_1(config_file: Path, fake_commands: Any) -> None:
+    def crash(config: Config, **options: Any) -> None:
+        raise RuntimeError(f"boom with {config.sources[0].access_token.get_secret_value()}")
+
+    fake_commands(check=crash)
+    result = invoke(["--config", str(config_file), "check"])
+    assert result.exit_code == exit_codes.FAILURE
+    assert result.stderr == "error: unexpected failure: RuntimeError: boom with ***\n"
+
+
+def test_an_unexpected_failure_without_message_names_its_type(config_file: Path, fake_commands: Any) -> None:
+    def crash(config: Config, **options: Any) -> None:
+        raise NotImplementedError
+
+    fake_commands(check=crash)
+    result = invoke(["--config", str(config_file), "check"])
+    assert (result.exit_code, result.stderr) == (1, "error: unexpected failure: NotImplementedError\n")
+
+
+def test_debug_shows_the_traceback_before_the_error_line(config_file: Path, fake_commands: Any) -> None:
+    def crash(config: Config, **options: Any) -> None:
+        raise KeyError(TOKEN)
+
+    fake_commands(check=crash)
+    result = invoke(["--config", str(config_file), "--debug", "check"])
+    assert result.exit_code == exit_codes.FAILURE
+    assert result.stderr.startswith("Traceback (most recent call last):")
+    assert "in crash" in result.stderr
+    assert result.stderr.splitlines()[-1] == "error: unexpected failure: KeyError: '***'"
+    assert TOKEN not in result.stderr
+
+
+def test_a_missing_command_function_fails_only_that_command(
+    config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = types.ModuleType("shopify_bridge.commands")
+    module.check = lambda config: 0  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "shopify_bridge.commands", module)
+    assert invoke(["--config", str(config_file), "check"]).exit_code == 0
+    result = invoke(["--config", str(config_file), "tui"])
+    assert result.exit_code == exit_codes.FAILURE
+    assert result.stderr.startswith("error: the tui command is not available")
+
+
+def test_json_logs_parse_and_hide_secrets(config_file: Path, fake_commands: Any) -> None:
+    def noisy(config: Config, **options: Any) -> int:
+        log = get_logger(component="test")
+        log.info("token is " + TOKEN, headers={"X-Shopify-Access-Token": TOKEN}, source="Main")
+        logging.getLogger("aiohttp.client").warning("sent %s", TOKEN)
+        return 0
+
+    fake_commands(check=noisy)
+    result = invoke(["--config", str(config_file), "--json-logs", "check"])
+    assert result.exit_code == 0
+    records = [json.loads(line) for line in result.stderr.splitlines()]
+    assert [record["level"] for record in records] == ["info", "warning"]
+    assert records[0]["event"] == "token is ***" and records[0]["headers"] == {
+        "X-Shopify-Access-Token": "***"
+    }
+    assert records[1]["event"] == "sent ***"
+    assert TOKEN not in result.stderr
+
+
+def test_init_writes_the_example_and_next_steps(tmp_path: Path) -> None:
+    target = tmp_path / "conf" / "bridge.toml"
+    result = invoke(["init", str(target)])
+    assert result.exit_code == 0, result.output
+    assert target.read_text() == example_config_text()
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600  # it may end up holding a token
+    assert "Next steps" in result.stdout and f"--config {target} check" in result.stdout
+
+
+def test_init_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
+    target = tmp_path / "bridge.toml"
+    target.write_text("mine")
+    result = invoke(["init", str(target)])
+    assert result.exit_code == exit_codes.USAGE
+    assert result.stderr == f"error: {target} already exists; use --force to overwrite it\n"
+    assert target.read_text() == "mine"
+    assert invoke(["init", str(target), "--force"]).exit_code == 0
+    assert target.read_text() == example_config_text()
+
+
+def test_init_uses_the_config_option_and_directories(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    via_option = tmp_path / "option.toml"
+    assert invoke(["--config", str(via_option), "init"]).exit_code == 0
+    assert via_option.exists()
+    assert invoke(["init", str(tmp_path)]).exit_code == 0
+    assert (tmp_path / "shopify-bridge.toml").exists()
+    monkeypatch.chdir(tmp_path / "..")
+    workdir = tmp_path / "cwd"
+    workdir.mkdir()
+    monkeypatch.chdir(workdir)
+    result = invoke(["init"])
+    assert result.exit_code == 0 and (workdir / "shopify-bridge.toml").exists()
+    assert "  3. shopify-bridge check" in result.stdout
+
+
+def test_the_example_config_loads(tmp_path: Path) -> None:
+    path = tmp_path / "bridge.toml"
+    path.write_text(example_config_text())
+    config = load_config(path, {"SHOPIFY_ACCESS_TOKEN": TOKEN})
+    source = config.sources[0]
+    assert source.shop_domain == "my-store.myshopify.com"
+    assert source.access_token.get_secret_value() == TOKEN
+    assert source.exclude == Exclude()
+    assert [d.name for d in config.destinations] == ["events-file"]
+    assert isinstance(config.destinations[0], JsonlDestination)
+    assert config.destinations[0].path == tmp_path / "events.jsonl"
+
+
+def test_the_example_http_destination_loads_once_uncommented(tmp_path: Path) -> None:
+    text = example_config_text()
+    head, http_block = text.split("# [[destinations]]", 1)
+    uncommented = "\n".join(
+        line.removeprefix("# ") for line in ("# [[destinations]]" + http_block).splitlines()
+    )
+    path = tmp_path / "bridge.toml"
+    path.write_text(head + uncommented + "\n")
+    env = {
+        "SHOPIFY_ACCESS_TOKEN": TOKEN,
+        "CONVERGE_WEBHOOK_TOKEN": "hook-canary",
+        "WEBHOOK_SECRET": "sign-canary",
+    }
+    http = load_config(path, env).destinations[1]
+    assert isinstance(http, HttpDestination)
+    assert http.headers["X-Webhook-Token"].get_secret_value() == "hook-canary"
+    assert (http.timeout_seconds, http.max_attempts, http.max_age_hours) == (10, 12, 72)
+
+
+def _model_keys() -> set[str]:
+    models = (Config, Source, Exclude, JsonlDestination, HttpDestination)
+    return {name for model in models for name in model.model_fields}
+
+
+def test_the_example_names_every_key() -> None:
+    text = example_config_text()
+    for key in sorted(_model_keys()):
+        as_key = re.search(rf"^(# )?{key} = ", text, re.MULTILINE)
+        as_table = re.search(rf"^\[\[?([a-z_]+\.)?{key}\]\]?$", text, re.MULTILINE)
+        assert as_key or as_table, key
+
+
+def test_the_example_names_every_key_of_the_product_spec() -> None:
+    if not PRODUCT.exists():
+        pytest.skip(f"{PRODUCT} is absent (../shared is not checked out beside the repo)")
+    block = PRODUCT.read_text().split("```toml", 1)[1].split("```", 1)[0]
+    keys = {line.split("=", 1)[0].strip() for line in block.splitlines() if "=" in line.split("#", 1)[0]}
+    keys |= {"sources", "destinations", "exclude"}
+    assert keys <= _model_keys() | {"sources.exclude"}
+    text = example_config_text()
+    for key in keys:
+        assert key in text, key
+
+
+def test_main_returns_the_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert main(["--bogus"]) == exit_codes.USAGE
+    assert capsys.readouterr().out.strip() == f"shopify-bridge {__version__}"
+
+
+def test_python_dash_m_works(tmp_path: Path, config_file: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("SHOPIFY_BRIDGE_CONFIG", None)
+    broken = tmp_path / "broken.toml"
+    broken.write_text("colour = 1\n" + CONFIG)
+    done = subprocess.run(
+        [sys.executable, "-m", "shopify_bridge", "--config", str(broken), "check"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == exit_codes.CONFIG
+    assert (
+        done.stderr == f"error: {broken}: colour: unknown key (accepted here: database, synchronous, "
+        "channel_types, sources, destinations)\n"
+    )
+
+
+def test_the_cli_does_not_import_textual() -> None:
+    code = "import sys, shopify_bridge.cli; print('textual' in sys.modules)"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "False", done.stderr

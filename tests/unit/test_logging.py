@@ -1,0 +1,181 @@
+"""Logging: JSON lines or console text, and no secret ever reaching the stream."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import structlog
+
+from shopify_bridge.logging_setup import SecretRedactor, configure_logging, get_logger, redact
+
+SECRET = "canary-secret-0123456789"
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    saved = structlog.get_config()
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    gql_level = logging.getLogger("gql.transport").level
+    yield
+    structlog.configure(**saved)
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    logging.getLogger("gql.transport").setLevel(gql_level)
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def json_lines(stream: io.StringIO) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+def test_json_lines_when_not_a_terminal() -> None:
+    stream = io.StringIO()
+    configure_logging(stream=stream)
+    get_logger(component="poller", source="Main").info("poll done", orders=3)
+    (record,) = json_lines(stream)
+    assert record["event"] == "poll done"
+    assert (record["component"], record["source"], record["orders"], record["level"]) == (
+        "poller",
+        "Main",
+        3,
+        "info",
+    )
+    assert record["timestamp"].endswith("Z")
+
+
+def test_console_text_on_a_terminal_and_json_when_asked() -> None:
+    terminal = Terminal()
+    configure_logging(stream=terminal)
+    get_logger().info("hello", n=1)
+    line = terminal.getvalue()
+    assert "hello" in line and not line.startswith("{")
+    terminal = Terminal()
+    configure_logging(json_logs=True, stream=terminal)
+    get_logger().info("hello")
+    assert json_lines(terminal)[0]["event"] == "hello"
+
+
+@pytest.mark.parametrize("json_logs", [True, False])
+def test_registered_secrets_are_masked_everywhere(json_logs: bool) -> None:
+    stream = Terminal() if not json_logs else io.StringIO()
+    configure_logging(json_logs=json_logs, secrets=[SECRET], stream=stream)
+    log = get_logger()
+    log.info(
+        f"message {SECRET}",
+        value=SECRET,
+        nested={"list": [f"x{SECRET}x", {"deep": SECRET}], "tuple": (SECRET,)},
+        raw=SECRET.encode(),
+        error=ValueError(f"failed: {SECRET}"),
+    )
+    try:
+        raise RuntimeError(f"boom {SECRET}")
+    except RuntimeError:
+        log.exception("crashed")
+    output = stream.getvalue()
+    assert SECRET not in output
+    assert output.count("***") >= 7
+
+
+def test_a_logger_made_before_configuration_follows_it() -> None:
+    early = get_logger(component="early")  # as modules do at import time
+    stream = io.StringIO()
+    configure_logging(secrets=[SECRET], stream=stream)
+    early.warning("late " + SECRET)
+    (record,) = json_lines(stream)
+    assert (record["event"], record["component"]) == ("late ***", "early")
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        (
+            {"headers": {"X-Shopify-Access-Token": "tok-unregistered"}},
+            {"headers": {"X-Shopify-Access-Token": "***"}},
+        ),
+        ({"headers": {"x-shopify-access-token": "tok"}}, {"headers": {"x-shopify-access-token": "***"}}),
+        ({"access_token": "tok-unregistered"}, {"access_token": "***"}),
+        ({"signing_secret": "s"}, {"signing_secret": "***"}),
+        ({"request": "X-Shopify-Access-Token: tok-unregistered"}, {"request": "X-Shopify-Access-Token: ***"}),
+        (
+            {"request": "{'X-Shopify-Access-Token': 'tok-unregistered'}"},
+            {"request": "{'X-Shopify-Access-Token': '***'}"},
+        ),
+        ({"token": "shpat_0123456789abcdef0123"}, {"token": "***"}),
+    ],
+)
+def test_access_token_headers_and_token_shapes_are_masked_unregistered(
+    fields: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    stream = io.StringIO()
+    configure_logging(stream=stream)
+    get_logger().info("request", **fields)
+    record = json_lines(stream)[0]
+    assert {key: record[key] for key in expected} == expected
+
+
+def test_library_logs_share_the_format_and_the_redaction() -> None:
+    stream = io.StringIO()
+    configure_logging(secrets=[SECRET], stream=stream)
+    logging.getLogger("aiohttp.client").warning("retrying %s", SECRET)
+    try:
+        raise OSError(SECRET)
+    except OSError:
+        logging.getLogger("asyncio").exception("task failed")
+    first, second = json_lines(stream)
+    assert (first["event"], first["logger"], first["level"]) == ("retrying ***", "aiohttp.client", "warning")
+    assert second["event"] == "task failed" and "OSError: ***" in second["exception"]
+    assert SECRET not in stream.getvalue()
+
+
+def test_debug_level_and_chatty_libraries() -> None:
+    stream = io.StringIO()
+    configure_logging(stream=stream)
+    get_logger().debug("hidden")
+    logging.getLogger("gql.transport.aiohttp").info(">>> {'query': 'customer data'}")
+    assert stream.getvalue() == ""
+    configure_logging(debug=True, stream=stream)
+    get_logger().debug("shown")
+    logging.getLogger("gql.transport.aiohttp").info("payload")
+    assert [record["event"] for record in json_lines(stream)] == ["shown", "payload"]
+
+
+def test_configuring_twice_does_not_duplicate_library_lines() -> None:
+    stream = io.StringIO()
+    configure_logging(stream=stream)
+    configure_logging(stream=stream)
+    logging.getLogger("x").warning("once")
+    assert len(json_lines(stream)) == 1
+
+
+def test_short_secrets_are_only_masked_as_whole_values() -> None:
+    redactor = SecretRedactor(["abc", ""])
+    assert redactor.text("abc") == "***"
+    assert redactor.text("abcdef") == "abcdef"  # masking 3 characters everywhere would shred text
+    assert redactor.text("anything") == "anything"  # the empty string is never a secret
+
+
+def test_a_secret_containing_another_is_masked_whole() -> None:
+    redactor = SecretRedactor(["token", "token-with-suffix"])
+    assert redactor.text("a token-with-suffix b") == "a *** b"
+
+
+def test_redact_uses_every_registered_secret() -> None:
+    configure_logging(secrets=["registered-for-redact"], stream=io.StringIO())
+    assert redact("error: registered-for-redact failed") == "error: *** failed"
+
+
+def test_the_redactor_does_not_mutate_the_callers_data() -> None:
+    payload = {"token": SECRET, "items": [SECRET]}
+    redactor = SecretRedactor([SECRET])
+    assert redactor.value(payload) == {"token": "***", "items": ["***"]}
+    assert payload == {"token": SECRET, "items": [SECRET]}
