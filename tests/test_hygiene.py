@@ -1,0 +1,75 @@
+"""Architecture rules that a test must prove, not a reviewer remember."""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+CORE = REPO / "shopify_bridge"
+SIMULATOR = CORE / "simulator"
+# The demo wires the simulator and the bridge together in one process; the CLI starts either.
+WIRING = {CORE / "demo.py", CORE / "commands.py", CORE / "cli.py"}
+
+
+def imports_of(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def test_core_never_imports_textual_or_the_tui_at_module_level() -> None:
+    offenders = []
+    for path in CORE.rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in tree.body:  # module level only: commands.py loads the TUI lazily inside a function
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            offenders += [f"{path.relative_to(REPO)}: {n}" for n in names
+                          if n.split(".")[0] in ("textual", "tui")]
+    assert offenders == []
+
+
+def test_core_and_cli_import_without_loading_textual() -> None:
+    code = ("import sys, shopify_bridge.cli, shopify_bridge.bridge, shopify_bridge.commands; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'tui')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert out.stdout.strip() == "[]"
+
+
+def test_simulator_shares_no_code_with_the_bridge() -> None:
+    offenders = []
+    for path in SIMULATOR.rglob("*.py"):
+        for name in imports_of(path):
+            if name.startswith("shopify_bridge") and not name.startswith("shopify_bridge.simulator"):
+                offenders.append(f"{path.relative_to(REPO)}: {name}")
+    assert offenders == []
+
+
+def test_core_does_not_import_the_simulator_except_for_wiring() -> None:
+    offenders = []
+    for path in CORE.rglob("*.py"):
+        if path.is_relative_to(SIMULATOR) or path in WIRING:
+            continue
+        offenders += [f"{path.relative_to(REPO)}: {n}" for n in imports_of(path) if n.startswith("shopify_bridge.simulator")]
+    assert offenders == []
+
+
+def test_readme_test_command_is_what_ci_runs() -> None:
+    readme = (REPO / "README.md").read_text()
+    ci = (REPO / ".ci" / "run").read_text()
+    blocks = re.findall(r"```sh\n(.*?)\n```", readme, re.S)
+    demo_command, test_command = blocks[0].strip(), blocks[1].strip()
+    assert "shopify-bridge demo" in demo_command
+    assert test_command in ci.splitlines()
