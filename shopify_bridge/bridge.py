@@ -126,6 +126,13 @@ class Bridge:
         destinations, policies = build_destinations(config)
         self.deliverer = Deliverer(self.db.conn, destinations, clock, policies)
         self.status = {s.name: SourceStatus(s.name, s.shop_domain) for s in config.sources}
+        self._wake = {s.shop_domain: asyncio.Event() for s in config.sources}
+
+    def wake_source(self, shop: str) -> None:
+        """Run that source's next cycle now instead of after its poll interval."""
+        event = self._wake.get(shop)
+        if event is not None:
+            event.set()
 
     def _client(self, source: Source) -> ShopifyClient:
         return ShopifyClient(
@@ -218,10 +225,12 @@ class Bridge:
                     wait = float(source.poll_interval_seconds)
                 else:
                     wait = min(FAILURE_BACKOFF_CAP, FAILURE_BACKOFF_BASE * 2 ** max(0, failures - 1))
-                try:
-                    await asyncio.wait_for(stop.wait(), timeout=wait)
-                except TimeoutError:
-                    pass
+                wake = self._wake[source.shop_domain]
+                wake.clear()
+                waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
+                await asyncio.wait(waiters, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+                for waiter in waiters:
+                    waiter.cancel()
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.deliverer.open()

@@ -255,9 +255,15 @@ def tui(
 def demo(
     ctx: typer.Context,
     headless: Annotated[bool, typer.Option("--headless", help="No dashboard; log to stderr.")] = False,
+    out: Annotated[
+        Path | None, typer.Option("--out", metavar="DIR", help="Where the demo database and events go.")
+    ] = None,
+    duration: Annotated[
+        float | None, typer.Option("--duration", metavar="SECONDS", help="Stop after this long (default: never).")
+    ] = None,
 ) -> None:
     """Start the built-in Shopify simulator with generated orders and a source connected to it."""
-    _run_command(ctx, "demo", needs_config=False, headless=headless)
+    _run_command(ctx, "demo", needs_config=False, headless=headless, out=out, duration=duration)
 
 
 @app.command()
@@ -265,9 +271,11 @@ def simulate(
     ctx: typer.Context,
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port (0: any free port).")] = 8787,
+    orders: Annotated[int, typer.Option("--orders", min=0, help="Generated orders to start with.")] = 50,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the generated data.")] = 0,
 ) -> None:
     """Run the built-in Shopify simulator alone; prints its URL and token."""
-    _run_command(ctx, "simulate", needs_config=False, host=host, port=port)
+    _run_command(ctx, "simulate", needs_config=False, host=host, port=port, orders=orders, seed=seed)
 
 
 @app.command()

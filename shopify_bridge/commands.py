@@ -253,3 +253,60 @@ def today() -> date:
 
 
 __all__ = ["Any", "Path", "check", "events", "explain", "reconcile", "replay", "run"]
+
+
+# -- tui / demo / simulate -------------------------------------------------------------------------
+def _log_to_file(path: Path) -> None:
+    """While the dashboard owns the terminal, log lines go to a file instead of garbling the screen."""
+    from shopify_bridge.logging_setup import configure_logging
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    configure_logging(json_logs=True, stream=open(path, "a", encoding="utf-8"))  # noqa: SIM115
+
+
+async def _tui(config: Config, attach: bool) -> int:
+    from tui.runner import run_dashboard
+
+    if attach:
+        await run_dashboard(config)
+        return exit_codes.OK
+    from shopify_bridge.actions import BridgeActions
+    from shopify_bridge.bridge import Bridge
+
+    _log_to_file(Path(config.database).with_suffix(".log"))
+    bridge = Bridge(config)
+    try:
+        await run_dashboard(config, bridge=bridge, stop=asyncio.Event(), actions=BridgeActions(bridge))
+    finally:
+        bridge.close()
+    return exit_codes.OK
+
+
+def tui(config: Config, *, attach: bool = False) -> int:
+    return asyncio.run(_tui(config, attach))
+
+
+def demo(*, headless: bool = False, out: Path | None = None, duration: float | None = None) -> int:
+    from shopify_bridge.demo import run_demo
+
+    out_dir = (out or Path("demo-output")).resolve()
+    if not headless:
+        _log_to_file(out_dir / "demo.log")
+    return asyncio.run(run_demo(out_dir, headless=headless, duration=duration))
+
+
+async def _simulate(host: str, port: int, orders: int, seed: int) -> None:
+    from shopify_bridge.simulator.server import serve_forever
+
+    stop = asyncio.Event()
+    install_stop_signals(stop)
+    await serve_forever(host, port, stop=stop, orders=orders, seed=seed)
+
+
+def simulate(*, host: str = "127.0.0.1", port: int = 8787, orders: int = 50, seed: int = 0) -> int:
+    try:
+        asyncio.run(_simulate(host, port, orders, seed))
+    except OSError as exc:
+        raise BridgeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+                          exit_code=exit_codes.UNAVAILABLE) from None
+    return exit_codes.OK

@@ -1,0 +1,186 @@
+"""`shopify-bridge demo`: the built-in simulator, a source connected to it, events to a JSONL file.
+
+The demo wires two independent things together in one process — the simulator (standing in for
+Shopify) and the bridge (talking to it over HTTP exactly as to a real shop) — and then makes a
+store's day happen: new web orders, POS and test orders that get excluded, a tagged order, an
+upsell added during a hold, refunds, a cancellation. Everything the bridge does is visible in the
+TUI or, with `--headless`, in a running summary; the events land in `<out>/events.jsonl`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from shopify_bridge.config import Config, config_from_toml
+from shopify_bridge.logging_setup import get_logger
+
+log = get_logger(component="demo")
+
+DEMO_SOURCE = "Demo Store Backend"
+DEMO_UPSELL_SECONDS = 30
+DEMO_POLL_SECONDS = 2.0
+
+
+def demo_config(out_dir: Path, api_url: str, token: str, *, upsell_seconds: int = DEMO_UPSELL_SECONDS,
+                poll_seconds: float = DEMO_POLL_SECONDS, start_date: str | None = None) -> Config:
+    source: dict[str, Any] = {
+        "name": DEMO_SOURCE,
+        "store": "sim-snowboards",
+        "access_token": "${SHOPIFY_BRIDGE_DEMO_TOKEN}",
+        "api_url": api_url,
+        "upsell_delay": True,
+        "upsell_delay_seconds": upsell_seconds,
+        "poll_interval_seconds": poll_seconds,
+        "exclude": {"channels": ["pos"], "tags": ["Exclude"]},
+    }
+    if start_date:
+        source["start_date"] = start_date
+    raw = {
+        "database": "demo.db",
+        "sources": [source],
+        "destinations": [{"name": "events-file", "type": "jsonl", "path": "events.jsonl"}],
+    }
+    return config_from_toml(raw, {"SHOPIFY_BRIDGE_DEMO_TOKEN": token}, file=out_dir / "shopify-bridge.toml")
+
+
+@dataclass
+class TrafficStep:
+    at: float
+    action: str
+
+
+class Traffic:
+    """A store's day, compressed: one change every few seconds, chosen by a seeded RNG."""
+
+    def __init__(self, state: Any, seed: int = 7, clock: Callable[[], datetime] | None = None) -> None:
+        self.state = state
+        self.rng = random.Random(seed)
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.log: list[str] = []
+        self.recent: list[str] = []     # gids of orders created by the demo, newest last
+
+    def step(self) -> str:
+        roll = self.rng.random()
+        if roll < 0.45 or not self.recent:
+            order = self.state.create_order(sourceName="web")
+            self.recent.append(order["id"])
+            what = f"new web order {order['name']}"
+        elif roll < 0.55:
+            order = self.state.create_order(sourceName="pos")
+            what = f"new POS order {order['name']} (excluded: channel)"
+        elif roll < 0.62:
+            order = self.state.create_order(test=True)
+            what = f"new test order {order['name']} (excluded: test order)"
+        elif roll < 0.75:
+            gid = self.recent[-1]
+            order = self.state.add_line_item(gid)
+            what = f"upsell added to {order['name']}"
+        elif roll < 0.82:
+            gid = self.rng.choice(self.recent[-5:])
+            order = self.state.add_tag(gid, "Exclude")
+            what = f"tag Exclude added to {order['name']}"
+        elif roll < 0.95 and len(self.recent) > 3:
+            gid = self.recent[0]
+            order = self.state.order(gid)
+            line = next((li for li in order["lineItems"] if li["currentQuantity"] > 0), None)
+            if line is None:
+                return "nothing to refund"
+            self.state.refund(gid, [{"lineItemId": line["id"], "quantity": 1, "restockType": "RETURN"}],
+                              note="demo refund")
+            what = f"refund on {order['name']}"
+        else:
+            gid = self.recent[-1]
+            order = self.state.cancel(gid)
+            what = f"{order['name']} cancelled"
+        self.log.append(what)
+        return what
+
+
+async def _summary_loop(db_path: Path, stop: asyncio.Event, every: float, print_line: Callable[[str], None]) -> None:
+    from shopify_bridge.store.schema import open_reader
+
+    while not stop.is_set():
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=every)
+        except TimeoutError:
+            pass
+        try:
+            reader = open_reader(db_path)
+        except Exception:
+            continue
+        conn = reader.conn
+        statuses = dict(conn.execute("SELECT status, COUNT(*) FROM orders GROUP BY status").fetchall())
+        events = dict(conn.execute("SELECT event_name, COUNT(*) FROM events GROUP BY event_name").fetchall())
+        delivered = conn.execute("SELECT COUNT(*) FROM deliveries WHERE state = 'delivered'").fetchone()[0]
+        conn.close()
+        print_line(
+            f"orders: {sum(statuses.values())} ({', '.join(f'{k} {v}' for k, v in sorted(statuses.items()))}) · "
+            f"events: {events.get('Placed Order', 0)} Placed Order, {events.get('Received Refund', 0)} Received Refund"
+            f" · delivered {delivered}"
+        )
+
+
+async def run_demo(out_dir: Path, *, headless: bool, duration: float | None = None, seed: int = 7,
+                   traffic_every: float = 4.0, orders: int = 40, print_line: Callable[[str], None] = print,
+                   backfill: bool = False) -> int:
+    from shopify_bridge.bridge import Bridge
+    from shopify_bridge.simulator.server import SimulatorServer
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    token = "shpat_demo_" + secrets.token_hex(8)
+    async with SimulatorServer(token=token, seed=seed, orders=orders, search_lag_seconds=1.0) as sim:
+        start = (datetime.now(UTC) - timedelta(days=7)).date().isoformat() if backfill else None
+        config = demo_config(out_dir, sim.url, token, start_date=start)
+        print_line(f"simulator at {sim.url} · database {config.database} · events → {out_dir / 'events.jsonl'}")
+        bridge = Bridge(config)
+        stop = asyncio.Event()
+        traffic = Traffic(sim.state, seed=seed)
+
+        async def make_traffic() -> None:
+            await asyncio.sleep(traffic_every)
+            while not stop.is_set():
+                try:
+                    what = traffic.step()
+                    if headless:
+                        print_line(f"shop: {what}")
+                except Exception as exc:  # a refused change (e.g. nothing refundable) is not fatal
+                    log.debug("demo change refused", error=str(exc))
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=traffic_every)
+                except TimeoutError:
+                    pass
+
+        async def stop_after() -> None:
+            if duration is not None:
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=duration)
+                except TimeoutError:
+                    stop.set()
+
+        try:
+            if headless:
+                from shopify_bridge.commands import install_stop_signals
+
+                install_stop_signals(stop)
+                await asyncio.gather(
+                    bridge.run(stop), make_traffic(), stop_after(),
+                    _summary_loop(Path(config.database), stop, 5.0, print_line),
+                )
+            else:
+                from shopify_bridge.actions import BridgeActions
+                from tui.runner import run_dashboard
+
+                tasks = [asyncio.create_task(make_traffic()), asyncio.create_task(stop_after())]
+                await run_dashboard(config, bridge=bridge, stop=stop, actions=BridgeActions(bridge))
+                stop.set()
+                await asyncio.gather(*tasks, return_exceptions=True)
+        finally:
+            bridge.close()
+    return 0

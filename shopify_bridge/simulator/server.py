@@ -1,0 +1,115 @@
+"""Running the simulator: an async context manager for tests and a `serve_forever` for the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from aiohttp import web
+
+from shopify_bridge.simulator.app import create_app
+from shopify_bridge.simulator.clock import Clock
+from shopify_bridge.simulator.state import DEFAULT_API_VERSIONS, SimulatorState
+
+DEFAULT_PORT = 8787
+
+
+def new_token() -> str:
+    return "shpat_sim_" + secrets.token_hex(16)
+
+
+class SimulatorServer:
+    """`async with SimulatorServer(orders=20) as sim:` — a running simulated shop at `sim.url`.
+
+    The bridge talks to it with `api_url = sim.url` and `access_token = sim.token`; tests change
+    the shop through `sim.state` (or the `/_sim` control API).
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        token: str | None = None,
+        seed: int = 0,
+        orders: int = 20,
+        clock: Clock | None = None,
+        search_lag_seconds: float = 2.0,
+        api_versions: Sequence[str] = DEFAULT_API_VERSIONS,
+        **state_options: Any,
+    ) -> None:
+        self.host = host
+        self._port = port
+        self.state = SimulatorState(
+            token=token or new_token(),
+            seed=seed,
+            orders=orders,
+            clock=clock,
+            search_lag_seconds=search_lag_seconds,
+            api_versions=api_versions,
+            **state_options,
+        )
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    @property
+    def token(self) -> str:
+        return self.state.token
+
+    @property
+    def url(self) -> str:
+        if not self.port:
+            raise RuntimeError("the simulator is not running")
+        return f"http://{self.host}:{self.port}"
+
+    def graphql_url(self, version: str = "2026-07") -> str:
+        return f"{self.url}/admin/api/{version}/graphql.json"
+
+    async def start(self) -> SimulatorServer:
+        self._runner = web.AppRunner(create_app(self.state), access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self._port)
+        await site.start()
+        server = site._server
+        sockets = getattr(server, "sockets", None) or []
+        self.port = sockets[0].getsockname()[1] if sockets else self._port
+        return self
+
+    async def stop(self) -> None:
+        self.state.faults.release_all()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        self.port = 0
+
+    async def __aenter__(self) -> SimulatorServer:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    def __repr__(self) -> str:
+        where = self.url if self.port else "not running"
+        return f"SimulatorServer({where}, orders={len(self.state.store)})"
+
+
+def announce(server: SimulatorServer) -> None:
+    print(f"Shopify simulator listening on {server.url}")
+    print(f"  GraphQL: {server.graphql_url()}")
+    print(f"  access token: {server.token}")
+    print(f"  control API: {server.url}/_sim/state (same token)")
+
+
+async def serve_forever(
+    host: str = "127.0.0.1",
+    port: int = DEFAULT_PORT,
+    *,
+    on_ready: Callable[[SimulatorServer], None] = announce,
+    stop: asyncio.Event | None = None,
+    **options: Any,
+) -> None:
+    """Run a simulator until `stop` is set (or the task is cancelled); `on_ready` prints URL and token."""
+    async with SimulatorServer(host=host, port=port, **options) as server:
+        on_ready(server)
+        await (stop or asyncio.Event()).wait()

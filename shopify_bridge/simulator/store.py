@@ -1,0 +1,82 @@
+"""Orders and their versions, with a search index that lags behind the database.
+
+Shopify answers `order(id:)` from its database but `orders(query:)` and `ordersCount` from a
+search index that catches up seconds later. The store keeps, per order, the versions written
+recently; the index sees a version only `lag` seconds after it was written. A search decides
+*which* orders match and in what order from the indexed version, then serves each order's
+*current* document (an order deleted since is left out), as Shopify does.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+Doc = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Version:
+    written_at: datetime
+    doc: Doc | None  # None: the order was deleted
+
+
+class OrderStore:
+    def __init__(self) -> None:
+        self._current: dict[int, Doc] = {}
+        self._versions: dict[int, list[Version]] = {}
+        self._refund_owner: dict[str, int] = {}
+        self._line_owner: dict[str, int] = {}
+
+    def put(self, number: int, doc: Doc, written_at: datetime) -> None:
+        """Store a new version (a private copy, so later edits never rewrite history)."""
+        snapshot = copy.deepcopy(doc)
+        self._current[number] = snapshot
+        self._versions.setdefault(number, []).append(Version(written_at, snapshot))
+        for refund in snapshot["refunds"]:
+            self._refund_owner[refund["id"]] = number
+        for line in snapshot["lineItems"]:
+            self._line_owner[line["id"]] = number
+
+    def delete(self, number: int, written_at: datetime) -> None:
+        if number not in self._current:
+            raise KeyError(number)
+        del self._current[number]
+        self._versions[number].append(Version(written_at, None))
+
+    def current(self, number: int) -> Doc | None:
+        return self._current.get(number)
+
+    def editable(self, number: int) -> Doc:
+        """A private copy of the current document to change and `put` back."""
+        doc = self._current.get(number)
+        if doc is None:
+            raise KeyError(number)
+        return copy.deepcopy(doc)
+
+    def all_current(self) -> list[Doc]:
+        return [self._current[n] for n in sorted(self._current)]
+
+    def owner_of_refund(self, refund_gid: str) -> int | None:
+        owner = self._refund_owner.get(refund_gid)
+        return owner if owner in self._current else None
+
+    def owner_of_line_item(self, line_gid: str) -> int | None:
+        owner = self._line_owner.get(line_gid)
+        return owner if owner in self._current else None
+
+    def indexed(self, now: datetime, lag_seconds: float) -> Iterator[tuple[int, Doc]]:
+        """(order number, the version the search index sees now) for every order it knows."""
+        horizon = now - timedelta(seconds=lag_seconds)
+        for number, versions in self._versions.items():
+            visible = [v for v in versions if v.written_at <= horizon]
+            if visible:
+                self._versions[number] = [visible[-1], *[v for v in versions if v.written_at > horizon]]
+                if visible[-1].doc is not None:
+                    yield number, visible[-1].doc
+
+    def __len__(self) -> int:
+        return len(self._current)

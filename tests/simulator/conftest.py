@@ -1,0 +1,89 @@
+"""Fixtures for the simulator's tests: a running simulator on a manual clock and a small HTTP caller."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+import pytest
+
+from shopify_bridge.simulator import ManualClock, SimulatorServer
+
+START = datetime(2026, 7, 1, 12, 0, 0, tzinfo=UTC)
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: Any
+
+
+class Caller:
+    """Posts GraphQL and control requests to one simulator, with its token unless told otherwise."""
+
+    def __init__(self, session: aiohttp.ClientSession, sim: SimulatorServer) -> None:
+        self.session = session
+        self.sim = sim
+
+    async def graphql(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        version: str = "2026-07",
+        token: str | None = None,
+        operation_name: str | None = None,
+    ) -> Answer:
+        payload: dict[str, Any] = {"query": query, "variables": variables or {}}
+        if operation_name:
+            payload["operationName"] = operation_name
+        headers = {"X-Shopify-Access-Token": self.sim.token if token is None else token}
+        async with self.session.post(
+            f"{self.sim.url}/admin/api/{version}/graphql.json", json=payload, headers=headers
+        ) as response:
+            return await _answer(response)
+
+    async def data(self, document: str, /, **variables: Any) -> dict[str, Any]:
+        """`data` of a query that must succeed without errors."""
+        answer = await self.graphql(document, variables)
+        assert answer.status == 200, answer.body
+        assert "errors" not in answer.body, answer.body
+        data: dict[str, Any] = answer.body["data"]
+        return data
+
+    async def control(self, method: str, path: str, body: Any = None, *, token: str | None = None) -> Answer:
+        headers = {"X-Shopify-Access-Token": self.sim.token if token is None else token}
+        async with self.session.request(
+            method, f"{self.sim.url}/_sim{path}", json=body, headers=headers
+        ) as response:
+            return await _answer(response)
+
+
+async def _answer(response: aiohttp.ClientResponse) -> Answer:
+    text = await response.text()
+    try:
+        body: Any = await response.json(content_type=None)
+    except ValueError:
+        body = text
+    return Answer(response.status, dict(response.headers), body)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture
+async def sim(clock: ManualClock) -> AsyncIterator[SimulatorServer]:
+    async with SimulatorServer(orders=24, seed=7, clock=clock, token="shpat_sim_test_token") as server:
+        yield server
+
+
+@pytest.fixture
+async def caller(sim: SimulatorServer) -> AsyncIterator[Caller]:
+    async with aiohttp.ClientSession() as session:
+        yield Caller(session, sim)

@@ -1,0 +1,71 @@
+"""Messages between the dashboard's workers, panels and the app.
+
+Panels never call the store or the actions themselves: they post one of these and the app,
+which owns the store, the actions and the workers, answers.
+"""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from tui.models import EventDetail, EventFilter, OrderDetail, Snapshot
+
+
+class SnapshotLoaded(Message):
+    """A refresh worker finished reading the store."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+
+
+class EventDetailLoaded(Message):
+    def __init__(self, detail: EventDetail | None, seq: int) -> None:
+        super().__init__()
+        self.detail = detail
+        self.seq = seq
+
+
+class OrderDetailLoaded(Message):
+    def __init__(self, detail: OrderDetail | None, shop: str, order_id: str) -> None:
+        super().__init__()
+        self.detail = detail
+        self.shop = shop
+        self.order_id = order_id
+
+
+class EventFilterChanged(Message):
+    """The events panel's filter bar changed; the app re-reads with the new filter."""
+
+    def __init__(self, event_filter: EventFilter) -> None:
+        super().__init__()
+        self.event_filter = event_filter
+
+
+class ReleaseRequested(Message):
+    def __init__(self, shop: str, order_id: str, name: str) -> None:
+        super().__init__()
+        self.shop = shop
+        self.order_id = order_id
+        self.name = name
+
+
+class ReplayRequested(Message):
+    def __init__(self, event_seq: int, destinations: tuple[str, ...], label: str) -> None:
+        super().__init__()
+        self.event_seq = event_seq
+        self.destinations = destinations
+        self.label = label
+
+
+class EventDetailRequested(Message):
+    def __init__(self, event_seq: int) -> None:
+        super().__init__()
+        self.event_seq = event_seq
+
+
+class OrderDetailRequested(Message):
+    def __init__(self, shop: str, order_id: str) -> None:
+        super().__init__()
+        self.shop = shop
+        self.order_id = order_id
