@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
-from gql import Client, gql
+from gql import Client, GraphQLRequest
 from gql.transport.aiohttp import AIOHTTPTransport
 from gql.transport.exceptions import (
     TransportConnectionFailed,
@@ -115,7 +115,6 @@ class ShopifyClient:
     async def execute(self, document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """Run one query and return its `data`, or raise a classified BridgeError."""
         name = operation_name(document)
-        parsed = gql(document)
         temporary_failures = 0
         throttles = 0
         async with self._lock:
@@ -127,7 +126,7 @@ class ShopifyClient:
                         self.on_throttle(wait)
                     await self._sleep(wait)
                 self.bucket.spend(estimate, self._clock())
-                answer = await self._send(parsed, variables or {})
+                answer = await self._send(GraphQLRequest(document, variable_values=variables or {}))
                 if answer.cost is not None:
                     self.bucket.observe(answer.cost, self._clock())
                     self._cost_estimates[name] = answer.cost.requested
@@ -163,12 +162,10 @@ class ShopifyClient:
                 assert outcome.error is not None
                 raise outcome.error
 
-    async def _send(self, parsed: Any, variables: dict[str, Any]) -> ShopifyAnswer:
+    async def _send(self, request: GraphQLRequest) -> ShopifyAnswer:
         transport = self._transport
         try:
-            result = await self._session.execute(
-                parsed, variable_values=variables, get_execution_result=True
-            )
+            result = await self._session.execute(request, get_execution_result=True)
             return ShopifyAnswer(
                 status=transport.last_status,
                 data=result.data,

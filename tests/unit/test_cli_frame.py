@@ -149,7 +149,10 @@ def test_demo_and_simulate_need_no_config(tmp_path: Path, fake_commands: Any) ->
     missing = str(tmp_path / "missing.toml")
     assert invoke(["--config", missing, "demo", "--headless"]).exit_code == 0
     assert invoke(["--config", missing, "simulate", "--port", "0"]).exit_code == 0
-    assert calls == [("demo", (), {"headless": True}), ("simulate", (), {"host": "127.0.0.1", "port": 0})]
+    assert calls == [
+        ("demo", (), {"headless": True, "out": None, "duration": None}),
+        ("simulate", (), {"host": "127.0.0.1", "port": 0, "orders": 50, "seed": 0}),
+    ]
 
 
 @pytest.mark.parametrize(
