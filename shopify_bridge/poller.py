@@ -81,6 +81,7 @@ class SourcePoller:
 
     def set_state(self, state: str, reason: str | None = None, *, ok: bool = False) -> None:
         now = iso(self.clock())
+        self.source_row()  # a source that failed before its first poll still gets its row and reason
         with transaction(self.conn):
             self.conn.execute(
                 "UPDATE sources SET state = ?, state_reason = ?, last_poll_at = ?, "
