@@ -34,7 +34,7 @@ from shopify_bridge.logging_setup import get_logger
 from shopify_bridge.poller import SourcePoller
 from shopify_bridge.shopify.client import ShopifyClient
 from shopify_bridge.source_context import SourceContext
-from shopify_bridge.store.schema import open_writer
+from shopify_bridge.store.schema import open_writer, transaction
 from shopify_bridge.timeutil import Clock, system_clock
 
 log = get_logger(component="bridge")
@@ -175,9 +175,18 @@ class Bridge:
         status.state, status.reason, status.exit_code, status.failures = "polling", None, 0, 0
         status.last_events = len(stats.events_created)
         poller.set_state("polling", ok=True)
+        self._record_bucket(source, client)
         log.debug("poll done", source=source.name, orders=stats.orders_seen, events=len(stats.events_created))
         self.on_change()
         return exit_codes.OK
+
+    def _record_bucket(self, source: Source, client: ShopifyClient) -> None:
+        bucket = client.bucket
+        with transaction(self.db.conn):
+            self.db.conn.execute(
+                "UPDATE sources SET bucket_max = ?, bucket_available = ?, bucket_restore = ? WHERE shop = ?",
+                (bucket.maximum, bucket.level(self.monotonic()), bucket.restore_rate, source.shop_domain),
+            )
 
     def _require_history_scope(self, source: Source, info: dict[str, Any]) -> None:
         if source.start_date is None:

@@ -99,6 +99,9 @@ async def test_orders_edit_exclusions_refund_and_restart(tmp_path: Path) -> None
         rules = dict(conn.execute("SELECT order_id, exclusion_rule FROM orders WHERE status = 'excluded'").fetchall())
         assert rules == {pos["legacyResourceId"]: "channel", test_order["legacyResourceId"]: "test_order"}
 
+        bucket_max, available = conn.execute("SELECT bucket_max, bucket_available FROM sources").fetchone()
+        assert bucket_max == 2000 and 0 < available <= 2000      # Shopify's bucket as last reported
+
         # Restart twice, re-polling the same window: nothing is created or sent again.
         conn.execute("SELECT 1")
         for _ in range(2):
