@@ -21,18 +21,11 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from shopify_bridge.shopify import queries
 from shopify_bridge.timeutil import parse_ts, shopify_ts
 
 CATEGORIES = ("forwarded", "excluded", "held", "pending", "dead", "history")
 
-ORDERS_OF_DAY = """
-query BridgeReconcileOrders($query: String!, $after: String) {
-  orders(first: 250, after: $after, query: $query, sortKey: PROCESSED_AT) {
-    pageInfo { hasNextPage endCursor }
-    nodes { id legacyResourceId name processedAt }
-  }
-}
-"""
 
 _LOCAL_SQL = """
 SELECT o.order_id, o.name, o.processed_at, o.status,
@@ -94,10 +87,7 @@ def local_by_day(conn: sqlite3.Connection, shop: str, tz: ZoneInfo, since: datet
 async def shopify_count(client: Any, start: datetime, end: datetime) -> int:
     # Shopify's `<` acts as `<=`: end one second early keeps the day half-open.
     query = f"processed_at:>='{shopify_ts(start)}' processed_at:<='{shopify_ts(end - timedelta(seconds=1))}'"
-    data = await client.execute(
-        "query BridgeReconcileCount($query: String!) { ordersCount(query: $query, limit: null) { count precision } }",
-        {"query": query},
-    )
+    data = await client.execute(queries.ORDERS_COUNT, {"query": query})
     return int((data.get("ordersCount") or {}).get("count") or 0)
 
 
@@ -106,7 +96,7 @@ async def shopify_orders(client: Any, start: datetime, end: datetime) -> dict[st
     found: dict[str, str] = {}
     after = None
     while True:
-        data = await client.execute(ORDERS_OF_DAY, {"query": query, "after": after})
+        data = await client.execute(queries.RECONCILE_ORDERS, {"query": query, "after": after})
         page = data.get("orders") or {}
         for node in page.get("nodes") or []:
             found[str(node["legacyResourceId"])] = str(node["name"])

@@ -136,3 +136,13 @@ query BridgeOrdersCount($query: String!) {
   ordersCount(query: $query, limit: null) { count precision }
 }
 """
+
+# reconcile: the orders of one shop-timezone day, ids and names only (cheap: no nested connections).
+RECONCILE_ORDERS = """
+query BridgeReconcileOrders($query: String!, $after: String) {
+  orders(first: 250, after: $after, query: $query, sortKey: PROCESSED_AT) {
+    pageInfo { hasNextPage endCursor }
+    nodes { id legacyResourceId name processedAt }
+  }
+}
+"""

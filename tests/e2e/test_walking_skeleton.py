@@ -108,6 +108,23 @@ async def test_orders_edit_exclusions_refund_and_restart(tmp_path: Path) -> None
             assert await cycle(config, clock, advance=1) == 0
         assert read_events(tmp_path) == [placed, received]
         assert conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 2
+
+        # Reconcile against the simulator's own ordersCount: every order accounted for.
+        from shopify_bridge.reconcile import reconcile_source
+        from shopify_bridge.shopify.client import ShopifyClient
+
+        first = datetime.fromisoformat(conn.execute("SELECT first_connected_at FROM sources").fetchone()[0])
+        async with ShopifyClient(source_name="Sim Store", shop_domain="sim-snowboards.myshopify.com", token=TOKEN,
+                                 api_version="2026-07", api_url=sim.url) as client:
+            days = await reconcile_source(client, conn, "sim-snowboards.myshopify.com", "America/Toronto", first,
+                                          clock())
+            assert days and all(day.ok for day in days), days
+            assert sum(day.accounted for day in days) == 3
+            sim.state.create_order(sourceName="web")          # an order the bridge has not seen yet
+            clock.advance(5)
+            days = await reconcile_source(client, conn, "sim-snowboards.myshopify.com", "America/Toronto", first,
+                                          clock())
+            assert [len(day.missing) for day in days if not day.ok] == [1]
         conn.close()
 
 
