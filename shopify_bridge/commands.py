@@ -54,7 +54,12 @@ def install_stop_signals(stop: asyncio.Event) -> None:
 async def _run(config: Config, once: bool) -> int:
     from shopify_bridge.bridge import Bridge
 
-    bridge = Bridge(config)
+    on_progress = None
+    if sys.stderr.isatty():
+        from shopify_bridge.progress import TerminalProgress
+
+        on_progress = TerminalProgress()
+    bridge = Bridge(config, on_progress=on_progress)
     try:
         if once:
             return await bridge.run_once()
@@ -63,6 +68,8 @@ async def _run(config: Config, once: bool) -> int:
         await bridge.run(stop)
         return exit_codes.OK
     finally:
+        if on_progress is not None:
+            on_progress.stop()
         bridge.close()
 
 
