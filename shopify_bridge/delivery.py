@@ -62,6 +62,9 @@ class Deliverer:
         self.wake = asyncio.Event()
 
     async def open(self) -> None:
+        recovered = outbox.recover_in_flight(self.conn, self.clock())
+        if recovered:
+            log.info("re-sending deliveries that were in flight when the bridge stopped", count=recovered)
         for destination in self.destinations:
             await destination.open()
 
@@ -78,6 +81,7 @@ class Deliverer:
             batch = outbox.due(self.conn, destination.name, now, limit=destination.batch_size)
             if not batch:
                 return stats
+            outbox.mark_in_flight(self.conn, destination.name, [d.event_seq for d in batch])
             results = await destination.send([(d.event_id, d.payload.encode()) for d in batch])
             now = self.clock()
             delivered = [d.event_seq for d, r in zip(batch, results, strict=True) if r.outcome == "delivered"]

@@ -65,6 +65,24 @@ def bury_refunds_of_dead_orders(conn: sqlite3.Connection, destination: str, now:
     return len(seqs)
 
 
+def mark_in_flight(conn: sqlite3.Connection, destination: str, seqs: list[int]) -> None:
+    """Before sending: the rows are visibly in flight; a crash leaves them so until `recover_in_flight`."""
+    with transaction(conn):
+        conn.executemany(
+            "UPDATE deliveries SET state = 'in_flight' WHERE event_seq = ? AND destination = ? AND state = 'pending'",
+            [(seq, destination) for seq in seqs],
+        )
+
+
+def recover_in_flight(conn: sqlite3.Connection, now: datetime) -> int:
+    """At start-up: whatever was in flight when the process died is sent again (at-least-once)."""
+    with transaction(conn):
+        cur = conn.execute(
+            "UPDATE deliveries SET state = 'pending', next_attempt_at = ? WHERE state = 'in_flight'", (iso(now),)
+        )
+    return cur.rowcount
+
+
 def mark_delivered(conn: sqlite3.Connection, destination: str, seqs: list[int], now: datetime, status: int | None = None) -> None:
     with transaction(conn):
         conn.executemany(
@@ -79,7 +97,8 @@ def mark_retry(
 ) -> None:
     with transaction(conn):
         conn.execute(
-            "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, last_status = ? "
+            "UPDATE deliveries SET state = 'pending', attempts = attempts + 1, next_attempt_at = ?, last_error = ?, "
+            "last_status = ? "
             "WHERE event_seq = ? AND destination = ?",
             (iso(next_at), error[:500], status, seq, destination),
         )

@@ -61,3 +61,17 @@ def test_retry_schedule_grows_and_is_capped() -> None:
     assert retry_delay(4, rng=lambda: 1.0) == 16.0
     assert retry_delay(40, rng=lambda: 1.0) == 3600.0
     assert retry_delay(3, rng=lambda: 0.0) == 4.0
+
+
+async def test_deliveries_in_flight_at_a_crash_are_sent_again_at_start(tmp_path: Path) -> None:
+    from shopify_bridge import outbox
+
+    db = open_writer(tmp_path / "b.db")
+    seed(db.conn, 3)
+    outbox.mark_in_flight(db.conn, "file", [1, 2])           # the process died while sending these
+    assert outbox.due(db.conn, "file", T0) and [d.event_seq for d in outbox.due(db.conn, "file", T0)] == [3]
+    out = tmp_path / "events.jsonl"
+    deliverer = Deliverer(db.conn, [JsonlDestination("file", out)], FakeClock(T0))
+    await deliverer.open()                                    # start-up recovers them
+    assert (await deliverer.deliver_once()).delivered == 3
+    assert [json.loads(line)["event_id"] for line in out.read_text().splitlines()] == ["0", "1", "2"]
