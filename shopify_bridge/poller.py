@@ -62,7 +62,19 @@ class SourcePoller:
         self.db = db
         self.conn = db.conn
         self.clock = clock
-        self.on_events = on_events or (lambda seqs: None)
+        self._notify = on_events or (lambda seqs: None)
+
+    def on_events(self, seqs: list[int]) -> None:
+        """One info line per event created (never the payload: it holds customer data), then notify."""
+        for seq in seqs:
+            row = self.conn.execute(
+                "SELECT e.event_name, e.event_id, o.name FROM events e "
+                "LEFT JOIN orders o ON o.shop = e.shop AND o.order_id = e.order_id WHERE e.seq = ?",
+                (seq,),
+            ).fetchone()
+            if row:
+                log.info("event created", source=self.ctx.name, event_name=row[0], event_id=row[1], order=row[2])
+        self._notify(seqs)
 
     # -- source row ---------------------------------------------------------------------------
     def source_row(self) -> dict[str, Any]:
@@ -219,7 +231,7 @@ class SourcePoller:
             if node is None:
                 with transaction(self.conn):
                     ingest.mark_gone(self.conn, self.ctx, order_id, now)
-                log.info("held order no longer exists", source=self.ctx.name, order_id=order_id)
+                log.info("held order no longer exists; no event", source=self.ctx.name, order_id=order_id)
                 continue
             doc = await self._complete(node)
             new_customer = await self.is_new_customer(doc)

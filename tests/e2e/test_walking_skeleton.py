@@ -60,7 +60,7 @@ async def test_orders_edit_exclusions_refund_and_restart(tmp_path: Path) -> None
         assert await cycle(config, clock) == 0                    # first connection: seeded orders are history
         assert read_events(tmp_path) == []
 
-        web = sim.state.create_order(sourceName="web", test=False, tags=[])
+        web = sim.state.create_order(sourceName="web", test=False, tags=[], financialStatus="PAID")
         pos = sim.state.create_order(sourceName="pos", test=False)
         test_order = sim.state.create_order(sourceName="web", test=True)
         assert await cycle(config, clock, advance=5) == 0         # past the search lag: all three held
