@@ -1,0 +1,118 @@
+"""The CLI as operators use it, against a simulator running in a background thread."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shopify_bridge import exit_codes
+from shopify_bridge.cli import main
+from shopify_bridge.simulator.server import SimulatorServer
+
+TOKEN = "shpat_cli_canary_91ab"
+
+
+class ThreadedSimulator:
+    def __init__(self) -> None:
+        self.ready = threading.Event()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.stop: asyncio.Event | None = None
+        self.sim: SimulatorServer | None = None
+        self.thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
+
+    async def _main(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.stop = asyncio.Event()
+        async with SimulatorServer(token=TOKEN, orders=3, search_lag_seconds=0) as sim:
+            self.sim = sim
+            self.ready.set()
+            await self.stop.wait()
+
+    def call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run a state change on the simulator's own loop thread."""
+        assert self.loop is not None
+        async def run() -> Any:
+            return fn(*args, **kwargs)
+        return asyncio.run_coroutine_threadsafe(run(), self.loop).result(timeout=10)
+
+    def close(self) -> None:
+        assert self.loop is not None and self.stop is not None
+        self.loop.call_soon_threadsafe(self.stop.set)
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def simulator() -> Iterator[ThreadedSimulator]:
+    threaded = ThreadedSimulator()
+    threaded.thread.start()
+    assert threaded.ready.wait(timeout=10)
+    yield threaded
+    threaded.close()
+
+
+def write_config(tmp_path: Path, url: str) -> Path:
+    path = tmp_path / "shopify-bridge.toml"
+    path.write_text(f"""
+database = "bridge.db"
+
+[[sources]]
+name = "CLI Store"
+store = "https://admin.shopify.com/store/sim-snowboards"
+access_token = "${{SHOPIFY_ACCESS_TOKEN}}"
+api_url = "{url}"
+
+[[destinations]]
+name = "events-file"
+type = "jsonl"
+path = "events.jsonl"
+""")
+    return path
+
+
+def test_run_once_events_explain_replay_reconcile(tmp_path: Path, simulator: ThreadedSimulator,
+                                                  monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    monkeypatch.setenv("SHOPIFY_ACCESS_TOKEN", TOKEN)
+    assert simulator.sim is not None
+    config = str(write_config(tmp_path, simulator.sim.url))
+    assert main(["--config", config, "run", "--once"]) == exit_codes.OK
+    order = simulator.call(simulator.sim.state.create_order, sourceName="web", test=False, tags=[],
+                           financialStatus="PAID")
+    assert main(["--config", config, "run", "--once"]) == exit_codes.OK
+    capsys.readouterr()
+
+    assert main(["--config", config, "events", "--json"]) == exit_codes.OK
+    [event] = json.loads(capsys.readouterr().out)
+    assert event["event_id"] == order["legacyResourceId"]
+    assert event["deliveries"] == [{"destination": "events-file", "state": "delivered", "attempts": 1,
+                                    "last_status": None, "last_error": None}]
+
+    assert main(["--config", config, "explain", order["name"], "--json"]) == exit_codes.OK
+    explained = json.loads(capsys.readouterr().out)
+    assert explained["order"]["status"] == "released"
+    assert explained["events"][0]["payload"]["event_id"] == order["legacyResourceId"]
+
+    assert main(["--config", config, "replay", order["legacyResourceId"]]) == exit_codes.OK
+    assert main(["--config", config, "run", "--once"]) == exit_codes.OK
+    lines = (tmp_path / "events.jsonl").read_text().splitlines()
+    assert len(lines) == 2 and lines[0] == lines[1]              # re-sent with the same event_id
+
+    assert main(["--config", config, "reconcile"]) == exit_codes.OK
+    assert "every order accounted for" in capsys.readouterr().out
+
+    assert main(["--config", config, "explain", "#99999"]) == exit_codes.USAGE
+    assert "no stored order matches" in capsys.readouterr().err
+    assert TOKEN not in capsys.readouterr().out
+
+
+def test_bad_config_is_one_line_and_exit_78(tmp_path: Path, capsys: Any) -> None:
+    path = tmp_path / "shopify-bridge.toml"
+    path.write_text('database = "x.db"\n[[sources]]\nname = "A"\nstore = "a"\naccess_token = "t"\nbogus = 1\n')
+    assert main(["--config", str(path), "run", "--once"]) == exit_codes.CONFIG
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "bogus" in err[0] and str(path) in err[0]
