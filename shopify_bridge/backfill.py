@@ -31,7 +31,13 @@ import orjson
 
 from shopify_bridge import ingest
 from shopify_bridge.bulk import assemble
-from shopify_bridge.bulk.query import BULK_CANCEL, BULK_OPERATION, BULK_RUN_QUERY, bulk_orders_query, in_window
+from shopify_bridge.bulk.query import (
+    BULK_CANCEL,
+    BULK_OPERATION,
+    BULK_RUN_QUERY,
+    bulk_orders_query,
+    in_window,
+)
 from shopify_bridge.bulk.staging import clear as clear_staging
 from shopify_bridge.bulk.staging import open_staging
 from shopify_bridge.check import missing_scopes
@@ -63,9 +69,9 @@ class BackfillProgress:
     """One progress event: the same stream feeds the terminal bar, JSON logs and the TUI."""
 
     source: str
-    phase: str                # running | downloading | ingesting | done
+    phase: str  # running | downloading | ingesting | done
     window: str
-    done: int = 0             # objects so far (running), bytes (downloading), orders (ingesting)
+    done: int = 0  # objects so far (running), bytes (downloading), orders (ingesting)
     total: int | None = None  # objectCount is unknown while running; fileSize while downloading
 
 
@@ -145,7 +151,8 @@ class Backfill:
                 if state["retries"] > MAX_WINDOW_RETRIES:
                     save_state(self.conn, self.ctx.shop, state)
                     raise TemporaryFailure(
-                        f"backfill of {self.ctx.name} failed {state['retries']} times on window {window[0]}..{window[1]}"
+                        f"backfill of {self.ctx.name} failed {state['retries']} times "
+                        f"on window {window[0]}..{window[1]}"
                     )
             else:
                 assert outcome == "done"
@@ -164,8 +171,15 @@ class Backfill:
                 "UPDATE sources SET backfill_state = ? WHERE shop = ?",
                 (orjson.dumps(state).decode(), self.ctx.shop),
             )
-        self.progress(BackfillProgress(self.ctx.name, "done", f"{state['start']}..{state['snapshot']}",
-                                       state["orders"], state["orders"]))
+        self.progress(
+            BackfillProgress(
+                self.ctx.name,
+                "done",
+                f"{state['start']}..{state['snapshot']}",
+                state["orders"],
+                state["orders"],
+            )
+        )
         log.info("backfill complete", source=self.ctx.name, orders=state["orders"])
         return state
 
@@ -204,8 +218,13 @@ class Backfill:
             log.warning("bulk operation timed out; splitting the window", source=self.ctx.name, window=label)
             return "split"
         # INTERNAL_SERVER_ERROR (partial data is never trusted), CANCELED, EXPIRED, anything else.
-        log.warning("bulk operation did not complete; running the window again", source=self.ctx.name,
-                    window=label, status=status, error_code=error)
+        log.warning(
+            "bulk operation did not complete; running the window again",
+            source=self.ctx.name,
+            window=label,
+            status=status,
+            error_code=error,
+        )
         return "retry"
 
     async def _start(self, start: datetime, end: datetime) -> dict[str, Any]:
@@ -218,11 +237,17 @@ class Backfill:
                 return dict(payload["bulkOperation"])
             codes = {e.get("code") for e in errors}
             if codes & {"OPERATION_IN_PROGRESS", "LIMIT_REACHED"}:
-                log.info("bulk operation slot busy; waiting", source=self.ctx.name, blocking=errors[0].get("message"))
+                log.info(
+                    "bulk operation slot busy; waiting",
+                    source=self.ctx.name,
+                    blocking=errors[0].get("message"),
+                )
                 await self.sleep(BUSY_RETRY_SECONDS)
                 continue
-            raise ShopifyBulkBug(f"Shopify refused the backfill query for {self.ctx.name}: "
-                                 + "; ".join(str(e.get("message")) for e in errors))
+            raise ShopifyBulkBug(
+                f"Shopify refused the backfill query for {self.ctx.name}: "
+                + "; ".join(str(e.get("message")) for e in errors)
+            )
         raise TemporaryFailure(f"no bulk operation slot free for {self.ctx.name} after {MAX_BUSY_WAITS} waits")
 
     async def _poll_once(self, op_id: str) -> dict[str, Any] | None:
@@ -257,8 +282,9 @@ class Backfill:
                 missing.append("read_all_orders")
         except BridgeError:
             missing = ["read_orders", "read_all_orders"]
-        return AuthError(f"backfill of {self.ctx.name} denied by Shopify (ACCESS_DENIED): missing scope "
-                         f"{', '.join(missing)}")
+        return AuthError(
+            f"backfill of {self.ctx.name} denied by Shopify (ACCESS_DENIED): missing scope {', '.join(missing)}"
+        )
 
     # -- results --------------------------------------------------------------------------------
     async def _download(self, url: str, target: Path) -> int:
@@ -289,8 +315,12 @@ class Backfill:
         if stats.truncated:
             raise TemporaryFailure(f"bulk result for {self.ctx.name} is truncated ({stats.truncated_reason})")
         if stats.malformed or stats.orphans:
-            log.warning("bulk lines quarantined", source=self.ctx.name, malformed=stats.malformed,
-                        orphans=stats.orphans)
+            log.warning(
+                "bulk lines quarantined",
+                source=self.ctx.name,
+                malformed=stats.malformed,
+                orphans=stats.orphans,
+            )
         start, end = parse_ts(window[0]), parse_ts(window[1])
         first_connected = self._first_connected_for_ingest(window)
         now = self.clock()
@@ -300,8 +330,9 @@ class Backfill:
         def flush() -> None:
             with transaction(self.conn):
                 for doc in batch:
-                    ingest.ingest_order(self.conn, self.ctx, doc, origin="bulk", now=now,
-                                        first_connected_at=first_connected)
+                    ingest.ingest_order(
+                        self.conn, self.ctx, doc, origin="bulk", now=now, first_connected_at=first_connected
+                    )
             batch.clear()
 
         for doc in assemble.iter_orders(staging, op_id):
@@ -314,8 +345,12 @@ class Backfill:
                 self.progress(BackfillProgress(self.ctx.name, "ingesting", label, count, stats.orders))
         flush()
         if stats.malformed or stats.orphans:
-            log.warning("quarantined bulk lines kept for inspection", source=self.ctx.name,
-                        staging=str(self.data_dir / "staging.db"), op_id=op_id)
+            log.warning(
+                "quarantined bulk lines kept for inspection",
+                source=self.ctx.name,
+                staging=str(self.data_dir / "staging.db"),
+                op_id=op_id,
+            )
         else:
             clear_staging(staging, op_id)
         staging.close()

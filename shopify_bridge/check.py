@@ -49,14 +49,19 @@ def _granted(scopes: set[str], wanted: str) -> bool:
 
 def missing_scopes(granted: set[str], start_date: date | None, today: date) -> list[str]:
     missing = [scope for scope in REQUIRED_SCOPES if not _granted(granted, scope)]
-    if start_date is not None and start_date < today - timedelta(days=RECENT_ORDERS_DAYS):
-        if not _granted(granted, ALL_ORDERS_SCOPE):
-            missing.append(ALL_ORDERS_SCOPE)
+    too_old = start_date is not None and start_date < today - timedelta(days=RECENT_ORDERS_DAYS)
+    if too_old and not _granted(granted, ALL_ORDERS_SCOPE):
+        missing.append(ALL_ORDERS_SCOPE)
     return missing
 
 
 def evaluate(
-    source: str, shop: str, data: dict[str, Any], *, start_date: date | None, today: date,
+    source: str,
+    shop: str,
+    data: dict[str, Any],
+    *,
+    start_date: date | None,
+    today: date,
     bucket: tuple[float, float] | None = None,
 ) -> CheckReport:
     report = CheckReport(source=source, shop=shop)

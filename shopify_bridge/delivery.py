@@ -93,8 +93,16 @@ class Deliverer:
                 if result.outcome == "delivered":
                     continue
                 progressed = True
-                self._record_failure(destination.name, item, result.status, result.error or "failed",
-                                     result.outcome == "dead", result.retry_after, now, stats)
+                self._record_failure(
+                    destination.name,
+                    item,
+                    result.status,
+                    result.error or "failed",
+                    result.outcome == "dead",
+                    result.retry_after,
+                    now,
+                    stats,
+                )
             if not progressed:
                 return stats
             if len(delivered) < len(batch):
@@ -116,11 +124,10 @@ class Deliverer:
         attempts = item.attempts + 1
         too_many = policy.max_attempts is not None and attempts >= policy.max_attempts
         created = self.conn.execute(
-            "SELECT created_at FROM deliveries WHERE event_seq = ? AND destination = ?", (item.event_seq, destination)
+            "SELECT created_at FROM deliveries WHERE event_seq = ? AND destination = ?",
+            (item.event_seq, destination),
         ).fetchone()
-        too_old = (
-            policy.max_age is not None and created is not None and now - parse_ts(created[0]) >= policy.max_age
-        )
+        too_old = policy.max_age is not None and created is not None and now - parse_ts(created[0]) >= policy.max_age
         if permanent or too_many or too_old:
             reason = error if permanent else f"{error} (gave up after {attempts} attempts)"
             outbox.mark_dead(self.conn, destination, item.event_seq, reason, status)
@@ -130,8 +137,14 @@ class Deliverer:
         delay = retry_after if retry_after is not None else retry_delay(attempts)
         outbox.mark_retry(self.conn, destination, item.event_seq, now + timedelta(seconds=delay), error, status)
         stats.retried += 1
-        log.info("delivery retry", destination=destination, event_id=item.event_id, attempt=attempts,
-                 error=error, wait_seconds=round(delay, 1))
+        log.info(
+            "delivery retry",
+            destination=destination,
+            event_id=item.event_id,
+            attempt=attempts,
+            error=error,
+            wait_seconds=round(delay, 1),
+        )
 
     async def deliver_once(self) -> DeliveryStats:
         total = DeliveryStats()
@@ -145,7 +158,8 @@ class Deliverer:
 
     def next_due_in(self, destination: str) -> float:
         row = self.conn.execute(
-            "SELECT MIN(next_attempt_at) FROM deliveries WHERE destination = ? AND state = 'pending'", (destination,)
+            "SELECT MIN(next_attempt_at) FROM deliveries WHERE destination = ? AND state = 'pending'",
+            (destination,),
         ).fetchone()
         if row is None or row[0] is None:
             return IDLE_WAIT_SECONDS

@@ -10,6 +10,7 @@ TUI or, with `--headless`, in a running summary; the events land in `<out>/event
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import secrets
 from collections.abc import Callable
@@ -28,8 +29,15 @@ DEMO_UPSELL_SECONDS = 30
 DEMO_POLL_SECONDS = 2.0
 
 
-def demo_config(out_dir: Path, api_url: str, token: str, *, upsell_seconds: int = DEMO_UPSELL_SECONDS,
-                poll_seconds: float = DEMO_POLL_SECONDS, start_date: str | None = None) -> Config:
+def demo_config(
+    out_dir: Path,
+    api_url: str,
+    token: str,
+    *,
+    upsell_seconds: int = DEMO_UPSELL_SECONDS,
+    poll_seconds: float = DEMO_POLL_SECONDS,
+    start_date: str | None = None,
+) -> Config:
     source: dict[str, Any] = {
         "name": DEMO_SOURCE,
         "store": "sim-snowboards",
@@ -64,7 +72,7 @@ class Traffic:
         self.rng = random.Random(seed)
         self.clock = clock or (lambda: datetime.now(UTC))
         self.log: list[str] = []
-        self.recent: list[str] = []     # gids of orders created by the demo, newest last
+        self.recent: list[str] = []  # gids of orders created by the demo, newest last
 
     def step(self) -> str:
         roll = self.rng.random()
@@ -92,8 +100,9 @@ class Traffic:
             line = next((li for li in order["lineItems"] if li["currentQuantity"] > 0), None)
             if line is None:
                 return "nothing to refund"
-            self.state.refund(gid, [{"lineItemId": line["id"], "quantity": 1, "restockType": "RETURN"}],
-                              note="demo refund")
+            self.state.refund(
+                gid, [{"lineItemId": line["id"], "quantity": 1, "restockType": "RETURN"}], note="demo refund"
+            )
             what = f"refund on {order['name']}"
         else:
             gid = self.recent[-1]
@@ -107,10 +116,8 @@ async def _summary_loop(db_path: Path, stop: asyncio.Event, every: float, print_
     from shopify_bridge.store.schema import open_reader
 
     while not stop.is_set():
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=every)
-        except TimeoutError:
-            pass
         try:
             reader = open_reader(db_path)
         except Exception:
@@ -127,9 +134,17 @@ async def _summary_loop(db_path: Path, stop: asyncio.Event, every: float, print_
         )
 
 
-async def run_demo(out_dir: Path, *, headless: bool, duration: float | None = None, seed: int = 7,
-                   traffic_every: float = 4.0, orders: int = 40, print_line: Callable[[str], None] = print,
-                   backfill: bool = False) -> int:
+async def run_demo(
+    out_dir: Path,
+    *,
+    headless: bool,
+    duration: float | None = None,
+    seed: int = 7,
+    traffic_every: float = 4.0,
+    orders: int = 40,
+    print_line: Callable[[str], None] = print,
+    backfill: bool = False,
+) -> int:
     from shopify_bridge.bridge import Bridge
     from shopify_bridge.simulator.server import SimulatorServer
 
@@ -152,10 +167,8 @@ async def run_demo(out_dir: Path, *, headless: bool, duration: float | None = No
                         print_line(f"shop: {what}")
                 except Exception as exc:  # a refused change (e.g. nothing refundable) is not fatal
                     log.debug("demo change refused", error=str(exc))
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=traffic_every)
-                except TimeoutError:
-                    pass
 
         async def stop_after() -> None:
             if duration is not None:
@@ -170,7 +183,9 @@ async def run_demo(out_dir: Path, *, headless: bool, duration: float | None = No
 
                 install_stop_signals(stop)
                 await asyncio.gather(
-                    bridge.run(stop), make_traffic(), stop_after(),
+                    bridge.run(stop),
+                    make_traffic(),
+                    stop_after(),
                     _summary_loop(Path(config.database), stop, 5.0, print_line),
                 )
             else:

@@ -56,14 +56,21 @@ def list_events(conn: sqlite3.Connection, f: EventFilter) -> list[dict[str, Any]
             "ORDER BY destination",
             (seq,),
         ).fetchall()
-        out.append({
-            "seq": seq, "event_id": event_id, "event_name": name, "timestamp": ts, "created_at": created,
-            "shop": shop, "order": order_name,
-            "deliveries": [
-                {"destination": d, "state": s, "attempts": a, "last_status": st, "last_error": err}
-                for d, s, a, st, err in deliveries
-            ],
-        })
+        out.append(
+            {
+                "seq": seq,
+                "event_id": event_id,
+                "event_name": name,
+                "timestamp": ts,
+                "created_at": created,
+                "shop": shop,
+                "order": order_name,
+                "deliveries": [
+                    {"destination": d, "state": s, "attempts": a, "last_status": st, "last_error": err}
+                    for d, s, a, st, err in deliveries
+                ],
+            }
+        )
     return out
 
 

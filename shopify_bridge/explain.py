@@ -72,12 +72,14 @@ def explain(conn: sqlite3.Connection, ref: str, source: str | None = None) -> Ex
         version["tags"] = doc.get("tags")
         version["refunds"] = len(doc.get("refunds") or [])
     refunds = _rows(
-        conn, "SELECT refund_id, timestamp, status FROM refunds WHERE shop = ? AND order_id = ? ORDER BY refund_id",
+        conn,
+        "SELECT refund_id, timestamp, status FROM refunds WHERE shop = ? AND order_id = ? ORDER BY refund_id",
         (shop, order_id),
     )
     events = _rows(
         conn,
-        "SELECT seq, event_id, event_name, created_at, payload FROM events WHERE shop = ? AND order_id = ? ORDER BY seq",
+        "SELECT seq, event_id, event_name, created_at, payload FROM events "
+        "WHERE shop = ? AND order_id = ? ORDER BY seq",
         (shop, order_id),
     )
     for event in events:

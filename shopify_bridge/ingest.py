@@ -111,7 +111,17 @@ def ingest_order(
         conn.execute(
             "INSERT INTO orders (shop, order_id, gid, name, processed_at, updated_at, first_seen_at, total, status) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (ctx.shop, order_id, doc["id"], doc["name"], doc["processedAt"], doc["updatedAt"], iso(now), total, status),
+            (
+                ctx.shop,
+                order_id,
+                doc["id"],
+                doc["name"],
+                doc["processedAt"],
+                doc["updatedAt"],
+                iso(now),
+                total,
+                status,
+            ),
         )
     elif version is not None:
         conn.execute(
@@ -123,7 +133,7 @@ def ingest_order(
         return settle_refunds(conn, ctx, doc, first_connected_at=first_connected_at, now=now)
 
     created: list[int] = []
-    status = (row["status"] if row is not None else status)
+    status = row["status"] if row is not None else status
     if status == "new":
         due = release_at(ctx, doc)
         if ctx.upsell_delay_seconds and due > now:
@@ -138,7 +148,12 @@ def ingest_order(
 
 
 def release(
-    conn: sqlite3.Connection, ctx: SourceContext, doc: OrderDoc, *, now: datetime, is_new_customer: bool | None
+    conn: sqlite3.Connection,
+    ctx: SourceContext,
+    doc: OrderDoc,
+    *,
+    now: datetime,
+    is_new_customer: bool | None,
 ) -> list[int]:
     """Decide the exclusion on this version and build the Placed Order from it, once."""
     order_id = legacy_id(doc["id"])

@@ -78,12 +78,15 @@ def recover_in_flight(conn: sqlite3.Connection, now: datetime) -> int:
     """At start-up: whatever was in flight when the process died is sent again (at-least-once)."""
     with transaction(conn):
         cur = conn.execute(
-            "UPDATE deliveries SET state = 'pending', next_attempt_at = ? WHERE state = 'in_flight'", (iso(now),)
+            "UPDATE deliveries SET state = 'pending', next_attempt_at = ? WHERE state = 'in_flight'",
+            (iso(now),),
         )
     return cur.rowcount
 
 
-def mark_delivered(conn: sqlite3.Connection, destination: str, seqs: list[int], now: datetime, status: int | None = None) -> None:
+def mark_delivered(
+    conn: sqlite3.Connection, destination: str, seqs: list[int], now: datetime, status: int | None = None
+) -> None:
     with transaction(conn):
         conn.executemany(
             "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, delivered_at = ?, last_status = ?, "

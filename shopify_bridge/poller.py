@@ -84,7 +84,8 @@ class SourcePoller:
         if row is None:
             with transaction(self.conn):
                 self.conn.execute(
-                    "INSERT INTO sources (shop, name) VALUES (?, ?) ON CONFLICT(shop) DO UPDATE SET name = excluded.name",
+                    "INSERT INTO sources (shop, name) VALUES (?, ?) "
+                    "ON CONFLICT(shop) DO UPDATE SET name = excluded.name",
                     (self.ctx.shop, self.ctx.name),
                 )
             return {"first_connected_at": None, "cursor": None}
@@ -122,9 +123,7 @@ class SourcePoller:
         extra: list[dict[str, Any]] = []
         more, cursor = has_more_line_items(node)
         while more:
-            data = await self.client.execute(
-                queries.ORDER_LINE_ITEMS_PAGE, {"id": node["id"], "after": cursor}
-            )
+            data = await self.client.execute(queries.ORDER_LINE_ITEMS_PAGE, {"id": node["id"], "after": cursor})
             page = (data.get("order") or {}).get("lineItems") or {}
             extra += page.get("nodes") or []
             info = page.get("pageInfo") or {}
@@ -201,7 +200,8 @@ class SourcePoller:
                     )
                 if source["first_connected_at"] is None:
                     self.conn.execute(
-                        "UPDATE sources SET first_connected_at = ? WHERE shop = ?", (first_connected, self.ctx.shop)
+                        "UPDATE sources SET first_connected_at = ? WHERE shop = ?",
+                        (first_connected, self.ctx.shop),
                     )
                     source["first_connected_at"] = first_connected
                 if last_page:
@@ -250,7 +250,8 @@ class SourcePoller:
         if source["first_connected_at"] is None:
             return []
         rows = self.conn.execute(
-            "SELECT DISTINCT r.order_id, o.gid FROM refunds r JOIN orders o ON o.shop = r.shop AND o.order_id = r.order_id "
+            "SELECT DISTINCT r.order_id, o.gid FROM refunds r "
+            "JOIN orders o ON o.shop = r.shop AND o.order_id = r.order_id "
             "WHERE r.shop = ? AND r.status = 'waiting' AND o.status IN ('released', 'history', 'gone')",
             (self.ctx.shop,),
         ).fetchall()
@@ -262,7 +263,12 @@ class SourcePoller:
             doc = await self._complete(data["order"])
             with transaction(self.conn):
                 created += ingest.ingest_order(
-                    self.conn, self.ctx, doc, origin="read", now=now, first_connected_at=source["first_connected_at"]
+                    self.conn,
+                    self.ctx,
+                    doc,
+                    origin="read",
+                    now=now,
+                    first_connected_at=source["first_connected_at"],
                 )
         if created:
             self.on_events(created)

@@ -54,8 +54,11 @@ class TerminalProgress:
         if key not in self.tasks:
             if bar is self.download and not self.download.live.is_started:
                 self.download.start()
-            description = {"running": "Shopify is preparing the bulk result (objects)",
-                           "ingesting": "storing orders", "done": "backfill complete"}.get(event.phase, event.phase)
+            description = {
+                "running": "Shopify is preparing the bulk result (objects)",
+                "ingesting": "storing orders",
+                "done": "backfill complete",
+            }.get(event.phase, event.phase)
             self.tasks[key] = bar.add_task(description, total=event.total, source=event.source)
         bar.update(self.tasks[key], completed=event.done, total=event.total)
         if event.phase == "done":

@@ -53,8 +53,8 @@ class DayResult:
     day: date
     shopify: int
     local: Counter[str] = field(default_factory=Counter)
-    missing: list[str] = field(default_factory=list)     # in Shopify, not accounted for here
-    extra: list[str] = field(default_factory=list)       # accounted for here, not counted by Shopify
+    missing: list[str] = field(default_factory=list)  # in Shopify, not accounted for here
+    extra: list[str] = field(default_factory=list)  # accounted for here, not counted by Shopify
 
     @property
     def accounted(self) -> int:
@@ -70,7 +70,9 @@ def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def local_by_day(conn: sqlite3.Connection, shop: str, tz: ZoneInfo, since: datetime) -> dict[date, dict[str, tuple[str, str]]]:
+def local_by_day(
+    conn: sqlite3.Connection, shop: str, tz: ZoneInfo, since: datetime
+) -> dict[date, dict[str, tuple[str, str]]]:
     """day → {order_id: (name, category)} for the orders the store accounts for."""
     out: dict[date, dict[str, tuple[str, str]]] = {}
     for order_id, name, processed_at, status, total, done, dead in conn.execute(

@@ -11,11 +11,11 @@ from shopify_bridge.exclusions import ExclusionRules
 
 @dataclass(frozen=True)
 class SourceContext:
-    shop: str                                   # canonical <shop>.myshopify.com
+    shop: str  # canonical <shop>.myshopify.com
     name: str
     currency: Literal["shop", "presentment"] = "shop"
     channel_table: Mapping[str, str] = field(default_factory=dict)
     rules: ExclusionRules = field(default_factory=ExclusionRules)
-    upsell_delay_seconds: int | None = None     # None: upsell delay off
+    upsell_delay_seconds: int | None = None  # None: upsell delay off
     destinations: tuple[str, ...] = ()
     forward_history: bool = False

@@ -16,8 +16,10 @@ from shopify_bridge.shopify.client import operation_name
 
 
 def money(amount: str, currency: str = "CAD") -> dict[str, Any]:
-    return {"shopMoney": {"amount": amount, "currencyCode": currency},
-            "presentmentMoney": {"amount": amount, "currencyCode": currency}}
+    return {
+        "shopMoney": {"amount": amount, "currencyCode": currency},
+        "presentmentMoney": {"amount": amount, "currencyCode": currency},
+    }
 
 
 def ts(value: datetime) -> str:
@@ -38,22 +40,54 @@ class FakeClock:
 def make_order(number: int, processed: datetime, **overrides: Any) -> dict[str, Any]:
     oid = 5800000000000 + number
     order = {
-        "id": f"gid://shopify/Order/{oid}", "legacyResourceId": str(oid), "name": f"#{1000 + number}",
-        "createdAt": ts(processed), "updatedAt": ts(processed), "processedAt": ts(processed),
-        "cancelledAt": None, "cancelReason": None, "test": False, "sourceName": "web", "tags": [],
-        "email": f"buyer{number}@example.com", "phone": None, "currencyCode": "CAD",
-        "presentmentCurrencyCode": "CAD", "displayFinancialStatus": "PAID", "discountCodes": [],
-        "edited": False, "taxesIncluded": False, "checkoutToken": f"chk{number}", "cartToken": None,
-        "totalPriceSet": money("20.0"), "currentTotalPriceSet": money("20.0"), "totalTaxSet": money("0.0"),
-        "currentTotalTaxSet": money("0.0"), "totalDiscountsSet": money("0.0"),
-        "currentTotalDiscountsSet": money("0.0"), "totalShippingPriceSet": money("0.0"),
-        "totalRefundedSet": money("0.0"), "customer": None, "billingAddress": None, "shippingAddress": None,
+        "id": f"gid://shopify/Order/{oid}",
+        "legacyResourceId": str(oid),
+        "name": f"#{1000 + number}",
+        "createdAt": ts(processed),
+        "updatedAt": ts(processed),
+        "processedAt": ts(processed),
+        "cancelledAt": None,
+        "cancelReason": None,
+        "test": False,
+        "sourceName": "web",
+        "tags": [],
+        "email": f"buyer{number}@example.com",
+        "phone": None,
+        "currencyCode": "CAD",
+        "presentmentCurrencyCode": "CAD",
+        "displayFinancialStatus": "PAID",
+        "discountCodes": [],
+        "edited": False,
+        "taxesIncluded": False,
+        "checkoutToken": f"chk{number}",
+        "cartToken": None,
+        "totalPriceSet": money("20.0"),
+        "currentTotalPriceSet": money("20.0"),
+        "totalTaxSet": money("0.0"),
+        "currentTotalTaxSet": money("0.0"),
+        "totalDiscountsSet": money("0.0"),
+        "currentTotalDiscountsSet": money("0.0"),
+        "totalShippingPriceSet": money("0.0"),
+        "totalRefundedSet": money("0.0"),
+        "customer": None,
+        "billingAddress": None,
+        "shippingAddress": None,
         "refunds": [],
         "lineItems": [
-            {"id": f"gid://shopify/LineItem/{oid}1", "title": "Snowboard", "name": "Snowboard", "variantTitle": None,
-             "sku": "SB-1", "vendor": "Acme", "quantity": 2, "currentQuantity": 2,
-             "originalUnitPriceSet": money("10.0"), "product": {"id": "gid://shopify/Product/1", "legacyResourceId": "1"},
-             "variant": {"id": "gid://shopify/ProductVariant/2", "legacyResourceId": "2"}, "image": None},
+            {
+                "id": f"gid://shopify/LineItem/{oid}1",
+                "title": "Snowboard",
+                "name": "Snowboard",
+                "variantTitle": None,
+                "sku": "SB-1",
+                "vendor": "Acme",
+                "quantity": 2,
+                "currentQuantity": 2,
+                "originalUnitPriceSet": money("10.0"),
+                "product": {"id": "gid://shopify/Product/1", "legacyResourceId": "1"},
+                "variant": {"id": "gid://shopify/ProductVariant/2", "legacyResourceId": "2"},
+                "image": None,
+            },
         ],
     }
     order.update(overrides)
@@ -81,7 +115,10 @@ class FakeShopify:
 
     def _node(self, order: dict[str, Any]) -> dict[str, Any]:
         node = copy.deepcopy(order)
-        node["lineItems"] = {"pageInfo": {"hasNextPage": False, "endCursor": None}, "nodes": node["lineItems"]}
+        node["lineItems"] = {
+            "pageInfo": {"hasNextPage": False, "endCursor": None},
+            "nodes": node["lineItems"],
+        }
         return node
 
     async def execute(self, document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -89,36 +126,57 @@ class FakeShopify:
         name = operation_name(document)
         self.calls.append((name, variables))
         if name == "BridgeShopInfo":
-            return {"shop": {"id": "gid://shopify/Shop/1", "name": "Demo", "myshopifyDomain": "demo.myshopify.com",
-                             "currencyCode": "CAD", "ianaTimezone": "America/Toronto"},
-                    "currentAppInstallation": {"accessScopes": [{"handle": "read_orders"}]}}
+            return {
+                "shop": {
+                    "id": "gid://shopify/Shop/1",
+                    "name": "Demo",
+                    "myshopifyDomain": "demo.myshopify.com",
+                    "currencyCode": "CAD",
+                    "ianaTimezone": "America/Toronto",
+                },
+                "currentAppInstallation": {"accessScopes": [{"handle": "read_orders"}]},
+            }
         if name == "BridgePollOrders":
             since = variables["query"].split("'")[1]
             matching = sorted(
-                (o for o in self.orders.values() if o["updatedAt"] >= since), key=lambda o: (o["updatedAt"], o["id"])
+                (o for o in self.orders.values() if o["updatedAt"] >= since),
+                key=lambda o: (o["updatedAt"], o["id"]),
             )
             start = int(variables.get("after") or 0)
-            page = matching[start:start + self.page_size]
+            page = matching[start : start + self.page_size]
             more = start + self.page_size < len(matching)
-            return {"orders": {"pageInfo": {"hasNextPage": more, "endCursor": str(start + self.page_size)},
-                               "nodes": [self._node(o) for o in page]}}
+            return {
+                "orders": {
+                    "pageInfo": {"hasNextPage": more, "endCursor": str(start + self.page_size)},
+                    "nodes": [self._node(o) for o in page],
+                }
+            }
         if name == "BridgeReadOrder":
             order = self.orders.get(variables["id"])
             return {"order": self._node(order) if order else None}
         if name == "BridgeReadRefund":
             return {"node": copy.deepcopy(self.refund_details.get(variables["id"]))}
-        if name == "BridgeOrdersCount" and "customer_id:" not in variables["query"] and "email:" not in variables["query"]:
+        if (
+            name == "BridgeOrdersCount"
+            and "customer_id:" not in variables["query"]
+            and "email:" not in variables["query"]
+        ):
             name = "BridgeReconcileCount"
         if name == "BridgeOrdersCount":
             return {"ordersCount": {"count": self.customer_orders_before, "precision": "EXACT"}}
         if name in ("BridgeReconcileCount", "BridgeReconcileOrders"):
             parts = variables["query"].split("'")
             start, end = parts[1], parts[3]
-            day = sorted((o for o in self.orders.values() if start <= o["processedAt"] <= end),
-                         key=lambda o: o["processedAt"])
+            day = sorted(
+                (o for o in self.orders.values() if start <= o["processedAt"] <= end),
+                key=lambda o: o["processedAt"],
+            )
             if name == "BridgeReconcileCount":
                 return {"ordersCount": {"count": len(day), "precision": "EXACT"}}
-            return {"orders": {"pageInfo": {"hasNextPage": False, "endCursor": None},
-                               "nodes": [{k: o[k] for k in ("id", "legacyResourceId", "name", "processedAt")}
-                                         for o in day]}}
+            return {
+                "orders": {
+                    "pageInfo": {"hasNextPage": False, "endCursor": None},
+                    "nodes": [{k: o[k] for k in ("id", "legacyResourceId", "name", "processedAt")} for o in day],
+                }
+            }
         raise AssertionError(f"unexpected query {name}")

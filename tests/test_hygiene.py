@@ -36,14 +36,15 @@ def test_core_never_imports_textual_or_the_tui_at_module_level() -> None:
                 names = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module:
                 names = [node.module]
-            offenders += [f"{path.relative_to(REPO)}: {n}" for n in names
-                          if n.split(".")[0] in ("textual", "tui")]
+            offenders += [f"{path.relative_to(REPO)}: {n}" for n in names if n.split(".")[0] in ("textual", "tui")]
     assert offenders == []
 
 
 def test_core_and_cli_import_without_loading_textual() -> None:
-    code = ("import sys, shopify_bridge.cli, shopify_bridge.bridge, shopify_bridge.commands; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'tui')))")
+    code = (
+        "import sys, shopify_bridge.cli, shopify_bridge.bridge, shopify_bridge.commands; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'tui')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
     assert out.stdout.strip() == "[]"
 
@@ -62,7 +63,9 @@ def test_core_does_not_import_the_simulator_except_for_wiring() -> None:
     for path in CORE.rglob("*.py"):
         if path.is_relative_to(SIMULATOR) or path in WIRING:
             continue
-        offenders += [f"{path.relative_to(REPO)}: {n}" for n in imports_of(path) if n.startswith("shopify_bridge.simulator")]
+        offenders += [
+            f"{path.relative_to(REPO)}: {n}" for n in imports_of(path) if n.startswith("shopify_bridge.simulator")
+        ]
     assert offenders == []
 
 

@@ -125,7 +125,8 @@ def classify(answer: ShopifyAnswer, *, source: str, shop: str, query: str) -> Ou
         )
     if status >= 400:
         return Outcome(
-            "fatal", error=ShopifyBug(f"Shopify refused {query} for {source}: HTTP {status} {_first_message(answer.errors)}")
+            "fatal",
+            error=ShopifyBug(f"Shopify refused {query} for {source}: HTTP {status} {_first_message(answer.errors)}"),
         )
 
     errors = answer.errors
@@ -148,8 +149,11 @@ def classify(answer: ShopifyAnswer, *, source: str, shop: str, query: str) -> Ou
             ),
         )
     if "INTERNAL_SERVER_ERROR" in codes:
-        return Outcome("temporary", reason="INTERNAL_SERVER_ERROR", error=TemporaryFailure(
-            f"Shopify internal error for {source} in {query}"))
+        return Outcome(
+            "temporary",
+            reason="INTERNAL_SERVER_ERROR",
+            error=TemporaryFailure(f"Shopify internal error for {source} in {query}"),
+        )
     if errors:
         return Outcome(
             "fatal",

@@ -36,7 +36,7 @@ class ScriptedBulk:
     def __init__(self, clock: FakeClock, orders: list[dict[str, Any]]) -> None:
         self.clock = clock
         self.orders = orders
-        self.outcomes: list[dict[str, Any]] = []    # popped per run: {"status":..., "errorCode":..., "url":...}
+        self.outcomes: list[dict[str, Any]] = []  # popped per run: {"status":..., "errorCode":..., "url":...}
         self.run_errors: list[list[dict[str, Any]]] = []
         self.runs: list[str] = []
         self.cancelled: list[str] = []
@@ -53,9 +53,22 @@ class ScriptedBulk:
             self.runs.append(variables["query"])
             op_id = f"gid://shopify/BulkOperation/{len(self.runs)}"
             outcome = self.outcomes.pop(0) if self.outcomes else {"status": "COMPLETED", "url": "https://x/signed"}
-            self.ops[op_id] = {"id": op_id, "objectCount": "0", "fileSize": None, "errorCode": None,
-                               "url": None, "partialDataUrl": None, **outcome, "_polls": 0}
-            return {"bulkOperationRunQuery": {"bulkOperation": {"id": op_id, "status": "CREATED"}, "userErrors": []}}
+            self.ops[op_id] = {
+                "id": op_id,
+                "objectCount": "0",
+                "fileSize": None,
+                "errorCode": None,
+                "url": None,
+                "partialDataUrl": None,
+                **outcome,
+                "_polls": 0,
+            }
+            return {
+                "bulkOperationRunQuery": {
+                    "bulkOperation": {"id": op_id, "status": "CREATED"},
+                    "userErrors": [],
+                }
+            }
         if name == "BridgeBulkOperation":
             self.polls += 1
             op = self.ops.get(variables["id"])
@@ -69,7 +82,10 @@ class ScriptedBulk:
             self.cancelled.append(variables["id"])
             return {"bulkOperationCancel": {"bulkOperation": None, "userErrors": []}}
         if name == "BridgeShopInfo":
-            return {"shop": {}, "currentAppInstallation": {"accessScopes": [{"handle": s} for s in self.scopes]}}
+            return {
+                "shop": {},
+                "currentAppInstallation": {"accessScopes": [{"handle": s} for s in self.scopes]},
+            }
         raise AssertionError(name)
 
     async def download(self, url: str, target: Path) -> int:
@@ -94,8 +110,15 @@ def setup(tmp_path: Path, n: int = 5, **ctx: Any) -> tuple[Backfill, ScriptedBul
     db = open_writer(tmp_path / "b.db")
     db.conn.execute("INSERT INTO sources (shop, name) VALUES ('demo.myshopify.com', 'Demo')")
     sleeps = Sleeps()
-    backfill = Backfill(context(delay=None, **ctx) if not ctx.get("forward") else context(delay=None),
-                        fake, db.conn, clock=clock, sleep=sleeps, data_dir=tmp_path / "data", download=fake.download)
+    backfill = Backfill(
+        context(delay=None, **ctx) if not ctx.get("forward") else context(delay=None),
+        fake,
+        db.conn,
+        clock=clock,
+        sleep=sleeps,
+        data_dir=tmp_path / "data",
+        download=fake.download,
+    )
     return backfill, fake, db, sleeps, clock
 
 
@@ -108,12 +131,12 @@ async def test_backfill_stores_history_and_hands_over_the_cursor_at_the_snapshot
     first, cursor = db.conn.execute("SELECT first_connected_at, cursor FROM sources").fetchone()
     assert first == cursor == "2026-05-01T10:00:00+00:00"
     assert "processed_at:>='2026-04-01T00:00:00Z'" in fake.runs[0]
-    assert "groupObjects" not in fake.runs[0]              # the query travels as a variable
-    assert sleeps.waits                                     # polled with a wait, not a tight loop
+    assert "groupObjects" not in fake.runs[0]  # the query travels as a variable
+    assert sleeps.waits  # polled with a wait, not a tight loop
 
 
 async def test_rerunning_the_backfill_creates_no_second_event(tmp_path: Path) -> None:
-    backfill, fake, db, _, _ = setup(tmp_path)
+    backfill, _fake, db, _, _ = setup(tmp_path)
     from dataclasses import replace
 
     backfill.ctx = replace(backfill.ctx, forward_history=True)
@@ -125,27 +148,34 @@ async def test_rerunning_the_backfill_creates_no_second_event(tmp_path: Path) ->
 
 
 async def test_completed_without_url_is_an_empty_window(tmp_path: Path) -> None:
-    backfill, fake, db, _, _ = setup(tmp_path)
+    backfill, fake, _db, _, _ = setup(tmp_path)
     fake.outcomes.append({"status": "COMPLETED", "url": None})
     state = await backfill.run(START)
     assert state["status"] == "complete" and state["orders"] == 0
 
 
 async def test_operation_in_progress_waits_then_runs(tmp_path: Path) -> None:
-    backfill, fake, db, sleeps, _ = setup(tmp_path)
-    fake.run_errors.append([{"field": None, "code": "OPERATION_IN_PROGRESS",
-                             "message": "A bulk query operation for this app and shop is already in progress: "
-                                        "gid://shopify/BulkOperation/1."}])
+    backfill, fake, _db, sleeps, _ = setup(tmp_path)
+    fake.run_errors.append(
+        [
+            {
+                "field": None,
+                "code": "OPERATION_IN_PROGRESS",
+                "message": "A bulk query operation for this app and shop is already in progress: "
+                "gid://shopify/BulkOperation/1.",
+            }
+        ]
+    )
     state = await backfill.run(START)
     assert state["status"] == "complete" and 30.0 in sleeps.waits
 
 
 async def test_timeout_splits_the_window(tmp_path: Path) -> None:
-    backfill, fake, db, _, _ = setup(tmp_path)
+    backfill, fake, _db, _, _ = setup(tmp_path)
     fake.outcomes.append({"status": "FAILED", "errorCode": "TIMEOUT", "partialDataUrl": "https://x/partial"})
     state = await backfill.run(START)
     assert len(fake.runs) == 3 and state["status"] == "complete"
-    assert state["orders"] == 5                              # each order in exactly one half
+    assert state["orders"] == 5  # each order in exactly one half
 
 
 async def test_internal_error_with_partial_data_is_never_marked_complete(tmp_path: Path) -> None:
@@ -158,14 +188,14 @@ async def test_internal_error_with_partial_data_is_never_marked_complete(tmp_pat
 
 
 async def test_canceled_or_expired_runs_the_window_again(tmp_path: Path) -> None:
-    backfill, fake, db, _, _ = setup(tmp_path)
+    backfill, fake, _db, _, _ = setup(tmp_path)
     fake.outcomes += [{"status": "CANCELED", "url": "https://x/not-a-success"}, {"status": "EXPIRED"}]
     state = await backfill.run(START)
     assert len(fake.runs) == 3 and state["orders"] == 5
 
 
 async def test_access_denied_names_the_scope(tmp_path: Path) -> None:
-    backfill, fake, db, _, _ = setup(tmp_path)
+    backfill, fake, _db, _, _ = setup(tmp_path)
     fake.outcomes.append({"status": "FAILED", "errorCode": "ACCESS_DENIED"})
     fake.scopes.remove("read_customers")
     with pytest.raises(AuthError, match="read_customers"):
@@ -187,7 +217,7 @@ async def test_restart_resumes_the_recorded_operation(tmp_path: Path) -> None:
     assert load_state(db.conn, "demo.myshopify.com")["op_id"] == "gid://shopify/BulkOperation/1"
     backfill.sleep = Sleeps()
     await backfill.run(START)
-    assert len(fake.runs) == 1                              # resumed, not started again
+    assert len(fake.runs) == 1  # resumed, not started again
 
 
 async def test_truncated_result_is_detected(tmp_path: Path) -> None:
@@ -211,10 +241,10 @@ async def test_polling_after_backfill_has_no_gap_and_no_duplicate(tmp_path: Path
     from tests.fakes import FakeShopify
 
     shop = FakeShopify(clock)
-    for order in fake.orders:                               # the same orders, seen again by the poll
+    for order in fake.orders:  # the same orders, seen again by the poll
         shop.orders[order["id"]] = order
     clock.advance(30)
-    shop.put(make_order(50, clock()))                       # processed after the snapshot
+    shop.put(make_order(50, clock()))  # processed after the snapshot
     poller = SourcePoller(backfill.ctx, shop, db, clock)
     await poller.cycle()
     assert db.conn.execute("SELECT COUNT(*) FROM order_versions").fetchone()[0] == 6

@@ -15,8 +15,13 @@ from shopify_bridge.shopify.client import ShopifyClient
 from shopify_bridge.shopify.queries import SHOP_INFO
 
 TOKEN = "shpat_canary_0123456789"
-COST = {"cost": {"requestedQueryCost": 2, "actualQueryCost": 2,
-                 "throttleStatus": {"maximumAvailable": 2000, "currentlyAvailable": 1998, "restoreRate": 100}}}
+COST = {
+    "cost": {
+        "requestedQueryCost": 2,
+        "actualQueryCost": 2,
+        "throttleStatus": {"maximumAvailable": 2000, "currentlyAvailable": 1998, "restoreRate": 100},
+    }
+}
 OK = {"data": {"shop": {"name": "Demo"}, "currentAppInstallation": {"accessScopes": []}}, "extensions": COST}
 
 
@@ -57,8 +62,15 @@ class Sleeps:
 
 
 def client(url: str, sleeps: Sleeps) -> ShopifyClient:
-    return ShopifyClient(source_name="Main", shop_domain="demo.myshopify.com", token=TOKEN,
-                         api_version="2026-07", api_url=url, clock=lambda: 0.0, sleep=sleeps)
+    return ShopifyClient(
+        source_name="Main",
+        shop_domain="demo.myshopify.com",
+        token=TOKEN,
+        api_version="2026-07",
+        api_url=url,
+        clock=lambda: 0.0,
+        sleep=sleeps,
+    )
 
 
 async def test_sends_token_to_the_pinned_version_endpoint(server) -> None:
@@ -71,7 +83,9 @@ async def test_sends_token_to_the_pinned_version_endpoint(server) -> None:
 
 async def test_401_string_body_is_an_auth_error_without_the_token(server) -> None:
     url, script = server
-    script.answers.append((401, {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}, {}))
+    script.answers.append(
+        (401, {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}, {})
+    )
     with pytest.raises(BridgeError) as caught:
         async with client(url, Sleeps()) as c:
             await c.execute(SHOP_INFO)
@@ -82,10 +96,16 @@ async def test_401_string_body_is_an_auth_error_without_the_token(server) -> Non
 
 async def test_throttled_http_200_is_retried_after_a_computed_wait(server) -> None:
     url, script = server
-    throttled = {"errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
-                 "extensions": {"cost": {"requestedQueryCost": 500, "actualQueryCost": None,
-                                         "throttleStatus": {"maximumAvailable": 2000, "currentlyAvailable": 100,
-                                                            "restoreRate": 100}}}}
+    throttled = {
+        "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
+        "extensions": {
+            "cost": {
+                "requestedQueryCost": 500,
+                "actualQueryCost": None,
+                "throttleStatus": {"maximumAvailable": 2000, "currentlyAvailable": 100, "restoreRate": 100},
+            }
+        },
+    }
     script.answers.append((200, throttled, {}))
     sleeps = Sleeps()
     async with client(url, sleeps) as c:
@@ -133,13 +153,21 @@ async def test_unreachable_shop_is_exit_69(unused_tcp_port: int) -> None:
 
 async def test_the_bucket_makes_the_client_wait_before_a_query_that_would_not_fit(server) -> None:
     url, script = server
-    low = {"data": OK["data"], "extensions": {"cost": {"requestedQueryCost": 300, "actualQueryCost": 300,
-           "throttleStatus": {"maximumAvailable": 2000, "currentlyAvailable": 100, "restoreRate": 100}}}}
+    low = {
+        "data": OK["data"],
+        "extensions": {
+            "cost": {
+                "requestedQueryCost": 300,
+                "actualQueryCost": 300,
+                "throttleStatus": {"maximumAvailable": 2000, "currentlyAvailable": 100, "restoreRate": 100},
+            }
+        },
+    }
     script.answers.append((200, low, {}))
     sleeps = Sleeps()
     async with client(url, sleeps) as c:
         await c.execute(SHOP_INFO)
         assert sleeps.waits == []
-        await c.execute(SHOP_INFO)                   # needs 300, bucket has 100: wait ~2 s first
+        await c.execute(SHOP_INFO)  # needs 300, bucket has 100: wait ~2 s first
     assert sleeps.waits and sleeps.waits[0] == pytest.approx(2.0)
     assert json.dumps(script.requests).count(TOKEN) == len(script.requests)

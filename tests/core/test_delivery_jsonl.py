@@ -24,7 +24,8 @@ def seed(conn, n: int, destination: str = "file") -> None:  # type: ignore[no-un
             )
             conn.execute(
                 "INSERT INTO deliveries (event_seq, destination, state, created_at, next_attempt_at) "
-                "VALUES (?, ?, 'pending', 't', '2026-01-01T00:00:00+00:00')", (i + 1, destination)
+                "VALUES (?, ?, 'pending', 't', '2026-01-01T00:00:00+00:00')",
+                (i + 1, destination),
             )
 
 
@@ -68,10 +69,10 @@ async def test_deliveries_in_flight_at_a_crash_are_sent_again_at_start(tmp_path:
 
     db = open_writer(tmp_path / "b.db")
     seed(db.conn, 3)
-    outbox.mark_in_flight(db.conn, "file", [1, 2])           # the process died while sending these
+    outbox.mark_in_flight(db.conn, "file", [1, 2])  # the process died while sending these
     assert outbox.due(db.conn, "file", T0) and [d.event_seq for d in outbox.due(db.conn, "file", T0)] == [3]
     out = tmp_path / "events.jsonl"
     deliverer = Deliverer(db.conn, [JsonlDestination("file", out)], FakeClock(T0))
-    await deliverer.open()                                    # start-up recovers them
+    await deliverer.open()  # start-up recovers them
     assert (await deliverer.deliver_once()).delivered == 3
     assert [json.loads(line)["event_id"] for line in out.read_text().splitlines()] == ["0", "1", "2"]

@@ -24,7 +24,9 @@ def _db(tmp_path: Path):  # type: ignore[no-untyped-def]
             for dest in ("file", "hook"):
                 db.conn.execute(
                     "INSERT INTO deliveries (event_seq, destination, state, created_at, next_attempt_at) "
-                    "VALUES (?, ?, 'delivered', 't', NULL)", (i, dest))
+                    "VALUES (?, ?, 'delivered', 't', NULL)",
+                    (i, dest),
+                )
     return db
 
 
@@ -35,7 +37,10 @@ def test_list_events_filters_and_shows_states(tmp_path: Path) -> None:
     assert [e["event_id"] for e in events] == ["e3", "e2", "e1"]
     dead = list_events(db.conn, EventFilter(dead=True))
     assert [e["event_id"] for e in dead] == ["e2"]
-    assert {d["destination"]: d["state"] for d in dead[0]["deliveries"]} == {"file": "delivered", "hook": "dead"}
+    assert {d["destination"]: d["state"] for d in dead[0]["deliveries"]} == {
+        "file": "delivered",
+        "hook": "dead",
+    }
     assert [e["event_id"] for e in list_events(db.conn, EventFilter(name="Received Refund"))] == ["e3"]
     assert [e["event_id"] for e in list_events(db.conn, EventFilter(source="Main", limit=1))] == ["e3"]
 

@@ -22,9 +22,12 @@ SHOP = "demo.myshopify.com"
 
 def context(delay: int | None = 600, **rules: Any) -> SourceContext:
     return SourceContext(
-        shop=SHOP, name="Demo", channel_table=DEFAULT_CHANNEL_TABLE,
+        shop=SHOP,
+        name="Demo",
+        channel_table=DEFAULT_CHANNEL_TABLE,
         rules=ExclusionRules(**{"channels": ("pos",), "tags": ("Exclude",), **rules}),
-        upsell_delay_seconds=delay, destinations=("events-file",),
+        upsell_delay_seconds=delay,
+        destinations=("events-file",),
     )
 
 
@@ -49,9 +52,7 @@ def events(poller: SourcePoller) -> list[dict[str, Any]]:
 
 
 def status(poller: SourcePoller, number: int) -> str:
-    row = poller.conn.execute(
-        "SELECT status FROM orders WHERE order_id = ?", (str(5800000000000 + number),)
-    ).fetchone()
+    row = poller.conn.execute("SELECT status FROM orders WHERE order_id = ?", (str(5800000000000 + number),)).fetchone()
     return str(row[0])
 
 
@@ -66,19 +67,31 @@ async def test_orders_before_first_connection_are_history_and_never_forwarded(tm
 
 async def test_upsell_edit_during_hold_is_in_the_placed_order(tmp_path, shopify, clock) -> None:
     poller = poller_for(tmp_path, shopify, clock, context())
-    await poller.cycle()                                     # first connection at T0
+    await poller.cycle()  # first connection at T0
     clock.advance(5)
     order = shopify.put(make_order(2, clock()))
     await poller.cycle()
     assert status(poller, 2) == "held"
-    clock.advance(7 * 60)                                    # minute 7: the upsell app adds an item
-    extra = dict(order["lineItems"][0], id="gid://shopify/LineItem/99", title="Wax", sku="WAX",
-                 quantity=1, currentQuantity=1, originalUnitPriceSet=money("5.0"))
-    shopify.edit(order["id"], lineItems=[*order["lineItems"], extra], edited=True,
-                 currentTotalPriceSet=money("25.0"), totalPriceSet=money("25.0"))
+    clock.advance(7 * 60)  # minute 7: the upsell app adds an item
+    extra = dict(
+        order["lineItems"][0],
+        id="gid://shopify/LineItem/99",
+        title="Wax",
+        sku="WAX",
+        quantity=1,
+        currentQuantity=1,
+        originalUnitPriceSet=money("5.0"),
+    )
+    shopify.edit(
+        order["id"],
+        lineItems=[*order["lineItems"], extra],
+        edited=True,
+        currentTotalPriceSet=money("25.0"),
+        totalPriceSet=money("25.0"),
+    )
     await poller.cycle()
     assert status(poller, 2) == "held" and events(poller) == []
-    clock.advance(3 * 60)                                    # minute 10: release
+    clock.advance(3 * 60)  # minute 10: release
     await poller.cycle()
     [placed] = events(poller)
     assert placed["event_name"] == "Placed Order"
@@ -98,8 +111,9 @@ async def test_edit_after_release_is_stored_but_never_resent(tmp_path, shopify, 
     shopify.edit(order["id"], currentTotalPriceSet=money("30.0"), edited=True)
     await poller.cycle()
     assert len(events(poller)) == 1
-    versions = poller.conn.execute("SELECT COUNT(*) FROM order_versions WHERE order_id = ?",
-                                   (order["legacyResourceId"],)).fetchone()[0]
+    versions = poller.conn.execute(
+        "SELECT COUNT(*) FROM order_versions WHERE order_id = ?", (order["legacyResourceId"],)
+    ).fetchone()[0]
     assert versions == 2
 
 
@@ -110,20 +124,25 @@ async def test_tag_added_during_hold_excludes_the_order(tmp_path, shopify, clock
     order = shopify.put(make_order(4, clock()))
     await poller.cycle()
     clock.advance(120)
-    shopify.edit(order["id"], tags=["exclude"])              # case-insensitive
+    shopify.edit(order["id"], tags=["exclude"])  # case-insensitive
     clock.advance(600)
     await poller.cycle()
     assert status(poller, 4) == "excluded"
-    rule = poller.conn.execute("SELECT exclusion_rule, exclusion_value FROM orders WHERE order_id = ?",
-                               (order["legacyResourceId"],)).fetchone()
+    rule = poller.conn.execute(
+        "SELECT exclusion_rule, exclusion_value FROM orders WHERE order_id = ?", (order["legacyResourceId"],)
+    ).fetchone()
     assert tuple(rule) == ("tag", "Exclude")
     assert events(poller) == []
 
 
 @pytest.mark.parametrize(
     ("overrides", "rule"),
-    [({"sourceName": "pos"}, "channel"), ({"test": True}, "test_order"),
-     ({"tags": ["Exclude"]}, "tag"), ({"cancelledAt": "2026-05-01T10:00:10Z"}, "cancelled")],
+    [
+        ({"sourceName": "pos"}, "channel"),
+        ({"test": True}, "test_order"),
+        ({"tags": ["Exclude"]}, "tag"),
+        ({"cancelledAt": "2026-05-01T10:00:10Z"}, "cancelled"),
+    ],
 )
 async def test_excluded_orders_never_produce_events(tmp_path, shopify, clock, overrides, rule) -> None:
     poller = poller_for(tmp_path, shopify, clock, context(delay=None))
@@ -143,11 +162,11 @@ async def test_restart_inside_the_hold_releases_once_at_the_right_time(tmp_path,
     clock.advance(5)
     shopify.put(make_order(6, clock()))
     await poller.cycle()
-    poller.conn.close()                                      # "crash"
+    poller.conn.close()  # "crash"
     clock.advance(300)
     restarted = poller_for(tmp_path, shopify, clock, ctx)
     await restarted.cycle()
-    assert status(restarted, 6) == "held"                    # pending holds keep their time
+    assert status(restarted, 6) == "held"  # pending holds keep their time
     clock.advance(400)
     await restarted.cycle()
     await restarted.cycle()
@@ -159,7 +178,7 @@ async def test_order_first_seen_after_its_release_time_is_released_at_once(tmp_p
     await poller.cycle()
     clock.advance(5)
     order = make_order(7, clock())
-    clock.advance(700)                                       # Shopify's index lagged past the window
+    clock.advance(700)  # Shopify's index lagged past the window
     shopify.put(order)
     await poller.cycle()
     assert status(poller, 7) == "released" and len(events(poller)) == 1
@@ -179,18 +198,46 @@ async def test_held_order_deleted_before_release_produces_nothing(tmp_path, shop
 
 def _refund(order: dict[str, Any], refund_no: int, amount: str, status: str = "SUCCESS") -> tuple[dict, dict]:
     gid = f"gid://shopify/Refund/{refund_no}"
-    summary = {"id": gid, "legacyResourceId": str(refund_no), "createdAt": order["updatedAt"],
-               "processedAt": order["updatedAt"], "updatedAt": order["updatedAt"], "note": None,
-               "totalRefundedSet": money(amount)}
-    detail = {**summary,
-              "refundLineItems": {"pageInfo": {"hasNextPage": False, "endCursor": None}, "nodes": [
-                  {"id": "gid://shopify/RefundLineItem/1", "quantity": 1, "restockType": "RETURN",
-                   "priceSet": money("10.0"), "subtotalSet": money("10.0"),
-                   "lineItem": {k: order["lineItems"][0][k] for k in
-                                ("id", "title", "name", "variantTitle", "sku", "product", "variant")}}]},
-              "transactions": {"nodes": [{"id": "gid://shopify/OrderTransaction/1", "kind": "REFUND",
-                                          "status": status, "processedAt": None, "amountSet": money(amount)}]},
-              "refundShippingLines": {"nodes": []}}
+    summary = {
+        "id": gid,
+        "legacyResourceId": str(refund_no),
+        "createdAt": order["updatedAt"],
+        "processedAt": order["updatedAt"],
+        "updatedAt": order["updatedAt"],
+        "note": None,
+        "totalRefundedSet": money(amount),
+    }
+    detail = {
+        **summary,
+        "refundLineItems": {
+            "pageInfo": {"hasNextPage": False, "endCursor": None},
+            "nodes": [
+                {
+                    "id": "gid://shopify/RefundLineItem/1",
+                    "quantity": 1,
+                    "restockType": "RETURN",
+                    "priceSet": money("10.0"),
+                    "subtotalSet": money("10.0"),
+                    "lineItem": {
+                        k: order["lineItems"][0][k]
+                        for k in ("id", "title", "name", "variantTitle", "sku", "product", "variant")
+                    },
+                }
+            ],
+        },
+        "transactions": {
+            "nodes": [
+                {
+                    "id": "gid://shopify/OrderTransaction/1",
+                    "kind": "REFUND",
+                    "status": status,
+                    "processedAt": None,
+                    "amountSet": money(amount),
+                }
+            ]
+        },
+        "refundShippingLines": {"nodes": []},
+    }
     return summary, detail
 
 
@@ -255,7 +302,7 @@ async def test_repolling_the_same_window_creates_nothing_twice(tmp_path, shopify
     poller = poller_for(tmp_path, shopify, clock, context(delay=None))
     await poller.cycle()
     clock.advance(5)
-    for n in range(25):                                      # several pages
+    for n in range(25):  # several pages
         shopify.put(make_order(100 + n, clock()))
     await poller.cycle()
     await poller.cycle()

@@ -15,16 +15,16 @@ from tests.fakes import FakeClock, FakeShopify, make_order
 async def _mixed_run(tmp_path: Path) -> tuple[FakeShopify, object, FakeClock]:
     clock = FakeClock(T0)
     shopify = FakeShopify(clock)
-    shopify.put(make_order(1, T0.replace(minute=0, second=0).replace(hour=9)))      # history
+    shopify.put(make_order(1, T0.replace(minute=0, second=0).replace(hour=9)))  # history
     clock.advance(1)
     poller = poller_for(tmp_path, shopify, clock, context())
     await poller.cycle()
     clock.advance(5)
-    shopify.put(make_order(2, clock()))                                              # forwarded
-    shopify.put(make_order(3, clock(), sourceName="pos"))                            # excluded
+    shopify.put(make_order(2, clock()))  # forwarded
+    shopify.put(make_order(3, clock(), sourceName="pos"))  # excluded
     await poller.cycle()
     clock.advance(700)
-    shopify.put(make_order(4, clock()))                                              # held
+    shopify.put(make_order(4, clock()))  # held
     await poller.cycle()
     deliverer = Deliverer(poller.conn, [JsonlDestination("events-file", tmp_path / "e.jsonl")], clock)
     await deliverer.deliver_once()
@@ -52,8 +52,17 @@ async def test_reconcile_lists_an_order_that_falls_through(tmp_path: Path) -> No
 async def test_days_follow_the_shop_timezone(tmp_path: Path) -> None:
     shopify, poller, clock = await _mixed_run(tmp_path)
     since = datetime(2026, 4, 30, 0, 0, tzinfo=UTC)
-    days = await reconcile_source(shopify, poller.conn, "demo.myshopify.com", "Pacific/Kiritimati",  # type: ignore[attr-defined]
-                                  since, clock())
+    days = await reconcile_source(
+        shopify,
+        poller.conn,
+        "demo.myshopify.com",
+        "Pacific/Kiritimati",  # type: ignore[attr-defined]
+        since,
+        clock(),
+    )
     # UTC+14: the history order (09:00 UTC) is 23:00 on 05-01 local; 10:00 UTC is 00:00 on 05-02 local.
-    assert [(d.day.isoformat(), d.shopify) for d in days if d.shopify] == [("2026-05-01", 1), ("2026-05-02", 3)]
+    assert [(d.day.isoformat(), d.shopify) for d in days if d.shopify] == [
+        ("2026-05-01", 1),
+        ("2026-05-02", 3),
+    ]
     assert all(d.ok for d in days)

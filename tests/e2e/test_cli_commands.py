@@ -37,8 +37,10 @@ class ThreadedSimulator:
     def call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """Run a state change on the simulator's own loop thread."""
         assert self.loop is not None
+
         async def run() -> Any:
             return fn(*args, **kwargs)
+
         return asyncio.run_coroutine_threadsafe(run(), self.loop).result(timeout=10)
 
     def close(self) -> None:
@@ -75,22 +77,31 @@ path = "events.jsonl"
     return path
 
 
-def test_run_once_events_explain_replay_reconcile(tmp_path: Path, simulator: ThreadedSimulator,
-                                                  monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+def test_run_once_events_explain_replay_reconcile(
+    tmp_path: Path, simulator: ThreadedSimulator, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
     monkeypatch.setenv("SHOPIFY_ACCESS_TOKEN", TOKEN)
     assert simulator.sim is not None
     config = str(write_config(tmp_path, simulator.sim.url))
     assert main(["--config", config, "run", "--once"]) == exit_codes.OK
-    order = simulator.call(simulator.sim.state.create_order, sourceName="web", test=False, tags=[],
-                           financialStatus="PAID")
+    order = simulator.call(
+        simulator.sim.state.create_order, sourceName="web", test=False, tags=[], financialStatus="PAID"
+    )
     assert main(["--config", config, "run", "--once"]) == exit_codes.OK
     capsys.readouterr()
 
     assert main(["--config", config, "events", "--json"]) == exit_codes.OK
     [event] = json.loads(capsys.readouterr().out)
     assert event["event_id"] == order["legacyResourceId"]
-    assert event["deliveries"] == [{"destination": "events-file", "state": "delivered", "attempts": 1,
-                                    "last_status": None, "last_error": None}]
+    assert event["deliveries"] == [
+        {
+            "destination": "events-file",
+            "state": "delivered",
+            "attempts": 1,
+            "last_status": None,
+            "last_error": None,
+        }
+    ]
 
     assert main(["--config", config, "explain", order["name"], "--json"]) == exit_codes.OK
     explained = json.loads(capsys.readouterr().out)
@@ -100,7 +111,7 @@ def test_run_once_events_explain_replay_reconcile(tmp_path: Path, simulator: Thr
     assert main(["--config", config, "replay", order["legacyResourceId"]]) == exit_codes.OK
     assert main(["--config", config, "run", "--once"]) == exit_codes.OK
     lines = (tmp_path / "events.jsonl").read_text().splitlines()
-    assert len(lines) == 2 and lines[0] == lines[1]              # re-sent with the same event_id
+    assert len(lines) == 2 and lines[0] == lines[1]  # re-sent with the same event_id
 
     assert main(["--config", config, "reconcile"]) == exit_codes.OK
     assert "every order accounted for" in capsys.readouterr().out

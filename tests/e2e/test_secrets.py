@@ -32,8 +32,9 @@ async def test_canaries_never_reach_logs_or_errors(tmp_path: Path, capsys, monke
         async with SimulatorServer(token=TOKEN, orders=3, clock=clock, search_lag_seconds=0) as sim:
             config = make_config(tmp_path, sim.url, upsell_delay_seconds=60)
             await cycle(config, clock)
-            order = sim.state.create_order(sourceName="web", test=False, tags=[], email=CANARY_EMAIL,
-                                           financialStatus="PAID")
+            order = sim.state.create_order(
+                sourceName="web", test=False, tags=[], email=CANARY_EMAIL, financialStatus="PAID"
+            )
             await cycle(config, clock, advance=5)
             await cycle(config, clock, advance=120)
             line = sim.state.order(order["id"])["lineItems"][0]
@@ -46,7 +47,7 @@ async def test_canaries_never_reach_logs_or_errors(tmp_path: Path, capsys, monke
             await commands._check(config)
             commands.explain(config, order["name"])
             events = (tmp_path / "events.jsonl").read_text()
-            assert CANARY_EMAIL in events                        # the product works …
+            assert CANARY_EMAIL in events  # the product works …
         conn = open_reader(config.database).conn
         errors = " ".join(r[0] for r in conn.execute("SELECT message FROM errors").fetchall())
         reasons = " ".join(str(r[0]) for r in conn.execute("SELECT state_reason FROM sources").fetchall())
@@ -54,7 +55,7 @@ async def test_canaries_never_reach_logs_or_errors(tmp_path: Path, capsys, monke
         configure_logging(json_logs=True)
     logs = buffer.getvalue()
     printed = capsys.readouterr()
-    assert "token rejected" in errors                            # … and the failures were really exercised
+    assert "token rejected" in errors  # … and the failures were really exercised
     assert logs.count('"event created"') == 2 and logs.count('"source failed"') == 2
     for text in (logs, errors, reasons, printed.err):
         assert TOKEN not in text

@@ -15,10 +15,20 @@ def two_store_config(tmp_path: Path, url_a: str, url_b: str, poll: float = 15): 
     raw = {
         "database": "bridge.db",
         "sources": [
-            {"name": "Store A", "store": "store-a", "access_token": "${TOKEN_A}", "api_url": url_a,
-             "poll_interval_seconds": poll},
-            {"name": "Store B", "store": "store-b", "access_token": "${TOKEN_B}", "api_url": url_b,
-             "poll_interval_seconds": poll},
+            {
+                "name": "Store A",
+                "store": "store-a",
+                "access_token": "${TOKEN_A}",
+                "api_url": url_a,
+                "poll_interval_seconds": poll,
+            },
+            {
+                "name": "Store B",
+                "store": "store-b",
+                "access_token": "${TOKEN_B}",
+                "api_url": url_b,
+                "poll_interval_seconds": poll,
+            },
         ],
         "destinations": [{"name": "events-file", "type": "jsonl", "path": "events.jsonl"}],
     }
@@ -27,14 +37,18 @@ def two_store_config(tmp_path: Path, url_a: str, url_b: str, poll: float = 15): 
 
 
 async def test_a_store_with_a_bad_token_does_not_stop_the_other(tmp_path: Path) -> None:
-    async with SimulatorServer(token="shpat_a_secret", orders=0, search_lag_seconds=0,
-                               shop_domain="store-a.myshopify.com") as a, \
-            SimulatorServer(token="shpat_b_right", orders=0, search_lag_seconds=0,
-                            shop_domain="store-b.myshopify.com") as b:
+    async with (
+        SimulatorServer(
+            token="shpat_a_secret", orders=0, search_lag_seconds=0, shop_domain="store-a.myshopify.com"
+        ) as a,
+        SimulatorServer(
+            token="shpat_b_right", orders=0, search_lag_seconds=0, shop_domain="store-b.myshopify.com"
+        ) as b,
+    ):
         config = two_store_config(tmp_path, a.url, b.url)
         bridge = Bridge(config)
         try:
-            assert await bridge.run_once() == 77              # the most severe code over all sources
+            assert await bridge.run_once() == 77  # the most severe code over all sources
             a.state.create_order(sourceName="web", test=False, tags=[])
             await asyncio.sleep(0.01)
             assert await bridge.run_once() == 77
@@ -47,10 +61,14 @@ async def test_a_store_with_a_bad_token_does_not_stop_the_other(tmp_path: Path) 
 
 
 async def test_run_loop_polls_delivers_and_stops_gracefully(tmp_path: Path) -> None:
-    async with SimulatorServer(token="shpat_a_secret", orders=0, search_lag_seconds=0,
-                               shop_domain="store-a.myshopify.com") as a, \
-            SimulatorServer(token="shpat_b_wrong", orders=0, search_lag_seconds=0,
-                            shop_domain="store-b.myshopify.com") as b:
+    async with (
+        SimulatorServer(
+            token="shpat_a_secret", orders=0, search_lag_seconds=0, shop_domain="store-a.myshopify.com"
+        ) as a,
+        SimulatorServer(
+            token="shpat_b_wrong", orders=0, search_lag_seconds=0, shop_domain="store-b.myshopify.com"
+        ) as b,
+    ):
         config = two_store_config(tmp_path, a.url, b.url, poll=0.05)
         bridge = Bridge(config)
         stop = asyncio.Event()
@@ -60,7 +78,7 @@ async def test_run_loop_polls_delivers_and_stops_gracefully(tmp_path: Path) -> N
             a.state.create_order(sourceName="web", test=False, tags=[])
             b.state.create_order(sourceName="web", test=False, tags=[])
             events = tmp_path / "events.jsonl"
-            for _ in range(200):                                  # bounded wait, not a timing assertion
+            for _ in range(200):  # bounded wait, not a timing assertion
                 if events.exists() and events.read_text().count("\n") == 2:
                     break
                 await asyncio.sleep(0.05)

@@ -28,11 +28,18 @@ TOKEN = "shpat_e2e_canary_5f1d"
 def make_config(tmp_path: Path, url: str, **source: Any) -> Config:
     raw = {
         "database": "bridge.db",
-        "sources": [{
-            "name": "Sim Store", "store": "sim-snowboards", "access_token": "${TOKEN}", "api_url": url,
-            "upsell_delay": True, "upsell_delay_seconds": 600, "exclude": {"channels": ["pos"], "tags": ["Exclude"]},
-            **source,
-        }],
+        "sources": [
+            {
+                "name": "Sim Store",
+                "store": "sim-snowboards",
+                "access_token": "${TOKEN}",
+                "api_url": url,
+                "upsell_delay": True,
+                "upsell_delay_seconds": 600,
+                "exclude": {"channels": ["pos"], "tags": ["Exclude"]},
+                **source,
+            }
+        ],
         "destinations": [{"name": "events-file", "type": "jsonl", "path": "events.jsonl"}],
     }
     return config_from_toml(raw, {"TOKEN": TOKEN}, file=tmp_path / "shopify-bridge.toml")
@@ -57,21 +64,21 @@ async def test_orders_edit_exclusions_refund_and_restart(tmp_path: Path) -> None
     clock = ManualClock(T0)
     async with SimulatorServer(token=TOKEN, seed=3, orders=6, clock=clock, search_lag_seconds=2.0) as sim:
         config = make_config(tmp_path, sim.url)
-        assert await cycle(config, clock) == 0                    # first connection: seeded orders are history
+        assert await cycle(config, clock) == 0  # first connection: seeded orders are history
         assert read_events(tmp_path) == []
 
         web = sim.state.create_order(sourceName="web", test=False, tags=[], financialStatus="PAID")
         pos = sim.state.create_order(sourceName="pos", test=False)
         test_order = sim.state.create_order(sourceName="web", test=True)
-        assert await cycle(config, clock, advance=5) == 0         # past the search lag: all three held
+        assert await cycle(config, clock, advance=5) == 0  # past the search lag: all three held
         assert read_events(tmp_path) == []
 
         clock.advance(7 * 60)
-        upsell = sim.state.add_line_item(web["id"])               # minute 7 of the 10-minute hold
+        upsell = sim.state.add_line_item(web["id"])  # minute 7 of the 10-minute hold
         assert await cycle(config, clock, advance=5) == 0
         assert read_events(tmp_path) == []
 
-        assert await cycle(config, clock, advance=3 * 60) == 0    # release time
+        assert await cycle(config, clock, advance=3 * 60) == 0  # release time
         [placed] = read_events(tmp_path)
         final = sim.state.order(web["id"])
         assert placed["event_name"] == "Placed Order"
@@ -100,7 +107,7 @@ async def test_orders_edit_exclusions_refund_and_restart(tmp_path: Path) -> None
         assert rules == {pos["legacyResourceId"]: "channel", test_order["legacyResourceId"]: "test_order"}
 
         bucket_max, available = conn.execute("SELECT bucket_max, bucket_available FROM sources").fetchone()
-        assert bucket_max == 2000 and 0 < available <= 2000      # Shopify's bucket as last reported
+        assert bucket_max == 2000 and 0 < available <= 2000  # Shopify's bucket as last reported
 
         # Restart twice, re-polling the same window: nothing is created or sent again.
         conn.execute("SELECT 1")
@@ -114,16 +121,23 @@ async def test_orders_edit_exclusions_refund_and_restart(tmp_path: Path) -> None
         from shopify_bridge.shopify.client import ShopifyClient
 
         first = datetime.fromisoformat(conn.execute("SELECT first_connected_at FROM sources").fetchone()[0])
-        async with ShopifyClient(source_name="Sim Store", shop_domain="sim-snowboards.myshopify.com", token=TOKEN,
-                                 api_version="2026-07", api_url=sim.url) as client:
-            days = await reconcile_source(client, conn, "sim-snowboards.myshopify.com", "America/Toronto", first,
-                                          clock())
+        async with ShopifyClient(
+            source_name="Sim Store",
+            shop_domain="sim-snowboards.myshopify.com",
+            token=TOKEN,
+            api_version="2026-07",
+            api_url=sim.url,
+        ) as client:
+            days = await reconcile_source(
+                client, conn, "sim-snowboards.myshopify.com", "America/Toronto", first, clock()
+            )
             assert days and all(day.ok for day in days), days
             assert sum(day.accounted for day in days) == 3
-            sim.state.create_order(sourceName="web")          # an order the bridge has not seen yet
+            sim.state.create_order(sourceName="web")  # an order the bridge has not seen yet
             clock.advance(5)
-            days = await reconcile_source(client, conn, "sim-snowboards.myshopify.com", "America/Toronto", first,
-                                          clock())
+            days = await reconcile_source(
+                client, conn, "sim-snowboards.myshopify.com", "America/Toronto", first, clock()
+            )
             assert [len(day.missing) for day in days if not day.ok] == [1]
         conn.close()
 

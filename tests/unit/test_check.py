@@ -8,14 +8,21 @@ ALL = {"read_customer_events", "read_customers", "read_orders", "read_products"}
 
 
 def _data(scopes: set[str]) -> dict:
-    return {"shop": {"name": "Convergestore", "myshopifyDomain": "convergestore.myshopify.com",
-                     "currencyCode": "CAD", "ianaTimezone": "America/Toronto"},
-            "currentAppInstallation": {"accessScopes": [{"handle": s} for s in sorted(scopes)]}}
+    return {
+        "shop": {
+            "name": "Convergestore",
+            "myshopifyDomain": "convergestore.myshopify.com",
+            "currencyCode": "CAD",
+            "ianaTimezone": "America/Toronto",
+        },
+        "currentAppInstallation": {"accessScopes": [{"handle": s} for s in sorted(scopes)]},
+    }
 
 
 def test_all_scopes_granted_passes_and_reports_the_shop() -> None:
-    report = evaluate("Main", "convergestore.myshopify.com", _data(ALL), start_date=None, today=TODAY,
-                      bucket=(2000, 100))
+    report = evaluate(
+        "Main", "convergestore.myshopify.com", _data(ALL), start_date=None, today=TODAY, bucket=(2000, 100)
+    )
     assert report.ok and report.shop_name == "Convergestore" and report.currency == "CAD"
     assert report.timezone == "America/Toronto" and report.bucket == "2000 points, restores 100/s"
 

@@ -18,7 +18,10 @@ def test_flatten_connection_accepts_nodes_edges_lists_and_null() -> None:
 def test_normalize_order_flattens_line_items_and_appends_follow_up_pages_once() -> None:
     node = {
         "id": "gid://shopify/Order/1",
-        "lineItems": {"pageInfo": {"hasNextPage": True, "endCursor": "c1"}, "nodes": [{"id": "L1"}, {"id": "L2"}]},
+        "lineItems": {
+            "pageInfo": {"hasNextPage": True, "endCursor": "c1"},
+            "nodes": [{"id": "L1"}, {"id": "L2"}],
+        },
         "refunds": [{"id": "gid://shopify/Refund/9", "transactions": {"nodes": [{"kind": "REFUND"}]}}],
     }
     assert has_more_line_items(node) == (True, "c1")
@@ -28,12 +31,24 @@ def test_normalize_order_flattens_line_items_and_appends_follow_up_pages_once() 
 
 
 def test_merge_refund_details_marks_refunds_as_read() -> None:
-    doc = normalize_order({"id": "gid://shopify/Order/1", "lineItems": {"nodes": []},
-                           "refunds": [{"id": "gid://shopify/Refund/9", "note": "x"}]})
+    doc = normalize_order(
+        {
+            "id": "gid://shopify/Order/1",
+            "lineItems": {"nodes": []},
+            "refunds": [{"id": "gid://shopify/Refund/9", "note": "x"}],
+        }
+    )
     assert not refund_has_details(doc["refunds"][0])
-    merged = merge_refund_details(doc, {"gid://shopify/Refund/9": {"id": "gid://shopify/Refund/9",
-                                                                     "transactions": {"nodes": []},
-                                                                     "refundLineItems": {"nodes": []}}})
+    merged = merge_refund_details(
+        doc,
+        {
+            "gid://shopify/Refund/9": {
+                "id": "gid://shopify/Refund/9",
+                "transactions": {"nodes": []},
+                "refundLineItems": {"nodes": []},
+            }
+        },
+    )
     assert refund_has_details(merged["refunds"][0])
     assert merged["refunds"][0]["note"] == "x"
     assert not refund_has_details(doc["refunds"][0])  # the input is not mutated

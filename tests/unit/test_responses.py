@@ -8,8 +8,13 @@ from shopify_bridge import exit_codes
 from shopify_bridge.shopify.responses import ShopifyAnswer, classify
 from tests.conftest import recorded
 
-COST = {"cost": {"requestedQueryCost": 10, "actualQueryCost": 1,
-                 "throttleStatus": {"maximumAvailable": 2000, "currentlyAvailable": 1999, "restoreRate": 100}}}
+COST = {
+    "cost": {
+        "requestedQueryCost": 10,
+        "actualQueryCost": 1,
+        "throttleStatus": {"maximumAvailable": 2000, "currentlyAvailable": 1999, "restoreRate": 100},
+    }
+}
 
 
 def _classify(answer: ShopifyAnswer):  # type: ignore[no-untyped-def]
@@ -18,8 +23,9 @@ def _classify(answer: ShopifyAnswer):  # type: ignore[no-untyped-def]
 
 def test_recorded_access_denied_names_the_scope_and_refuses_partial_data() -> None:
     rec = recorded("2025-01__shopify-payments-account-access-denied.json")
-    outcome = _classify(ShopifyAnswer(status=rec["status"], data=rec["data"], errors=rec["errors"],
-                                      extensions=rec["extensions"]))
+    outcome = _classify(
+        ShopifyAnswer(status=rec["status"], data=rec["data"], errors=rec["errors"], extensions=rec["extensions"])
+    )
     assert outcome.kind == "fatal"
     assert outcome.error is not None and outcome.error.exit_code == exit_codes.NOPERM
     assert "read_shopify_payments" in str(outcome.error)
@@ -43,22 +49,28 @@ def test_string_error_bodies_by_status(status: int, code: int, needle: str) -> N
 
 
 def test_throttled_comes_as_http_200() -> None:
-    answer = ShopifyAnswer(status=200, errors=[{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
-                           extensions=COST)
+    answer = ShopifyAnswer(
+        status=200, errors=[{"message": "Throttled", "extensions": {"code": "THROTTLED"}}], extensions=COST
+    )
     assert _classify(answer).kind == "throttled"
     assert _classify(ShopifyAnswer(status=429, retry_after=2.0)).kind == "throttled"
 
 
 def test_max_cost_exceeded_is_a_bug_not_a_retry() -> None:
-    answer = ShopifyAnswer(status=200, errors=[{"message": "Query cost is 1200", "extensions": {"code": "MAX_COST_EXCEEDED"}}])
+    answer = ShopifyAnswer(
+        status=200, errors=[{"message": "Query cost is 1200", "extensions": {"code": "MAX_COST_EXCEEDED"}}]
+    )
     outcome = _classify(answer)
     assert outcome.kind == "fatal" and "cost limit" in str(outcome.error)
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 0])
 def test_server_errors_and_connection_problems_are_temporary(status: int) -> None:
-    answer = ShopifyAnswer(status=status, body_problem="boom") if status else ShopifyAnswer(
-        status=0, connection_problem="ConnectionResetError")
+    answer = (
+        ShopifyAnswer(status=status, body_problem="boom")
+        if status
+        else ShopifyAnswer(status=0, connection_problem="ConnectionResetError")
+    )
     assert _classify(answer).kind == "temporary"
 
 
@@ -74,10 +86,23 @@ def test_errors_next_to_partial_data_are_refused() -> None:
 
 def test_search_warning_is_an_error_not_a_silently_wider_result() -> None:
     answer = ShopifyAnswer(
-        status=200, data={"orders": {"nodes": []}},
-        extensions={"search": [{"path": ["orders"], "query": "updatd_at:>1",
-                                "warnings": [{"field": "updatd_at", "message": "Invalid search field for this query.",
-                                              "code": "invalid_field"}]}]},
+        status=200,
+        data={"orders": {"nodes": []}},
+        extensions={
+            "search": [
+                {
+                    "path": ["orders"],
+                    "query": "updatd_at:>1",
+                    "warnings": [
+                        {
+                            "field": "updatd_at",
+                            "message": "Invalid search field for this query.",
+                            "code": "invalid_field",
+                        }
+                    ],
+                }
+            ]
+        },
     )
     outcome = _classify(answer)
     assert outcome.kind == "fatal" and "updatd_at" in str(outcome.error)
