@@ -87,3 +87,41 @@ async def test_run_loop_polls_delivers_and_stops_gracefully(tmp_path: Path) -> N
             stop.set()
             await asyncio.wait_for(task, timeout=10)
             bridge.close()
+
+
+async def test_live_mix_with_a_short_upsell_delay(tmp_path: Path) -> None:
+    """Real time, real loops: the upsell lands in the Placed Order; POS and test orders are excluded."""
+    async with SimulatorServer(token="shpat_a_secret", orders=0, search_lag_seconds=0.2,
+                               shop_domain="store-a.myshopify.com") as a:
+        raw = {
+            "database": "bridge.db",
+            "sources": [{"name": "Store A", "store": "store-a", "access_token": "${TOKEN_A}", "api_url": a.url,
+                         "poll_interval_seconds": 0.1, "upsell_delay": True, "upsell_delay_seconds": 2,
+                         "exclude": {"channels": ["pos"]}}],
+            "destinations": [{"name": "events-file", "type": "jsonl", "path": "events.jsonl"}],
+        }
+        config = config_from_toml(raw, {"TOKEN_A": "shpat_a_secret"}, file=tmp_path / "shopify-bridge.toml")
+        bridge = Bridge(config)
+        stop = asyncio.Event()
+        task = asyncio.create_task(bridge.run(stop))
+        try:
+            await asyncio.sleep(0.3)
+            web = a.state.create_order(sourceName="web", test=False, tags=[], financialStatus="PAID")
+            web = a.state.add_line_item(web["id"])                  # accepted upsell, well inside the hold
+            a.state.create_order(sourceName="pos", test=False, tags=[])
+            a.state.create_order(sourceName="web", test=True, tags=[])
+            conn = bridge.db.conn
+            for _ in range(300):                                    # bounded wait for all three decisions
+                decided = conn.execute("SELECT COUNT(*) FROM orders WHERE status IN ('released', 'excluded')")
+                if decided.fetchone()[0] == 3 and (tmp_path / "events.jsonl").exists():
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, timeout=10)
+            bridge.close()
+        import json
+
+        events = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
+        assert [e["event_id"] for e in events] == [web["legacyResourceId"]]
+        assert len(events[0]["properties"]["items"]) == len(web["lineItems"])
