@@ -51,9 +51,17 @@ def normalize_order(node: dict[str, Any], extra_line_items: list[dict[str, Any]]
     if extra_line_items:
         seen = {item["id"] for item in items}
         items = items + [item for item in extra_line_items if item["id"] not in seen]
-    doc["lineItems"] = items
+    # Creation order (ascending numeric id), whatever the wire order: a bulk document and a polled
+    # one of the same order content must hash alike, or the first poll after a backfill would
+    # store a spurious version.
+    doc["lineItems"] = sorted(items, key=_numeric_tail)
     doc["refunds"] = [normalize_refund(r) for r in node.get("refunds") or []]
     return doc
+
+
+def _numeric_tail(item: dict[str, Any]) -> tuple[int, str]:
+    tail = str(item.get("id", "")).rsplit("/", 1)[-1]
+    return (int(tail), "") if tail.isdigit() else (0, tail)
 
 
 def normalize_refund(refund: dict[str, Any]) -> dict[str, Any]:

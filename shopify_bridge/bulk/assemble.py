@@ -1,10 +1,11 @@
 """Order-independent reassembly of a bulk result, in flat memory, through SQLite staging tables.
 
 Children (line items) may come before, after or far from their order, so nothing is paired while reading:
-every line is upserted by its id into the staging tables of `staging` (a repeated line replaces, never
-duplicates), and once the whole file is in, `iter_orders` joins orders with their line items batch by
-batch. Memory stays bounded by one read chunk plus one write batch while staging, and one order batch
-while iterating, whatever the file size.
+every line is appended to the staging tables of `staging`, in batches of one transaction each. Once the
+whole file is in, the lookup indexes are built, repeated lines are resolved by id (the last line of an id
+replaces the earlier ones, never duplicates them) and `iter_orders` joins orders with their line items
+batch by batch. Memory stays bounded by one read chunk plus one write batch while staging, and one order
+batch while iterating, whatever the file size.
 
 Lines that cannot become part of an order go to `bulk_quarantine` with a reason: malformed lines, lines of
 an unexpected type or id, a cut-off last line, and children whose order never appears (orphans, found
@@ -32,39 +33,59 @@ from shopify_bridge.bulk.jsonl import (
     Malformed,
     OrderLine,
     Progress,
+    Record,
     Source,
+    raw_head,
 )
-from shopify_bridge.bulk.staging import clear, ensure_schema, op_key, staged_counts, transaction
+from shopify_bridge.bulk.staging import (
+    build_indexes,
+    clear,
+    drop_indexes,
+    drop_repeats,
+    ensure_schema,
+    op_key,
+    staged_counts,
+    transaction,
+)
 from shopify_bridge.orderdoc import OrderDoc, normalize_order
 
 ORDER_PREFIX = "gid://shopify/Order/"
-# Child connection type → the list key of the order document it fills.
-CHILD_LIST_KEYS = {"LineItem": "lineItems"}
-_CHILD_PREFIXES = {typename: f"gid://shopify/{typename}/" for typename in CHILD_LIST_KEYS}
+# The child connections of the bulk query: (node type, list key of the order document it fills). A child's
+# position here is its `child_type` in the staging table: append, never reorder.
+CHILD_TYPES = (("LineItem", "lineItems"),)
+_CHILD_CODES = {name: (code, f"gid://shopify/{name}/") for code, (name, _) in enumerate(CHILD_TYPES)}
+_LIST_KEYS = [(code, f',"{key}":['.encode()) for code, (_, key) in enumerate(CHILD_TYPES)]
 
+# Rows per write transaction (one executemany per table). The load only appends, so a batch costs the
+# memory of its own rows (a few MB) and its commit writes only new pages.
 STAGE_BATCH = 5_000
 ITER_BATCH = 500
 
 _INSERT_ORDER = (
-    "INSERT OR REPLACE INTO bulk_staged_order (op_key, order_id, gid, line_no, json) VALUES (?, ?, ?, ?, ?)"
+    "INSERT INTO bulk_staged_order (op_key, order_id, line_no, json) VALUES (?, ?, ?, ?)"
 )
 _INSERT_CHILD = (
-    "INSERT OR REPLACE INTO bulk_staged_child (op_key, typename, child_id, parent_id, gid, parent_gid, line_no,"
-    " json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO bulk_staged_child (op_key, child_type, child_id, parent_id, line_no, json)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
 )
 _INSERT_QUARANTINE = (
     "INSERT OR REPLACE INTO bulk_quarantine (op_key, line_no, reason, raw_head) VALUES (?, ?, ?, ?)"
 )
+# Children whose order is not staged; completed as `SELECT … FROM` or `DELETE FROM`.
 _ORPHANS = """
-    SELECT c.typename, c.child_id, c.line_no, c.parent_gid, c.json FROM bulk_staged_child c
-    WHERE c.op_key = ? AND NOT EXISTS (
-        SELECT 1 FROM bulk_staged_order o WHERE o.op_key = c.op_key AND o.order_id = c.parent_id)
+    bulk_staged_child WHERE op_key = ? AND NOT EXISTS (
+        SELECT 1 FROM bulk_staged_order o
+        WHERE o.op_key = bulk_staged_child.op_key AND o.order_id = bulk_staged_child.parent_id)
 """
 
 
 @dataclass(slots=True)
 class StageStats:
-    """What one `stage_file` did. `orders`/`children` are distinct staged rows after upserts and orphans."""
+    """What one `stage_file` did.
+
+    `orders`/`children` are the distinct rows left staged; `duplicates` counts lines replaced by a later
+    line of the same id; `malformed` + `orphans` (+ 1 when `truncated`) lines are in the quarantine.
+    """
 
     op_id: str
     bytes_read: int = 0
@@ -92,20 +113,52 @@ def numeric_id(gid: str, prefix: str) -> int | None:
     return int(tail) if tail.isascii() and tail.isdigit() else None
 
 
-def _head(raw: bytes) -> str:
-    return raw[:200].decode("utf-8", "replace")
+class _Stager:
+    """Turns records into staged or quarantined rows, written a batch (one transaction) at a time."""
 
+    def __init__(self, conn: sqlite3.Connection, key: int, stats: StageStats, batch: int) -> None:
+        self.conn, self.key, self.stats, self.batch = conn, key, stats, batch
+        self.orders: list[tuple[int, int, int, bytes]] = []
+        self.children: list[tuple[int, int, int, int, int, bytes]] = []
+        self.quarantine: list[tuple[int, int, str, str]] = []
+        self.pending = 0
 
-class _Rows:
-    """Rows waiting for the next executemany; each flush is one transaction."""
+    def add(self, record: Record) -> None:
+        stats = self.stats
+        if isinstance(record, ChildLine):
+            code, prefix = _CHILD_CODES.get(record.typename, (-1, ""))
+            child_id = numeric_id(record.id, prefix) if prefix else None
+            parent_id = numeric_id(record.parent_id, ORDER_PREFIX)
+            if child_id is None:
+                self._quarantine(record.line_no, f"unexpected child {record.id!r} (the query selects "
+                                 f"{', '.join(t for t, _ in CHILD_TYPES)} only)", raw_head(record.raw))
+            elif parent_id is None:
+                self._quarantine(record.line_no, f"parent {record.parent_id!r} is not an Order",
+                                 raw_head(record.raw))
+            else:
+                stats.child_lines += 1
+                row = (self.key, code, child_id, parent_id, record.line_no, record.raw)
+                self.children.append(row)
+        elif isinstance(record, OrderLine):
+            order_id = numeric_id(record.id, ORDER_PREFIX)
+            if order_id is None:
+                reason = f"root line {record.id!r} is not an Order"
+                self._quarantine(record.line_no, reason, raw_head(record.raw))
+            else:
+                stats.order_lines += 1
+                # Stripped so that iteration can splice line items in before the closing brace.
+                self.orders.append((self.key, order_id, record.line_no, record.raw.strip()))
+        elif isinstance(record, Malformed):
+            self._quarantine(record.line_no, record.reason, record.raw_head)
+        else:
+            stats.truncated, stats.truncated_reason = True, record.reason
+            self.quarantine.append((self.key, record.line_no, f"truncated: {record.reason}", record.raw_head))
+        self.pending += 1
+        if self.pending >= self.batch:
+            self.flush()
 
-    def __init__(self, conn: sqlite3.Connection, key: int) -> None:
-        self.conn, self.key = conn, key
-        self.orders: list[tuple[Any, ...]] = []
-        self.children: list[tuple[Any, ...]] = []
-        self.quarantine: list[tuple[Any, ...]] = []
-
-    def quarantine_line(self, line_no: int, reason: str, head: str) -> None:
+    def _quarantine(self, line_no: int, reason: str, head: str) -> None:
+        self.stats.malformed += 1
         self.quarantine.append((self.key, line_no, reason, head))
 
     def flush(self) -> None:
@@ -116,6 +169,7 @@ class _Rows:
         self.orders.clear()
         self.children.clear()
         self.quarantine.clear()
+        self.pending = 0
 
 
 def stage_file(
@@ -127,75 +181,46 @@ def stage_file(
     chunk_size: int = CHUNK_SIZE,
     batch: int = STAGE_BATCH,
 ) -> StageStats:
-    """Stage a bulk result file (path or binary stream) for `op_id`, replacing any earlier staging of it."""
+    """Stage a bulk result file (path or binary stream) for `op_id`, replacing any earlier staging of it.
+
+    Check `truncated` on the result before trusting the file as complete. Iterate with `iter_orders` only
+    after this returned: a staging interrupted half-way is re-done, not resumed.
+    """
     clear(conn, op_id)
+    drop_indexes(conn)  # rebuilt, sorted, once the file is in (see `staging`)
     with transaction(conn):
         key = op_key(conn, op_id, create=True)
     assert key is not None
     stats = StageStats(op_id)
     reader = JsonlReader(source, chunk_size=chunk_size, progress=progress)
-    rows = _Rows(conn, key)
-    pending = 0
+    stager = _Stager(conn, key, stats, batch)
     for record in reader:
-        if isinstance(record, ChildLine):
-            prefix = _CHILD_PREFIXES.get(record.typename)
-            child_id = None if prefix is None else numeric_id(record.id, prefix)
-            parent_id = numeric_id(record.parent_id, ORDER_PREFIX)
-            if child_id is None:
-                stats.malformed += 1
-                rows.quarantine_line(record.line_no, f"unexpected child id {record.id!r} (the query selects "
-                                     f"only {', '.join(CHILD_LIST_KEYS)})", _head(record.raw))
-            elif parent_id is None:
-                stats.malformed += 1
-                reason = f"parent {record.parent_id!r} is not an Order"
-                rows.quarantine_line(record.line_no, reason, _head(record.raw))
-            else:
-                stats.child_lines += 1
-                rows.children.append((key, record.typename, child_id, parent_id, record.id, record.parent_id,
-                                      record.line_no, record.raw))
-        elif isinstance(record, OrderLine):
-            order_id = numeric_id(record.id, ORDER_PREFIX)
-            if order_id is None:
-                stats.malformed += 1
-                reason = f"root line {record.id!r} is not an Order"
-                rows.quarantine_line(record.line_no, reason, _head(record.raw))
-            else:
-                stats.order_lines += 1
-                # Stripped so that iteration can splice line items in before the closing brace.
-                rows.orders.append((key, order_id, record.id, record.line_no, record.raw.strip()))
-        elif isinstance(record, Malformed):
-            stats.malformed += 1
-            rows.quarantine_line(record.line_no, record.reason, record.raw_head)
-        else:
-            stats.truncated, stats.truncated_reason = True, record.reason
-            rows.quarantine_line(record.line_no, f"truncated: {record.reason}", record.raw_head)
-        pending += 1
-        if pending >= batch:
-            rows.flush()
-            pending = 0
-    rows.flush()
+        stager.add(record)
+    stager.flush()
     stats.bytes_read, stats.lines = reader.bytes_read, reader.lines_read
+    build_indexes(conn)
+    with transaction(conn):
+        stats.duplicates = drop_repeats(conn, "bulk_staged_order", "order_id", key)
+        stats.duplicates += drop_repeats(conn, "bulk_staged_child", "parent_id, child_type, child_id", key)
     stats.orphans = _quarantine_orphans(conn, key)
     stats.orders, stats.children = staged_counts(conn, key)
-    stats.duplicates = stats.order_lines - stats.orders + stats.child_lines - stats.children - stats.orphans
     return stats
 
 
 def _quarantine_orphans(conn: sqlite3.Connection, key: int) -> int:
     """Move children whose parent order is not staged to the quarantine; their count."""
-    orphans: list[tuple[int, str, int]] = []
+    orphans = 0
     with transaction(conn):
-        found = conn.execute(_ORPHANS, (key,))
+        found = conn.execute(f"SELECT line_no, parent_id, json FROM {_ORPHANS}", (key,))
         while rows := found.fetchmany(STAGE_BATCH):
-            orphans.extend((key, typename, child_id) for typename, child_id, _, _, _ in rows)
+            orphans += len(rows)
             conn.executemany(_INSERT_QUARANTINE, [
-                (key, line_no, f"orphan: parent {parent} is not in the file", _head(raw))
-                for _, _, line_no, parent, raw in rows
+                (key, line_no, f"orphan: parent {ORDER_PREFIX}{parent} is not in the file", raw_head(raw))
+                for line_no, parent, raw in rows
             ])
-        conn.executemany(
-            "DELETE FROM bulk_staged_child WHERE op_key = ? AND typename = ? AND child_id = ?", orphans
-        )
-    return len(orphans)
+        if orphans:
+            conn.execute(f"DELETE FROM {_ORPHANS}", (key,))
+    return orphans
 
 
 def iter_orders(conn: sqlite3.Connection, op_id: str, batch: int = ITER_BATCH) -> Iterator[OrderDoc]:
@@ -219,26 +244,26 @@ def iter_orders(conn: sqlite3.Connection, op_id: str, batch: int = ITER_BATCH) -
         ).fetchall()
         if not orders:
             return
-        children: dict[int, dict[str, list[bytes]]] = {}
-        for parent_id, typename, raw in conn.execute(
-            "SELECT parent_id, typename, json FROM bulk_staged_child WHERE op_key = ? "
-            "AND parent_id BETWEEN ? AND ? ORDER BY parent_id, child_id",
+        children: dict[int, dict[int, list[bytes]]] = {}
+        for parent_id, child_type, raw in conn.execute(
+            "SELECT parent_id, child_type, json FROM bulk_staged_child WHERE op_key = ? "
+            "AND parent_id BETWEEN ? AND ? ORDER BY parent_id, child_type, child_id",
             (key, orders[0][0], orders[-1][0]),
         ).fetchall():
-            children.setdefault(parent_id, {}).setdefault(typename, []).append(raw)
+            children.setdefault(parent_id, {}).setdefault(child_type, []).append(raw)
         for order_id, raw in orders:
             yield _document(raw, children.get(order_id, {}))
         after = int(orders[-1][0])
 
 
-def _document(order_raw: bytes, children: dict[str, list[bytes]]) -> OrderDoc:
+def _document(order_raw: bytes, children: dict[int, list[bytes]]) -> OrderDoc:
     # One parse per order: the child lines are spliced into the order line as JSON arrays.
     parts = [order_raw[:-1]]
-    for typename, list_key in CHILD_LIST_KEYS.items():
-        parts.append(b',"' + list_key.encode() + b'":[' + b",".join(children.get(typename, ())) + b"]")
+    for code, opening in _LIST_KEYS:
+        parts += (opening, b",".join(children.get(code, ())), b"]")
     parts.append(b"}")
     order: dict[str, Any] = orjson.loads(b"".join(parts))
-    for list_key in CHILD_LIST_KEYS.values():
+    for _, list_key in CHILD_TYPES:
         for child in order[list_key]:
             del child["__parentId"]
     return normalize_order(order)

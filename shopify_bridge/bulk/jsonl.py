@@ -25,6 +25,7 @@ from typing import Any, BinaryIO
 import orjson
 
 CHUNK_SIZE = 1 << 20
+MAX_LINE_BYTES = 16 << 20
 RAW_HEAD_BYTES = 200
 
 Progress = Callable[[int, int], None]
@@ -128,8 +129,14 @@ class JsonlReader:
         line_no = 0
         # A line that did not parse is held back one line: if nothing follows it, the file was cut there.
         unparsed: Malformed | None = None
+        skipping = False  # inside an over-long line, already reported: drop bytes up to its newline
         while chunk := stream.read(self.chunk_size):
             self.bytes_read += len(chunk)
+            if skipping:
+                end = chunk.find(b"\n")
+                if end < 0:
+                    continue
+                chunk, skipping, line_no = chunk[end + 1:], False, line_no + 1
             lines = (tail + chunk if tail else chunk).split(b"\n")
             tail = lines.pop()
             for raw in lines:
@@ -147,9 +154,20 @@ class JsonlReader:
                     yield unparsed
                     unparsed = None
                 yield _record(data, raw, line_no)
+            if len(tail) > MAX_LINE_BYTES:
+                # Not a Shopify record (they are a few KiB): keep memory flat rather than buffer it whole.
+                if unparsed is not None:
+                    yield unparsed
+                    unparsed = None
+                yield Malformed(line_no + 1, f"line longer than {MAX_LINE_BYTES} bytes", raw_head(tail))
+                tail, skipping = b"", True
             self.lines_read = line_no
             if self.progress is not None:
                 self.progress(self.bytes_read, self.lines_read)
+        if skipping:
+            yield Truncated(line_no + 1, "file ends inside an over-long line", "")
+            self.lines_read = line_no + 1
+            return
         yield from self._end(tail, line_no, unparsed)
 
     def _end(self, tail: bytes, line_no: int, unparsed: Malformed | None) -> Iterator[Record]:

@@ -1,13 +1,15 @@
-"""The SQLite staging tables of bulk results: schema, connections, per-operation keys, clearing.
+"""The SQLite staging tables of bulk results: schema, connections, indexes, per-operation keys, clearing.
 
-Staged rows are keyed by small integers so that their indexes stay small enough for the page cache even
-for hundreds of thousands of orders (random-order inserts into an index that does not fit in the cache are
-what makes staging slow): an operation's gid becomes an `op_key`, and an order or line item is keyed by the
-numeric tail of its gid (`gid://shopify/Order/5801234567890` → 5801234567890), which Shopify keeps unique
-per type. The gids themselves are stored too, unindexed, for people reading the tables.
+Speed at scale comes from two choices. Rows are keyed by small integers: an operation's gid becomes an
+`op_key`, an order or line item the numeric tail of its gid (`gid://shopify/Order/5801234567890` →
+5801234567890, unique per type; `gid://shopify/<type>/<id>` rebuilds the gid). And the lookup indexes are
+built once, after the file is loaded, instead of being maintained during the load: a shuffled file would
+insert into them in random order, and once an index outgrows the page cache every batch's commit rewrites
+most of it, so the load slows down as the file grows. Loading therefore appends rows; `build_indexes`
+then sorts the keys in one pass, and `stage_file` resolves repeated lines (the last one wins) with them.
 
 These tables hold nothing that cannot be rebuilt from the downloaded result file; `stage_file` always
-clears an operation before staging it again.
+clears an operation before staging it again. One staging at a time per database.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-STAGING_CACHE_KIB = 48 * 1024
+STAGING_CACHE_KIB = 8 * 1024
+STAGING_PAGE_SIZE = 8192
 
-STAGING_SCHEMA = """
+STAGING_TABLES = """
 CREATE TABLE IF NOT EXISTS bulk_staging_op (
     op_key INTEGER PRIMARY KEY,
     op_id TEXT NOT NULL UNIQUE          -- the BulkOperation gid (or any label the caller uses)
@@ -27,23 +30,17 @@ CREATE TABLE IF NOT EXISTS bulk_staging_op (
 CREATE TABLE IF NOT EXISTS bulk_staged_order (
     op_key INTEGER NOT NULL,
     order_id INTEGER NOT NULL,          -- numeric tail of the gid; iteration follows it (creation order)
-    gid TEXT NOT NULL,
-    line_no INTEGER NOT NULL,           -- of the line that won (a repeated line replaces the earlier one)
-    json BLOB NOT NULL,                 -- the line's raw bytes: valid JSON, slashes possibly escaped
-    PRIMARY KEY (op_key, order_id)
+    line_no INTEGER NOT NULL,
+    json BLOB NOT NULL                  -- the line's raw bytes: valid JSON, slashes possibly escaped
 );
 CREATE TABLE IF NOT EXISTS bulk_staged_child (
     op_key INTEGER NOT NULL,
-    typename TEXT NOT NULL,             -- LineItem
-    child_id INTEGER NOT NULL,
     parent_id INTEGER NOT NULL,         -- numeric id of the parent order
-    gid TEXT NOT NULL,
-    parent_gid TEXT NOT NULL,
+    child_type INTEGER NOT NULL,        -- which connection: an index into assemble.CHILD_TYPES (0 = LineItem)
+    child_id INTEGER NOT NULL,
     line_no INTEGER NOT NULL,
-    json BLOB NOT NULL,                 -- raw bytes, still carrying `__parentId`
-    PRIMARY KEY (op_key, typename, child_id)
+    json BLOB NOT NULL                  -- raw bytes, still carrying `__parentId`
 );
-CREATE INDEX IF NOT EXISTS bulk_staged_child_parent ON bulk_staged_child (op_key, parent_id, child_id);
 CREATE TABLE IF NOT EXISTS bulk_quarantine (
     op_key INTEGER NOT NULL,
     line_no INTEGER NOT NULL,
@@ -52,6 +49,13 @@ CREATE TABLE IF NOT EXISTS bulk_quarantine (
     PRIMARY KEY (op_key, line_no)
 );
 """
+
+# Unique once `stage_file` has resolved repeated lines. A line item belongs to one order for life, so
+# (order, type, id) identifies it as well as its id does; leading with the order serves the join too.
+STAGING_INDEXES = {
+    "bulk_staged_order_id": "bulk_staged_order (op_key, order_id)",
+    "bulk_staged_child_parent": "bulk_staged_child (op_key, parent_id, child_type, child_id)",
+}
 
 _STAGED_TABLES = ("bulk_staged_order", "bulk_staged_child", "bulk_quarantine")
 
@@ -72,16 +76,21 @@ def transaction(conn: sqlite3.Connection) -> Iterator[None]:
 
 
 def open_staging(path: Path | str) -> sqlite3.Connection:
-    """A connection to a dedicated staging database file (not the store), tuned for bulk writes.
+    """A connection to a new, empty staging database at `path` (a file of its own, never the store).
 
-    synchronous=OFF is acceptable here and only here: the staging tables are re-creatable from the
-    downloaded JSONL file at any time (`stage_file` clears and re-stages), so a power cut costs a re-stage,
-    never data. It must not be applied to the store's connection, where it would cover the outbox too.
-    The page cache is sized to hold the staging indexes of a few hundred thousand orders; it bounds the
-    memory used, whatever the file size.
+    The file is disposable: whatever was there is deleted first, because everything in it can be rebuilt
+    from the downloaded JSONL file (`stage_file` clears and re-stages). That is what makes the fast
+    settings acceptable here and only here — synchronous=OFF and an in-memory rollback journal mean a
+    crash or power cut may leave this file corrupt, which costs a re-stage, never data. They must not be
+    applied to the store's connection, where they would cover the outbox too. Use one staging file per
+    concurrent backfill. Memory stays flat whatever the file size: the page cache is capped, and a load
+    transaction only appends (nothing for the journal to keep).
     """
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute(f"PRAGMA page_size = {STAGING_PAGE_SIZE}")  # before the first table: rows are ~0.5-3 KiB
+    conn.execute("PRAGMA journal_mode = MEMORY")
     conn.execute("PRAGMA synchronous = OFF")
     conn.execute(f"PRAGMA cache_size = -{STAGING_CACHE_KIB}")
     ensure_schema(conn)
@@ -89,11 +98,24 @@ def open_staging(path: Path | str) -> sqlite3.Connection:
 
 
 def ensure_schema(conn: sqlite3.Connection) -> None:
-    """Create the staging tables in `conn`'s main database when missing."""
+    """Create the staging tables and their indexes in `conn`'s main database when missing."""
     with transaction(conn):
-        for statement in STAGING_SCHEMA.split(";\n"):
+        for statement in STAGING_TABLES.split(";\n"):
             if statement.strip():
                 conn.execute(statement)
+    build_indexes(conn)
+
+
+def build_indexes(conn: sqlite3.Connection) -> None:
+    with transaction(conn):
+        for name, target in STAGING_INDEXES.items():
+            conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
+
+
+def drop_indexes(conn: sqlite3.Connection) -> None:
+    with transaction(conn):
+        for name in STAGING_INDEXES:
+            conn.execute(f"DROP INDEX IF EXISTS {name}")
 
 
 def op_key(conn: sqlite3.Connection, op_id: str, *, create: bool = False) -> int | None:
@@ -124,6 +146,25 @@ def quarantined(conn: sqlite3.Connection, op_id: str) -> list[tuple[int, str, st
         "SELECT line_no, reason, raw_head FROM bulk_quarantine WHERE op_key = ? ORDER BY line_no", (key,)
     ).fetchall()
     return [(int(line_no), str(reason), str(head)) for line_no, reason, head in rows]
+
+
+def drop_repeats(conn: sqlite3.Connection, table: str, key_columns: str, op: int) -> int:
+    """Delete all but the last-loaded row of each key of one operation (a repeated line replaces); how many.
+
+    Rows are appended in file order, so the greatest rowid of a key is its last line. Needs the indexes.
+    """
+    # The scan in index order finds repeats in one pass; the delete only runs when there are any.
+    repeats = conn.execute(
+        f"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM {table} WHERE op_key = ? "
+        f"GROUP BY {key_columns} HAVING n > 1)", (op,)
+    ).fetchone()[0]
+    if repeats:
+        keys = " AND ".join(f"later.{c} = {table}.{c}" for c in ("op_key", *key_columns.split(", ")))
+        conn.execute(
+            f"DELETE FROM {table} WHERE op_key = ? AND EXISTS "
+            f"(SELECT 1 FROM {table} later WHERE {keys} AND later.rowid > {table}.rowid)", (op,)
+        )
+    return int(repeats)
 
 
 def staged_counts(conn: sqlite3.Connection, key: int) -> tuple[int, int]:

@@ -75,7 +75,7 @@ async def test_upsell_edit_during_hold_is_in_the_placed_order(tmp_path, shopify,
     clock.advance(7 * 60)  # minute 7: the upsell app adds an item
     extra = dict(
         order["lineItems"][0],
-        id="gid://shopify/LineItem/99",
+        id="gid://shopify/LineItem/99000000000000",
         title="Wax",
         sku="WAX",
         quantity=1,
