@@ -18,6 +18,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 from typing import Any
 
+from structlog.contextvars import bind_contextvars, bound_contextvars
+
 from shopify_bridge.config import Config, Source
 
 from shopify_bridge import exit_codes
@@ -31,6 +33,7 @@ from shopify_bridge.destinations.jsonl import JsonlDestination
 from shopify_bridge.errors import BridgeError
 from shopify_bridge.exclusions import ExclusionRules
 from shopify_bridge.logging_setup import get_logger
+from shopify_bridge.metrics import BridgeObserver
 from shopify_bridge.poller import SourcePoller
 from shopify_bridge.shopify.client import ShopifyClient
 from shopify_bridge.source_context import SourceContext
@@ -115,6 +118,7 @@ class Bridge:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         on_change: Callable[[], None] | None = None,
         on_progress: Callable[[BackfillProgress], None] | None = None,
+        metrics: BridgeObserver | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
@@ -122,8 +126,10 @@ class Bridge:
         self.sleep = sleep
         self.on_change = on_change or (lambda: None)
         self.on_progress = on_progress or _log_progress
+        self.metrics = metrics or BridgeObserver()
         self.db = open_writer(config.database, synchronous=config.synchronous)
         destinations, policies = build_destinations(config)
+        destinations = [self.metrics.observe_destination(d) for d in destinations]
         self.deliverer = Deliverer(self.db.conn, destinations, clock, policies)
         self.status = {s.name: SourceStatus(s.name, s.shop_domain) for s in config.sources}
         self._wake = {s.shop_domain: asyncio.Event() for s in config.sources}
@@ -170,6 +176,7 @@ class Bridge:
             status.failures += 1
             poller.set_state("failed", str(exc))
             log.error("source failed", source=source.name, error=str(exc), exit_code=exc.exit_code)
+            self.metrics.poll_finished(source.name, exc.exit_code)
             self.on_change()
             return exc.exit_code
         status.state, status.reason, status.exit_code, status.failures = "polling", None, 0, 0
@@ -177,6 +184,7 @@ class Bridge:
         poller.set_state("polling", ok=True)
         self._record_bucket(source, client)
         log.debug("poll done", source=source.name, orders=stats.orders_seen, events=len(stats.events_created))
+        self.metrics.poll_finished(source.name, exit_codes.OK)
         self.on_change()
         return exit_codes.OK
 
@@ -208,9 +216,13 @@ class Bridge:
         database = Path(self.config.database)
         backfill = Backfill(
             poller.ctx, client, self.db.conn, clock=self.clock, sleep=self.sleep,
-            data_dir=database.parent / f"{database.stem}-bulk", progress=self.on_progress,
+            data_dir=database.parent / f"{database.stem}-bulk", progress=self._backfill_progress,
         )
         await backfill.run(start)
+
+    def _backfill_progress(self, progress: BackfillProgress) -> None:
+        self.metrics.backfill_progress(progress)
+        self.on_progress(progress)
 
     async def run_once(self) -> int:
         """One cycle of every source, then deliver what is pending; the most severe exit code."""
@@ -218,14 +230,17 @@ class Bridge:
         await self.deliverer.open()
         try:
             for source in self.config.sources:
-                async with self._client(source) as client:
-                    codes.append(await self._source_cycle(source, client))
+                with bound_contextvars(source=source.name):
+                    async with self._client(source) as client:
+                        codes.append(await self._source_cycle(source, client))
             await self.deliverer.deliver_once()
         finally:
             await self.deliverer.close()
         return exit_codes.most_severe(codes)
 
     async def _source_loop(self, source: Source, stop: asyncio.Event) -> None:
+        # Each loop is its own task: every log line of it (the libraries' too) names the source.
+        bind_contextvars(source=source.name)
         async with self._client(source) as client:
             while not stop.is_set():
                 code = await self._source_cycle(source, client)

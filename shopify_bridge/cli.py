@@ -223,10 +223,26 @@ SinceOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 
 
+RecordCassetteOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--record-cassette",
+        metavar="PATH",
+        help="Record Shopify's answers into a new VCR cassette at PATH (token filtered, customer data "
+        "scrubbed; needs vcrpy).",
+    ),
+]
+
+
+def _recording(path: Path | None) -> dict[str, Any]:
+    """`--record-cassette` reaches the command only when given."""
+    return {} if path is None else {"record_cassette": path}
+
+
 @app.command()
-def check(ctx: typer.Context) -> None:
+def check(ctx: typer.Context, record_cassette: RecordCassetteOption = None) -> None:
     """Validate the config; per source: reach the shop, check the token and its scopes."""
-    _run_command(ctx, "check")
+    _run_command(ctx, "check", **_recording(record_cassette))
 
 
 @app.command()
@@ -235,9 +251,27 @@ def run(
     once: Annotated[
         bool, typer.Option("--once", help="One cycle (poll, release due holds, deliver pending), then exit.")
     ] = False,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option("--metrics-port", metavar="PORT", min=0, max=65535,
+                     help="Serve Prometheus /metrics and /healthz on this port (0: any free port)."),
+    ] = None,
+    metrics_host: Annotated[
+        str, typer.Option("--metrics-host", metavar="HOST", help="Interface for --metrics-port.")
+    ] = "127.0.0.1",
+    stale_after: Annotated[
+        float | None,
+        typer.Option("--stale-after", metavar="SECONDS", min=1,
+                     help="/healthz: a source without a successful poll for this long is stale "
+                          "(default: 3 × its poll interval + 60)."),
+    ] = None,
+    record_cassette: RecordCassetteOption = None,
 ) -> None:
     """Run headless: backfill if due, then poll, release holds and deliver; SIGTERM/SIGINT stop cleanly."""
-    _run_command(ctx, "run", once=once)
+    serve: dict[str, Any] = {}
+    if metrics_port is not None:  # the metrics options mean something only with a port
+        serve = {"metrics_port": metrics_port, "metrics_host": metrics_host, "stale_after": stale_after}
+    _run_command(ctx, "run", once=once, **serve, **_recording(record_cassette))
 
 
 @app.command()

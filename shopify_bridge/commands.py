@@ -10,6 +10,8 @@ import asyncio
 import json
 import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -51,21 +53,30 @@ def install_stop_signals(stop: asyncio.Event) -> None:
 
 
 # -- run ------------------------------------------------------------------------------------------
-async def _run(config: Config, once: bool) -> int:
+async def _run(config: Config, once: bool, metrics_host: str = "127.0.0.1", metrics_port: int | None = None,
+               stale_after: float | None = None) -> int:
     from shopify_bridge.bridge import Bridge
+    from shopify_bridge.metrics import BridgeMetrics
 
     on_progress = None
     if sys.stderr.isatty():
         from shopify_bridge.progress import TerminalProgress
 
         on_progress = TerminalProgress()
-    bridge = Bridge(config, on_progress=on_progress)
+    metrics = BridgeMetrics(config) if metrics_port is not None else None
+    bridge = Bridge(config, on_progress=on_progress, metrics=metrics)
     try:
         if once:
             return await bridge.run_once()
         stop = asyncio.Event()
         install_stop_signals(stop)
-        await bridge.run(stop)
+        if metrics is None:
+            await bridge.run(stop)
+        else:
+            from shopify_bridge.health import serving
+
+            async with serving(bridge, metrics, host=metrics_host, port=metrics_port or 0, stale_after=stale_after):
+                await bridge.run(stop)
         return exit_codes.OK
     finally:
         if on_progress is not None:
@@ -73,10 +84,30 @@ async def _run(config: Config, once: bool) -> int:
         bridge.close()
 
 
-def run(config: Config, *, once: bool = False) -> int:
+def run(config: Config, *, once: bool = False, metrics_host: str = "127.0.0.1", metrics_port: int | None = None,
+        stale_after: float | None = None, record_cassette: Path | None = None) -> int:
     if not config.sources:
         raise BridgeError("no [[sources]] in the config: nothing to run", exit_code=exit_codes.CONFIG)
-    return asyncio.run(_run(config, once))
+    if once and metrics_port is not None:
+        raise BridgeError("--metrics-port serves while `run` keeps running; it has no use with --once",
+                          exit_code=exit_codes.USAGE)
+    if record_cassette is not None and not once:
+        raise BridgeError("--record-cassette records one cycle: use it with --once", exit_code=exit_codes.USAGE)
+    with _recording(record_cassette):
+        return asyncio.run(_run(config, once, metrics_host, metrics_port, stale_after))
+
+
+@contextmanager
+def _recording(path: Path | None) -> Iterator[None]:
+    """`--record-cassette PATH`: Shopify's answers go into a new, scrubbed cassette (`shopify_bridge.cassette`)."""
+    if path is None:
+        yield
+        return
+    from shopify_bridge.cassette import record_cassette
+
+    with record_cassette(path) as cassette:
+        yield
+    _console(stderr=True).print(f"recorded {len(cassette)} Shopify request(s) into {path}")
 
 
 # -- check ----------------------------------------------------------------------------------------
@@ -108,8 +139,9 @@ async def _check(config: Config) -> int:
     return code
 
 
-def check(config: Config) -> int:
-    return asyncio.run(_check(config))
+def check(config: Config, *, record_cassette: Path | None = None) -> int:
+    with _recording(record_cassette):
+        return asyncio.run(_check(config))
 
 
 # -- explain / events / replay ----------------------------------------------------------------------

@@ -1,0 +1,305 @@
+"""Prometheus metrics of a running bridge: what it did (hook counters) and what the store holds (scrape time).
+
+The bridge reports to a `BridgeObserver`; the base class does nothing, so a bridge without
+`--metrics-port` pays nothing. `BridgeMetrics` turns those reports into counters, gauges and a
+histogram on its own registry (never the process-global one: two bridges in one test process must
+not share series), and adds `StoreCollector`, which reads the store on a read-only connection at
+scrape time. Only indexed, cheap queries run per scrape; the totals of the append-only tables grow
+by seq/rowid ranges, so a scrape costs what was added since the previous one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from shopify_bridge import __version__, exit_codes
+from shopify_bridge.destinations.base import DeliveryResult, Destination
+from shopify_bridge.timeutil import Clock, parse_ts, system_clock
+
+if TYPE_CHECKING:
+    from shopify_bridge.backfill import BackfillProgress
+    from shopify_bridge.config import Config
+
+PREFIX = "shopify_bridge"
+POLL_OUTCOMES: dict[int, str] = {
+    exit_codes.OK: "ok",
+    exit_codes.TEMPFAIL: "temporary",
+    exit_codes.UNAVAILABLE: "unavailable",
+    exit_codes.NOPERM: "auth",
+    exit_codes.CONFIG: "config",
+}
+"""Exit code of a source cycle -> the `outcome` label of `shopify_bridge_polls_total` (else "error")."""
+
+DELIVERY_OUTCOMES = ("delivered", "retry", "dead")
+OUTSTANDING_STATES = ("pending", "in_flight", "dead")
+# A bulk operation runs for seconds (small shops) to hours (years of orders).
+BULK_BUCKETS = (5.0, 15.0, 60.0, 300.0, 900.0, 1800.0, 3600.0, 7200.0, 21600.0, float("inf"))
+
+
+class BridgeObserver:
+    """What the bridge reports while it works. Every method is a no-op: the bridge without metrics."""
+
+    def poll_finished(self, source: str, exit_code: int) -> None:
+        """One source cycle (poll, release, refund settle) ended with this exit code."""
+
+    def backfill_progress(self, progress: BackfillProgress) -> None:
+        """A backfill of `progress.source` moved on (it is alive even though no poll finishes)."""
+
+    def observe_destination(self, destination: Destination) -> Destination:
+        """The destination the deliverer should drive (a counting wrapper, or the same one)."""
+        return destination
+
+
+class CountingDestination:
+    """A destination that counts the outcome of every item it sends."""
+
+    def __init__(self, inner: Destination, attempts: Counter) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.batch_size = inner.batch_size
+        self._attempts = attempts
+
+    async def open(self) -> None:
+        await self.inner.open()
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+    async def send(self, items: list[tuple[str, bytes]]) -> list[DeliveryResult]:
+        results = await self.inner.send(items)
+        for result in results:
+            self._attempts.labels(self.name, result.outcome).inc()
+        return results
+
+
+class BridgeMetrics(BridgeObserver):
+    """The bridge's metrics registry, fed by its hooks and by the store; also what `/healthz` reads."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        clock: Clock = system_clock,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.clock = clock
+        self.monotonic = monotonic
+        self.started_at = clock()
+        self.last_success: dict[str, datetime] = {}
+        """Per source name: when its last cycle succeeded."""
+        self.last_alive: dict[str, datetime] = {}
+        """Per source name: its last successful cycle or backfill progress (what health judges)."""
+        # `*_created` series would double the series count and say nothing a restart-aware rate() needs.
+        disable_created_metrics()  # type: ignore[no-untyped-call]
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.polls = Counter(f"{PREFIX}_polls", "Source cycles (poll, release, refund settle) by outcome.",
+                             ["source", "outcome"], registry=r)
+        self.last_success_time = Gauge(f"{PREFIX}_last_successful_poll_timestamp_seconds",
+                                       "Unix time of the source's last successful cycle.", ["source"], registry=r)
+        self.source_up = Gauge(f"{PREFIX}_source_up", "1 when the source's last cycle succeeded, else 0.",
+                               ["source"], registry=r)
+        self.delivery_attempts = Counter(f"{PREFIX}_delivery_attempts",
+                                         "Items sent to a destination, by outcome (retry: will be sent again).",
+                                         ["destination", "outcome"], registry=r)
+        self.bulk_seconds = Histogram(f"{PREFIX}_bulk_operation_duration_seconds",
+                                      "Time from starting a backfill bulk operation to its result being ready.",
+                                      ["source"], buckets=BULK_BUCKETS, registry=r)
+        info = Gauge(f"{PREFIX}_build_info", "Always 1; the version in a label.", ["version"], registry=r)
+        info.labels(__version__).set(1)
+        for source in config.sources:
+            self.polls.labels(source.name, "ok")
+            self.source_up.labels(source.name).set(0)
+        for destination in config.destinations:
+            for outcome in DELIVERY_OUTCOMES:
+                self.delivery_attempts.labels(destination.name, outcome)
+        self.store = StoreCollector(
+            Path(config.database),
+            {s.shop_domain: s.name for s in config.sources},
+            [d.name for d in config.destinations],
+            clock,
+        )
+        r.register(self.store)
+        self._bulk_started: dict[tuple[str, str], float] = {}
+
+    # -- hooks ----------------------------------------------------------------------------------
+    def poll_finished(self, source: str, exit_code: int) -> None:
+        self.polls.labels(source, POLL_OUTCOMES.get(exit_code, "error")).inc()
+        ok = exit_code == exit_codes.OK
+        self.source_up.labels(source).set(1 if ok else 0)
+        if ok:
+            now = self.clock()
+            self.last_success[source] = self.last_alive[source] = now
+            self.last_success_time.labels(source).set(now.timestamp())
+
+    def backfill_progress(self, progress: BackfillProgress) -> None:
+        self.last_alive[progress.source] = self.clock()
+        key = (progress.source, progress.window)
+        if progress.phase == "running":
+            self._bulk_started.setdefault(key, self.monotonic())
+        elif progress.phase == "downloading" and key in self._bulk_started:
+            # The operation's result is ready once its download starts: that is Shopify's share.
+            self.bulk_seconds.labels(progress.source).observe(self.monotonic() - self._bulk_started.pop(key))
+        elif progress.phase == "done":
+            # Windows that completed empty (no download) leave their start behind; forget them.
+            for stale in [k for k in self._bulk_started if k[0] == progress.source]:
+                del self._bulk_started[stale]
+
+    def observe_destination(self, destination: Destination) -> Destination:
+        return CountingDestination(destination, self.delivery_attempts)
+
+    # -- exposition -----------------------------------------------------------------------------
+    def exposition(self) -> bytes:
+        """The Prometheus text format of every metric (reads the store: call it off the event loop)."""
+        return generate_latest(self.registry)
+
+    def close(self) -> None:
+        self.store.close()
+
+
+class StoreCollector(Collector):
+    """Gauges and totals computed from the store at scrape time, on its own read-only connection."""
+
+    def __init__(self, database: Path, source_names: dict[str, str], destinations: list[str], clock: Clock) -> None:
+        self.database = database
+        self.source_names = source_names
+        self.destinations = destinations
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+        # Append-only tables: running totals per label set, and the last seq/rowid counted.
+        self._totals: dict[str, dict[tuple[str, ...], int]] = {"orders": {}, "versions": {}, "events": {}}
+        self._counted: dict[str, int] = {"orders": 0, "versions": 0, "events": 0}
+
+    def describe(self) -> Iterator[Metric]:
+        # Names only (no store access): lets the registry refuse a clashing metric at registration.
+        yield from StoreFamilies().all()
+
+    def collect(self) -> Iterator[Metric]:
+        with self._lock:
+            conn = self._connection()
+            if conn is None:
+                return
+            families = StoreFamilies()
+            try:
+                self._fill(conn, families)
+            except sqlite3.Error:
+                # A store mid-migration or locked past the busy timeout: skip this scrape's store part.
+                self.close()
+                return
+        yield from families.all()
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _connection(self) -> sqlite3.Connection | None:
+        if self._conn is None:
+            if not self.database.exists():
+                return None
+            self._conn = sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, check_same_thread=False,
+                                         isolation_level=None)
+            self._conn.execute("PRAGMA busy_timeout = 2000")
+        return self._conn
+
+    def _source(self, shop: str) -> str:
+        return self.source_names.get(shop, shop)
+
+    def _fill(self, conn: sqlite3.Connection, f: StoreFamilies) -> None:
+        conn.execute("BEGIN")  # one snapshot for every number of this scrape
+        try:
+            self._grow(conn, "orders", "SELECT shop, COUNT(*), MAX(rowid) FROM orders WHERE rowid > ? GROUP BY shop")
+            self._grow(conn, "versions",
+                       "SELECT shop, COUNT(*), MAX(seq) FROM order_versions WHERE seq > ? GROUP BY shop")
+            self._grow(conn, "events", "SELECT shop, event_name, COUNT(*), MAX(seq) FROM events WHERE seq > ? "
+                                       "GROUP BY shop, event_name")
+            for (shop,), count in sorted(self._totals["orders"].items()):
+                f.orders.add_metric([self._source(shop)], count)
+            for (shop,), count in sorted(self._totals["versions"].items()):
+                f.versions.add_metric([self._source(shop)], count)
+            for (shop, name), count in sorted(self._totals["events"].items()):
+                f.events.add_metric([self._source(shop), name], count)
+            held = dict(conn.execute(
+                "SELECT shop, COUNT(*) FROM orders WHERE status = 'held' GROUP BY shop").fetchall())
+            for shop, name in self.source_names.items():
+                f.holds.add_metric([name], int(held.get(shop, 0)))
+            now = self.clock()
+            for destination in self.destinations:
+                for state in OUTSTANDING_STATES:
+                    (count,) = conn.execute("SELECT COUNT(*) FROM deliveries WHERE destination = ? AND state = ?",
+                                            (destination, state)).fetchone()
+                    f.deliveries.add_metric([destination, state], int(count))
+                    if state == "dead":
+                        f.dead_letters.add_metric([destination], int(count))
+                (first,) = conn.execute("SELECT MIN(created_at) FROM deliveries WHERE destination = ? "
+                                        "AND state = 'pending'", (destination,)).fetchone()
+                age = max(0.0, (now - parse_ts(first)).total_seconds()) if first else 0.0
+                f.oldest_pending.add_metric([destination], age)
+            for shop, level, size in conn.execute("SELECT shop, bucket_available, bucket_max FROM sources "
+                                                  "WHERE bucket_max IS NOT NULL ORDER BY shop"):
+                f.available.add_metric([self._source(shop)], float(level))
+                f.maximum.add_metric([self._source(shop)], float(size))
+        finally:
+            conn.execute("COMMIT")
+
+    def _grow(self, conn: sqlite3.Connection, table: str, sql: str) -> None:
+        """Add the rows appended since the last scrape to the running totals of `table`."""
+        totals = self._totals[table]
+        for *labels, count, last in conn.execute(sql, (self._counted[table],)).fetchall():
+            key = tuple(str(label) for label in labels)
+            totals[key] = totals.get(key, 0) + int(count)
+            self._counted[table] = max(self._counted[table], int(last))
+
+
+def _gauge(name: str, documentation: str, *labels: str) -> GaugeMetricFamily:
+    return GaugeMetricFamily(f"{PREFIX}_{name}", documentation, labels=list(labels))
+
+
+def _total(name: str, documentation: str, *labels: str) -> CounterMetricFamily:
+    return CounterMetricFamily(f"{PREFIX}_{name}", documentation, labels=list(labels))
+
+
+@dataclass
+class StoreFamilies:
+    """The metric families one scrape reads from the store (empty until filled)."""
+
+    orders: GaugeMetricFamily = field(default_factory=lambda: _gauge(
+        "orders_stored", "Orders in the store, any status.", "source"))
+    versions: CounterMetricFamily = field(default_factory=lambda: _total(
+        "order_versions_stored", "Order versions in the store.", "source"))
+    events: CounterMetricFamily = field(default_factory=lambda: _total(
+        "events_created", "Events in the store, by name.", "source", "event_name"))
+    holds: GaugeMetricFamily = field(default_factory=lambda: _gauge(
+        "holds_pending", "Orders held for the upsell delay.", "source"))
+    deliveries: GaugeMetricFamily = field(default_factory=lambda: _gauge(
+        "deliveries", "Outstanding deliveries by state (pending, in_flight, dead).", "destination", "state"))
+    dead_letters: GaugeMetricFamily = field(default_factory=lambda: _gauge(
+        "dead_letters", "Deliveries that went dead (replay re-sends them).", "destination"))
+    oldest_pending: GaugeMetricFamily = field(default_factory=lambda: _gauge(
+        "oldest_pending_delivery_age_seconds", "Age of the oldest pending delivery (0 when none).", "destination"))
+    available: GaugeMetricFamily = field(default_factory=lambda: _gauge(
+        "throttle_available_points", "Shopify's cost bucket level as of the source's last cycle.", "source"))
+    maximum: GaugeMetricFamily = field(default_factory=lambda: _gauge(
+        "throttle_maximum_points", "Shopify's cost bucket size.", "source"))
+
+    def all(self) -> list[Metric]:
+        return [getattr(self, item.name) for item in fields(self)]

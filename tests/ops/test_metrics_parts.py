@@ -1,0 +1,219 @@
+"""The parts of metrics and health on their own: store gauges, hooks, the health verdict."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from shopify_bridge import exit_codes
+from shopify_bridge.backfill import BackfillProgress
+from shopify_bridge.destinations.base import DeliveryResult
+from shopify_bridge.health import HealthCheck, default_stale_after, evaluate
+from shopify_bridge.metrics import BridgeMetrics, BridgeObserver
+from shopify_bridge.outbox import mark_dead
+from shopify_bridge.simulator.clock import ManualClock
+from shopify_bridge.store.schema import open_writer
+from shopify_bridge.timeutil import iso
+from tests.ops.scrape import SOURCE, T0, ops_config
+
+SHOP = "sim-snowboards.myshopify.com"
+
+
+def samples(metrics: BridgeMetrics) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    text = metrics.exposition().decode()
+    return {(s.name, frozenset(s.labels.items())): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+def at(found: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str) -> float | None:
+    return found.get((name, frozenset(labels.items())))
+
+
+class Monotonic:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def add_order(conn: sqlite3.Connection, order_id: str, status: str, *, shop: str = SHOP, versions: int = 1) -> None:
+    conn.execute("INSERT INTO orders (shop, order_id, gid, name, processed_at, updated_at, first_seen_at, status) "
+                 "VALUES (?, ?, ?, ?, '2026', '2026', '2026', ?)", (shop, order_id, f"gid:{order_id}", "#1", status))
+    for version in range(1, versions + 1):
+        conn.execute("INSERT INTO order_versions (shop, order_id, version, updated_at, fetched_at, origin, "
+                     "content_hash, doc) VALUES (?, ?, ?, 'u', 'f', 'poll', 'h', '{}')", (shop, order_id, version))
+
+
+def add_event(conn: sqlite3.Connection, order_id: str, name: str, created: str, destinations: list[str]) -> int:
+    cur = conn.execute("INSERT INTO events (shop, event_id, event_name, order_id, timestamp, created_at, payload) "
+                       "VALUES (?, ?, ?, ?, 't', ?, '{}')", (SHOP, f"{order_id}-{name}", name, order_id, created))
+    seq = int(cur.lastrowid or 0)
+    for destination in destinations:
+        conn.execute("INSERT INTO deliveries (event_seq, destination, state, next_attempt_at, created_at) "
+                     "VALUES (?, ?, 'pending', ?, ?)", (seq, destination, created, created))
+    return seq
+
+
+def test_store_gauges_and_totals_come_from_the_store_and_grow_with_it(tmp_path: Path) -> None:
+    clock = ManualClock(T0)
+    config = ops_config(tmp_path, "http://127.0.0.1:9", broken_destination=True)
+    metrics = BridgeMetrics(config, clock=clock)
+    assert at(samples(metrics), "shopify_bridge_orders_stored", source=SOURCE) is None   # no database yet: no error
+
+    conn = open_writer(config.database).conn
+    add_order(conn, "1", "held", versions=2)
+    add_order(conn, "2", "released")
+    add_order(conn, "9", "released", shop="gone-store.myshopify.com")        # a source no longer configured
+    seq = add_event(conn, "2", "Placed Order", iso(T0 - timedelta(seconds=90)), ["events-file", "broken-file"])
+    found = samples(metrics)
+    assert at(found, "shopify_bridge_orders_stored", source=SOURCE) == 2
+    assert at(found, "shopify_bridge_orders_stored", source="gone-store.myshopify.com") == 1
+    assert at(found, "shopify_bridge_order_versions_stored_total", source=SOURCE) == 3
+    assert at(found, "shopify_bridge_events_created_total", source=SOURCE, event_name="Placed Order") == 1
+    assert at(found, "shopify_bridge_holds_pending", source=SOURCE) == 1
+    assert at(found, "shopify_bridge_deliveries", destination="broken-file", state="pending") == 1
+    assert at(found, "shopify_bridge_oldest_pending_delivery_age_seconds", destination="events-file") == 90
+    assert at(found, "shopify_bridge_throttle_available_points", source=SOURCE) is None   # no cycle yet
+
+    # Later scrapes add only what is new, and follow state changes.
+    add_order(conn, "3", "held", versions=1)
+    add_event(conn, "2", "Received Refund", iso(T0), ["events-file"])
+    mark_dead(conn, "broken-file", seq, "HTTP 400", 400)
+    conn.execute("UPDATE deliveries SET state = 'delivered' WHERE destination = 'events-file'")
+    conn.execute("INSERT INTO sources (shop, name, bucket_available, bucket_max) VALUES (?, ?, 1500, 2000)",
+                 (SHOP, SOURCE))
+    found = samples(metrics)
+    assert at(found, "shopify_bridge_orders_stored", source=SOURCE) == 3
+    assert at(found, "shopify_bridge_order_versions_stored_total", source=SOURCE) == 4
+    assert at(found, "shopify_bridge_events_created_total", source=SOURCE, event_name="Placed Order") == 1
+    assert at(found, "shopify_bridge_events_created_total", source=SOURCE, event_name="Received Refund") == 1
+    assert at(found, "shopify_bridge_holds_pending", source=SOURCE) == 2
+    assert at(found, "shopify_bridge_dead_letters", destination="broken-file") == 1
+    assert at(found, "shopify_bridge_deliveries", destination="broken-file", state="dead") == 1
+    assert at(found, "shopify_bridge_deliveries", destination="broken-file", state="pending") == 0
+    assert at(found, "shopify_bridge_oldest_pending_delivery_age_seconds", destination="events-file") == 0
+    assert at(found, "shopify_bridge_throttle_available_points", source=SOURCE) == 1500
+    assert at(found, "shopify_bridge_throttle_maximum_points", source=SOURCE) == 2000
+    conn.close()
+    metrics.close()
+
+
+def test_poll_outcomes_are_counted_by_kind_and_only_success_marks_the_source_alive(tmp_path: Path) -> None:
+    clock = ManualClock(T0)
+    metrics = BridgeMetrics(ops_config(tmp_path, "http://127.0.0.1:9"), clock=clock)
+    metrics.poll_finished(SOURCE, exit_codes.OK)
+    clock.advance(30)
+    for code in (exit_codes.TEMPFAIL, exit_codes.NOPERM, exit_codes.CONFIG, exit_codes.UNAVAILABLE, 1):
+        metrics.poll_finished(SOURCE, code)
+    found = samples(metrics)
+    for outcome in ("ok", "temporary", "auth", "config", "unavailable", "error"):
+        assert at(found, "shopify_bridge_polls_total", source=SOURCE, outcome=outcome) == 1
+    assert at(found, "shopify_bridge_source_up", source=SOURCE) == 0
+    assert metrics.last_success[SOURCE] == T0
+    assert at(found, "shopify_bridge_last_successful_poll_timestamp_seconds", source=SOURCE) == T0.timestamp()
+
+
+def test_backfill_progress_keeps_a_source_alive_and_times_each_bulk_operation(tmp_path: Path) -> None:
+    clock, monotonic = ManualClock(T0), Monotonic()
+    metrics = BridgeMetrics(ops_config(tmp_path, "http://127.0.0.1:9"), clock=clock, monotonic=monotonic)
+    window = "2026-01-01..2026-02-01"
+    metrics.backfill_progress(BackfillProgress(SOURCE, "running", window, 0))
+    monotonic.now += 40
+    clock.advance(40)
+    metrics.backfill_progress(BackfillProgress(SOURCE, "running", window, 500))   # still the same operation
+    monotonic.now += 20
+    metrics.backfill_progress(BackfillProgress(SOURCE, "downloading", window, 0, 1000))
+    metrics.backfill_progress(BackfillProgress(SOURCE, "downloading", window, 1000, 1000))
+    found = samples(metrics)
+    assert at(found, "shopify_bridge_bulk_operation_duration_seconds_count", source=SOURCE) == 1
+    assert at(found, "shopify_bridge_bulk_operation_duration_seconds_sum", source=SOURCE) == 60
+    assert at(found, "shopify_bridge_bulk_operation_duration_seconds_bucket", source=SOURCE, le="60.0") == 1
+    assert at(found, "shopify_bridge_bulk_operation_duration_seconds_bucket", source=SOURCE, le="15.0") == 0
+    assert metrics.last_alive[SOURCE] == clock() and SOURCE not in metrics.last_success
+
+
+async def test_the_counting_destination_counts_each_outcome_and_passes_results_through(tmp_path: Path) -> None:
+    metrics = BridgeMetrics(ops_config(tmp_path, "http://127.0.0.1:9"), clock=ManualClock(T0))
+
+    class Mixed:
+        name, batch_size = "events-file", 3
+        opened = closed = False
+
+        async def open(self) -> None:
+            self.opened = True
+
+        async def close(self) -> None:
+            self.closed = True
+
+        async def send(self, items: list[tuple[str, bytes]]) -> list[DeliveryResult]:
+            return [DeliveryResult("delivered"), DeliveryResult("retry", 503), DeliveryResult("dead", 400)]
+
+    inner = Mixed()
+    counting = metrics.observe_destination(inner)
+    assert (counting.name, counting.batch_size) == ("events-file", 3)
+    await counting.open()
+    results = await counting.send([("1", b"{}"), ("2", b"{}"), ("3", b"{}")])
+    await counting.close()
+    assert [r.outcome for r in results] == ["delivered", "retry", "dead"] and inner.opened and inner.closed
+    found = samples(metrics)
+    for outcome in ("delivered", "retry", "dead"):
+        assert at(found, "shopify_bridge_delivery_attempts_total", destination="events-file", outcome=outcome) == 1
+    assert BridgeObserver().observe_destination(inner) is inner       # without metrics: the destination itself
+
+
+def test_health_judges_each_source_against_its_window() -> None:
+    window = default_stale_after(15)
+    assert window == 105
+    windows = {"A": window, "B": window}
+    alive = {"A": T0 + timedelta(seconds=100)}
+    report = evaluate(windows, alive, alive, started_at=T0, now=T0 + timedelta(seconds=150))
+    assert report.healthy is False and report.stale == ["B"]          # B never succeeded since start
+    assert "B (no successful poll for 150 s, limit 105 s)" in report.summary()
+    body = report.as_dict()
+    assert body["status"] == "stale" and body["sources"]["A"]["healthy"] is True
+    assert body["sources"]["A"]["last_success"] == iso(T0 + timedelta(seconds=100))
+
+    fresh = evaluate(windows, {}, {}, started_at=T0, now=T0 + timedelta(seconds=105))
+    assert fresh.healthy and fresh.summary() == "ok"                  # starting up: judged from the start
+
+
+def test_health_check_reads_the_metrics_and_the_bridge_states_and_hides_secrets(tmp_path: Path) -> None:
+    from shopify_bridge.logging_setup import register_secrets
+
+    secret = "shpat_health_canary_00112233"
+    register_secrets([secret])
+    clock = ManualClock(T0)
+    metrics = BridgeMetrics(ops_config(tmp_path, "http://127.0.0.1:9"), clock=clock)
+    check = HealthCheck(metrics, {SOURCE: 70.0}, lambda: {SOURCE: ("failed", f"token {secret} rejected")})
+    metrics.poll_finished(SOURCE, exit_codes.OK)
+    clock.advance(71)
+    report = check.report()
+    assert report.stale == [SOURCE]
+    assert report.as_dict()["sources"][SOURCE]["reason"] == "token *** rejected"
+
+
+async def test_a_taken_port_is_one_clear_error(tmp_path: Path) -> None:
+    import socket
+
+    from shopify_bridge.bridge import Bridge
+    from shopify_bridge.errors import BridgeError
+    from shopify_bridge.health import serving
+
+    config = ops_config(tmp_path, "http://127.0.0.1:9")
+    metrics = BridgeMetrics(config)
+    bridge = Bridge(config, metrics=metrics)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        with pytest.raises(BridgeError) as caught:
+            async with serving(bridge, metrics, port=busy):
+                pass
+    bridge.close()
+    assert caught.value.exit_code == exit_codes.UNAVAILABLE
+    assert f"127.0.0.1:{busy}" in str(caught.value)
