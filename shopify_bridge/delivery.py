@@ -72,10 +72,12 @@ class Deliverer:
         for destination in self.destinations:
             await destination.close()
 
-    async def drain(self, destination: Destination) -> DeliveryStats:
+    async def drain(self, destination: Destination, stop: asyncio.Event | None = None) -> DeliveryStats:
         """Send everything due now to one destination; returns what happened."""
         stats = DeliveryStats()
         while True:
+            if stop is not None and stop.is_set():
+                return stats  # shutting down: the batch in flight was finished and recorded; the rest waits
             now = self.clock()
             outbox.bury_refunds_of_dead_orders(self.conn, destination.name, now)
             batch = outbox.due(self.conn, destination.name, now, limit=destination.batch_size)
@@ -171,7 +173,7 @@ class Deliverer:
     async def _loop(self, destination: Destination, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
-                await self.drain(destination)
+                await self.drain(destination, stop)
             except Exception as exc:  # a destination bug must not end the process's other work
                 log.error("delivery loop failed", destination=destination.name, error=f"{type(exc).__name__}: {exc}")
             wait = self.next_due_in(destination.name)

@@ -76,3 +76,24 @@ async def test_deliveries_in_flight_at_a_crash_are_sent_again_at_start(tmp_path:
     await deliverer.open()  # start-up recovers them
     assert (await deliverer.deliver_once()).delivered == 3
     assert [json.loads(line)["event_id"] for line in out.read_text().splitlines()] == ["0", "1", "2"]
+
+
+async def test_a_stop_ends_the_drain_after_the_batch_in_flight(tmp_path: Path) -> None:
+    import asyncio
+
+    db = open_writer(tmp_path / "b.db")
+    seed(db.conn, 1200)                                       # three batches of 500
+    stop = asyncio.Event()
+    destination = JsonlDestination("file", tmp_path / "events.jsonl")
+    original = destination.send
+
+    async def send_then_stop(items):  # type: ignore[no-untyped-def]
+        results = await original(items)
+        stop.set()                                            # SIGTERM arrives while the first batch is sent
+        return results
+
+    destination.send = send_then_stop  # type: ignore[method-assign]
+    stats = await Deliverer(db.conn, [destination], FakeClock(T0)).drain(destination, stop)
+    assert stats.delivered == 500                             # finished and recorded, nothing more started
+    states = dict(db.conn.execute("SELECT state, COUNT(*) FROM deliveries GROUP BY state").fetchall())
+    assert states == {"delivered": 500, "pending": 700}
