@@ -187,9 +187,10 @@ class SourcePoller:
             last_page = not info.get("hasNextPage")
             for doc in docs:
                 newest = max(newest, parse_ts(doc["updatedAt"]))
+            page_events: list[int] = []
             with transaction(self.conn):
                 for doc in docs:
-                    stats.events_created += ingest.ingest_order(
+                    page_events += ingest.ingest_order(
                         self.conn,
                         self.ctx,
                         doc,
@@ -208,8 +209,9 @@ class SourcePoller:
                     self.conn.execute("UPDATE sources SET cursor = ? WHERE shop = ?", (iso(newest), self.ctx.shop))
             stats.pages += 1
             stats.orders_seen += len(docs)
-            if stats.events_created:
-                self.on_events(stats.events_created)
+            stats.events_created += page_events
+            if page_events:
+                self.on_events(page_events)  # committed: announce this page's events once
             if last_page:
                 return stats
             after = info.get("endCursor")

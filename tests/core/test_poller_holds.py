@@ -310,3 +310,15 @@ async def test_repolling_the_same_window_creates_nothing_twice(tmp_path, shopify
     await poller.cycle()
     assert len(events(poller)) == 25
     assert poller.conn.execute("SELECT COUNT(*) FROM order_versions").fetchone()[0] == 25
+
+
+async def test_each_event_is_announced_once_across_pages(tmp_path, shopify, clock) -> None:
+    announced: list[int] = []
+    poller = poller_for(tmp_path, shopify, clock, context(delay=None))
+    poller._notify = announced.extend
+    await poller.cycle()
+    clock.advance(5)
+    for n in range(25):                                      # three pages of ten
+        shopify.put(make_order(200 + n, clock()))
+    await poller.cycle()
+    assert sorted(announced) == list(range(1, 26))
