@@ -1,0 +1,392 @@
+"""VCR cassettes of the bridge's Shopify traffic: the matcher, the filters, and the operator recorder.
+
+`check --record-cassette PATH` and `run --once --record-cassette PATH` wrap their work in
+`record_cassette(PATH)`; the test suite replays the cassettes in `cassettes/` with the same
+configuration (`vcr_config`). Decisions, so a cassette is safe to share and replays anywhere:
+
+- **Matching** is on method, scheme, port, path and the GraphQL body: the query text with
+  ignored characters stripped (whitespace, commas, comments) and the parsed `variables`. Host and
+  query string are not matched.
+- **Port independence.** Loopback origins (`127.0.0.1`, `localhost`, `::1`, any port) are the
+  simulator; they are rewritten to `SIMULATOR_ORIGIN` before recording *and* before matching, so a
+  cassette recorded against a simulator on a random port replays against any loopback `api_url`.
+- **Secrets.** Request headers are reduced to an allow-list; `X-Shopify-Access-Token`,
+  `Authorization` and cookies never reach the file. Response headers are allow-listed too.
+- **Signed URLs** (bulk result downloads: `GoogleAccessId`/`Expires`/`Signature`, or `X-Goog-*`)
+  lose their query string, in recorded requests and in URLs inside response bodies.
+- **Only Shopify traffic** (the GraphQL endpoint and GET downloads) is recorded; deliveries to
+  destinations go out as usual and stay out of the file.
+- **Customer PII** (emails, phones, names, street addresses, zips) becomes stable placeholders such
+  as `customer-<hash>@example.invalid`: the hash is an HMAC of the value under a per-recording key,
+  so one customer keeps one placeholder within a cassette, but values cannot be guessed back.
+  Emails inside request variables (the new-customer lookup) are replaced the same way, so replay
+  requests built from scrubbed answers match. Every filter is idempotent: vcrpy runs them again
+  on load and on every match.
+
+vcrpy is a test extra: it is imported only when a cassette is used; without it `record_cassette`
+raises a one-line `BridgeError` with exit code 78 (an environment to fix, nothing attempted).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import os
+import re
+import secrets
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from shopify_bridge import exit_codes
+from shopify_bridge.errors import BridgeError
+
+RECORD_ENV = "SHOPIFY_BRIDGE_RECORD"
+SIMULATOR_ORIGIN = "http://127.0.0.1:8787"
+TOKEN_HEADER = "X-Shopify-Access-Token"
+MATCH_ON = ("method", "scheme", "port", "path", "graphql_body")
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+SIGNED_QUERY_KEYS = frozenset(
+    {"googleaccessid", "expires", "signature", "x-goog-algorithm", "x-goog-credential", "x-goog-signature"}
+)
+REQUEST_HEADERS = frozenset({"content-type", "accept", "user-agent"})
+RESPONSE_HEADERS = frozenset(
+    {"content-type", "retry-after", "location", "x-shopify-api-version", "x-shopify-shop-api-call-limit"}
+)
+_RECORD_MODES = {"1": "once", "true": "once", "once": "once", "new_episodes": "new_episodes", "all": "all"}
+
+_GRAPHQL_PATH = re.compile(r"/admin/api/[^/]+/graphql\.json$")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+_EMAIL_PLACEHOLDER = re.compile(r"customer-[0-9a-f]{10}@example\.invalid")
+_TEXT_PLACEHOLDER = re.compile(r"[A-Za-z]+-[0-9a-f]{10}")
+_PHONE_PLACEHOLDER = re.compile(r"\+1555\d{7}")
+_EMAIL_KEYS = frozenset({"email", "emailAddress", "contactEmail", "customerEmail"})
+_PHONE_KEYS = frozenset({"phone", "phoneNumber"})
+# key -> label of its placeholder; `name`/`displayName` only inside a person or an address (below).
+_TEXT_KEYS = {
+    "firstName": "First",
+    "lastName": "Last",
+    "address1": "Street",
+    "address2": "Unit",
+    "company": "Company",
+    "zip": "Zip",
+    "name": "Person",
+    "displayName": "Person",
+}
+_PERSON_MARKERS = frozenset({"firstName", "lastName", "address1", "defaultEmailAddress", "emailAddress"})
+
+
+class CassetteUnavailable(BridgeError):
+    """vcrpy is not installed: recording a cassette needs the test extra."""
+
+    exit_code = exit_codes.CONFIG
+
+
+def record_mode_from_env(env: Mapping[str, str] = os.environ) -> str:
+    """`SHOPIFY_BRIDGE_RECORD=1` (`once`, `new_episodes`, `all`) records; unset, `0` and CI only replay."""
+    if env.get("CI", "").strip().lower() not in ("", "0", "false"):
+        return "none"
+    return _RECORD_MODES.get(env.get(RECORD_ENV, "").strip().lower(), "none")
+
+
+# -- matching -------------------------------------------------------------------------------------
+def _body_text(body: Any) -> str | None:
+    if body is None:
+        return None
+    if isinstance(body, bytes | bytearray):
+        try:
+            return bytes(body).decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    return body if isinstance(body, str) else None
+
+
+def graphql_payload(body: Any) -> dict[str, Any] | None:
+    """A request body (the dict aiohttp was given, or JSON bytes/text) as a GraphQL payload, else None."""
+    if isinstance(body, dict):
+        payload: Any = body
+    else:
+        text = _body_text(body)
+        if not text:
+            return None
+        try:
+            payload = json.loads(text)
+        except ValueError:
+            return None
+    if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+        return None
+    return payload
+
+
+def normalized_query(query: str) -> str:
+    """The query text without GraphQL's ignored characters (whitespace, commas, comments)."""
+    from graphql import GraphQLError
+    from graphql.utilities import strip_ignored_characters
+
+    try:
+        return strip_ignored_characters(query)
+    except GraphQLError:  # not parseable: still compare whitespace-insensitively
+        return " ".join(query.split())
+
+
+def graphql_key(body: Any) -> tuple[str, Any] | None:
+    """(normalized query, variables) of a GraphQL request body; None for any other body."""
+    payload = graphql_payload(body)
+    if payload is None:
+        return None
+    return normalized_query(payload["query"]), payload.get("variables") or {}
+
+
+def graphql_body_matcher(r1: Any, r2: Any) -> None:
+    """vcrpy matcher: same GraphQL query and variables (other bodies: byte-equal). Raises on mismatch."""
+    k1, k2 = graphql_key(r1.body), graphql_key(r2.body)
+    if k1 is None and k2 is None:
+        if (r1.body or b"") != (r2.body or b""):
+            raise AssertionError("the (non-GraphQL) request bodies differ")
+        return
+    if k1 != k2:
+        raise AssertionError(f"GraphQL bodies differ: {str(k1)[:160]} != {str(k2)[:160]}")
+
+
+# -- URLs -----------------------------------------------------------------------------------------
+def is_signed(url: str) -> bool:
+    query = urlsplit(url).query
+    keys = {part.split("=", 1)[0].lower() for part in query.split("&") if part}
+    return bool(keys & SIGNED_QUERY_KEYS)
+
+
+def canonical_url(url: str) -> str:
+    """Loopback origins → `SIMULATOR_ORIGIN`; a signed URL loses its query string."""
+    parts = urlsplit(url)
+    if is_signed(url):
+        parts = parts._replace(query="")
+    if (parts.hostname or "") in LOOPBACK_HOSTS:
+        origin = urlsplit(SIMULATOR_ORIGIN)
+        parts = parts._replace(scheme=origin.scheme, netloc=origin.netloc)
+    return urlunsplit(parts)
+
+
+# -- PII ------------------------------------------------------------------------------------------
+class Scrubber:
+    """Customer data → stable placeholders (an HMAC of the value under `key`), idempotently."""
+
+    def __init__(self, key: bytes | None = None) -> None:
+        self._key = key if key is not None else secrets.token_bytes(16)
+
+    def _digest(self, kind: str, value: str) -> str:
+        return hmac.new(self._key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:10]
+
+    def email(self, value: str) -> str:
+        if _EMAIL_PLACEHOLDER.fullmatch(value.strip()):
+            return value
+        return f"customer-{self._digest('email', value.strip().lower())}@example.invalid"
+
+    def emails_in(self, text: str) -> str:
+        return _EMAIL.sub(lambda m: self.email(m.group(0)), text)
+
+    def phone(self, value: str) -> str:
+        if _PHONE_PLACEHOLDER.fullmatch(value):
+            return value
+        return f"+1555{int(self._digest('phone', value), 16) % 10**7:07d}"
+
+    def text(self, label: str, value: str) -> str:
+        if _TEXT_PLACEHOLDER.fullmatch(value):
+            return value
+        return f"{label}-{self._digest(label, value)}"
+
+    def json(self, value: Any) -> Any:
+        """A copy of a decoded JSON value with customer data replaced, wherever it sits."""
+        if isinstance(value, list):
+            return [self.json(item) for item in value]
+        if isinstance(value, str):
+            return self._string(value)
+        if not isinstance(value, dict):
+            return value
+        person = bool(_PERSON_MARKERS & value.keys())
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if isinstance(item, str) and key in _EMAIL_KEYS:
+                out[key] = self.email(item)
+            elif isinstance(item, str) and key in _PHONE_KEYS:
+                out[key] = self.phone(item)
+            elif (
+                isinstance(item, str) and key in _TEXT_KEYS and (person or key not in ("name", "displayName"))
+            ):
+                out[key] = self.text(_TEXT_KEYS[key], item)
+            else:
+                out[key] = self.json(item)
+        return out
+
+    def _string(self, value: str) -> str:
+        if value.startswith(("http://", "https://")) and is_signed(value):
+            return urlunsplit(urlsplit(value)._replace(query=""))
+        return self.emails_in(value) if "@" in value else value
+
+    def body(self, raw: bytes) -> bytes:
+        """A response body: JSON, JSONL (bulk results) or text, scrubbed; binary bodies unchanged."""
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw
+        try:
+            return _pretty(self.json(json.loads(text)))
+        except ValueError:
+            pass
+        lines = text.split("\n")
+        try:
+            scrubbed = [
+                _dumps(self.json(json.loads(line))).decode() if line.strip() else line for line in lines
+            ]
+        except ValueError:
+            return self.emails_in(text).encode()
+        return "\n".join(scrubbed).encode()
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _pretty(value: Any) -> bytes:
+    # One value per line: cassettes are reviewed in diffs, and the YAML below keeps the lines.
+    return json.dumps(value, ensure_ascii=False, indent=1).encode()
+
+
+# -- the vcrpy hooks ------------------------------------------------------------------------------
+def is_shopify_traffic(method: str, url: str) -> bool:
+    """The Admin GraphQL endpoint, or a GET (bulk result downloads: the only GETs the bridge makes).
+
+    Everything else — deliveries to destinations above all, whose bodies are events full of customer
+    data and whose headers carry webhook secrets — is neither recorded nor replayed.
+    """
+    return method.upper() == "GET" or bool(_GRAPHQL_PATH.search(urlsplit(url).path))
+
+
+def request_filter(scrubber: Scrubber) -> Any:
+    """`before_record_request`: Shopify traffic only; canonical URL, allow-listed headers, canonical body."""
+
+    def before_record_request(request: Any) -> Any:
+        if not is_shopify_traffic(request.method, request.uri):
+            return None
+        request.uri = canonical_url(request.uri)
+        for name in list(request.headers):
+            if name.lower() not in REQUEST_HEADERS:
+                del request.headers[name]
+        payload = graphql_payload(request.body)
+        if payload is not None:
+            variables = scrubber.json(payload.get("variables") or {})
+            request.body = _pretty({"query": normalized_query(payload["query"]), "variables": variables})
+        return request
+
+    return before_record_request
+
+
+def response_filter(scrubber: Scrubber) -> Any:
+    """`before_record_response`: allow-listed headers, customer data and signed URLs scrubbed."""
+
+    def before_record_response(response: dict[str, Any]) -> dict[str, Any]:
+        headers = response.get("headers") or {}
+        response["headers"] = {k: v for k, v in headers.items() if k.lower() in RESPONSE_HEADERS}
+        body = response.get("body") or {}
+        raw = body.get("string")
+        if isinstance(raw, str):
+            raw = raw.encode()
+        if isinstance(raw, bytes) and raw:
+            body["string"] = scrubber.body(raw)
+        return response
+
+    return before_record_response
+
+
+class LiteralYaml:
+    """vcrpy serializer: YAML with multi-line strings (the JSON bodies) as literal blocks; safe loading."""
+
+    @staticmethod
+    def serialize(cassette_dict: dict[str, Any]) -> str:
+        import yaml
+
+        def text(dumper: Any, value: str) -> Any:
+            style = "|" if "\n" in value else None
+            return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+        dumper: Any = type("LiteralDumper", (yaml.SafeDumper,), {})  # a subclass: SafeDumper stays as it is
+        dumper.add_representer(str, text)
+        options = {"sort_keys": False, "allow_unicode": True, "width": 1 << 16}
+        return str(yaml.dump(cassette_dict, Dumper=dumper, **options))
+
+    @staticmethod
+    def deserialize(cassette_string: str) -> Any:
+        import yaml
+
+        return yaml.safe_load(cassette_string)
+
+
+def vcr_config(record_mode: str = "none", *, scrub_key: bytes | None = None) -> Any:
+    """A `vcr.VCR` with the bridge's matcher and filters (imports vcrpy; see `require_vcr`)."""
+    vcr = require_vcr()
+    # vcrpy logs every exchange at INFO *before* our filters run (tokens, customer data): keep it quiet.
+    logging.getLogger("vcr").setLevel(logging.WARNING)
+    scrubber = Scrubber(scrub_key)
+    config = vcr.VCR(
+        record_mode=record_mode,
+        match_on=MATCH_ON,
+        filter_headers=[TOKEN_HEADER, "Authorization", "Cookie"],
+        before_record_request=request_filter(scrubber),
+        before_record_response=response_filter(scrubber),
+        decode_compressed_response=False,
+        serializer="bridge-yaml",
+    )
+    config.register_serializer("bridge-yaml", LiteralYaml)
+    config.register_matcher("graphql_body", graphql_body_matcher)
+    return config
+
+
+def require_vcr() -> Any:
+    try:
+        import vcr
+    except ImportError:
+        raise CassetteUnavailable(
+            "--record-cassette needs vcrpy, which is not installed: pip install 'shopify-bridge[test]'"
+        ) from None
+    return vcr
+
+
+@contextmanager
+def record_cassette(path: Path | str, *, scrub_key: bytes | None = None) -> Iterator[Any]:
+    """Record every HTTP exchange inside the block into a new cassette at `path` (never overwritten)."""
+    target = Path(path).expanduser()
+    config = vcr_config("all", scrub_key=scrub_key)
+    if target.exists():
+        raise BridgeError(
+            f"cassette {target} already exists; remove it or choose another path", exit_code=exit_codes.USAGE
+        )
+    if not target.parent.is_dir():
+        raise BridgeError(
+            f"cannot record a cassette in {target.parent}: no such directory", exit_code=exit_codes.USAGE
+        )
+    with config.use_cassette(str(target)) as cassette:
+        yield cassette
+
+
+__all__ = [
+    "MATCH_ON",
+    "RECORD_ENV",
+    "SIMULATOR_ORIGIN",
+    "CassetteUnavailable",
+    "LiteralYaml",
+    "Scrubber",
+    "canonical_url",
+    "graphql_body_matcher",
+    "graphql_key",
+    "graphql_payload",
+    "is_shopify_traffic",
+    "is_signed",
+    "record_cassette",
+    "record_mode_from_env",
+    "request_filter",
+    "response_filter",
+    "vcr_config",
+]
