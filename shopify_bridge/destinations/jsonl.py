@@ -9,8 +9,38 @@ from __future__ import annotations
 import asyncio
 import os
 from pathlib import Path
+from typing import BinaryIO
 
 from shopify_bridge.destinations.base import DeliveryResult
+
+
+TAIL_SCAN = 1 << 16
+
+
+def _cut_torn_tail(handle: BinaryIO) -> None:
+    """Drop a partial last line that a write killed mid-way left behind.
+
+    Its events were never marked delivered, so they are about to be written again in full; without
+    the cut the new lines would be glued onto the torn one and a line-based reader would lose them.
+    """
+    size = handle.seek(0, os.SEEK_END)
+    if size == 0:
+        return
+    with open(handle.name, "rb") as reader:
+        reader.seek(size - 1)
+        if reader.read(1) == b"\n":
+            return
+        end = size
+        while end > 0:
+            start = max(0, end - TAIL_SCAN)
+            reader.seek(start)
+            chunk = reader.read(end - start)
+            cut = chunk.rfind(b"\n")
+            if cut != -1:
+                handle.truncate(start + cut + 1)
+                return
+            end = start
+        handle.truncate(0)
 
 
 class JsonlDestination:
@@ -28,6 +58,7 @@ class JsonlDestination:
 
     def _append(self, payloads: list[bytes]) -> None:
         with open(self.path, "ab") as handle:
+            _cut_torn_tail(handle)
             handle.write(b"".join(p + b"\n" for p in payloads))
             handle.flush()
             os.fsync(handle.fileno())

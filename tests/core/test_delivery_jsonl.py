@@ -97,3 +97,15 @@ async def test_a_stop_ends_the_drain_after_the_batch_in_flight(tmp_path: Path) -
     assert stats.delivered == 500                             # finished and recorded, nothing more started
     states = dict(db.conn.execute("SELECT state, COUNT(*) FROM deliveries GROUP BY state").fetchall())
     assert states == {"delivered": 500, "pending": 700}
+
+
+async def test_a_torn_last_line_from_a_killed_write_is_cut_before_appending(tmp_path: Path) -> None:
+    out = tmp_path / "events.jsonl"
+    out.write_bytes(b'{"event_id": "0"}\n{"event_id": "1"}\n{"event_id": "2", "prop')   # killed mid-write
+    destination = JsonlDestination("file", out)
+    [result] = await destination.send([("2", b'{"event_id": "2"}')])
+    assert result.outcome == "delivered"
+    assert [json.loads(line)["event_id"] for line in out.read_text().splitlines()] == ["0", "1", "2"]
+    out.write_bytes(b'{"event_id": "x')                                                   # torn first line
+    await destination.send([("3", b'{"event_id": "3"}')])
+    assert out.read_text() == '{"event_id": "3"}\n'
