@@ -15,22 +15,20 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from structlog.contextvars import bind_contextvars, bound_contextvars
 
-from shopify_bridge.config import Config, Source
-
 from shopify_bridge import exit_codes
 from shopify_bridge.backfill import Backfill, BackfillProgress, backfill_due
-from shopify_bridge.check import ALL_ORDERS_SCOPE, RECENT_ORDERS_DAYS
-from shopify_bridge.errors import AuthError
 from shopify_bridge.channels import DEFAULT_CHANNEL_TABLE
+from shopify_bridge.check import ALL_ORDERS_SCOPE, RECENT_ORDERS_DAYS
+from shopify_bridge.config import Config, Source
 from shopify_bridge.delivery import Deliverer, RetryPolicy
 from shopify_bridge.destinations.base import Destination
 from shopify_bridge.destinations.jsonl import JsonlDestination
-from shopify_bridge.errors import BridgeError
+from shopify_bridge.errors import AuthError, BridgeError
 from shopify_bridge.exclusions import ExclusionRules
 from shopify_bridge.logging_setup import get_logger
 from shopify_bridge.metrics import BridgeObserver
@@ -48,7 +46,8 @@ FAILURE_BACKOFF_CAP = 300.0
 
 def source_context(config: Config, source: Source) -> SourceContext:
     table = {**DEFAULT_CHANNEL_TABLE, **(config.channel_types or {})}
-    names = tuple(source.destinations) if source.destinations is not None else tuple(d.name for d in config.destinations)
+    everywhere = tuple(d.name for d in config.destinations)
+    names = tuple(source.destinations) if source.destinations is not None else everywhere
     return SourceContext(
         shop=source.shop_domain,
         name=source.name,
@@ -104,8 +103,14 @@ def _log_progress(progress: BackfillProgress) -> None:
     if progress.phase in ("running", "downloading", "ingesting") and now - _last_logged.get(key, 0.0) < 5.0:
         return
     _last_logged[key] = now
-    log.info("backfill progress", source=progress.source, phase=progress.phase, window=progress.window,
-             done=progress.done, total=progress.total)
+    log.info(
+        "backfill progress",
+        source=progress.source,
+        phase=progress.phase,
+        window=progress.window,
+        done=progress.done,
+        total=progress.total,
+    )
 
 
 class Bridge:
@@ -215,8 +220,13 @@ class Bridge:
         start = datetime.combine(source.start_date, datetime.min.time(), tzinfo=tz)
         database = Path(self.config.database)
         backfill = Backfill(
-            poller.ctx, client, self.db.conn, clock=self.clock, sleep=self.sleep,
-            data_dir=database.parent / f"{database.stem}-bulk", progress=self._backfill_progress,
+            poller.ctx,
+            client,
+            self.db.conn,
+            clock=self.clock,
+            sleep=self.sleep,
+            data_dir=database.parent / f"{database.stem}-bulk",
+            progress=self._backfill_progress,
         )
         await backfill.run(start)
 

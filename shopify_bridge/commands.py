@@ -7,6 +7,7 @@ called from tests and from the demo without a subprocess.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import signal
 import sys
@@ -46,15 +47,19 @@ def install_stop_signals(stop: asyncio.Event) -> None:
         stop.set()
 
     for sig in (signal.SIGTERM, signal.SIGINT):
-        try:
+        # Not the main thread, or a platform without signal handlers: Ctrl-C still raises.
+        with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, handler)
-        except (NotImplementedError, RuntimeError):  # not the main thread, or a platform without it
-            pass
 
 
 # -- run ------------------------------------------------------------------------------------------
-async def _run(config: Config, once: bool, metrics_host: str = "127.0.0.1", metrics_port: int | None = None,
-               stale_after: float | None = None) -> int:
+async def _run(
+    config: Config,
+    once: bool,
+    metrics_host: str = "127.0.0.1",
+    metrics_port: int | None = None,
+    stale_after: float | None = None,
+) -> int:
     from shopify_bridge.bridge import Bridge
     from shopify_bridge.metrics import BridgeMetrics
 
@@ -84,13 +89,21 @@ async def _run(config: Config, once: bool, metrics_host: str = "127.0.0.1", metr
         bridge.close()
 
 
-def run(config: Config, *, once: bool = False, metrics_host: str = "127.0.0.1", metrics_port: int | None = None,
-        stale_after: float | None = None, record_cassette: Path | None = None) -> int:
+def run(
+    config: Config,
+    *,
+    once: bool = False,
+    metrics_host: str = "127.0.0.1",
+    metrics_port: int | None = None,
+    stale_after: float | None = None,
+    record_cassette: Path | None = None,
+) -> int:
     if not config.sources:
         raise BridgeError("no [[sources]] in the config: nothing to run", exit_code=exit_codes.CONFIG)
     if once and metrics_port is not None:
-        raise BridgeError("--metrics-port serves while `run` keeps running; it has no use with --once",
-                          exit_code=exit_codes.USAGE)
+        raise BridgeError(
+            "--metrics-port serves while `run` keeps running; it has no use with --once", exit_code=exit_codes.USAGE
+        )
     if record_cassette is not None and not once:
         raise BridgeError("--record-cassette records one cycle: use it with --once", exit_code=exit_codes.USAGE)
     with _recording(record_cassette):
@@ -119,12 +132,16 @@ async def _check(config: Config) -> int:
     codes = []
     for source in config.sources:
         client = ShopifyClient(
-            source_name=source.name, shop_domain=source.shop_domain,
-            token=source.access_token.get_secret_value(), api_version=source.api_version, api_url=source.api_url,
+            source_name=source.name,
+            shop_domain=source.shop_domain,
+            token=source.access_token.get_secret_value(),
+            api_version=source.api_version,
+            api_url=source.api_url,
         )
         async with client:
-            report = await check_source(client, source.name, source.shop_domain, start_date=source.start_date,
-                                        today=datetime.now(UTC).date())
+            report = await check_source(
+                client, source.name, source.shop_domain, start_date=source.start_date, today=datetime.now(UTC).date()
+            )
         codes.append(report.exit_code)
         table = Table(title=f"{source.name} — {source.shop_domain}", show_header=False, title_justify="left")
         for line in report.lines:
@@ -160,26 +177,47 @@ def explain(config: Config, order: str, source: str | None = None, as_json: bool
     console.print(f"[bold]{o['name']}[/] (id {o['order_id']}) — source {exp.source_name or exp.shop}")
     console.print(f"processed {o['processed_at']} · status [bold]{o['status']}[/]")
     if o.get("release_at"):
-        console.print(f"hold until {o['release_at']}" + (f" · released {o['released_at']}" if o.get("released_at") else ""))
+        released = f" · released {o['released_at']}" if o.get("released_at") else ""
+        console.print(f"hold until {o['release_at']}{released}")
     if o.get("exclusion_rule"):
         console.print(f"excluded by rule [bold]{o['exclusion_rule']}[/] = {o['exclusion_value']!r}")
     note = edited_after_release(exp)
     if note:
         console.print(f"[yellow]{note}[/]")
-    versions = Table("version", "updatedAt", "fetched", "origin", "total", "items", "refunds", "tags",
-                     title="versions", title_justify="left")
+    versions = Table(
+        "version",
+        "updatedAt",
+        "fetched",
+        "origin",
+        "total",
+        "items",
+        "refunds",
+        "tags",
+        title="versions",
+        title_justify="left",
+    )
     for v in exp.versions:
         mark = " ← built" if v["version"] == o.get("built_version") else ""
-        versions.add_row(f"{v['version']}{mark}", v["updated_at"], v["fetched_at"], v["origin"], str(v["total"]),
-                         str(v["line_items"]), str(v["refunds"]), ",".join(v["tags"] or []))
+        versions.add_row(
+            f"{v['version']}{mark}",
+            v["updated_at"],
+            v["fetched_at"],
+            v["origin"],
+            str(v["total"]),
+            str(v["line_items"]),
+            str(v["refunds"]),
+            ",".join(v["tags"] or []),
+        )
     console.print(versions)
     for refund in exp.refunds:
         console.print(f"refund {refund['refund_id']} at {refund['timestamp']}: {refund['status']}")
     for event in exp.events:
         console.print(f"\n[bold]{event['event_name']}[/] {event['event_id']} (created {event['created_at']})")
         for d in event["deliveries"]:
-            console.print(f"  → {d['destination']}: {d['state']} after {d['attempts']} attempt(s)"
-                          + (f", last error: {d['last_error']}" if d["last_error"] else ""))
+            console.print(
+                f"  → {d['destination']}: {d['state']} after {d['attempts']} attempt(s)"
+                + (f", last error: {d['last_error']}" if d["last_error"] else "")
+            )
         print(json.dumps(event["payload"], indent=2))
     return exit_codes.OK
 
@@ -194,13 +232,29 @@ def _since(value: str | None) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError as exc:
-        raise BridgeError(f"--since {value!r}: expected an ISO date/time or a duration like 2h or 3d",
-                          exit_code=exit_codes.USAGE) from exc
+        raise BridgeError(
+            f"--since {value!r}: expected an ISO date/time or a duration like 2h or 3d", exit_code=exit_codes.USAGE
+        ) from exc
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def events(config: Config, *, dead: bool = False, since: str | None = None, name: str | None = None,
-           source: str | None = None, limit: int = 50, as_json: bool = False) -> int:
+def _delivery_state(d: dict[str, Any]) -> str:
+    text = f"{d['destination']}: {d['state']}"
+    if d["state"] != "delivered" and d["attempts"]:
+        text += f" ({d['attempts']}×, {d['last_error']})"
+    return text
+
+
+def events(
+    config: Config,
+    *,
+    dead: bool = False,
+    since: str | None = None,
+    name: str | None = None,
+    source: str | None = None,
+    limit: int = 50,
+    as_json: bool = False,
+) -> int:
     from shopify_bridge.event_log import EventFilter, list_events
     from shopify_bridge.store.schema import open_reader
 
@@ -211,18 +265,20 @@ def events(config: Config, *, dead: bool = False, since: str | None = None, name
         return exit_codes.OK
     table = Table("created", "event", "event_id", "order", "deliveries")
     for row in rows:
-        states = ", ".join(
-            f"{d['destination']}: {d['state']}" + (f" ({d['attempts']}×, {d['last_error']})" if d["state"] != "delivered"
-                                                  and d["attempts"] else "")
-            for d in row["deliveries"]
-        )
+        states = ", ".join(_delivery_state(d) for d in row["deliveries"])
         table.add_row(row["created_at"], row["event_name"], row["event_id"], row["order"] or "", states)
     _console().print(table)
     return exit_codes.OK
 
 
-def replay(config: Config, *, event_ids: list[str], dead: bool = False, since: str | None = None,
-           destination: str | None = None) -> int:
+def replay(
+    config: Config,
+    *,
+    event_ids: list[str],
+    dead: bool = False,
+    since: str | None = None,
+    destination: str | None = None,
+) -> int:
     from shopify_bridge.event_log import EventFilter
     from shopify_bridge.event_log import replay as replay_events
     from shopify_bridge.store.schema import open_writer
@@ -230,8 +286,9 @@ def replay(config: Config, *, event_ids: list[str], dead: bool = False, since: s
     if not event_ids and not dead and since is None:
         raise BridgeError("replay needs event ids, --dead or --since", exit_code=exit_codes.USAGE)
     db = open_writer(config.database, synchronous=config.synchronous)
-    count = replay_events(db.conn, EventFilter(event_ids=tuple(event_ids), dead=dead, since=_since(since)),
-                          datetime.now(UTC), destination)
+    count = replay_events(
+        db.conn, EventFilter(event_ids=tuple(event_ids), dead=dead, since=_since(since)), datetime.now(UTC), destination
+    )
     _console().print(f"{count} deliveries queued again (same event_id); `shopify-bridge run` sends them")
     return exit_codes.OK
 
@@ -259,15 +316,20 @@ async def _reconcile(config: Config) -> int:
             since = datetime.combine(source.start_date, datetime.min.time(), tzinfo=ZoneInfo(tz))
         else:
             since = datetime.fromisoformat(row[0])
-        client = ShopifyClient(source_name=source.name, shop_domain=source.shop_domain,
-                               token=source.access_token.get_secret_value(), api_version=source.api_version,
-                               api_url=source.api_url)
+        client = ShopifyClient(
+            source_name=source.name,
+            shop_domain=source.shop_domain,
+            token=source.access_token.get_secret_value(),
+            api_version=source.api_version,
+            api_url=source.api_url,
+        )
         async with client:
             days = await reconcile_source(client, db.conn, source.shop_domain, tz, since, datetime.now(UTC))
         table = Table("day", "shopify", *CATEGORIES, "", title=f"{source.name} ({tz})", title_justify="left")
         for day in days:
-            table.add_row(day.day.isoformat(), str(day.shopify), *(str(day.local[c]) for c in CATEGORIES),
-                          "✓" if day.ok else "✗")
+            table.add_row(
+                day.day.isoformat(), str(day.shopify), *(str(day.local[c]) for c in CATEGORIES), "✓" if day.ok else "✗"
+            )
         console.print(table)
         for day in days:
             if not day.ok:
@@ -346,6 +408,7 @@ def simulate(*, host: str = "127.0.0.1", port: int = 8787, orders: int = 50, see
     try:
         asyncio.run(_simulate(host, port, orders, seed))
     except OSError as exc:
-        raise BridgeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
-                          exit_code=exit_codes.UNAVAILABLE) from None
+        raise BridgeError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}", exit_code=exit_codes.UNAVAILABLE
+        ) from None
     return exit_codes.OK

@@ -76,3 +76,10 @@ def test_readme_test_command_is_what_ci_runs() -> None:
     demo_command, test_command = blocks[0].strip(), blocks[1].strip()
     assert "shopify-bridge demo" in demo_command
     assert test_command in ci.splitlines()
+
+
+def test_the_tree_is_ruff_clean() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", str(REPO)], capture_output=True, text=True, cwd=REPO
+    )
+    assert out.returncode == 0, out.stdout[-3000:]

@@ -13,7 +13,6 @@ from typing import BinaryIO
 
 from shopify_bridge.destinations.base import DeliveryResult
 
-
 TAIL_SCAN = 1 << 16
 
 
