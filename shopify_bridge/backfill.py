@@ -207,7 +207,14 @@ class Backfill:
             if not op.get("url"):
                 log.info("bulk window empty", source=self.ctx.name, window=label)
                 return "done"
-            state["orders"] += await self._ingest(op, window, label)
+            try:
+                state["orders"] += await self._ingest(op, window, label)
+            except TemporaryFailure as exc:
+                # A cut or unreadable result: a new operation, not the same file again.
+                log.warning(
+                    "bulk result unusable; running the window again", source=self.ctx.name, window=label, error=str(exc)
+                )
+                return "retry"
             return "done"
         if status == "FAILED" and error == "ACCESS_DENIED":
             raise await self._access_denied()

@@ -37,22 +37,22 @@ def _refund_ts(refund: dict[str, Any]) -> str | None:
 
 
 def order_row(conn: sqlite3.Connection, shop: str, order_id: str) -> sqlite3.Row | None:
-    conn.row_factory = sqlite3.Row
-    row: sqlite3.Row | None = conn.execute(
+    cursor = conn.cursor()
+    cursor.row_factory = sqlite3.Row  # on this cursor only: the connection keeps plain tuples
+    row: sqlite3.Row | None = cursor.execute(
         "SELECT * FROM orders WHERE shop = ? AND order_id = ?", (shop, order_id)
     ).fetchone()
     return row
 
 
-def latest_version(conn: sqlite3.Connection, shop: str, order_id: str) -> tuple[int, str, OrderDoc] | None:
+def latest_version(conn: sqlite3.Connection, shop: str, order_id: str) -> tuple[int, str] | None:
+    """The newest stored version's number and content hash (the document itself is not loaded)."""
     row = conn.execute(
-        "SELECT version, content_hash, doc FROM order_versions WHERE shop = ? AND order_id = ? "
+        "SELECT version, content_hash FROM order_versions WHERE shop = ? AND order_id = ? "
         "ORDER BY version DESC LIMIT 1",
         (shop, order_id),
     ).fetchone()
-    if row is None:
-        return None
-    return int(row[0]), str(row[1]), orjson.loads(row[2])
+    return None if row is None else (int(row[0]), str(row[1]))
 
 
 def needs_new_customer_lookup(
@@ -77,7 +77,8 @@ def store_version(
 ) -> int | None:
     """Store `doc` as a new version when its content differs from the newest; its number, or None."""
     order_id = legacy_id(doc["id"])
-    digest = content_hash(doc)
+    canonical = orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)  # hashed and stored: one serialization
+    digest = hashlib.sha256(canonical).hexdigest()
     latest = latest_version(conn, ctx.shop, order_id)
     if latest is not None and latest[1] == digest:
         return None
@@ -85,7 +86,7 @@ def store_version(
     conn.execute(
         "INSERT INTO order_versions (shop, order_id, version, updated_at, fetched_at, origin, content_hash, doc) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (ctx.shop, order_id, version, doc["updatedAt"], iso(now), origin, digest, orjson.dumps(doc).decode()),
+        (ctx.shop, order_id, version, doc["updatedAt"], iso(now), origin, digest, canonical.decode()),
     )
     return version
 

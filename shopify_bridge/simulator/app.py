@@ -44,6 +44,7 @@ def create_app(state: SimulatorState) -> web.Application:
     app[STATE_KEY] = state
     app.router.add_post("/admin/api/{version}/graphql.json", graphql_endpoint)
     control.add_routes(app, state)
+    state.bulk.add_routes(app)  # signed result-file URLs: no Shopify token
     app.router.add_route("*", "/{tail:.*}", not_found)
     return app
 
@@ -93,6 +94,7 @@ async def graphql_endpoint(request: web.Request) -> web.StreamResponse:
     except (ValueError, KeyError, TypeError):
         return _json({"errors": {"query": "Required parameter missing or invalid"}}, 400, headers)
     operation_name = body.get("operationName") or _operation_name(query)
+    state.bulk.begin_request(version, str(request.url.origin()))
     fault = state.faults.take(operation_name)
     if fault is not None and fault.kind not in ("throttled", "access_denied"):
         return await _serve_fault(request, state, fault, headers)

@@ -132,3 +132,4 @@ def add_routes(app: web.Application, state: SimulatorState) -> None:
     router.add_post("/_sim/faults", guarded(inject, 201))
     router.add_delete("/_sim/faults", guarded(clear_faults))
     router.add_post("/_sim/bucket/drain", guarded(drain))
+    router.add_get("/_sim/bulk", guarded(lambda r, b: state.bulk.operations()))

@@ -16,7 +16,7 @@ counted by their selection, the recorded costs come out exactly — `order(id:)`
 (order-catalog-count-read, `nextPage`): 3; `shopifyPaymentsAccount` with three `first: 1`
 connections (access-denied capture): 10; `bulkOperation(id:)`: 1; `bulkOperations(first: 1)`: 3,
 without `first`: 2; every `bulkOperationRunQuery`/`bulkOperationCancel`: 10. Charging MoneyBag 1
-(and MoneyV2 1) would make that order read 10 (13) instead of 8. Shopify prices some fields
+(and MoneyV2 1) would make that order read 11 (14) instead of 8. Shopify prices some fields
 specially (`ordersCount`, `refundCreate`…) and that is not modelled: the simulator stays close
 to Shopify for the queries the bridge sends, which is what its budgets are checked against.
 

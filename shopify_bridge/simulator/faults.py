@@ -2,6 +2,9 @@
 
 `FaultQueue.add("http_401", count=2)` makes the next two GraphQL requests fail the way a revoked
 token does. A fault may be limited to one operation name (`operation="BridgePollOrders"`).
+
+The `bulk_*` kinds are not HTTP failures: they decide how the next bulk operation(s) end (or whether
+`bulkOperationRunQuery` refuses to start one), and only the bulk engine takes them (`take_bulk`).
 """
 
 from __future__ import annotations
@@ -25,7 +28,19 @@ STRING_ERRORS: dict[str, tuple[int, str]] = {
         "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service.",
     ),
 }
-FAULT_KINDS = (*STRING_ERRORS, "html", "throttled", "access_denied", "reset", "timeout")
+# How the next bulk operation ends (see simulator/bulk.py), and refusals of bulkOperationRunQuery.
+BULK_OUTCOME_FAULTS = (
+    "bulk_timeout",
+    "bulk_access_denied",
+    "bulk_internal_error",
+    "bulk_canceled",
+    "bulk_expired",
+    "bulk_no_url",
+    "bulk_truncated",
+)
+BULK_RUN_FAULTS = ("bulk_in_progress", "bulk_limit_reached")
+BULK_FAULT_KINDS = (*BULK_OUTCOME_FAULTS, *BULK_RUN_FAULTS)
+FAULT_KINDS = (*STRING_ERRORS, "html", "throttled", "access_denied", "reset", "timeout", *BULK_FAULT_KINDS)
 HTML_PAGE = (
     '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Shopify</title></head>\n'
     "<body><h1>There was a problem loading this website</h1>\n"
@@ -72,12 +87,22 @@ class FaultQueue:
     def take(self, operation: str | None) -> Fault | None:
         """The first queued fault for this request (by operation name), spending one of its uses."""
         for fault in self._faults:
+            if fault.kind in BULK_FAULT_KINDS:
+                continue
             if fault.operation is None or fault.operation == operation:
-                fault.remaining -= 1
-                if fault.remaining <= 0:
-                    self._faults.remove(fault)
-                return fault
+                return self._spend(fault)
         return None
+
+    def take_bulk(self, kinds: tuple[str, ...]) -> Fault | None:
+        """The first queued bulk fault of one of `kinds`, spending one of its uses."""
+        fault = next((f for f in self._faults if f.kind in kinds), None)
+        return None if fault is None else self._spend(fault)
+
+    def _spend(self, fault: Fault) -> Fault:
+        fault.remaining -= 1
+        if fault.remaining <= 0:
+            self._faults.remove(fault)
+        return fault
 
     def pending(self) -> list[dict[str, Any]]:
         return [fault.describe() for fault in self._faults]

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from shopify_bridge.simulator import changes
+from shopify_bridge.simulator.bulk import BulkEngine
 from shopify_bridge.simulator.clock import Clock, ManualClock, system_clock
 from shopify_bridge.simulator.data import APPS, Product, Variant, build_catalog, random_customer
 from shopify_bridge.simulator.faults import Fault, FaultQueue
@@ -91,6 +92,7 @@ class SimulatorState:
         # resolvers by field name, called as handler(state, **arguments) -> payload dict.
         self.bulk_operations: dict[str, Doc] = {}
         self.mutation_handlers: dict[str, Any] = {}
+        self.bulk = BulkEngine(self)  # fills both: bulk_operations becomes a clock-aware mapping
         self.shop: Doc = {
             "__typename": "Shop",
             "id": gid("Shop", 69004571954),

@@ -220,7 +220,26 @@ async def test_restart_resumes_the_recorded_operation(tmp_path: Path) -> None:
     assert len(fake.runs) == 1  # resumed, not started again
 
 
-async def test_truncated_result_is_detected(tmp_path: Path) -> None:
+async def test_truncated_result_is_detected_and_a_new_operation_is_run(tmp_path: Path) -> None:
+    backfill, fake, _db, _, _ = setup(tmp_path)
+    cuts = {"n": 0}
+
+    async def truncated_once(url: str, target: Path) -> int:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        data = bulk_jsonl(fake.orders)
+        if cuts["n"] == 0:
+            data = data[:-40]
+        cuts["n"] += 1
+        target.write_bytes(data)
+        return len(data)
+
+    backfill.download = truncated_once
+    state = await backfill.run(START)
+    assert len(fake.runs) == 2  # the cut file was not downloaded again
+    assert state["status"] == "complete" and state["orders"] == 5
+
+
+async def test_a_result_cut_every_time_gives_up_without_marking_complete(tmp_path: Path) -> None:
     backfill, fake, db, _, _ = setup(tmp_path)
 
     async def truncated(url: str, target: Path) -> int:
@@ -230,7 +249,7 @@ async def test_truncated_result_is_detected(tmp_path: Path) -> None:
         return len(data)
 
     backfill.download = truncated
-    with pytest.raises(TemporaryFailure, match="truncated"):
+    with pytest.raises(TemporaryFailure, match="failed 6 times"):
         await backfill.run(START)
     assert load_state(db.conn, "demo.myshopify.com")["status"] == "running"
 

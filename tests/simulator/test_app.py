@@ -170,15 +170,13 @@ async def test_node_resolves_orders_and_line_items_and_rejects_malformed_ids(
     assert foreign.body["errors"][0]["extensions"]["code"] == "RESOURCE_NOT_FOUND"
 
 
-async def test_bulk_operations_are_an_extension_point_until_implemented(
+async def test_bulk_operations_are_an_extension_point(
     caller: Caller, sim: SimulatorServer
 ) -> None:
     mutation = (
         'mutation { bulkOperationRunQuery(query: "{ orders { edges { node { id } } } }") '
         "{ bulkOperation { id } } }"
     )
-    refused = await caller.graphql(mutation)
-    assert refused.body["errors"][0]["extensions"]["code"] == "NOT_SUPPORTED"
     sim.state.mutation_handlers["bulkOperationRunQuery"] = lambda state, **args: {
         "bulkOperation": {"id": "gid://shopify/BulkOperation/1", "query": args["query"]},
         "userErrors": [],
