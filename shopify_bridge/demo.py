@@ -143,7 +143,7 @@ async def run_demo(
     traffic_every: float = 4.0,
     orders: int = 40,
     print_line: Callable[[str], None] = print,
-    backfill: bool = False,
+    backfill: bool = True,
 ) -> int:
     from shopify_bridge.bridge import Bridge
     from shopify_bridge.simulator.server import SimulatorServer

@@ -110,6 +110,7 @@ class SourcePoller:
     async def refresh_shop_info(self) -> dict[str, Any]:
         data = await self.client.execute(queries.SHOP_INFO)
         shop = data.get("shop") or {}
+        self.source_row()  # the first call for a new source creates its row
         with transaction(self.conn):
             self.conn.execute(
                 "UPDATE sources SET shop_name = ?, currency = ?, timezone = ? WHERE shop = ?",

@@ -1,0 +1,48 @@
+"""Backfill from start_date against the simulator, then polling: shop timezone, history, no gap, no double."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from shopify_bridge.simulator.clock import ManualClock
+from shopify_bridge.simulator.server import SimulatorServer
+from shopify_bridge.store.schema import open_reader
+from tests.e2e.test_walking_skeleton import TOKEN, make_config, read_events
+
+T0 = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+
+
+async def test_backfill_then_poll(tmp_path: Path) -> None:
+    clock = ManualClock(T0)
+    async with SimulatorServer(token=TOKEN, seed=5, orders=30, clock=clock, search_lag_seconds=0) as sim:
+        config = make_config(tmp_path, sim.url, start_date="2026-11-10", upsell_delay=False)
+        from shopify_bridge.bridge import Bridge
+
+        async def advance(seconds: float) -> None:                  # the backfill waits on the sim's clock
+            clock.advance(seconds)
+
+        bridge = Bridge(config, clock=clock, sleep=advance)
+        try:
+            assert await bridge.run_once() == 0
+            [op] = sim.state.bulk_operations.values()
+            # start_date is a date in the shop's timezone (America/Toronto, UTC-5 in November).
+            assert "processed_at:>='2026-11-10T05:00:00Z'" in op["query"]
+            conn = open_reader(config.database).conn
+            expected = sorted(
+                o["legacyResourceId"] for o in sim.state.orders()
+                if "2026-11-10T05:00:00Z" <= o["processedAt"] < "2026-11-20T15:00:00Z"
+            )
+            stored = [r[0] for r in conn.execute("SELECT order_id FROM orders WHERE status = 'history' ORDER BY 1")]
+            assert stored == expected and stored
+            assert read_events(tmp_path) == []                       # history is stored, not forwarded
+
+            new = sim.state.create_order(sourceName="web", test=False, tags=[], financialStatus="PAID")
+            clock.advance(5)
+            assert await bridge.run_once() == 0
+            assert [e["event_id"] for e in read_events(tmp_path)] == [new["legacyResourceId"]]
+            versions = conn.execute("SELECT COUNT(*) FROM order_versions").fetchone()[0]
+            assert versions == len(expected) + 1                     # the poll re-read nothing as new
+            assert len(sim.state.bulk_operations) == 1               # backfill ran once
+        finally:
+            bridge.close()
