@@ -8,6 +8,7 @@ run after it, so a burst of requests never queues a burst of reads.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -105,6 +106,9 @@ class DashboardApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        # Everything built so far (Textual, the widgets, the core) lives as long as the app: moving it
+        # out of the collector's reach keeps full collections from adding 30-60 ms spikes to refresh ticks.
+        gc.freeze()
         self.sub_title = f"{self.store.db_path.name}{' (attached, read-only)' if self.read_only else ''}"
         self.request_refresh()
         self.set_interval(self.refresh_seconds, self.request_refresh, name="refresh")
@@ -271,9 +275,7 @@ class DashboardApp(App[None]):
         self._replay(self.actions, message.event_seq, message.destinations, message.label)
 
     @work(exit_on_error=False, group="actions", name="replay")
-    async def _replay(
-        self, actions: DashboardActions, seq: int, destinations: tuple[str, ...], label: str
-    ) -> None:
+    async def _replay(self, actions: DashboardActions, seq: int, destinations: tuple[str, ...], label: str) -> None:
         for destination in destinations:
             await actions.replay(seq, destination)
         self.tell(f"Replay queued for {label} → {', '.join(destinations)}")
