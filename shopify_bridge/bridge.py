@@ -65,6 +65,24 @@ def source_context(config: Config, source: Source) -> SourceContext:
     )
 
 
+def client_for(
+    source: Source,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> ShopifyClient:
+    """The Shopify client of one source: its own token, pinned version and rate-limit bucket."""
+    return ShopifyClient(
+        source_name=source.name,
+        shop_domain=source.shop_domain,
+        token=source.access_token.get_secret_value(),
+        api_version=source.api_version,
+        api_url=source.api_url,
+        clock=clock,
+        sleep=sleep,
+    )
+
+
 def build_destinations(config: Config) -> tuple[list[Destination], dict[str, RetryPolicy]]:
     destinations: list[Destination] = []
     policies: dict[str, RetryPolicy] = {}
@@ -146,15 +164,7 @@ class Bridge:
             event.set()
 
     def _client(self, source: Source) -> ShopifyClient:
-        return ShopifyClient(
-            source_name=source.name,
-            shop_domain=source.shop_domain,
-            token=source.access_token.get_secret_value(),
-            api_version=source.api_version,
-            api_url=source.api_url,
-            clock=self.monotonic,
-            sleep=self.sleep,
-        )
+        return client_for(source, clock=self.monotonic, sleep=self.sleep)
 
     def _events_created(self, seqs: list[int]) -> None:
         if seqs:

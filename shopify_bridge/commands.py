@@ -125,19 +125,13 @@ def _recording(path: Path | None) -> Iterator[None]:
 
 # -- check ----------------------------------------------------------------------------------------
 async def _check(config: Config) -> int:
+    from shopify_bridge.bridge import client_for
     from shopify_bridge.check import check_source
-    from shopify_bridge.shopify.client import ShopifyClient
 
     console = _console()
     codes = []
     for source in config.sources:
-        client = ShopifyClient(
-            source_name=source.name,
-            shop_domain=source.shop_domain,
-            token=source.access_token.get_secret_value(),
-            api_version=source.api_version,
-            api_url=source.api_url,
-        )
+        client = client_for(source)
         async with client:
             report = await check_source(
                 client, source.name, source.shop_domain, start_date=source.start_date, today=datetime.now(UTC).date()
@@ -295,8 +289,8 @@ def replay(
 
 # -- reconcile ------------------------------------------------------------------------------------
 async def _reconcile(config: Config) -> int:
+    from shopify_bridge.bridge import client_for
     from shopify_bridge.reconcile import CATEGORIES, reconcile_source
-    from shopify_bridge.shopify.client import ShopifyClient
     from shopify_bridge.store.schema import open_reader
 
     db = open_reader(config.database)
@@ -316,13 +310,7 @@ async def _reconcile(config: Config) -> int:
             since = datetime.combine(source.start_date, datetime.min.time(), tzinfo=ZoneInfo(tz))
         else:
             since = datetime.fromisoformat(row[0])
-        client = ShopifyClient(
-            source_name=source.name,
-            shop_domain=source.shop_domain,
-            token=source.access_token.get_secret_value(),
-            api_version=source.api_version,
-            api_url=source.api_url,
-        )
+        client = client_for(source)
         async with client:
             days = await reconcile_source(client, db.conn, source.shop_domain, tz, since, datetime.now(UTC))
         table = Table("day", "shopify", *CATEGORIES, "", title=f"{source.name} ({tz})", title_justify="left")
