@@ -60,6 +60,9 @@ async def _run(
     metrics_port: int | None = None,
     stale_after: float | None = None,
 ) -> int:
+    stop = asyncio.Event()
+    if not once:
+        install_stop_signals(stop)  # first: a SIGTERM during start-up is a graceful stop too
     from shopify_bridge.bridge import Bridge
     from shopify_bridge.metrics import BridgeMetrics
 
@@ -73,8 +76,6 @@ async def _run(
     try:
         if once:
             return await bridge.run_once()
-        stop = asyncio.Event()
-        install_stop_signals(stop)
         if metrics is None:
             await bridge.run(stop)
         else:

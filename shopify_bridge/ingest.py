@@ -109,9 +109,12 @@ def ingest_order(
     if row is None:
         history = parse_ts(doc["processedAt"]) < parse_ts(first_connected_at)
         status = "history" if history else "new"
+        # History is never forwarded, but its exclusion is still decided so that its later refunds
+        # follow it (a refund of a POS order from before the first connection is excluded too).
+        history_exclusion = decide_exclusion(doc, ctx.rules, ctx.channel_table) if history else None
         conn.execute(
-            "INSERT INTO orders (shop, order_id, gid, name, processed_at, updated_at, first_seen_at, total, status) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO orders (shop, order_id, gid, name, processed_at, updated_at, first_seen_at, total, status, "
+            "exclusion_rule, exclusion_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 ctx.shop,
                 order_id,
@@ -122,6 +125,8 @@ def ingest_order(
                 iso(now),
                 total,
                 status,
+                history_exclusion.rule if history_exclusion else None,
+                history_exclusion.value if history_exclusion else None,
             ),
         )
     elif version is not None:
@@ -246,7 +251,7 @@ def settle_refunds(
         if known is None:
             if ts is not None and parse_ts(ts) < connected:
                 status = "history"
-            elif order_status == "excluded":
+            elif order_status == "excluded" or row["exclusion_rule"] is not None:
                 status = "excluded"
             else:
                 status = "waiting"

@@ -206,8 +206,9 @@ class SourcePoller:
                         (first_connected, self.ctx.shop),
                     )
                     source["first_connected_at"] = first_connected
-                if last_page:
-                    self.conn.execute("UPDATE sources SET cursor = ? WHERE shop = ?", (iso(newest), self.ctx.shop))
+                # Pages come sorted by updatedAt, so what follows this page is at or after `newest`:
+                # moving the cursor with each page lets a process that keeps dying mid-poll progress.
+                self.conn.execute("UPDATE sources SET cursor = ? WHERE shop = ?", (iso(newest), self.ctx.shop))
             stats.pages += 1
             stats.orders_seen += len(docs)
             stats.events_created += page_events

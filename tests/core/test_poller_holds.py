@@ -322,3 +322,59 @@ async def test_each_event_is_announced_once_across_pages(tmp_path, shopify, cloc
         shopify.put(make_order(200 + n, clock()))
     await poller.cycle()
     assert sorted(announced) == list(range(1, 26))
+
+
+async def test_a_refund_of_an_excluded_history_order_is_excluded_too(tmp_path, shopify, clock) -> None:
+    order = shopify.put(make_order(300, T0.replace(hour=9), sourceName="pos"))   # before the first connection
+    clock.advance(1)
+    poller = poller_for(tmp_path, shopify, clock, context(delay=None))
+    await poller.cycle()
+    row = poller.conn.execute("SELECT status, exclusion_rule FROM orders").fetchone()
+    assert tuple(row) == ("history", "channel")
+    clock.advance(60)
+    shopify.put(order)                                       # the refund is made now, after the connection
+    summary, detail = _refund(order, 81, "10.0")
+    shopify.refund_details[summary["id"]] = detail
+    shopify.edit(order["id"], refunds=[summary])
+    await poller.cycle()
+    assert events(poller) == []
+    assert poller.conn.execute("SELECT status FROM refunds").fetchone()[0] == "excluded"
+
+
+async def test_a_refund_of_a_forwardable_history_order_goes_on_its_own(tmp_path, shopify, clock) -> None:
+    order = shopify.put(make_order(301, T0.replace(hour=9)))
+    clock.advance(1)
+    poller = poller_for(tmp_path, shopify, clock, context(delay=None))
+    await poller.cycle()
+    clock.advance(60)
+    shopify.put(order)                                       # the refund is made now, after the connection
+    summary, detail = _refund(order, 82, "10.0")
+    shopify.refund_details[summary["id"]] = detail
+    shopify.edit(order["id"], refunds=[summary])
+    await poller.cycle()
+    assert [e["event_name"] for e in events(poller)] == ["Received Refund"]
+
+
+async def test_the_cursor_moves_with_each_page(tmp_path, shopify, clock) -> None:
+    poller = poller_for(tmp_path, shopify, clock, context(delay=None))
+    await poller.cycle()
+    clock.advance(5)
+    for n in range(15):                                      # two pages
+        clock.advance(1)
+        shopify.put(make_order(400 + n, clock()))
+    real_execute = shopify.execute
+    pages = {"n": 0}
+
+    async def die_on_second_page(document, variables=None):  # type: ignore[no-untyped-def]
+        if "BridgePollOrders" in document and variables.get("after"):
+            raise RuntimeError("killed mid-poll")
+        return await real_execute(document, variables)
+
+    shopify.execute = die_on_second_page  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        await poller.cycle()
+    cursor = poller.conn.execute("SELECT cursor FROM sources").fetchone()[0]
+    assert cursor > "2026-05-01T10:00:05"                    # the first page's progress is kept
+    shopify.execute = real_execute  # type: ignore[method-assign]
+    await poller.cycle()
+    assert len(events(poller)) == 15
