@@ -363,7 +363,6 @@ async def test_the_cursor_moves_with_each_page(tmp_path, shopify, clock) -> None
         clock.advance(1)
         shopify.put(make_order(400 + n, clock()))
     real_execute = shopify.execute
-    pages = {"n": 0}
 
     async def die_on_second_page(document, variables=None):  # type: ignore[no-untyped-def]
         if "BridgePollOrders" in document and variables.get("after"):
