@@ -13,11 +13,15 @@ A file that ends without `\\n`, or whose last line does not parse, was cut short
 a FAILED operation's partial data): that is reported as `Truncated`, distinct from a `Malformed` line in
 the middle of an otherwise complete file. A last line that parses but lacks its `\\n` is still yielded
 (its data is whole) and followed by `Truncated`, because the file as a whole cannot be trusted complete.
+
+`JsonlReader.scan` is the same walk for staging, which needs ids rather than dicts: lines in Shopify's
+exact layout come out as `KeyedLine` tuples, still validated, with the same Malformed/Truncated rules.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
@@ -102,6 +106,52 @@ def _record(data: Any, raw: bytes, line_no: int) -> Record:
     return ChildLine(gid, parent, typename_of(gid), data, line_no, raw)
 
 
+def parse_line(raw: bytes, line_no: int) -> Record:
+    """The record of one line; raises `orjson.JSONDecodeError` when the line is not JSON at all."""
+    return _record(orjson.loads(raw), raw, line_no)
+
+
+KeyedLine = tuple[bytes, int, bytes | None, int, int, bytes, int]
+"""(type, numeric id, parent type or None, parent numeric id or 0, line_no, raw, cut) of a line whose ids
+were read straight from its bytes: `(b"LineItem", 11, b"Order", 1, 2, raw, cut)`. Type names stay bytes.
+`raw[:cut] + b"}"` is a child line without its `__parentId` member (what `ChildLine.data` holds)."""
+
+# Shopify writes `id` first in every node and `__parentId` last, compactly, with slashes escaped (the
+# unescaped spelling is accepted too). Anything else takes the full parse of `parse_line`.
+_GID = rb'"gid:(?:\\?/){2}shopify(?:\\?/)([A-Za-z]{1,40})(?:\\?/)([0-9]{1,18})"'
+_KEYED_HEAD = re.compile(rb'\{"id":' + _GID + rb'[,}]')
+_KEYED_TAIL = re.compile(rb',"__parentId":' + _GID + rb'\}')
+_PARENT_KEY = b'"__parentId"'
+
+
+def keyed_line(raw: bytes, line_no: int) -> KeyedLine | None:
+    """The ids of a line written the way Shopify writes it, found without parsing it; None otherwise.
+
+    Exact, not heuristic: the id is the top-level object's first member, and `"__parentId"` cannot occur
+    inside a JSON string (its quotes would be escaped there), so its last occurrence, directly before the
+    final `}`, is a top-level key and a line without it has none. Does not check the rest is valid JSON.
+    """
+    head = _KEYED_HEAD.match(raw)
+    if head is None or raw[-1] != 0x7D:  # `}`: no trailing blanks, so `raw` is the stripped line
+        return None
+    # A child's key is in its last bytes: search only those; a line without it there needs the full scan.
+    at = raw.rfind(_PARENT_KEY)
+    if at < 0:
+        return head[1], int(head[2]), None, 0, line_no, raw, len(raw) - 1
+    tail = _KEYED_TAIL.fullmatch(raw, at - 1)
+    if tail is None:
+        return None
+    return head[1], int(head[2]), tail[1], int(tail[2]), line_no, raw, at - 1
+
+
+def _keyed_or_record(raw: bytes, line_no: int, loads: Callable[[bytes], Any] = orjson.loads) -> Any:
+    keyed = keyed_line(raw, line_no)
+    if keyed is None:
+        return _record(loads(raw), raw, line_no)
+    loads(raw)  # only to reject invalid JSON (raises like `parse_line`); the values come at iteration
+    return keyed
+
+
 class JsonlReader:
     """Iterate the records of one JSONL file; `bytes_read` and `lines_read` count progress as it goes."""
 
@@ -117,14 +167,25 @@ class JsonlReader:
         self.lines_read = 0
 
     def __iter__(self) -> Iterator[Record]:
+        return self._open(parse_line)
+
+    def scan(self) -> Iterator[KeyedLine | Record]:
+        """Like iterating, but a line that `keyed_line` recognises comes out as a `KeyedLine` tuple.
+
+        The fast path of staging: such a line is still checked to be valid JSON (a line that is not is
+        `Malformed`, exactly as when iterating), but no record object or dict is built for it.
+        """
+        return self._open(_keyed_or_record)
+
+    def _open(self, classify: Callable[[bytes, int], Any]) -> Iterator[Any]:
         if isinstance(self.source, str | os.PathLike):
             with open(self.source, "rb") as stream:
-                yield from self._read(stream)
+                yield from self._read(stream, classify)
         else:
-            yield from self._read(self.source)
+            yield from self._read(self.source, classify)
 
-    def _read(self, stream: BinaryIO) -> Iterator[Record]:
-        loads, decode_error = orjson.loads, orjson.JSONDecodeError
+    def _read(self, stream: BinaryIO, classify: Callable[[bytes, int], Any]) -> Iterator[Any]:
+        decode_error = orjson.JSONDecodeError
         tail = b""
         line_no = 0
         # A line that did not parse is held back one line: if nothing follows it, the file was cut there.
@@ -144,7 +205,7 @@ class JsonlReader:
                 if not raw or raw.isspace():
                     continue
                 try:
-                    data = loads(raw)
+                    item = classify(raw, line_no)
                 except decode_error as exc:
                     if unparsed is not None:
                         yield unparsed
@@ -153,7 +214,7 @@ class JsonlReader:
                 if unparsed is not None:
                     yield unparsed
                     unparsed = None
-                yield _record(data, raw, line_no)
+                yield item
             if len(tail) > MAX_LINE_BYTES:
                 # Not a Shopify record (they are a few KiB): keep memory flat rather than buffer it whole.
                 if unparsed is not None:
@@ -168,9 +229,11 @@ class JsonlReader:
             yield Truncated(line_no + 1, "file ends inside an over-long line", "")
             self.lines_read = line_no + 1
             return
-        yield from self._end(tail, line_no, unparsed)
+        yield from self._end(tail, line_no, unparsed, classify)
 
-    def _end(self, tail: bytes, line_no: int, unparsed: Malformed | None) -> Iterator[Record]:
+    def _end(
+        self, tail: bytes, line_no: int, unparsed: Malformed | None, classify: Callable[[bytes, int], Any]
+    ) -> Iterator[Any]:
         if not tail or tail.isspace():
             if unparsed is not None:
                 reason = f"last line does not parse: {unparsed.reason}"
@@ -181,11 +244,11 @@ class JsonlReader:
         line_no += 1
         self.lines_read = line_no
         try:
-            data = orjson.loads(tail)
+            item = classify(tail, line_no)
         except orjson.JSONDecodeError as exc:
             yield Truncated(line_no, f"file ends mid-line (no final newline): {exc}", raw_head(tail))
             return
-        yield _record(data, tail, line_no)
+        yield item
         yield Truncated(line_no, "file ends without its final newline; the last line parsed", raw_head(tail))
 
 

@@ -16,8 +16,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from itertools import accumulate
 from pathlib import Path
+
+import orjson
 
 STAGING_CACHE_KIB = 8 * 1024
 STAGING_PAGE_SIZE = 8192
@@ -39,7 +43,7 @@ CREATE TABLE IF NOT EXISTS bulk_staged_child (
     child_type INTEGER NOT NULL,        -- which connection: an index into assemble.CHILD_TYPES (0 = LineItem)
     child_id INTEGER NOT NULL,
     line_no INTEGER NOT NULL,
-    json BLOB NOT NULL                  -- raw bytes, still carrying `__parentId`
+    json BLOB NOT NULL                  -- the line's JSON, `__parentId` mostly cut off (see assemble)
 );
 CREATE TABLE IF NOT EXISTS bulk_quarantine (
     op_key INTEGER NOT NULL,
@@ -172,3 +176,110 @@ def staged_counts(conn: sqlite3.Connection, key: int) -> tuple[int, int]:
     orders = conn.execute("SELECT count(*) FROM bulk_staged_order WHERE op_key = ?", (key,)).fetchone()[0]
     children = conn.execute("SELECT count(*) FROM bulk_staged_child WHERE op_key = ?", (key,)).fetchone()[0]
     return int(orders), int(children)
+
+
+OrderRow = tuple[int, int, bytes]
+"""(order_id, line_no, json) of a `bulk_staged_order` row."""
+ChildRow = tuple[int, int, int, int, bytes]
+"""(parent_id, child_type, child_id, line_no, json) of a `bulk_staged_child` row."""
+QuarantineRow = tuple[int, str, str]
+"""(line_no, reason, raw_head) of a `bulk_quarantine` row."""
+
+# One statement per table and batch: the rows' numbers come as a JSON array, their JSON as one blob that
+# each row slices (1-based offset, length). A single sqlite3_step writes the whole batch with the GIL
+# released, which lets the writer thread run beside the reader; executemany would take the GIL back
+# after every row and crawl while the reader holds it.
+_APPEND_ORDERS = (
+    "INSERT INTO bulk_staged_order (op_key, order_id, line_no, json) SELECT ?1, json_extract(value, '$[0]'),"
+    " json_extract(value, '$[1]'), substr(?3, json_extract(value, '$[2]'), json_extract(value, '$[3]'))"
+    " FROM json_each(?2)"
+)
+_APPEND_CHILDREN = (
+    "INSERT INTO bulk_staged_child (op_key, parent_id, child_type, child_id, line_no, json)"
+    " SELECT ?1, json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),"
+    " json_extract(value, '$[3]'), substr(?3, json_extract(value, '$[4]'), json_extract(value, '$[5]'))"
+    " FROM json_each(?2)"
+)
+_APPEND_QUARANTINE = (
+    "INSERT OR REPLACE INTO bulk_quarantine (op_key, line_no, reason, raw_head) VALUES (?, ?, ?, ?)"
+)
+
+
+def _packed(rows: list[OrderRow] | list[ChildRow]) -> tuple[bytes, bytes]:
+    """(JSON array of each row's numbers + blob offset and length, the rows' JSON joined into one blob)."""
+    columns = list(zip(*rows, strict=True))
+    blobs: tuple[bytes, ...] = columns.pop()
+    lengths = list(map(len, blobs))
+    offsets = accumulate(lengths, initial=1)
+    return orjson.dumps(list(zip(*columns, offsets, lengths, strict=False))), b"".join(blobs)
+
+
+Packed = tuple[bytes, bytes] | None
+"""A batch of one table's rows for `_APPEND_ORDERS` / `_APPEND_CHILDREN`: see `packed_rows`."""
+
+
+def packed_rows(rows: list[OrderRow] | list[ChildRow]) -> Packed:
+    """(JSON array of each row's numbers + blob offset and length, the rows' JSON joined into one blob)."""
+    if not rows:
+        return None
+    columns = list(zip(*rows, strict=True))
+    blobs: tuple[bytes, ...] = columns.pop()
+    lengths = list(map(len, blobs))
+    offsets = accumulate(lengths, initial=1)
+    return orjson.dumps(list(zip(*columns, offsets, lengths, strict=False))), b"".join(blobs)
+
+
+def append_rows(
+    conn: sqlite3.Connection, key: int, orders: Packed, children: Packed, quarantine: list[QuarantineRow]
+) -> None:
+    """Append one batch of rows of operation `key`, in one transaction, in the lists' order."""
+    with transaction(conn):
+        if orders:
+            conn.execute(_APPEND_ORDERS, (key, *orders))
+        if children:
+            conn.execute(_APPEND_CHILDREN, (key, *children))
+        if quarantine:
+            conn.executemany(_APPEND_QUARANTINE, [(key, *row) for row in quarantine])
+
+
+class RowAppender:
+    """`append_rows` one batch behind the caller, on a thread of its own when `conn` may be used from one.
+
+    The caller reads the next batch while the previous one is written (SQLite runs without the GIL), so
+    at most two batches are in memory. A connection opened with `check_same_thread` (the default) is
+    written synchronously instead. Always `close`: it waits for the last batch and re-raises its error.
+    The rows are packed here, by the caller's thread: the writer thread needs the GIL only to start and
+    end each statement, and every time it takes it back it may wait for the reader's switch interval.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, key: int) -> None:
+        self.conn, self.key = conn, key
+        self._pending: Future[None] | None = None
+        self._worker: ThreadPoolExecutor | None = ThreadPoolExecutor(1, thread_name_prefix="bulk-staging")
+        try:
+            self._worker.submit(conn.execute, "SELECT 1").result()
+        except sqlite3.ProgrammingError:  # bound to the thread that created it
+            self._worker.shutdown()
+            self._worker = None
+
+    def append(self, orders: list[OrderRow], children: list[ChildRow], quarantine: list[QuarantineRow]) -> None:
+        """Queue a batch of rows, written in the lists' order."""
+        batch = (self.conn, self.key, packed_rows(orders), packed_rows(children), quarantine)
+        self._wait()
+        if self._worker is None:
+            append_rows(*batch)
+        else:
+            self._pending = self._worker.submit(append_rows, *batch)
+
+    def close(self) -> None:
+        try:
+            self._wait()
+        finally:
+            if self._worker is not None:
+                self._worker.shutdown()
+                self._worker = None
+
+    def _wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()

@@ -1,0 +1,139 @@
+"""Staging's fast path: ids read from raw bytes, lazy-free validation, sorted batches, the writer thread."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+
+from shopify_bridge.bulk.assemble import StageStats, iter_orders, stage_file
+from shopify_bridge.bulk.jsonl import ChildLine, JsonlReader, Malformed, OrderLine, Truncated, keyed_line
+from shopify_bridge.bulk.staging import RowAppender, ensure_schema, open_staging, quarantined
+from shopify_bridge.orderdoc import normalize_order
+from tests.bulk.builders import bulk_lines, encode, order, polled_node
+
+OP = "gid://shopify/BulkOperation/1"
+ORDER = b'{"id":"gid:\\/\\/shopify\\/Order\\/1","name":"#1001"}'
+ITEM = b'{"id":"gid:\\/\\/shopify\\/LineItem\\/11","title":"Board","__parentId":"gid:\\/\\/shopify\\/Order\\/1"}'
+
+
+@pytest.fixture(params=["thread-bound", "writer-thread"])
+def conn(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sqlite3.Connection]:
+    """Both ways of writing a batch: synchronously (default connection) and on the appender's thread."""
+    if request.param == "thread-bound":
+        connection = sqlite3.connect(":memory:", isolation_level=None)
+        ensure_schema(connection)
+    else:
+        connection = open_staging(tmp_path / "staging.db")
+    yield connection
+    connection.close()
+
+
+def stage(conn: sqlite3.Connection, lines: list[bytes], batch: int = 5_000) -> StageStats:
+    return stage_file(conn, OP, io.BytesIO(b"".join(lines)), batch=batch)
+
+
+def test_ids_of_shopify_lines_are_read_from_the_bytes() -> None:
+    assert keyed_line(ORDER, 3) == (b"Order", 1, None, 0, 3, ORDER, len(ORDER) - 1)
+    keyed = keyed_line(ITEM, 4)
+    assert keyed is not None
+    typename, child_id, parent_type, parent_id, line_no, raw, cut = keyed
+    assert (typename, child_id, parent_type, parent_id, line_no, raw) == (b"LineItem", 11, b"Order", 1, 4, ITEM)
+    assert orjson.loads(raw[:cut] + b"}") == {"id": "gid://shopify/LineItem/11", "title": "Board"}
+    unescaped = b'{"id":"gid://shopify/Order/7","__parentId":"gid://shopify/Order/1"}'
+    assert keyed_line(unescaped, 1) == (b"Order", 7, b"Order", 1, 1, unescaped, unescaped.index(b',"__p'))
+
+
+@pytest.mark.parametrize("line", [
+    b'{"id": "gid:\\/\\/shopify\\/Order\\/1"}',  # not compact
+    b'{"name":"#1","id":"gid:\\/\\/shopify\\/Order\\/1"}',  # id not first
+    b'{"id":"gid:\\/\\/shopify\\/Order\\/1"} ',  # trailing blank
+    b'{"id":"gid:\\/\\/shopify\\/Order\\/abc"}',  # not numeric
+    b'{"id":"gid:\\/\\/shopify\\/Order\\/1","__parentId":"gid:\\/\\/shopify\\/Order\\/2","x":1}',  # not last
+    b'{"id":"gid:\\/\\/shopify\\/Order\\/1","x":{"__parentId":"gid:\\/\\/shopify\\/Order\\/2"}}',  # nested
+    b'{"id":"gid:\\/\\/shopify\\/LineItem\\/1","__parentId":null}',
+])
+def test_lines_shaped_otherwise_take_the_full_parse(line: bytes) -> None:
+    assert keyed_line(line, 1) is None
+
+
+def test_parent_key_inside_a_string_does_not_make_a_child() -> None:
+    line = b'{"id":"gid:\\/\\/shopify\\/Order\\/1","note":"\\"__parentId\\":\\"x\\"}'
+    assert keyed_line(line, 1) == (b"Order", 1, None, 0, 1, line, len(line) - 1)
+
+
+def test_scan_still_rejects_invalid_json_as_malformed_or_truncated() -> None:
+    broken = b'{"id":"gid:\\/\\/shopify\\/Order\\/2","name":}'
+    data = b"\n".join([ORDER, broken, ITEM, broken]) + b"\n"
+    scanned = list(JsonlReader(io.BytesIO(data)).scan())
+    assert [type(item) for item in scanned] == [tuple, Malformed, tuple, Truncated]
+    assert [r.line_no for r in scanned if isinstance(r, Malformed | Truncated)] == [2, 4]
+    assert [type(r) for r in JsonlReader(io.BytesIO(data))] == [OrderLine, Malformed, ChildLine, Truncated]
+
+
+def test_unexpected_keyed_lines_get_the_reasons_of_the_full_parse(conn: sqlite3.Connection) -> None:
+    lines = [encode({"id": "gid://shopify/Metafield/6", "__parentId": "gid://shopify/Order/1"}),
+             encode({"id": "gid://shopify/LineItem/7", "__parentId": "gid://shopify/Product/5"}),
+             encode({"id": "gid://shopify/LineItem/8"}),
+             b'{"id":"gid:\\/\\/shopify\\/LineItem\\/9","__parentId":"gid:\\/\\/shopify\\/Order\\/1",}\n',
+             b'{"id":"gid:\\/\\/shopify\\/Order\\/3"}\n']
+    stats = stage(conn, lines)
+    reasons = [reason for _, reason, _ in quarantined(conn, OP)]
+    assert reasons[0].startswith("unexpected child 'gid://shopify/Metafield/6'")
+    assert reasons[1:3] == ["parent 'gid://shopify/Product/5' is not an Order",
+                            "root line 'gid://shopify/LineItem/8' is not an Order"]
+    assert reasons[3].startswith("invalid JSON")
+    assert (stats.malformed, stats.orders, stats.children) == (4, 1, 0)
+
+
+def test_children_of_both_paths_lose_parent_id_and_keep_creation_order(conn: sqlite3.Connection) -> None:
+    each = order(4, items=4, refunds=1)
+    lines = bulk_lines([each])
+    # The second child is written unusually (blank after the colon): it is staged from its full parse.
+    lines[2] = lines[2].replace(b'"__parentId":', b'"__parentId": ')
+    assert keyed_line(lines[2].rstrip(b"\n"), 1) is None and keyed_line(lines[3].rstrip(b"\n"), 1)
+    stats = stage(conn, lines[::-1], batch=2)
+    assert list(iter_orders(conn, OP)) == [normalize_order(polled_node(each))]
+    assert (stats.orders, stats.children, stats.order_lines, stats.child_lines) == (1, 4, 1, 4)
+
+
+def test_sorted_batches_keep_the_last_line_of_an_id_within_one_batch(conn: sqlite3.Connection) -> None:
+    first, edited = order(2, items=1), order(2, items=1)
+    edited["name"] = "#1002-edited"
+    edited["lineItems"][0]["currentQuantity"] = 0
+    other = order(1, items=1)
+    lines = [*bulk_lines([first]), *bulk_lines([other]), *bulk_lines([edited])]
+    stats = stage(conn, lines, batch=100)
+    docs = list(iter_orders(conn, OP))
+    assert docs == [normalize_order(polled_node(o)) for o in (other, edited)]
+    assert stats.duplicates == 2
+
+
+def test_appender_writes_on_a_thread_only_when_the_connection_allows_it(tmp_path: Path) -> None:
+    bound = sqlite3.connect(":memory:", isolation_level=None)
+    shared = open_staging(tmp_path / "staging.db")
+    for connection, threaded in ((bound, False), (shared, True)):
+        ensure_schema(connection)
+        appender = RowAppender(connection, 1)
+        assert (appender._worker is not None) is threaded
+        appender.append([(5, 1, b'{"id":"x"}')], [(5, 0, 6, 2, b"{}")], [(3, "why", "head")])
+        appender.close()
+        assert connection.execute("SELECT order_id, line_no, json FROM bulk_staged_order").fetchall() == [
+            (5, 1, b'{"id":"x"}')]
+        assert connection.execute("SELECT parent_id, child_type, child_id, line_no, json "
+                                  "FROM bulk_staged_child").fetchall() == [(5, 0, 6, 2, b"{}")]
+        connection.close()
+
+
+def test_appender_raises_the_error_of_a_batch_written_on_its_thread(tmp_path: Path) -> None:
+    connection = open_staging(tmp_path / "staging.db")
+    connection.execute("DROP TABLE bulk_staged_order")
+    appender = RowAppender(connection, 1)
+    appender.append([(5, 1, b"{}")], [], [])
+    with pytest.raises(sqlite3.OperationalError, match="no such table"):
+        appender.close()
+    connection.close()
