@@ -13,7 +13,7 @@ import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,6 @@ from shopify_bridge import exit_codes
 from shopify_bridge.config import Config
 from shopify_bridge.errors import BridgeError
 from shopify_bridge.logging_setup import get_logger
-from shopify_bridge.timeutil import system_clock
 
 log = get_logger(component="cli")
 
@@ -338,11 +337,7 @@ def reconcile(config: Config) -> int:
     return asyncio.run(_reconcile(config))
 
 
-def today() -> date:
-    return system_clock().date()
-
-
-__all__ = ["Any", "Path", "check", "events", "explain", "reconcile", "replay", "run"]
+__all__ = ["check", "demo", "events", "explain", "reconcile", "replay", "run", "simulate", "tui"]
 
 
 # -- tui / demo / simulate -------------------------------------------------------------------------

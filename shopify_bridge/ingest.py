@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -26,10 +26,6 @@ from shopify_bridge.source_context import SourceContext
 from shopify_bridge.timeutil import iso, parse_ts
 
 DECIDED = ("released", "excluded", "history", "gone")
-
-
-def content_hash(doc: OrderDoc) -> str:
-    return hashlib.sha256(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def _refund_ts(refund: dict[str, Any]) -> str | None:
@@ -308,7 +304,3 @@ def known_refund_details(conn: sqlite3.Connection, shop: str, order_id: str) -> 
 
 def with_cached_details(conn: sqlite3.Connection, shop: str, doc: OrderDoc) -> OrderDoc:
     return merge_refund_details(doc, known_refund_details(conn, shop, legacy_id(doc["id"])))
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
