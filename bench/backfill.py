@@ -30,7 +30,8 @@ from typing import Any
 
 import orjson
 
-from shopify_bridge.bulk.assemble import iter_orders, stage_file
+from shopify_bridge.bulk.assemble import stage_file
+from shopify_bridge.bulk.documents import iter_orders
 from shopify_bridge.bulk.staging import open_staging
 
 BUCKETS = 64

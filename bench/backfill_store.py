@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.backfill import peak_rss_mb, write_file
 from shopify_bridge import ingest
-from shopify_bridge.bulk import assemble
+from shopify_bridge.bulk import assemble, documents
 from shopify_bridge.bulk.staging import open_staging
 from shopify_bridge.source_context import SourceContext
 from shopify_bridge.store.schema import open_writer, transaction
@@ -53,7 +53,7 @@ def main() -> None:
                     ingest.ingest_order(db.conn, ctx, doc, origin="bulk", now=now, first_connected_at=first_connected)
             batch.clear()
 
-        for doc in assemble.iter_orders(staging, "op"):
+        for doc in documents.iter_orders(staging, "op"):
             batch.append(doc)
             count += 1
             if len(batch) >= 1000:

@@ -30,7 +30,7 @@ import aiohttp
 import orjson
 
 from shopify_bridge import ingest
-from shopify_bridge.bulk import assemble
+from shopify_bridge.bulk import assemble, documents
 from shopify_bridge.bulk.query import (
     BULK_CANCEL,
     BULK_OPERATION,
@@ -342,7 +342,7 @@ class Backfill:
                     )
             batch.clear()
 
-        for doc in assemble.iter_orders(staging, op_id):
+        for doc in documents.iter_orders(staging, op_id):
             if not in_window(doc["processedAt"], start, end):
                 continue
             batch.append(doc)

@@ -2,11 +2,13 @@
 
 - `query`: `bulk_orders_query(start, end)`, `in_window`, and the run / poll / cancel documents.
 - `jsonl`: `JsonlReader` / `read_records` — a streaming, typed view of one result file.
-- `assemble`: `stage_file`, `iter_orders` — order-independent reassembly into order documents.
+- `assemble`: `stage_file` — order-independent staging of a result file, quarantine with reasons.
+- `documents`: `iter_orders` — the staged orders as order documents, each parsed once.
 - `staging`: the SQLite staging tables: `open_staging`, `clear`, `quarantined`.
 """
 
-from shopify_bridge.bulk.assemble import StageStats, iter_orders, stage_file
+from shopify_bridge.bulk.assemble import StageStats, stage_file
+from shopify_bridge.bulk.documents import iter_orders
 from shopify_bridge.bulk.jsonl import ChildLine, JsonlReader, Malformed, OrderLine, Truncated, read_records
 from shopify_bridge.bulk.query import (
     BULK_CANCEL,

@@ -1,25 +1,25 @@
-"""Order-independent reassembly of a bulk result, in flat memory, through SQLite staging tables.
+"""Staging of a bulk result for order-independent reassembly, in flat memory, in SQLite tables.
 
 Children (line items) may come before, after or far from their order, so nothing is paired while reading:
 every line is appended to the staging tables of `staging`, in batches of one transaction each, written by
 a `RowAppender` (on its own thread when the connection allows) while the next batch is read. Once the
 whole file is in, the lookup indexes are built, repeated lines are resolved by id (the last line of an id
-replaces the earlier ones, never duplicates them) and `iter_orders` joins orders with their line items
-batch by batch. Memory stays bounded by one read chunk plus two write batches while staging, and one
-order batch while iterating, whatever the file size.
+replaces the earlier ones, never duplicates them) and `documents.iter_orders` joins orders with their
+line items batch by batch. Memory stays bounded by one read chunk plus two write batches while staging,
+whatever the file size.
 
-Each line is JSON-parsed once while staging and once while iterating. Staging only needs its ids, so a
-line written the way Shopify writes it has them read from its bytes (`jsonl.keyed_line`) and is parsed
-only to be validated; anything else gets the full parse and its exact quarantine reason.
+Staging needs only ids, so no dict is built for a valid line: `jsonl.ids_or_record` validates it and reads
+its ids in one msgspec pass, and the order document is parsed once, at iteration. A line of an unexpected
+shape gets the full parse and its exact quarantine reason.
 
 Lines that cannot become part of an order go to `bulk_quarantine` with a reason: malformed lines, lines of
 an unexpected type or id, a cut-off last line, and children whose order never appears (orphans, found
 once the whole file is staged). A truncated file is also flagged in `StageStats.truncated`; a backfill must
 not treat such a file as complete.
 
-Documents come out in `orderdoc` shape (what `normalize_order` gives for a polled order): the order line's
-fields, `lineItems` as a plain list ordered by numeric line-item id (creation order, the same for any
-permutation of the file) and `refunds` as a plain list.
+Documents come out of `documents.iter_orders` in `orderdoc` shape (what `normalize_order` gives for a
+polled order): the order line's fields, `lineItems` as a plain list ordered by numeric line-item id
+(creation order, the same for any permutation of the file) and `refunds` as a plain list.
 """
 
 from __future__ import annotations
@@ -27,17 +27,14 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import groupby
-from operator import itemgetter
-from typing import Any
 
 import orjson
 
 from shopify_bridge.bulk.jsonl import (
     CHUNK_SIZE,
     ChildLine,
+    IdsLine,
     JsonlReader,
-    KeyedLine,
     Malformed,
     OrderLine,
     Progress,
@@ -55,29 +52,23 @@ from shopify_bridge.bulk.staging import (
     clear,
     drop_indexes,
     drop_repeats,
-    ensure_schema,
     op_key,
     staged_counts,
     transaction,
 )
-from shopify_bridge.orderdoc import OrderDoc, normalize_refund
 
 ORDER_PREFIX = "gid://shopify/Order/"
 # The child connections of the bulk query: (node type, list key of the order document it fills). A child's
 # position here is its `child_type` in the staging table: append, never reorder.
 CHILD_TYPES = (("LineItem", "lineItems"),)
 _CHILD_CODES = {name: (code, f"gid://shopify/{name}/") for code, (name, _) in enumerate(CHILD_TYPES)}
-_CHILD_CODES_BYTES = {name.encode(): code for code, (name, _) in enumerate(CHILD_TYPES)}
-_LIST_KEYS = [(code, f',"{key}":['.encode()) for code, (_, key) in enumerate(CHILD_TYPES)]
-_PARENT_KEY = b'"__parentId"'
-_PARENT_AND_TYPE = itemgetter(0, 1)
-_JSON = itemgetter(2)
+_CHILD_PREFIX_CODES = {f"gid://shopify/{name}/": code for code, (name, _) in enumerate(CHILD_TYPES)}
+_PARENT_MEMBER = b',"__parentId":"'
 
 # Lines per write transaction. The load only appends, so a batch costs the memory of its own rows (two
 # batches are in memory: one being written, one being read) and its commit writes only new pages. The
 # larger the batch, the longer the sorted runs and the fewer pages `iter_orders` reads per order batch.
 STAGE_BATCH = 5_000
-ITER_BATCH = 1_000
 
 _INSERT_QUARANTINE = (
     "INSERT OR REPLACE INTO bulk_quarantine (op_key, line_no, reason, raw_head) VALUES (?, ?, ?, ?)"
@@ -121,7 +112,33 @@ def numeric_id(gid: str, prefix: str) -> int | None:
     if not gid.startswith(prefix):
         return None
     tail = gid[len(prefix):]
-    return int(tail) if tail.isascii() and tail.isdigit() else None
+    return int(tail) if _is_number(tail) else None
+
+
+def _is_number(text: str) -> bool:
+    """1 to 18 ASCII digits: the tail of a Shopify gid, and always within SQLite's 64-bit integers."""
+    return 0 < len(text) <= 18 and text.isascii() and text.isdigit()
+
+
+def _without_parent(raw: bytes) -> bytes:
+    """A child line without its `__parentId` member when it is the last one, as Shopify writes it.
+
+    Exact on a valid line: a `"` inside a JSON string is always escaped, so `,"` starts a member; when the
+    value's closing quote is followed only by the final `}`, the member is the top-level object's last.
+    Otherwise the line is kept whole and `_document` drops the member after parsing.
+    """
+    cut = raw.rfind(_PARENT_MEMBER)
+    if cut > 0 and raw[-1] == 0x7D and raw.find(b'"', cut + len(_PARENT_MEMBER)) == len(raw) - 2:
+        return raw[:cut] + b"}"
+    return raw
+
+
+def _full_record(raw: bytes, line_no: int) -> Record:
+    """The record of `parse_line`, or `Malformed` when orjson rejects what msgspec accepted."""
+    try:
+        return parse_line(raw, line_no)
+    except orjson.JSONDecodeError as exc:
+        return Malformed(line_no, f"invalid JSON: {exc}", raw_head(raw))
 
 
 class _Stager:
@@ -138,21 +155,32 @@ class _Stager:
         self.children: list[ChildRow] = []
         self.quarantine: list[QuarantineRow] = []
 
-    def stage(self, items: Iterator[KeyedLine | Record]) -> None:
+    def stage(self, items: Iterator[IdsLine | Record]) -> None:
         """Route every line of the reader's `scan`, flushing a batch every `batch` lines."""
-        orders, children, batch, codes = self.orders, self.children, self.batch, _CHILD_CODES_BYTES
+        orders, children, batch, codes = self.orders, self.children, self.batch, _CHILD_PREFIX_CODES
         order_lines = child_lines = pending = 0
         for item in items:
-            if isinstance(item, tuple):
-                typename, num, parent_type, parent_num, line_no, raw, cut = item
-                if parent_type is None and typename == b"Order":
-                    orders.append((num, line_no, raw))
-                    order_lines += 1
-                elif parent_type == b"Order" and typename in codes:
-                    children.append((parent_num, codes[typename], num, line_no, raw[:cut] + b"}"))
-                    child_lines += 1
-                else:  # valid JSON of an unexpected shape: the full record says why it is quarantined
-                    self.add(parse_line(raw, line_no))
+            if type(item) is tuple:
+                gid, parent, line_no, raw = item
+                at = gid.rfind("/") + 1
+                num = gid[at:]
+                if not _is_number(num):
+                    self.add(_full_record(raw, line_no))
+                elif parent is None:
+                    if gid.startswith(ORDER_PREFIX) and at == len(ORDER_PREFIX):
+                        # Stripped so that iteration can splice line items in before the closing brace.
+                        orders.append((int(num), line_no, raw if raw[-1] == 0x7D else raw.strip()))
+                        order_lines += 1
+                    else:
+                        self.add(_full_record(raw, line_no))
+                else:
+                    code = codes.get(gid[:at])
+                    parent_num = parent[len(ORDER_PREFIX):]
+                    if code is not None and parent.startswith(ORDER_PREFIX) and _is_number(parent_num):
+                        children.append((int(parent_num), code, int(num), line_no, _without_parent(raw)))
+                        child_lines += 1
+                    else:  # an unexpected shape: the full record says why it is quarantined
+                        self.add(_full_record(raw, line_no))
             else:
                 self.add(item)
             pending += 1
@@ -215,7 +243,7 @@ def stage_file(
 ) -> StageStats:
     """Stage a bulk result file (path or binary stream) for `op_id`, replacing any earlier staging of it.
 
-    Check `truncated` on the result before trusting the file as complete. Iterate with `iter_orders` only
+    Check `truncated` on the result before trusting the file as complete. Iterate with `documents.iter_orders` only
     after this returned: a staging interrupted half-way is re-done, not resumed.
     """
     clear(conn, op_id)
@@ -254,59 +282,3 @@ def _quarantine_orphans(conn: sqlite3.Connection, key: int) -> int:
         if orphans:
             conn.execute(f"DELETE FROM {_ORPHANS}", (key,))
     return orphans
-
-
-def iter_orders(conn: sqlite3.Connection, op_id: str, batch: int = ITER_BATCH) -> Iterator[OrderDoc]:
-    """The staged orders of `op_id` as normalized order documents, by numeric order id.
-
-    Each batch is fetched completely before its documents are yielded, so no cursor stays open across a
-    `yield`: the caller may write to the same connection between documents.
-    """
-    if batch <= 0:
-        raise ValueError("batch must be positive")
-    ensure_schema(conn)
-    key = op_key(conn, op_id)
-    if key is None:
-        return
-    after = -1  # numeric ids are never negative
-    while True:
-        orders = conn.execute(
-            "SELECT order_id, json FROM bulk_staged_order WHERE op_key = ? AND order_id > ? "
-            "ORDER BY order_id LIMIT ?",
-            (key, after, batch),
-        ).fetchall()
-        if not orders:
-            return
-        children = conn.execute(
-            "SELECT parent_id, child_type, json FROM bulk_staged_child WHERE op_key = ? "
-            "AND parent_id BETWEEN ? AND ? ORDER BY parent_id, child_type, child_id",
-            (key, orders[0][0], orders[-1][0]),
-        ).fetchall()
-        # (order, child type) → that order's children of that type as the inside of a JSON array.
-        arrays = {group: b",".join(map(_JSON, rows)) for group, rows in groupby(children, _PARENT_AND_TYPE)}
-        del children
-        for order_id, raw in orders:
-            yield _document(order_id, raw, arrays)
-        after = int(orders[-1][0])
-
-
-def _document(order_id: int, order_raw: bytes, arrays: dict[tuple[int, int], bytes]) -> OrderDoc:
-    # One parse per order: the child lines are spliced into the order line as JSON arrays.
-    parts = [order_raw[:-1]]
-    cut = True
-    for code, opening in _LIST_KEYS:
-        array = arrays.get((order_id, code), b"")
-        parts += (opening, array, b"]")
-        # Children staged from a full parse still carry `__parentId` (`keyed_line` ones had it cut off).
-        cut = cut and _PARENT_KEY not in array
-    parts.append(b"}")
-    order: dict[str, Any] = orjson.loads(b"".join(parts))
-    if not cut:
-        for _, list_key in CHILD_TYPES:
-            for child in order[list_key]:
-                child.pop("__parentId", None)
-    # What `normalize_order` does, minus its copies: the dict is fresh, and the staging query already
-    # gives line items in creation (numeric id) order. Tests compare with `normalize_order` itself.
-    refunds = order.get("refunds")
-    order["refunds"] = [normalize_refund(refund) for refund in refunds] if refunds else []
-    return order

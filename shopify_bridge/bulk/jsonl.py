@@ -14,18 +14,18 @@ a FAILED operation's partial data): that is reported as `Truncated`, distinct fr
 the middle of an otherwise complete file. A last line that parses but lacks its `\\n` is still yielded
 (its data is whole) and followed by `Truncated`, because the file as a whole cannot be trusted complete.
 
-`JsonlReader.scan` is the same walk for staging, which needs ids rather than dicts: lines in Shopify's
-exact layout come out as `KeyedLine` tuples, still validated, with the same Malformed/Truncated rules.
+`JsonlReader.scan` is the same walk for staging, which needs ids rather than dicts: valid lines come out as
+`IdsLine` tuples (read by msgspec without building a dict), with the same Malformed/Truncated rules.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
+import msgspec
 import orjson
 
 CHUNK_SIZE = 1 << 20
@@ -111,45 +111,45 @@ def parse_line(raw: bytes, line_no: int) -> Record:
     return _record(orjson.loads(raw), raw, line_no)
 
 
-KeyedLine = tuple[bytes, int, bytes | None, int, int, bytes, int]
-"""(type, numeric id, parent type or None, parent numeric id or 0, line_no, raw, cut) of a line whose ids
-were read straight from its bytes: `(b"LineItem", 11, b"Order", 1, 2, raw, cut)`. Type names stay bytes.
-`raw[:cut] + b"}"` is a child line without its `__parentId` member (what `ChildLine.data` holds)."""
-
-# Shopify writes `id` first in every node and `__parentId` last, compactly, with slashes escaped (the
-# unescaped spelling is accepted too). Anything else takes the full parse of `parse_line`.
-_GID = rb'"gid:(?:\\?/){2}shopify(?:\\?/)([A-Za-z]{1,40})(?:\\?/)([0-9]{1,18})"'
-_KEYED_HEAD = re.compile(rb'\{"id":' + _GID + rb'[,}]')
-_KEYED_TAIL = re.compile(rb',"__parentId":' + _GID + rb'\}')
-_PARENT_KEY = b'"__parentId"'
+IdsLine = tuple[str, str | None, int, bytes]
+"""(id, parent id or None, line_no, raw) of a valid line whose ids `scan` read without building its dict:
+`("gid://shopify/LineItem/11", "gid://shopify/Order/1", 2, raw)`. Ids are decoded (slashes unescaped)."""
 
 
-def keyed_line(raw: bytes, line_no: int) -> KeyedLine | None:
-    """The ids of a line written the way Shopify writes it, found without parsing it; None otherwise.
+class _Ids(msgspec.Struct):
+    """The two members staging needs; msgspec skips the others while still checking they are JSON."""
 
-    Exact, not heuristic: the id is the top-level object's first member, and `"__parentId"` cannot occur
-    inside a JSON string (its quotes would be escaped there), so its last occurrence, directly before the
-    final `}`, is a top-level key and a line without it has none. Does not check the rest is valid JSON.
+    id: str
+    parent_id: str | None = msgspec.field(default=None, name="__parentId")
+
+
+_decode_ids = msgspec.json.Decoder(_Ids).decode
+
+
+def ids_or_record(raw: bytes, line_no: int) -> IdsLine | Record:
+    """The `IdsLine` of a valid JSON object with a non-empty string `id`; for anything else the record of the
+    full parse (`parse_line`, which raises `orjson.JSONDecodeError` when the line is not JSON at all).
+
+    One msgspec pass validates the whole line and reads both ids wherever they are in the object, about
+    three times faster than building the dict. msgspec does not check UTF-8 inside the strings it skips,
+    so a line with non-ASCII bytes must also decode; the rare line one parser accepts and the other does not
+    (a number beyond a double's range) is caught again when `assemble` parses the order document.
     """
-    head = _KEYED_HEAD.match(raw)
-    if head is None or raw[-1] != 0x7D:  # `}`: no trailing blanks, so `raw` is the stripped line
-        return None
-    # A child's key is in its last bytes: search only those; a line without it there needs the full scan.
-    at = raw.rfind(_PARENT_KEY)
-    if at < 0:
-        return head[1], int(head[2]), None, 0, line_no, raw, len(raw) - 1
-    tail = _KEYED_TAIL.fullmatch(raw, at - 1)
-    if tail is None:
-        return None
-    return head[1], int(head[2]), tail[1], int(tail[2]), line_no, raw, at - 1
+    try:
+        ids = _decode_ids(raw)
+    except msgspec.DecodeError:  # also a missing or non-string `id`, or not an object: the full parse says why
+        return parse_line(raw, line_no)
+    if not ids.id or not (raw.isascii() or _is_utf8(raw)):
+        return parse_line(raw, line_no)
+    return ids.id, ids.parent_id, line_no, raw
 
 
-def _keyed_or_record(raw: bytes, line_no: int, loads: Callable[[bytes], Any] = orjson.loads) -> Any:
-    keyed = keyed_line(raw, line_no)
-    if keyed is None:
-        return _record(loads(raw), raw, line_no)
-    loads(raw)  # only to reject invalid JSON (raises like `parse_line`); the values come at iteration
-    return keyed
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 class JsonlReader:
@@ -169,13 +169,13 @@ class JsonlReader:
     def __iter__(self) -> Iterator[Record]:
         return self._open(parse_line)
 
-    def scan(self) -> Iterator[KeyedLine | Record]:
-        """Like iterating, but a line that `keyed_line` recognises comes out as a `KeyedLine` tuple.
+    def scan(self) -> Iterator[IdsLine | Record]:
+        """Like iterating, but a valid line with a string `id` comes out as an `IdsLine` tuple (`ids_or_record`).
 
         The fast path of staging: such a line is still checked to be valid JSON (a line that is not is
-        `Malformed`, exactly as when iterating), but no record object or dict is built for it.
+        `Malformed` or `Truncated`, exactly as when iterating), but no record object or dict is built for it.
         """
-        return self._open(_keyed_or_record)
+        return self._open(ids_or_record)
 
     def _open(self, classify: Callable[[bytes, int], Any]) -> Iterator[Any]:
         if isinstance(self.source, str | os.PathLike):

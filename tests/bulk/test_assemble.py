@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shopify_bridge.bulk.assemble import StageStats, iter_orders, stage_file
+from shopify_bridge.bulk.assemble import StageStats, stage_file
+from shopify_bridge.bulk.documents import iter_orders
 from shopify_bridge.bulk.query import bulk_orders_query
 from shopify_bridge.bulk.staging import clear, ensure_schema, open_staging, quarantined
 from shopify_bridge.orderdoc import normalize_order
@@ -23,10 +24,14 @@ from tests.conftest import RECORDED
 OP = "gid://shopify/BulkOperation/8001977286962"
 
 
-@pytest.fixture
-def conn() -> Iterator[sqlite3.Connection]:
-    connection = sqlite3.connect(":memory:", isolation_level=None)
-    ensure_schema(connection)
+@pytest.fixture(params=["in-memory", "file"])
+def conn(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sqlite3.Connection]:
+    """Both ways of reading back: in line (in-memory database) and read ahead on a second connection (file)."""
+    if request.param == "in-memory":
+        connection = sqlite3.connect(":memory:", isolation_level=None)
+        ensure_schema(connection)
+    else:
+        connection = open_staging(tmp_path / "staging.db")
     yield connection
     connection.close()
 

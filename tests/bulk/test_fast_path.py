@@ -1,4 +1,4 @@
-"""Staging's fast path: ids read from raw bytes, lazy-free validation, sorted batches, the writer thread."""
+"""Staging's fast path: ids read by one validating msgspec pass, sorted batches, the writer thread."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from pathlib import Path
 import orjson
 import pytest
 
-from shopify_bridge.bulk.assemble import StageStats, iter_orders, stage_file
-from shopify_bridge.bulk.jsonl import ChildLine, JsonlReader, Malformed, OrderLine, Truncated, keyed_line
+from shopify_bridge.bulk.assemble import StageStats, _without_parent, stage_file
+from shopify_bridge.bulk.documents import iter_orders
+from shopify_bridge.bulk.jsonl import ChildLine, JsonlReader, Malformed, OrderLine, Truncated, ids_or_record
 from shopify_bridge.bulk.staging import RowAppender, ensure_schema, open_staging, quarantined
 from shopify_bridge.orderdoc import normalize_order
 from tests.bulk.builders import bulk_lines, encode, order, polled_node
@@ -37,33 +38,49 @@ def stage(conn: sqlite3.Connection, lines: list[bytes], batch: int = 5_000) -> S
     return stage_file(conn, OP, io.BytesIO(b"".join(lines)), batch=batch)
 
 
-def test_ids_of_shopify_lines_are_read_from_the_bytes() -> None:
-    assert keyed_line(ORDER, 3) == (b"Order", 1, None, 0, 3, ORDER, len(ORDER) - 1)
-    keyed = keyed_line(ITEM, 4)
-    assert keyed is not None
-    typename, child_id, parent_type, parent_id, line_no, raw, cut = keyed
-    assert (typename, child_id, parent_type, parent_id, line_no, raw) == (b"LineItem", 11, b"Order", 1, 4, ITEM)
-    assert orjson.loads(raw[:cut] + b"}") == {"id": "gid://shopify/LineItem/11", "title": "Board"}
-    unescaped = b'{"id":"gid://shopify/Order/7","__parentId":"gid://shopify/Order/1"}'
-    assert keyed_line(unescaped, 1) == (b"Order", 7, b"Order", 1, 1, unescaped, unescaped.index(b',"__p'))
+def test_ids_of_valid_lines_are_read_without_a_dict() -> None:
+    assert ids_or_record(ORDER, 3) == ("gid://shopify/Order/1", None, 3, ORDER)
+    assert ids_or_record(ITEM, 4) == ("gid://shopify/LineItem/11", "gid://shopify/Order/1", 4, ITEM)
 
 
 @pytest.mark.parametrize("line", [
-    b'{"id": "gid:\\/\\/shopify\\/Order\\/1"}',  # not compact
-    b'{"name":"#1","id":"gid:\\/\\/shopify\\/Order\\/1"}',  # id not first
-    b'{"id":"gid:\\/\\/shopify\\/Order\\/1"} ',  # trailing blank
-    b'{"id":"gid:\\/\\/shopify\\/Order\\/abc"}',  # not numeric
-    b'{"id":"gid:\\/\\/shopify\\/Order\\/1","__parentId":"gid:\\/\\/shopify\\/Order\\/2","x":1}',  # not last
-    b'{"id":"gid:\\/\\/shopify\\/Order\\/1","x":{"__parentId":"gid:\\/\\/shopify\\/Order\\/2"}}',  # nested
-    b'{"id":"gid:\\/\\/shopify\\/LineItem\\/1","__parentId":null}',
+    b'{"id": "gid:\\/\\/shopify\\/Order\\/1", "__parentId": "gid://shopify/Order/2"}',  # not compact
+    b'{"__parentId":"gid://shopify/Order/2","name":"#1","id":"gid:\\/\\/shopify\\/Order\\/1"}',  # any order
+    b'{"id":"gid://shopify/Order/1","__parentId":"gid://shopify/Order/2","x":1} ',  # trailing blank
 ])
-def test_lines_shaped_otherwise_take_the_full_parse(line: bytes) -> None:
-    assert keyed_line(line, 1) is None
+def test_the_layout_of_a_line_does_not_matter(line: bytes) -> None:
+    assert ids_or_record(line, 1) == ("gid://shopify/Order/1", "gid://shopify/Order/2", 1, line)
 
 
-def test_parent_key_inside_a_string_does_not_make_a_child() -> None:
-    line = b'{"id":"gid:\\/\\/shopify\\/Order\\/1","note":"\\"__parentId\\":\\"x\\"}'
-    assert keyed_line(line, 1) == (b"Order", 1, None, 0, 1, line, len(line) - 1)
+@pytest.mark.parametrize(("line", "parent"), [
+    (b'{"id":"gid://shopify/Order/1","x":{"__parentId":"gid://shopify/Order/2"}}', None),  # nested
+    (b'{"id":"gid://shopify/Order/1","note":",\\"__parentId\\":\\"x\\""}', None),  # inside a string
+    (b'{"id":"gid://shopify/LineItem/1","__parentId":null}', None),
+])
+def test_only_a_top_level_parent_id_makes_a_child(line: bytes, parent: str | None) -> None:
+    item = ids_or_record(line, 1)
+    assert isinstance(item, tuple) and item[1] == parent
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    (b'{"name":"#1"}', "no string `id`"),
+    (b'{"id":7}', "no string `id`"),
+    (b'{"id":""}', "no string `id`"),
+    (b'["gid://shopify/Order/1"]', "not a JSON object but list"),
+])
+def test_lines_without_a_string_id_get_the_reason_of_the_full_parse(line: bytes, expected: str) -> None:
+    record = ids_or_record(line, 1)
+    assert isinstance(record, Malformed) and record.reason == expected
+
+
+@pytest.mark.parametrize("line", [
+    b'{"id":"gid://shopify/Order/1","name":}',
+    b'{"id":"gid://shopify/Order/1","name":"\xff"}',  # msgspec skips strings without checking UTF-8
+    b'{"id":"gid://shopify/Order/1","name":"\xed\xa0\x80"}',  # an encoded surrogate is not UTF-8
+])
+def test_invalid_json_is_rejected_as_by_the_full_parse(line: bytes) -> None:
+    with pytest.raises(orjson.JSONDecodeError):
+        ids_or_record(line, 1)
 
 
 def test_scan_still_rejects_invalid_json_as_malformed_or_truncated() -> None:
@@ -73,6 +90,19 @@ def test_scan_still_rejects_invalid_json_as_malformed_or_truncated() -> None:
     assert [type(item) for item in scanned] == [tuple, Malformed, tuple, Truncated]
     assert [r.line_no for r in scanned if isinstance(r, Malformed | Truncated)] == [2, 4]
     assert [type(r) for r in JsonlReader(io.BytesIO(data))] == [OrderLine, Malformed, ChildLine, Truncated]
+
+
+@pytest.mark.parametrize(("line", "cut"), [
+    (ITEM, True),
+    (b'{"id":"gid://shopify/LineItem/1","__parentId":"gid://shopify/Order/1","x":1}', False),  # not last
+    (b'{"id":"gid://shopify/LineItem/1","__parentId": "gid://shopify/Order/1"}', False),  # not compact
+    (b'{"id":"gid://shopify/LineItem/1","x":{"y":1,"__parentId":"gid://shopify/Order/1"}}', False),  # nested
+])
+def test_a_childs_parent_id_is_cut_off_only_when_it_is_the_last_member(line: bytes, cut: bool) -> None:
+    kept = _without_parent(line)
+    assert (kept != line) is cut
+    if cut:
+        assert orjson.loads(kept) == {key: v for key, v in orjson.loads(line).items() if key != "__parentId"}
 
 
 def test_unexpected_keyed_lines_get_the_reasons_of_the_full_parse(conn: sqlite3.Connection) -> None:
@@ -93,9 +123,11 @@ def test_unexpected_keyed_lines_get_the_reasons_of_the_full_parse(conn: sqlite3.
 def test_children_of_both_paths_lose_parent_id_and_keep_creation_order(conn: sqlite3.Connection) -> None:
     each = order(4, items=4, refunds=1)
     lines = bulk_lines([each])
-    # The second child is written unusually (blank after the colon): it is staged from its full parse.
+    # The second child is written unusually (blank after the colon): it is staged whole and its
+    # `__parentId` is dropped after the document is parsed.
     lines[2] = lines[2].replace(b'"__parentId":', b'"__parentId": ')
-    assert keyed_line(lines[2].rstrip(b"\n"), 1) is None and keyed_line(lines[3].rstrip(b"\n"), 1)
+    assert _without_parent(lines[2].rstrip(b"\n")) == lines[2].rstrip(b"\n")
+    assert _without_parent(lines[3].rstrip(b"\n")) != lines[3].rstrip(b"\n")
     stats = stage(conn, lines[::-1], batch=2)
     assert list(iter_orders(conn, OP)) == [normalize_order(polled_node(each))]
     assert (stats.orders, stats.children, stats.order_lines, stats.child_lines) == (1, 4, 1, 4)

@@ -1,0 +1,216 @@
+"""Order documents out of a staged bulk result: each order line with its children spliced in, parsed once.
+
+`iter_orders` reads what `assemble.stage_file` staged, a batch of orders at a time in numeric id order
+(creation order), with the line items of exactly those orders. When the staging database is a file, the
+next batch is read on a second, read-only connection on a thread while the current one is parsed: SQLite
+reads release the GIL, so the reads (about a third of the iteration's time) overlap with parsing. An
+in-memory database has no second connection and is read in line.
+
+An order whose spliced document does not parse is salvaged rather than failing the backfill. That happens
+only for a line that msgspec accepted while staging and orjson refuses (a number beyond a double's range):
+its lines are then parsed one by one, those at fault go to the quarantine with the reason, and the order
+is built from the rest; when the order line itself is at fault, its children are quarantined with it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+import orjson
+import structlog
+
+from shopify_bridge.bulk.assemble import CHILD_TYPES, ORDER_PREFIX
+from shopify_bridge.bulk.jsonl import raw_head
+from shopify_bridge.bulk.staging import ensure_schema, op_key, transaction
+from shopify_bridge.orderdoc import OrderDoc, normalize_refund
+
+log = structlog.get_logger(__name__)
+
+ITER_BATCH = 1_000
+
+_PARENT_KEY = b'"__parentId"'
+_INSERT_QUARANTINE = (
+    "INSERT OR REPLACE INTO bulk_quarantine (op_key, line_no, reason, raw_head) VALUES (?, ?, ?, ?)"
+)
+
+
+def _children_array(code: int, key: str) -> str:
+    # A correlated subquery per connection: the order's child lines, by numeric id, as a JSON array.
+    # Its inner ORDER BY holds because SQLite never flattens an ordered subquery into an aggregate.
+    return (
+        f""" || ',"{key}":[' || coalesce((SELECT group_concat(json, ',') FROM (SELECT c.json AS json"""
+        f" FROM bulk_staged_child c WHERE c.op_key = ?1 AND c.parent_id = o.order_id AND c.child_type = {code}"
+        " ORDER BY c.child_id)), '') || ']'"
+    )
+
+
+# One statement, one row per batch: the ids, and the documents spliced together (the order line without its
+# closing brace, each connection's array, the brace) one per line. SQLite builds it with the GIL released,
+# which is what lets the read-ahead thread run beside the parsing; a row per order would take the GIL back
+# after every row and wait for the parser's switch interval each time.
+_BATCH = (
+    "SELECT json_group_array(order_id), CAST(group_concat(doc, char(10)) AS BLOB) FROM ("
+    " SELECT o.order_id AS order_id, substr(o.json, 1, length(o.json) - 1)"
+    + "".join(_children_array(code, key) for code, (_, key) in enumerate(CHILD_TYPES))
+    + " || '}' AS doc FROM bulk_staged_order o WHERE o.op_key = ?1 AND o.order_id > ?2"
+    " ORDER BY o.order_id LIMIT ?3)"
+)
+
+Batch = tuple[list[tuple[int, bytes]], bool]
+"""((order_id, the order's document as JSON) by order id — empty after the last batch, whether a document
+may hold a child's `__parentId`)."""
+
+
+def iter_orders(conn: sqlite3.Connection, op_id: str, batch: int = ITER_BATCH) -> Iterator[OrderDoc]:
+    """The staged orders of `op_id` as normalized order documents, by numeric order id.
+
+    Each batch is fetched completely before its documents are yielded, so no cursor stays open across a
+    `yield`: the caller may write to the same connection between documents.
+    """
+    if batch <= 0:
+        raise ValueError("batch must be positive")
+    ensure_schema(conn)
+    key = op_key(conn, op_id)
+    if key is None:
+        return
+    batches = _BatchReader(conn, key, batch)
+    try:
+        for documents, parent_keys in batches:
+            for order_id, raw in documents:
+                try:
+                    doc: OrderDoc | None = _document(raw, parent_keys)
+                except orjson.JSONDecodeError:
+                    doc = _salvage(conn, key, order_id)
+                if doc is not None:
+                    yield doc
+    finally:
+        batches.close()
+
+
+def _fetch(conn: sqlite3.Connection, key: int, after: int, batch: int) -> Batch:
+    ids, joined = conn.execute(_BATCH, (key, after, batch)).fetchone()
+    if joined is None:
+        return [], False
+    order_ids: list[int] = orjson.loads(ids)
+    documents = list(zip(order_ids, joined.split(b"\n"), strict=True))
+    if order_ids != sorted(order_ids):
+        documents.sort()  # never seen: SQLite feeds the aggregate in the subquery's order
+    # Children written unusually still carry `__parentId` (`assemble._without_parent` cut the others).
+    return documents, _PARENT_KEY in joined
+
+
+def _database_file(conn: sqlite3.Connection) -> str:
+    """The file of `conn`'s main database; empty for an in-memory or temporary one."""
+    for _, name, path in conn.execute("PRAGMA database_list").fetchall():
+        if name == "main":
+            return str(path or "")
+    return ""
+
+
+class _BatchReader:
+    """The batches of one operation, the next one read ahead on a thread when the database is a file."""
+
+    def __init__(self, conn: sqlite3.Connection, key: int, batch: int) -> None:
+        self.conn, self.key, self.batch = conn, key, batch
+        self._reader: sqlite3.Connection | None = None
+        self._worker: ThreadPoolExecutor | None = None
+        self._pending: Future[Batch] | None = None
+        path = _database_file(conn)
+        if path:
+            self._reader = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self._reader.execute("PRAGMA query_only = ON")
+            self._worker = ThreadPoolExecutor(1, thread_name_prefix="bulk-read-ahead")
+
+    def __iter__(self) -> Iterator[Batch]:
+        after = -1  # numeric ids are never negative
+        self._request(after)
+        while True:
+            documents, parent_keys = self._take()
+            if not documents:
+                return
+            after = int(documents[-1][0])
+            self._request(after)
+            yield documents, parent_keys
+
+    def _request(self, after: int) -> None:
+        if self._worker is not None and self._reader is not None:
+            self._pending = self._worker.submit(_fetch, self._reader, self.key, after, self.batch)
+        else:
+            done: Future[Batch] = Future()
+            done.set_result(_fetch(self.conn, self.key, after, self.batch))
+            self._pending = done
+
+    def _take(self) -> Batch:
+        pending, self._pending = self._pending, None
+        assert pending is not None
+        return pending.result()
+
+    def close(self) -> None:
+        """Wait for a read still running, then release the thread and the second connection."""
+        if self._pending is not None:
+            self._pending.exception()
+            self._pending = None
+        if self._worker is not None:
+            self._worker.shutdown()
+            self._worker = None
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+
+def _document(raw: bytes, parent_keys: bool) -> OrderDoc:
+    order: dict[str, Any] = orjson.loads(raw)
+    if parent_keys and _PARENT_KEY in raw:
+        for _, list_key in CHILD_TYPES:
+            for child in order[list_key]:
+                child.pop("__parentId", None)
+    return _finish(order)
+
+
+def _finish(order: dict[str, Any]) -> OrderDoc:
+    # What `normalize_order` does, minus its copies: the dict is fresh, and the staging query already
+    # gives line items in creation (numeric id) order. Tests compare with `normalize_order` itself.
+    refunds = order.get("refunds")
+    order["refunds"] = [normalize_refund(refund) for refund in refunds] if refunds else []
+    return order
+
+
+def _salvage(conn: sqlite3.Connection, key: int, order_id: int) -> OrderDoc | None:
+    """The order built from its lines that parse on their own; the others quarantined. None without an order."""
+    order_line, order_raw = conn.execute(
+        "SELECT line_no, json FROM bulk_staged_order WHERE op_key = ? AND order_id = ?", (key, order_id)
+    ).fetchone()
+    children = conn.execute(
+        "SELECT child_type, line_no, json FROM bulk_staged_child WHERE op_key = ? AND parent_id = ? "
+        "ORDER BY child_type, child_id", (key, order_id)
+    ).fetchall()
+    bad: list[tuple[int, int, str, str]] = []
+    order: dict[str, Any] | None = None
+    try:
+        order = orjson.loads(order_raw)
+    except orjson.JSONDecodeError as exc:
+        bad.append((key, order_line, f"invalid JSON: {exc}", raw_head(order_raw)))
+    lists: dict[int, list[Any]] = {code: [] for code in range(len(CHILD_TYPES))}
+    for code, line_no, raw in children:
+        if order is None:
+            reason = f"orphan: parent {ORDER_PREFIX}{order_id} (line {order_line}) does not parse"
+            bad.append((key, line_no, reason, raw_head(raw)))
+            continue
+        try:
+            child = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            bad.append((key, line_no, f"invalid JSON: {exc}", raw_head(raw)))
+            continue
+        child.pop("__parentId", None)
+        lists[code].append(child)
+    with transaction(conn):
+        conn.executemany(_INSERT_QUARANTINE, bad)
+    log.warning("bulk lines quarantined while assembling", order_id=order_id, lines=len(bad))
+    if order is None:
+        return None
+    for code, (_, list_key) in enumerate(CHILD_TYPES):
+        order[list_key] = lists[code]
+    return _finish(order)
