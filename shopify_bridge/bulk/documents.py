@@ -31,7 +31,6 @@ log = structlog.get_logger(__name__)
 
 ITER_BATCH = 1_000
 
-_PARENT_KEY = b'"__parentId"'
 _INSERT_QUARANTINE = (
     "INSERT OR REPLACE INTO bulk_quarantine (op_key, line_no, reason, raw_head) VALUES (?, ?, ?, ?)"
 )
@@ -59,9 +58,8 @@ _BATCH = (
     " ORDER BY o.order_id LIMIT ?3)"
 )
 
-Batch = tuple[list[tuple[int, bytes]], bool]
-"""((order_id, the order's document as JSON) by order id — empty after the last batch, whether a document
-may hold a child's `__parentId`)."""
+Batch = list[tuple[int, bytes]]
+"""(order_id, the order's document as JSON) by order id; empty after the last batch."""
 
 
 def iter_orders(conn: sqlite3.Connection, op_id: str, batch: int = ITER_BATCH) -> Iterator[OrderDoc]:
@@ -78,10 +76,10 @@ def iter_orders(conn: sqlite3.Connection, op_id: str, batch: int = ITER_BATCH) -
         return
     batches = _BatchReader(conn, key, batch)
     try:
-        for documents, parent_keys in batches:
+        for documents in batches:
             for order_id, raw in documents:
                 try:
-                    doc: OrderDoc | None = _document(raw, parent_keys)
+                    doc: OrderDoc | None = _document(raw)
                 except orjson.JSONDecodeError:
                     doc = _salvage(conn, key, order_id)
                 if doc is not None:
@@ -93,13 +91,12 @@ def iter_orders(conn: sqlite3.Connection, op_id: str, batch: int = ITER_BATCH) -
 def _fetch(conn: sqlite3.Connection, key: int, after: int, batch: int) -> Batch:
     ids, joined = conn.execute(_BATCH, (key, after, batch)).fetchone()
     if joined is None:
-        return [], False
+        return []
     order_ids: list[int] = orjson.loads(ids)
     documents = list(zip(order_ids, joined.split(b"\n"), strict=True))
     if order_ids != sorted(order_ids):
         documents.sort()  # never seen: SQLite feeds the aggregate in the subquery's order
-    # Children written unusually still carry `__parentId` (`assemble._without_parent` cut the others).
-    return documents, _PARENT_KEY in joined
+    return documents
 
 
 def _database_file(conn: sqlite3.Connection) -> str:
@@ -128,12 +125,12 @@ class _BatchReader:
         after = -1  # numeric ids are never negative
         self._request(after)
         while True:
-            documents, parent_keys = self._take()
+            documents = self._take()
             if not documents:
                 return
             after = int(documents[-1][0])
             self._request(after)
-            yield documents, parent_keys
+            yield documents
 
     def _request(self, after: int) -> None:
         if self._worker is not None and self._reader is not None:
@@ -161,12 +158,11 @@ class _BatchReader:
             self._reader = None
 
 
-def _document(raw: bytes, parent_keys: bool) -> OrderDoc:
+def _document(raw: bytes) -> OrderDoc:
     order: dict[str, Any] = orjson.loads(raw)
-    if parent_keys and _PARENT_KEY in raw:
-        for _, list_key in CHILD_TYPES:
-            for child in order[list_key]:
-                child.pop("__parentId", None)
+    for _, list_key in CHILD_TYPES:  # staged whole: their lines' `__parentId` is not part of the order
+        for child in order[list_key]:
+            del child["__parentId"]
     return _finish(order)
 
 
