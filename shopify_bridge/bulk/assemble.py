@@ -146,7 +146,7 @@ class _Stager:
         orders, children, batch, codes = self.orders, self.children, self.batch, _CHILD_PREFIX_CODES
         order_lines = child_lines = pending = 0
         for item in items:
-            if type(item) is tuple:
+            if isinstance(item, tuple):
                 gid, parent, line_no, raw = item
                 at = gid.rfind("/") + 1
                 num = gid[at:]
