@@ -39,7 +39,7 @@ from shopify_bridge.bulk.query import (
     in_window,
 )
 from shopify_bridge.bulk.staging import clear as clear_staging
-from shopify_bridge.bulk.staging import open_staging
+from shopify_bridge.bulk.staging import open_staging, quarantined
 from shopify_bridge.check import missing_scopes
 from shopify_bridge.errors import AuthError, BridgeError, TemporaryFailure
 from shopify_bridge.logging_setup import get_logger
@@ -56,7 +56,7 @@ BUSY_RETRY_SECONDS = 30.0
 MAX_BUSY_WAITS = 40
 MAX_WINDOW_RETRIES = 5
 MIN_WINDOW = timedelta(hours=1)
-INGEST_BATCH = 1000
+INGEST_BATCH = 500
 DOWNLOAD_CHUNK = 1 << 20
 
 
@@ -318,16 +318,23 @@ class Backfill:
         # Staging lives in its own database file (re-creatable from the download), so the thread that
         # stages never shares a connection with the event loop's writer.
         staging = open_staging(self.data_dir / "staging.db")
+        try:
+            stats, count = await self._stage_and_ingest(staging, op_id, path, window, label)
+        finally:
+            staging.close()
+        path.unlink(missing_ok=True)
+        self.progress(BackfillProgress(self.ctx.name, "ingesting", label, count, stats.orders))
+        return count
+
+    async def _stage_and_ingest(
+        self, staging: sqlite3.Connection, op_id: str, path: Path, window: list[str], label: str
+    ) -> tuple[assemble.StageStats, int]:
         stats = await asyncio.to_thread(assemble.stage_file, staging, op_id, path)
         if stats.truncated:
             raise TemporaryFailure(f"bulk result for {self.ctx.name} is truncated ({stats.truncated_reason})")
         if stats.malformed or stats.orphans:
-            log.warning(
-                "bulk lines quarantined",
-                source=self.ctx.name,
-                malformed=stats.malformed,
-                orphans=stats.orphans,
-            )
+            log.warning("bulk lines quarantined", source=self.ctx.name, malformed=stats.malformed,
+                        orphans=stats.orphans)
         start, end = parse_ts(window[0]), parse_ts(window[1])
         first_connected = self._first_connected_for_ingest(window)
         now = self.clock()
@@ -342,28 +349,28 @@ class Backfill:
                     )
             batch.clear()
 
-        for doc in documents.iter_orders(staging, op_id):
-            if not in_window(doc["processedAt"], start, end):
-                continue
-            batch.append(doc)
-            count += 1
-            if len(batch) >= INGEST_BATCH:
-                flush()
-                self.progress(BackfillProgress(self.ctx.name, "ingesting", label, count, stats.orders))
-        flush()
-        if stats.malformed or stats.orphans:
-            log.warning(
-                "quarantined bulk lines kept for inspection",
-                source=self.ctx.name,
-                staging=str(self.data_dir / "staging.db"),
-                op_id=op_id,
-            )
+        docs = documents.iter_orders(staging, op_id)
+        try:
+            for doc in docs:
+                if not in_window(doc["processedAt"], start, end):
+                    continue
+                batch.append(doc)
+                count += 1
+                if len(batch) >= INGEST_BATCH:
+                    flush()
+                    self.progress(BackfillProgress(self.ctx.name, "ingesting", label, count, stats.orders))
+                    # Each batch is its own transaction: let the rest of the bridge (other sources,
+                    # deliveries, the dashboard, a stop request) run between them.
+                    await asyncio.sleep(0)
+            flush()
+        finally:
+            docs.close()  # releases the read-ahead threads when stopped half-way
+        if stats.quarantined or quarantined(staging, op_id):
+            log.warning("quarantined bulk lines kept for inspection", source=self.ctx.name,
+                        staging=str(self.data_dir / "staging.db"), op_id=op_id)
         else:
             clear_staging(staging, op_id)
-        staging.close()
-        path.unlink(missing_ok=True)
-        self.progress(BackfillProgress(self.ctx.name, "ingesting", label, count, stats.orders))
-        return count
+        return stats, count
 
     def _first_connected_for_ingest(self, window: list[str]) -> str:
         """History cut-off: the snapshot, or the window start when history is to be forwarded."""

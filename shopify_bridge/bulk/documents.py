@@ -18,7 +18,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -74,7 +74,9 @@ Batch = list[tuple[int, bytes]]
 """(order_id, the order's document as JSON) by order id."""
 
 
-def iter_orders(conn: sqlite3.Connection, op_id: str, batch: int = ITER_BATCH) -> Iterator[OrderDoc]:
+def iter_orders(
+    conn: sqlite3.Connection, op_id: str, batch: int = ITER_BATCH
+) -> Generator[OrderDoc, None, None]:
     """The staged orders of `op_id` as normalized order documents, by numeric order id.
 
     Each batch is fetched completely before its documents are yielded, so no cursor stays open across a

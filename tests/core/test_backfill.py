@@ -268,3 +268,30 @@ async def test_polling_after_backfill_has_no_gap_and_no_duplicate(tmp_path: Path
     await poller.cycle()
     assert db.conn.execute("SELECT COUNT(*) FROM order_versions").fetchone()[0] == 6
     assert db.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 1
+
+
+async def test_the_event_loop_runs_other_work_between_ingest_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from shopify_bridge import backfill as backfill_module
+
+    monkeypatch.setattr(backfill_module, "INGEST_BATCH", 2)
+    backfill, _fake, _db, _, _ = setup(tmp_path, n=7)
+    ticks = 0
+    seen: list[tuple[int, int]] = []  # (orders ingested, ticks of the other task) at each progress report
+    backfill.progress = lambda p: seen.append((p.done, ticks)) if p.phase == "ingesting" else None
+
+    async def other_task() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    ticker = asyncio.create_task(other_task())
+    state = await backfill.run(START)
+    ticker.cancel()
+    assert state["orders"] == 7
+    batches = [ticks_then for done, ticks_then in seen if done in (2, 4, 6)]
+    assert len(batches) == 3 and batches[0] < batches[1] < batches[2]
