@@ -205,15 +205,6 @@ _APPEND_QUARANTINE = (
 )
 
 
-def _packed(rows: list[OrderRow] | list[ChildRow]) -> tuple[bytes, bytes]:
-    """(JSON array of each row's numbers + blob offset and length, the rows' JSON joined into one blob)."""
-    columns = list(zip(*rows, strict=True))
-    blobs: tuple[bytes, ...] = columns.pop()
-    lengths = list(map(len, blobs))
-    offsets = accumulate(lengths, initial=1)
-    return orjson.dumps(list(zip(*columns, offsets, lengths, strict=False))), b"".join(blobs)
-
-
 Packed = tuple[bytes, bytes] | None
 """A batch of one table's rows for `_APPEND_ORDERS` / `_APPEND_CHILDREN`: see `packed_rows`."""
 

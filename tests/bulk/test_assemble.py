@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,24 +15,12 @@ from hypothesis import strategies as st
 from shopify_bridge.bulk.assemble import StageStats, stage_file
 from shopify_bridge.bulk.documents import iter_orders
 from shopify_bridge.bulk.query import bulk_orders_query
-from shopify_bridge.bulk.staging import clear, ensure_schema, open_staging, quarantined
+from shopify_bridge.bulk.staging import clear, open_staging, quarantined
 from shopify_bridge.orderdoc import normalize_order
 from tests.bulk.builders import bulk_lines, encode, order, polled_node
 from tests.conftest import RECORDED
 
 OP = "gid://shopify/BulkOperation/8001977286962"
-
-
-@pytest.fixture(params=["in-memory", "file"])
-def conn(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sqlite3.Connection]:
-    """Both ways of reading back: in line (in-memory database) and read ahead on a second connection (file)."""
-    if request.param == "in-memory":
-        connection = sqlite3.connect(":memory:", isolation_level=None)
-        ensure_schema(connection)
-    else:
-        connection = open_staging(tmp_path / "staging.db")
-    yield connection
-    connection.close()
 
 
 def stage(conn: sqlite3.Connection, lines: list[bytes], op: str = OP, **kwargs: Any) -> StageStats:

@@ -5,10 +5,7 @@ from __future__ import annotations
 import io
 import sqlite3
 import threading
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from shopify_bridge.bulk.assemble import stage_file
 from shopify_bridge.bulk.documents import _BatchReader, iter_orders
@@ -17,17 +14,6 @@ from shopify_bridge.orderdoc import normalize_order
 from tests.bulk.builders import bulk_lines, order, polled_node
 
 OP = "gid://shopify/BulkOperation/1"
-
-
-@pytest.fixture(params=["in-memory", "file"])
-def conn(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sqlite3.Connection]:
-    if request.param == "in-memory":
-        connection = sqlite3.connect(":memory:", isolation_level=None)
-        ensure_schema(connection)
-    else:
-        connection = open_staging(tmp_path / "staging.db")
-    yield connection
-    connection.close()
 
 
 def read_ahead_threads() -> list[threading.Thread]:

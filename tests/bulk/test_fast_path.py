@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -20,18 +19,6 @@ from tests.bulk.builders import bulk_lines, encode, order, polled_node
 OP = "gid://shopify/BulkOperation/1"
 ORDER = b'{"id":"gid:\\/\\/shopify\\/Order\\/1","name":"#1001"}'
 ITEM = b'{"id":"gid:\\/\\/shopify\\/LineItem\\/11","title":"Board","__parentId":"gid:\\/\\/shopify\\/Order\\/1"}'
-
-
-@pytest.fixture(params=["thread-bound", "writer-thread"])
-def conn(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sqlite3.Connection]:
-    """Both ways of writing a batch: synchronously (default connection) and on the appender's thread."""
-    if request.param == "thread-bound":
-        connection = sqlite3.connect(":memory:", isolation_level=None)
-        ensure_schema(connection)
-    else:
-        connection = open_staging(tmp_path / "staging.db")
-    yield connection
-    connection.close()
 
 
 def stage(conn: sqlite3.Connection, lines: list[bytes], batch: int = 5_000) -> StageStats:
