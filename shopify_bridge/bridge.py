@@ -70,6 +70,8 @@ def client_for(
     *,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    timeout_seconds: float = 30.0,
+    max_temporary_retries: int | None = None,
 ) -> ShopifyClient:
     """The Shopify client of one source: its own token, pinned version and rate-limit bucket."""
     return ShopifyClient(
@@ -78,6 +80,8 @@ def client_for(
         token=source.access_token.get_secret_value(),
         api_version=source.api_version,
         api_url=source.api_url,
+        timeout_seconds=timeout_seconds,
+        max_temporary_retries=max_temporary_retries,
         clock=clock,
         sleep=sleep,
     )

@@ -124,6 +124,10 @@ def _recording(path: Path | None) -> Iterator[None]:
 
 
 # -- check ----------------------------------------------------------------------------------------
+CHECK_TIMEOUT_SECONDS = 10.0
+CHECK_RETRIES = 1
+
+
 async def _check(config: Config) -> int:
     from shopify_bridge.bridge import client_for
     from shopify_bridge.check import check_source
@@ -131,7 +135,9 @@ async def _check(config: Config) -> int:
     console = _console()
     codes = []
     for source in config.sources:
-        client = client_for(source)
+        # An operator waits at the terminal: one retry and a short timeout answer an unreachable shop in
+        # seconds instead of the half-minute of retries that keep a running bridge polling through a blip.
+        client = client_for(source, timeout_seconds=CHECK_TIMEOUT_SECONDS, max_temporary_retries=CHECK_RETRIES)
         async with client:
             report = await check_source(
                 client, source.name, source.shop_domain, start_date=source.start_date, today=datetime.now(UTC).date()

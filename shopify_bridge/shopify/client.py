@@ -82,10 +82,14 @@ class ShopifyClient:
         api_version: str,
         api_url: str | None = None,
         timeout_seconds: float = 30.0,
+        max_temporary_retries: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
+        """`max_temporary_retries` (default `MAX_TEMPORARY_RETRIES`) bounds the retries of network errors,
+        timeouts and 5xx answers of one query; a command that must answer quickly passes fewer."""
         self.source_name = source_name
+        self.max_temporary_retries = max_temporary_retries
         self.shop_domain = shop_domain
         self.api_version = api_version
         self.url = endpoint_url(shop_domain, api_version, api_url)
@@ -146,7 +150,8 @@ class ShopifyClient:
                     continue
                 if outcome.kind == "temporary":
                     temporary_failures += 1
-                    if temporary_failures > MAX_TEMPORARY_RETRIES:
+                    limit = self.max_temporary_retries
+                    if temporary_failures > (MAX_TEMPORARY_RETRIES if limit is None else limit):
                         raise outcome.error or TemporaryFailure(f"{self.source_name}: {outcome.reason}")
                     delay = _backoff(temporary_failures)
                     log.warning(

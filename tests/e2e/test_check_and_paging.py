@@ -34,11 +34,15 @@ async def test_check_old_start_date_needs_read_all_orders(tmp_path: Path, capsys
         assert "read_all_orders" in capsys.readouterr().out
 
 
-async def test_check_unreachable_shop_is_69(tmp_path: Path, unused_tcp_port: int, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr("shopify_bridge.shopify.client.MAX_TEMPORARY_RETRIES", 0)  # no real backoff sleeps
+async def test_check_unreachable_shop_is_69_after_a_single_retry(  # type: ignore[no-untyped-def]
+    tmp_path: Path, unused_tcp_port: int, capsys, monkeypatch
+) -> None:
+    waits: list[int] = []
+    monkeypatch.setattr("shopify_bridge.shopify.client._backoff", lambda attempt: waits.append(attempt) or 0.0)
     config = make_config(tmp_path, f"http://127.0.0.1:{unused_tcp_port}")
     assert await commands._check(config) == exit_codes.UNAVAILABLE
     assert "unreachable" in capsys.readouterr().out
+    assert waits == [1]  # `run` retries the same failure MAX_TEMPORARY_RETRIES (5) times
 
 
 async def test_an_order_with_more_line_items_than_a_page_is_read_whole(tmp_path: Path) -> None:
