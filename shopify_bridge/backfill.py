@@ -29,7 +29,7 @@ from typing import Any
 import aiohttp
 import orjson
 
-from shopify_bridge import ingest
+from shopify_bridge import ingest, new_customer
 from shopify_bridge.bulk import assemble, documents
 from shopify_bridge.bulk.query import (
     BULK_CANCEL,
@@ -341,19 +341,28 @@ class Backfill:
         count = 0
         batch: list[dict[str, Any]] = []
 
+        lookups: dict[str, bool | None] = {}
+
         def flush() -> None:
             with transaction(self.conn):
                 for doc in batch:
                     ingest.ingest_order(
-                        self.conn, self.ctx, doc, origin="bulk", now=now, first_connected_at=first_connected
+                        self.conn, self.ctx, doc, origin="bulk", now=now, first_connected_at=first_connected,
+                        is_new_customer=lookups.pop(doc["id"], None),
                     )
             batch.clear()
 
+        # Forwarded history gets `$is_new_customer` like polled orders; the orders read so far settle most.
+        earlier = new_customer.EarlierOrders() if self.ctx.forward_history else None
         docs = documents.iter_orders(staging, op_id)
         try:
             for doc in docs:
                 if not in_window(doc["processedAt"], start, end):
                     continue
+                if earlier is not None:
+                    if ingest.needs_new_customer_lookup(self.conn, self.ctx, doc, first_connected, now):
+                        lookups[doc["id"]] = await earlier.is_new_customer(self.client, self.ctx.name, doc)
+                    earlier.note(doc)
                 batch.append(doc)
                 count += 1
                 if len(batch) >= INGEST_BATCH:
@@ -365,6 +374,9 @@ class Backfill:
             flush()
         finally:
             docs.close()  # releases the read-ahead threads when stopped half-way
+        if earlier is not None:
+            log.info("new-customer lookups for forwarded history", source=self.ctx.name, asked=earlier.asked,
+                     settled_locally=earlier.settled)
         if stats.quarantined or quarantined(staging, op_id):
             log.warning("quarantined bulk lines kept for inspection", source=self.ctx.name,
                         staging=str(self.data_dir / "staging.db"), op_id=op_id)

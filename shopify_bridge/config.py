@@ -70,7 +70,8 @@ class Source(Section):
     """Backfill orders processed on or after this date (shop timezone); none: no backfill."""
 
     forward_history: bool = False
-    """Forward backfilled (history) orders too; by default they are stored, not forwarded."""
+    """Forward backfilled (history) orders too; by default they are stored, not forwarded. Their
+    `$is_new_customer` costs one Shopify lookup per distinct customer of the backfilled range."""
 
     upsell_delay: bool = False
     """Hold new orders until `processedAt + upsell_delay_seconds` so post-purchase upsells are included."""

@@ -17,12 +17,11 @@ from typing import Any, Protocol
 
 import sqlite_utils
 
-from shopify_bridge import ingest
+from shopify_bridge import ingest, new_customer
 from shopify_bridge.logging_setup import get_logger
 from shopify_bridge.orderdoc import (
     OrderDoc,
     has_more_line_items,
-    legacy_id,
     merge_refund_details,
     normalize_order,
     refund_has_details,
@@ -140,28 +139,8 @@ class SourcePoller:
         return merge_refund_details(doc, details) if details else doc
 
     async def is_new_customer(self, doc: OrderDoc) -> bool | None:
-        """True when Shopify has no earlier non-test order of this customer (guests: this email).
-
-        Shopify's `<` behaves like `<=`, so the bound is one second before this order's
-        processedAt; an earlier order processed in that same second would be missed.
-        """
-        before = shopify_ts(parse_ts(doc["processedAt"]) - timedelta(seconds=1))
-        customer = doc.get("customer")
-        if customer and customer.get("id"):
-            who = f"customer_id:{legacy_id(customer['id'])}"
-        elif doc.get("email"):
-            who = f"email:'{doc['email'].strip()}'"
-        else:
-            return None
-        try:
-            data = await self.client.execute(
-                queries.ORDERS_COUNT, {"query": f"{who} processed_at:<'{before}' test:false"}
-            )
-        except Exception as exc:  # the property is omitted when it cannot be determined
-            log.warning("new-customer lookup failed", source=self.ctx.name, order=doc.get("name"), error=str(exc))
-            return None
-        count = (data.get("ordersCount") or {}).get("count")
-        return None if count is None else int(count) == 0
+        """True when Shopify has no earlier non-test order of this customer (guests: this email)."""
+        return await new_customer.ask_shopify(self.client, self.ctx.name, doc)
 
     # -- cycle --------------------------------------------------------------------------------
     async def poll(self) -> PollStats:

@@ -42,6 +42,8 @@ class ScriptedBulk:
         self.cancelled: list[str] = []
         self.ops: dict[str, dict[str, Any]] = {}
         self.polls = 0
+        self.count_searches: list[str] = []
+        self.earlier_orders = 0  # what ordersCount answers for every new-customer lookup
         self.scopes = ["read_orders", "read_customers", "read_products", "read_customer_events"]
 
     async def execute(self, document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -78,6 +80,9 @@ class ScriptedBulk:
             if op["_polls"] == 1:
                 return {"bulkOperation": {**op, "status": "RUNNING", "url": None}}
             return {"bulkOperation": op}
+        if name == "BridgeOrdersCount":
+            self.count_searches.append(variables["query"])
+            return {"ordersCount": {"count": self.earlier_orders, "precision": "EXACT"}}
         if name == "BridgeBulkCancel":
             self.cancelled.append(variables["id"])
             return {"bulkOperationCancel": {"bulkOperation": None, "userErrors": []}}
@@ -295,3 +300,24 @@ async def test_the_event_loop_runs_other_work_between_ingest_batches(
     assert state["orders"] == 7
     batches = [ticks_then for done, ticks_then in seen if done in (2, 4, 6)]
     assert len(batches) == 3 and batches[0] < batches[1] < batches[2]
+
+
+async def test_forwarded_history_gets_is_new_customer_with_one_lookup_per_customer(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    backfill, fake, db, _, _ = setup(tmp_path, n=0)
+    ann, bob = {"id": "gid://shopify/Customer/1"}, {"id": "gid://shopify/Customer/2"}
+    fake.orders = [
+        make_order(1, datetime(2026, 4, 10, tzinfo=UTC), customer=ann),
+        make_order(2, datetime(2026, 4, 11, tzinfo=UTC), customer=ann),
+        make_order(3, datetime(2026, 4, 12, tzinfo=UTC), customer=bob),
+        make_order(4, datetime(2026, 4, 13, tzinfo=UTC), customer=None, email="guest@example.com"),
+        make_order(5, datetime(2026, 4, 14, tzinfo=UTC), customer=None, email="guest@example.com"),
+    ]
+    backfill.ctx = replace(backfill.ctx, forward_history=True)
+    await backfill.run(START)
+    rows = db.conn.execute("SELECT order_id, payload FROM events ORDER BY order_id").fetchall()
+    new = {order_id[-1]: json.loads(payload)["properties"].get("$is_new_customer") for order_id, payload in rows}
+    assert new == {"1": True, "2": False, "3": True, "4": True, "5": False}
+    assert [search.split(" ")[0] for search in fake.count_searches] == [
+        "customer_id:1", "customer_id:2", "email:'guest@example.com'"]
