@@ -10,6 +10,7 @@ anything shaped like a Shopify token.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 import threading
@@ -32,6 +33,7 @@ _HEADER_IN_TEXT = re.compile(r"(?i)(x-shopify-access-token['\"]?\s*[:=]\s*['\"]?
 _SHOPIFY_TOKEN = re.compile(r"\bshp(?:at|ca|pa|ss|ua)_[A-Za-z0-9]{8,}")
 # The libraries whose INFO logs carry whole request/response bodies (customer data).
 _CHATTY_LOGGERS = ("gql.transport", "gql.dsl", "aiohttp.access")
+WIRE_LOG_VARIABLE = "SHOPIFY_BRIDGE_LOG_WIRE"
 
 
 class SecretRedactor:
@@ -144,14 +146,19 @@ def configure_logging(
     *,
     json_logs: bool = False,
     debug: bool = False,
+    wire: bool | None = None,
     secrets: Iterable[str] = (),
     stream: TextIO | None = None,
 ) -> None:
     """Set up structlog and the stdlib root logger; safe to call again (the last call wins).
 
     JSON lines when `json_logs` or when the stream is not a terminal; DEBUG level with `debug`.
-    `stream` defaults to whatever `sys.stderr` is at the time of each write.
+    `stream` defaults to whatever `sys.stderr` is at the time of each write. The libraries' wire logs
+    (whole request and response bodies, i.e. customer data) only with `wire`, which defaults to the
+    `SHOPIFY_BRIDGE_LOG_WIRE=1` environment variable: `--debug` output can be shared without them.
     """
+    if wire is None:
+        wire = os.environ.get(WIRE_LOG_VARIABLE, "") == "1"
     register_secrets(secrets)
     level = logging.DEBUG if debug else logging.INFO
     renderer: Processor = (
@@ -183,7 +190,7 @@ def configure_logging(
     root.addHandler(_StdlibHandler(stream, formatter))
     root.setLevel(level)
     for name in _CHATTY_LOGGERS:
-        logging.getLogger(name).setLevel(logging.DEBUG if debug else logging.WARNING)
+        logging.getLogger(name).setLevel(logging.DEBUG if wire else logging.WARNING)
 
 
 def get_logger(**bound: Any) -> FilteringBoundLogger:

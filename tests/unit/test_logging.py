@@ -137,14 +137,19 @@ def test_library_logs_share_the_format_and_the_redaction() -> None:
     assert SECRET not in stream.getvalue()
 
 
-def test_debug_level_and_chatty_libraries() -> None:
+def test_debug_level_and_chatty_libraries(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SHOPIFY_BRIDGE_LOG_WIRE", raising=False)
     stream = io.StringIO()
     configure_logging(stream=stream)
     get_logger().debug("hidden")
     logging.getLogger("gql.transport.aiohttp").info(">>> {'query': 'customer data'}")
     assert stream.getvalue() == ""
-    configure_logging(debug=True, stream=stream)
+    configure_logging(debug=True, stream=stream)  # tracebacks and debug lines, still no bodies
     get_logger().debug("shown")
+    logging.getLogger("gql.transport.aiohttp").info(">>> {'query': 'customer data'}")
+    assert [record["event"] for record in json_lines(stream)] == ["shown"]
+    monkeypatch.setenv("SHOPIFY_BRIDGE_LOG_WIRE", "1")
+    configure_logging(debug=True, stream=stream)
     logging.getLogger("gql.transport.aiohttp").info("payload")
     assert [record["event"] for record in json_lines(stream)] == ["shown", "payload"]
 
