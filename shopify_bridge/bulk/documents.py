@@ -23,14 +23,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import orjson
-import structlog
 
 from shopify_bridge.bulk.assemble import CHILD_TYPES, ORDER_PREFIX
 from shopify_bridge.bulk.jsonl import raw_head
 from shopify_bridge.bulk.staging import ensure_schema, op_key, transaction
+from shopify_bridge.logging_setup import get_logger
 from shopify_bridge.orderdoc import OrderDoc, normalize_refund
 
-log = structlog.get_logger(__name__)
+log = get_logger(component="bulk")
 
 # Orders per read. Up to READERS + 1 batches are in memory at once (each ~2 MB of JSON at 500 orders, held
 # twice while it is split); smaller batches cost a GIL hand-over each, larger ones memory and cache misses.
