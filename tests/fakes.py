@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from shopify_bridge.shopify.client import operation_name
+from tests.fake_clock import FakeClock  # re-exported: the poller tests take both from here
 
 
 def money(amount: str, currency: str = "CAD") -> dict[str, Any]:
@@ -24,17 +25,6 @@ def money(amount: str, currency: str = "CAD") -> dict[str, Any]:
 
 def ts(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-class FakeClock:
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 def make_order(number: int, processed: datetime, **overrides: Any) -> dict[str, Any]:

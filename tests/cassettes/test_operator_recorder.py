@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from shopify_bridge.cli import main
 from shopify_bridge.errors import BridgeError
 from shopify_bridge.simulator.server import SimulatorServer
 from tests.cassettes.replay import replay_every_request
+from tests.threaded_simulator import ThreadedSimulator, threaded_simulator, write_config
 
 TOKEN = "shpat_canary_operator_3b7d21"
 ADDRESS = {
@@ -54,64 +54,27 @@ PII = [
 ]
 
 
-class ThreadedShop:
-    """A simulator on its own loop thread, with two fresh orders full of canary customer data."""
-
-    def __init__(self) -> None:
-        self.ready = threading.Event()
-        self.url = ""
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
-        self._thread.start()
-        assert self.ready.wait(timeout=10)
-
-    async def _main(self) -> None:
-        self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
-        async with SimulatorServer(token=TOKEN, orders=0, search_lag_seconds=0) as sim:
-            common: dict[str, Any] = {
-                "sourceName": "web",
-                "test": False,
-                "tags": [],
-                "billingAddress": ADDRESS,
-                "shippingAddress": ADDRESS,
-            }
-            sim.state.create_order(customer=CUSTOMER, email=CUSTOMER["email"], phone="+14165550999", **common)
-            sim.state.create_order(customer=None, email=GUEST_EMAIL, **common)
-            self.url = sim.url
-            self.ready.set()
-            await self._stop.wait()
-
-    def close(self) -> None:
-        assert self._loop is not None and self._stop is not None
-        self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(timeout=10)
+def seed_canary_orders(sim: SimulatorServer) -> None:
+    """Two fresh orders full of canary customer data: one of a registered customer, one of a guest."""
+    common: dict[str, Any] = {
+        "sourceName": "web",
+        "test": False,
+        "tags": [],
+        "billingAddress": ADDRESS,
+        "shippingAddress": ADDRESS,
+    }
+    sim.state.create_order(customer=CUSTOMER, email=CUSTOMER["email"], phone="+14165550999", **common)
+    sim.state.create_order(customer=None, email=GUEST_EMAIL, **common)
 
 
 @pytest.fixture
-def shop() -> Iterator[ThreadedShop]:
-    threaded = ThreadedShop()
-    yield threaded
-    threaded.close()
+def shop() -> Iterator[ThreadedSimulator]:
+    with threaded_simulator(seed_canary_orders, token=TOKEN, orders=0, search_lag_seconds=0) as threaded:
+        yield threaded
 
 
 def config_file(tmp_path: Path, url: str) -> Path:
-    path = tmp_path / "shopify-bridge.toml"
-    path.write_text(f"""
-database = "bridge.db"
-
-[[sources]]
-name = "Operator Store"
-store = "sim-snowboards"
-access_token = "${{SHOPIFY_ACCESS_TOKEN}}"
-api_url = "{url}"
-
-[[destinations]]
-name = "events-file"
-type = "jsonl"
-path = "events.jsonl"
-""")
-    return path
+    return write_config(tmp_path, url, source_name="Operator Store", store="sim-snowboards")
 
 
 @pytest.fixture
@@ -120,7 +83,7 @@ def env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_check_records_a_replayable_cassette_without_the_token(
-    shop: ThreadedShop, tmp_path: Path, env: None
+    shop: ThreadedSimulator, tmp_path: Path, env: None
 ) -> None:
     cassette = tmp_path / "check.yaml"
     assert (
@@ -134,7 +97,7 @@ def test_check_records_a_replayable_cassette_without_the_token(
 
 
 def test_run_once_cassette_has_no_customer_data_and_replays(
-    shop: ThreadedShop,
+    shop: ThreadedSimulator,
     tmp_path: Path,
     env: None,
     capsys: pytest.CaptureFixture[str],

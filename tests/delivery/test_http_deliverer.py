@@ -16,22 +16,10 @@ from shopify_bridge.destinations.http import HttpDestination
 from shopify_bridge.store.schema import open_writer, transaction
 from shopify_bridge.timeutil import iso
 from tests.delivery.receiver import Receiver, Reply
+from tests.fake_clock import FakeClock
 
 SHOP = "convergestore.myshopify.com"
 START = datetime(2026, 5, 1, 10, 0, tzinfo=UTC)
-
-
-class FakeClock:
-    """Time for the Deliverer, moved by the test (tests.fakes has one, but imports the Shopify client)."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 @pytest.fixture

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,68 +11,16 @@ import pytest
 
 from shopify_bridge import exit_codes
 from shopify_bridge.cli import main
-from shopify_bridge.simulator.server import SimulatorServer
+from tests.threaded_simulator import ThreadedSimulator, threaded_simulator, write_config
 
 TOKEN = "shpat_cli_canary_91ab"
-
-
-class ThreadedSimulator:
-    def __init__(self) -> None:
-        self.ready = threading.Event()
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self.stop: asyncio.Event | None = None
-        self.sim: SimulatorServer | None = None
-        self.thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
-
-    async def _main(self) -> None:
-        self.loop = asyncio.get_running_loop()
-        self.stop = asyncio.Event()
-        async with SimulatorServer(token=TOKEN, orders=3, search_lag_seconds=0) as sim:
-            self.sim = sim
-            self.ready.set()
-            await self.stop.wait()
-
-    def call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        """Run a state change on the simulator's own loop thread."""
-        assert self.loop is not None
-
-        async def run() -> Any:
-            return fn(*args, **kwargs)
-
-        return asyncio.run_coroutine_threadsafe(run(), self.loop).result(timeout=10)
-
-    def close(self) -> None:
-        assert self.loop is not None and self.stop is not None
-        self.loop.call_soon_threadsafe(self.stop.set)
-        self.thread.join(timeout=10)
+STORE_ADMIN_URL = "https://admin.shopify.com/store/sim-snowboards"  # as operators paste it from the browser
 
 
 @pytest.fixture
 def simulator() -> Iterator[ThreadedSimulator]:
-    threaded = ThreadedSimulator()
-    threaded.thread.start()
-    assert threaded.ready.wait(timeout=10)
-    yield threaded
-    threaded.close()
-
-
-def write_config(tmp_path: Path, url: str) -> Path:
-    path = tmp_path / "shopify-bridge.toml"
-    path.write_text(f"""
-database = "bridge.db"
-
-[[sources]]
-name = "CLI Store"
-store = "https://admin.shopify.com/store/sim-snowboards"
-access_token = "${{SHOPIFY_ACCESS_TOKEN}}"
-api_url = "{url}"
-
-[[destinations]]
-name = "events-file"
-type = "jsonl"
-path = "events.jsonl"
-""")
-    return path
+    with threaded_simulator(token=TOKEN, orders=3, search_lag_seconds=0) as threaded:
+        yield threaded
 
 
 def test_run_once_events_explain_replay_reconcile(
@@ -82,7 +28,7 @@ def test_run_once_events_explain_replay_reconcile(
 ) -> None:
     monkeypatch.setenv("SHOPIFY_ACCESS_TOKEN", TOKEN)
     assert simulator.sim is not None
-    config = str(write_config(tmp_path, simulator.sim.url))
+    config = str(write_config(tmp_path, simulator.sim.url, source_name="CLI Store", store=STORE_ADMIN_URL))
     assert main(["--config", config, "run", "--once"]) == exit_codes.OK
     order = simulator.call(
         simulator.sim.state.create_order, sourceName="web", test=False, tags=[], financialStatus="PAID"

@@ -6,32 +6,18 @@ import asyncio
 import io
 import json
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import structlog
 
 from shopify_bridge.bridge import Bridge
-from shopify_bridge.logging_setup import configure_logging, get_logger
+from shopify_bridge.logging_setup import get_logger
 from shopify_bridge.simulator.clock import ManualClock
 from shopify_bridge.simulator.server import SimulatorServer
 from tests.ops.scrape import SOURCE, T0, TOKEN, no_wait, ops_config, wait_until
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def log_stream() -> Iterator[io.StringIO]:
-    saved, root = structlog.get_config(), logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    stream = io.StringIO()
-    configure_logging(json_logs=True, stream=stream)
-    yield stream
-    structlog.configure(**saved)
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 def records(stream: io.StringIO, event: str) -> list[dict[str, Any]]:

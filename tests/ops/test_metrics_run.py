@@ -4,33 +4,14 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from shopify_bridge.logging_setup import configure_logging
 from tests.ops.scrape import SOURCE, TOKEN, running_bridge, wait_until
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def log_stream() -> Iterator[io.StringIO]:
-    """JSON log lines of the run, captured; the previous logging setup restored afterwards."""
-    import logging
-
-    import structlog
-
-    saved, root = structlog.get_config(), logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    stream = io.StringIO()
-    configure_logging(json_logs=True, stream=stream)
-    yield stream
-    structlog.configure(**saved)
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 def log_lines(stream: io.StringIO) -> list[dict[str, Any]]:

@@ -13,6 +13,15 @@ import pytest
 from shopify_bridge.simulator import ManualClock, SimulatorServer
 
 START = datetime(2026, 7, 1, 12, 0, 0, tzinfo=UTC)
+# A paid order with totals easy to check by hand: 2 × 10 + 5 shipping, no tax, no discount.
+PLAIN_ORDER: dict[str, Any] = {
+    "lineItems": [{"title": "Board", "price": "10", "quantity": 2}],
+    "shipping": "5",
+    "taxRate": "0",
+    "discountCodes": [],
+    "presentmentCurrency": "CAD",
+    "financialStatus": "PAID",
+}
 
 
 @dataclass

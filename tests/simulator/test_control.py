@@ -4,16 +4,7 @@ from __future__ import annotations
 
 from shopify_bridge.shopify.queries import SHOP_INFO
 from shopify_bridge.simulator import SimulatorServer
-from tests.simulator.conftest import Caller
-
-PLAIN = {
-    "lineItems": [{"title": "Board", "price": "10", "quantity": 2}],
-    "shipping": "5",
-    "taxRate": "0",
-    "discountCodes": [],
-    "presentmentCurrency": "CAD",
-    "financialStatus": "PAID",
-}
+from tests.simulator.conftest import PLAIN_ORDER, Caller
 
 
 async def test_the_control_api_needs_the_token(caller: Caller) -> None:
@@ -29,7 +20,7 @@ async def test_state_summary(caller: Caller, sim: SimulatorServer) -> None:
 
 
 async def test_create_read_and_list_orders(caller: Caller) -> None:
-    created = await caller.control("POST", "/orders", PLAIN)
+    created = await caller.control("POST", "/orders", PLAIN_ORDER)
     assert created.status == 201 and created.body["totalPriceSet"]["shopMoney"]["amount"] == "25.0"
     number = created.body["legacyResourceId"]
     assert (await caller.control("GET", f"/orders/{number}")).body["id"] == created.body["id"]
@@ -40,7 +31,7 @@ async def test_create_read_and_list_orders(caller: Caller) -> None:
 
 
 async def test_edit_tag_cancel_refund_settle_and_delete(caller: Caller) -> None:
-    number = (await caller.control("POST", "/orders", PLAIN)).body["legacyResourceId"]
+    number = (await caller.control("POST", "/orders", PLAIN_ORDER)).body["legacyResourceId"]
     edited = await caller.control(
         "POST", f"/orders/{number}/line_items", {"line": {"title": "Wax", "price": "7.5", "quantity": 1}}
     )
@@ -68,7 +59,7 @@ async def test_edit_tag_cancel_refund_settle_and_delete(caller: Caller) -> None:
 
 
 async def test_refused_and_malformed_requests(caller: Caller, sim: SimulatorServer) -> None:
-    number = (await caller.control("POST", "/orders", PLAIN)).body["legacyResourceId"]
+    number = (await caller.control("POST", "/orders", PLAIN_ORDER)).body["legacyResourceId"]
     over = await caller.control("POST", f"/orders/{number}/refunds", {"amount": "1000"})
     assert over.status == 422 and "exceeds" in over.body["error"]
     assert (await caller.control("POST", f"/orders/{number}/tags", {})).status == 422

@@ -13,17 +13,9 @@ from shopify_bridge.simulator import ManualClock, SimulatorServer, SimulatorStat
 from shopify_bridge.simulator.changes import ChangeRefused
 from shopify_bridge.simulator.refunds import RefundRefused
 from shopify_bridge.simulator.state import ManualClockRequired
-from tests.simulator.conftest import START, Caller
+from tests.simulator.conftest import PLAIN_ORDER, START, Caller
 
-PLAIN = {
-    "lineItems": [{"title": "Board", "price": "10", "quantity": 2}],
-    "shipping": "5",
-    "taxRate": "0",
-    "discountCodes": [],
-    "presentmentCurrency": "CAD",
-    "financialStatus": "PAID",
-    "taxesIncluded": False,
-}
+PLAIN = {**PLAIN_ORDER, "taxesIncluded": False}  # said outright: the tax tests turn it on
 
 
 def amount(bag: dict[str, Any], side: str = "shopMoney") -> str:
