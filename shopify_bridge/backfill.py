@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ import aiohttp
 import orjson
 
 from shopify_bridge import ingest, new_customer
+from shopify_bridge.backfill_progress import BackfillProgress, ProgressCallback
 from shopify_bridge.bulk import assemble, documents
 from shopify_bridge.bulk.query import (
     BULK_CANCEL,
@@ -62,20 +62,6 @@ DOWNLOAD_CHUNK = 1 << 20
 
 class ShopifyBulkBug(BridgeError):
     exit_code = 1
-
-
-@dataclass
-class BackfillProgress:
-    """One progress event: the same stream feeds the terminal bar, JSON logs and the TUI."""
-
-    source: str
-    phase: str  # running | downloading | ingesting | done
-    window: str
-    done: int = 0  # objects so far (running), bytes (downloading), orders (ingesting)
-    total: int | None = None  # objectCount is unknown while running; fileSize while downloading
-
-
-ProgressCallback = Callable[[BackfillProgress], None]
 
 
 def load_state(conn: sqlite3.Connection, shop: str) -> dict[str, Any] | None:
@@ -319,7 +305,8 @@ class Backfill:
         # stages never shares a connection with the event loop's writer.
         staging = open_staging(self.data_dir / "staging.db")
         try:
-            stats, count = await self._stage_and_ingest(staging, op_id, path, window, label)
+            objects = int(op.get("objectCount") or 0) or None
+            stats, count = await self._stage_and_ingest(staging, op_id, path, window, label, objects)
         finally:
             staging.close()
         path.unlink(missing_ok=True)
@@ -327,9 +314,16 @@ class Backfill:
         return count
 
     async def _stage_and_ingest(
-        self, staging: sqlite3.Connection, op_id: str, path: Path, window: list[str], label: str
+        self, staging: sqlite3.Connection, op_id: str, path: Path, window: list[str], label: str,
+        objects: int | None,
     ) -> tuple[assemble.StageStats, int]:
-        stats = await asyncio.to_thread(assemble.stage_file, staging, op_id, path)
+        loop = asyncio.get_running_loop()
+
+        def staged(_bytes: int, lines: int) -> None:  # on the staging thread, after every chunk read
+            event = BackfillProgress(self.ctx.name, "staging", label, lines, objects)
+            loop.call_soon_threadsafe(self.progress, event)
+
+        stats = await asyncio.to_thread(assemble.stage_file, staging, op_id, path, staged)
         if stats.truncated:
             raise TemporaryFailure(f"bulk result for {self.ctx.name} is truncated ({stats.truncated_reason})")
         if stats.malformed or stats.orphans:

@@ -21,7 +21,8 @@ from zoneinfo import ZoneInfo
 from structlog.contextvars import bind_contextvars, bound_contextvars
 
 from shopify_bridge import exit_codes
-from shopify_bridge.backfill import Backfill, BackfillProgress, backfill_due
+from shopify_bridge.backfill import Backfill, backfill_due
+from shopify_bridge.backfill_progress import BackfillProgress, StoredProgress
 from shopify_bridge.channels import DEFAULT_CHANNEL_TABLE
 from shopify_bridge.check import ALL_ORDERS_SCOPE, RECENT_ORDERS_DAYS
 from shopify_bridge.config import Config, Source
@@ -122,7 +123,7 @@ def _log_progress(progress: BackfillProgress) -> None:
     """Headless default: one structured line per phase change, else at most every 5 s per source."""
     key = f"{progress.source}:{progress.phase}"
     now = time.monotonic()
-    if progress.phase in ("running", "downloading", "ingesting") and now - _last_logged.get(key, 0.0) < 5.0:
+    if progress.phase in ("running", "downloading", "staging", "ingesting") and now - _last_logged.get(key, 0.0) < 5.0:
         return
     _last_logged[key] = now
     log.info(
@@ -155,6 +156,7 @@ class Bridge:
         self.on_progress = on_progress or _log_progress
         self.metrics = metrics or BridgeObserver()
         self.db = open_writer(config.database, synchronous=config.synchronous)
+        self.stored_progress = StoredProgress(self.db.conn, monotonic)
         destinations, policies = build_destinations(config)
         destinations = [self.metrics.observe_destination(d) for d in destinations]
         self.deliverer = Deliverer(self.db.conn, destinations, clock, policies)
@@ -240,13 +242,15 @@ class Bridge:
             clock=self.clock,
             sleep=self.sleep,
             data_dir=database.parent / f"{database.stem}-bulk",
-            progress=self._backfill_progress,
+            progress=lambda progress: self._backfill_progress(source.shop_domain, progress),
         )
         await backfill.run(start)
 
-    def _backfill_progress(self, progress: BackfillProgress) -> None:
+    def _backfill_progress(self, shop: str, progress: BackfillProgress) -> None:
         self.metrics.backfill_progress(progress)
         self.on_progress(progress)
+        if self.stored_progress(shop, progress):
+            self.on_change()
 
     async def run_once(self) -> int:
         """One cycle of every source, then deliver what is pending; the most severe exit code."""

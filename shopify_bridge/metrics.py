@@ -35,7 +35,7 @@ from shopify_bridge.destinations.base import DeliveryResult, Destination
 from shopify_bridge.timeutil import Clock, parse_ts, system_clock
 
 if TYPE_CHECKING:
-    from shopify_bridge.backfill import BackfillProgress
+    from shopify_bridge.backfill_progress import BackfillProgress
     from shopify_bridge.config import Config
 
 PREFIX = "shopify_bridge"

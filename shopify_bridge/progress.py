@@ -18,7 +18,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from shopify_bridge.backfill import BackfillProgress
+from shopify_bridge.backfill_progress import BackfillProgress
 
 
 class TerminalProgress:
@@ -56,6 +56,7 @@ class TerminalProgress:
                 self.download.start()
             description = {
                 "running": "Shopify is preparing the bulk result (objects)",
+                "staging": "reading the result (lines)",
                 "ingesting": "storing orders",
                 "done": "backfill complete",
             }.get(event.phase, event.phase)

@@ -171,9 +171,9 @@ class DashboardStore:
         out = []
         rows = conn.execute(
             "SELECT shop, name, state, state_reason, last_poll_ok_at, cursor, bucket_available, bucket_max, "
-            "timezone FROM sources ORDER BY name, shop"
+            "timezone, progress FROM sources ORDER BY name, shop"
         ).fetchall()
-        for shop, name, state, reason, last_ok, cursor, available, maximum, timezone in rows:
+        for shop, name, state, reason, last_ok, cursor, available, maximum, timezone, progress in rows:
             # Today's orders in the shop's own day, as reconcile counts them; processed_at is stored as
             # Shopify sends it ("…Z"), so the bound is written the same way for a plain text range on
             # the (shop, processed_at) index.
@@ -194,6 +194,7 @@ class DashboardStore:
                     bucket_max=maximum,
                     pending_deliveries=pending.get(shop, 0),
                     dead_deliveries=dead.get(shop, 0),
+                    progress=progress if state == "backfilling" else None,
                 )
             )
         return tuple(out)

@@ -29,6 +29,7 @@ class SourceRow:
     bucket_max: float | None
     pending_deliveries: int
     dead_deliveries: int
+    progress: str | None = None  # the running backfill in one line (`sources.progress`)
 
 
 @dataclass(frozen=True)

@@ -88,4 +88,6 @@ class SourcesPanel(Vertical):
             return
         text = Text(f"{source.name} ({source.shop}) ", style="bold")
         text.append(source_state(source.state, source.state_reason))
+        if source.progress:
+            text.append(f" · {source.progress}", style="cyan")
         update_static(line, text)

@@ -18,7 +18,7 @@ import sqlite_utils
 
 from shopify_bridge.errors import BridgeError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 10_000
 
 # Each entry migrates from version i to i+1. Never edit a shipped entry; append a new one.
@@ -126,6 +126,10 @@ MIGRATIONS: list[str] = [
         kind TEXT NOT NULL,
         message TEXT NOT NULL
     );
+    """,
+    # 2: the running backfill's progress in one line (phase and counts), for dashboards; NULL when none.
+    """
+    ALTER TABLE sources ADD COLUMN progress TEXT;
     """,
 ]
 

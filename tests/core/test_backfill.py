@@ -321,3 +321,15 @@ async def test_forwarded_history_gets_is_new_customer_with_one_lookup_per_custom
     assert new == {"1": True, "2": False, "3": True, "4": True, "5": False}
     assert [search.split(" ")[0] for search in fake.count_searches] == [
         "customer_id:1", "customer_id:2", "email:'guest@example.com'"]
+
+
+async def test_staging_reports_lines_read_against_the_object_count(tmp_path: Path) -> None:
+    backfill, fake, _db, _, _ = setup(tmp_path, n=3)
+    fake.outcomes.append({"status": "COMPLETED", "url": "https://x/signed", "objectCount": "6"})
+    seen: list[tuple[str, int, int | None]] = []
+    backfill.progress = lambda p: seen.append((p.phase, p.done, p.total))
+    await backfill.run(START)
+    staging = [(done, total) for phase, done, total in seen if phase == "staging"]
+    assert staging and staging[-1] == (6, 6)  # 3 order lines + 3 line-item lines
+    phases = [phase for phase, _, _ in seen]
+    assert phases.index("downloading") < phases.index("staging") < phases.index("ingesting")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from shopify_bridge.backfill_progress import BackfillProgress
 from shopify_bridge.simulator.clock import ManualClock
 from shopify_bridge.simulator.server import SimulatorServer
 from shopify_bridge.store.schema import open_reader
@@ -23,8 +24,19 @@ async def test_backfill_then_poll(tmp_path: Path) -> None:
             clock.advance(seconds)
 
         bridge = Bridge(config, clock=clock, sleep=advance)
+        lines: list[str | None] = []  # what a dashboard reading the store saw, write after write
+        record = bridge.stored_progress
+
+        def stored(shop: str, progress: BackfillProgress) -> bool:
+            written = record(shop, progress)
+            if written:
+                lines.append(bridge.db.conn.execute("SELECT progress FROM sources").fetchone()[0])
+            return written
+
+        bridge.stored_progress = stored  # type: ignore[assignment]
         try:
             assert await bridge.run_once() == 0
+            assert any(line and "storing orders" in line for line in lines) and lines[-1] is None
             [op] = sim.state.bulk_operations.values()
             # start_date is a date in the shop's timezone (America/Toronto, UTC-5 in November).
             assert "processed_at:>='2026-11-10T05:00:00Z'" in op["query"]

@@ -10,7 +10,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from shopify_bridge import exit_codes
-from shopify_bridge.backfill import BackfillProgress
+from shopify_bridge.backfill_progress import BackfillProgress
 from shopify_bridge.destinations.base import DeliveryResult
 from shopify_bridge.health import HealthCheck, default_stale_after, evaluate
 from shopify_bridge.metrics import BridgeMetrics, BridgeObserver

@@ -243,3 +243,22 @@ async def test_failing_actions_are_reported_not_raised(make_app: MakeApp) -> Non
         assert any("order is gone" in notice for notice in app.notices)
         await pilot.press("4")
         assert "dashboard" in cells(app, "#errors-table", 2)
+
+
+async def test_a_backfilling_source_shows_its_progress_line(make_app: MakeApp, demo_store: tuple[Path, object]) -> None:
+    import sqlite3
+
+    conn = sqlite3.connect(demo_store[0])
+    line_text = "backfill 2026-01-01..2026-05-01: storing orders 4,500/10,000 (45 %)"
+    conn.execute("UPDATE sources SET state = 'backfilling', progress = ? WHERE shop = ?", (line_text, SHOP))
+    conn.execute("UPDATE sources SET progress = 'left over from a failed backfill' WHERE shop = ?", (OUTLET,))
+    conn.commit()
+    conn.close()
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        line = str(app.query_one("#source-state-line", Static).render())
+        assert "backfilling" in line and line_text in line
+        await pilot.press("down")
+        line = str(app.query_one("#source-state-line", Static).render())
+        assert "failed" in line and "left over" not in line  # only a running backfill shows one

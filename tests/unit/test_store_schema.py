@@ -40,3 +40,19 @@ def test_reader_is_read_only_and_names_a_missing_database(tmp_path: Path) -> Non
     reader = open_reader(tmp_path / "s.db")
     with pytest.raises(sqlite3.OperationalError):
         reader.conn.execute("INSERT INTO sources (shop, name) VALUES ('a', 'b')")
+
+
+def test_a_version_1_store_is_migrated_keeping_its_rows(tmp_path: Path) -> None:
+    from shopify_bridge.store.schema import MIGRATIONS
+
+    path = tmp_path / "v1.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(MIGRATIONS[0])
+    conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '1')")
+    conn.execute("INSERT INTO sources (shop, name, cursor) VALUES ('a.myshopify.com', 'A', '2026-05-01T00:00:00Z')")
+    conn.commit()
+    conn.close()
+    db = open_writer(path)
+    assert db.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "2"
+    assert db.conn.execute("SELECT name, cursor, progress FROM sources").fetchone() == (
+        "A", "2026-05-01T00:00:00Z", None)
