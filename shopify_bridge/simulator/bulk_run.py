@@ -6,7 +6,8 @@ rooted at the node's type (so every field resolver of the simulator applies, and
 their own carrying `"__parentId"`. Lists and plain objects (refunds, money bags, customer) stay inline.
 
 The root `orders` connection reads the search index exactly as `orders(query:, sortKey:, reverse:)` does,
-but without pages: a bulk query has no `first`. Nested connections read the parent's stored list.
+but without pages: a bulk query has no `first`; a root `bulkOperations` is filtered and ordered as
+`bulkOperations(query:, sortKey:, reverse:)` is (`bulk_search`). Nested connections read the parent's stored list.
 
 Line order: with `groupObjects: true` each parent is followed by its children; without it (the 2026-01+
 default) all parents come first, then the children in a seeded shuffle — never relying on adjacency.
@@ -40,7 +41,9 @@ from graphql import (
 )
 from graphql.execution.values import get_argument_values
 
+from shopify_bridge.simulator import bulk_search
 from shopify_bridge.simulator.bulk_rules import edge_nodes, fragments_of, is_connection, selected_fields
+from shopify_bridge.simulator.bulk_search import parse_bulk_search
 from shopify_bridge.simulator.orders import Doc
 from shopify_bridge.simulator.paging import by_id
 from shopify_bridge.simulator.resolvers import RequestContext, _sort_value
@@ -129,8 +132,16 @@ class BulkRun:
         if name == "orders":
             return self._orders(arguments)
         if name == "bulkOperations":
-            return sorted(self.state.bulk_operations.values(), key=lambda op: by_id(op)[1])
+            return self._bulk_operations(arguments)
         return []
+
+    def _bulk_operations(self, arguments: dict[str, Any]) -> list[Doc]:
+        """As `bulkOperations(query:, sortKey:, reverse:)` lists them, without pages."""
+        try:
+            plan = parse_bulk_search(arguments.get("query"), self.context.now)
+        except SearchError:
+            return []  # (inferred) as for orders: a query Shopify would refuse yields no objects
+        return bulk_search.ordered(bulk_search.matching(self.state.bulk_operations.values(), plan), arguments)
 
     def _orders(self, arguments: dict[str, Any]) -> list[Doc]:
         state, now = self.state, self.context.now

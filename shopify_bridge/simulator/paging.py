@@ -70,18 +70,18 @@ def connection(
 ) -> dict[str, Any]:
     """A connection page over `items`, ordered by `key` (reversed with `window.reverse`)."""
     check_window(window.first, window.last)
-    ordered = sorted(items, key=lambda item: _comparable(key(item)), reverse=window.reverse)
-    keys = [_comparable(key(item)) for item in ordered]
+    ordered = sorted(items, key=lambda item: comparable(key(item)), reverse=window.reverse)
+    keys = [comparable(key(item)) for item in ordered]
 
     def is_after(item_key: tuple[Any, ...], bound: tuple[Any, ...]) -> bool:
         return item_key < bound if window.reverse else item_key > bound
 
     start, stop = 0, len(ordered)
     if window.after is not None:
-        bound = _comparable(decode_cursor(window.after))
+        bound = comparable(decode_cursor(window.after))
         start = next((i for i, k in enumerate(keys) if is_after(k, bound)), len(ordered))
     if window.before is not None:
-        bound = _comparable(decode_cursor(window.before))
+        bound = comparable(decode_cursor(window.before))
         stop = next((i for i, k in enumerate(keys) if not is_after(bound, k)), len(ordered))
         stop = max(stop, start)
     if window.first is not None:
@@ -103,7 +103,7 @@ def connection(
     }
 
 
-def _comparable(key: SortKey) -> tuple[Any, ...]:
+def comparable(key: SortKey) -> tuple[Any, ...]:
     value, ident = key
     # Mixed value types (None from a missing date) sort first instead of breaking the comparison.
     return (value is not None, value if value is not None else 0, ident)

@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from graphql import GraphQLError
 from graphql import GraphQLResolveInfo as _ResolveInfo
 
+from shopify_bridge.simulator import bulk_search
+from shopify_bridge.simulator.bulk_search import parse_bulk_search
 from shopify_bridge.simulator.clock import epoch_ms
 from shopify_bridge.simulator.orders import Doc, gid_number
-from shopify_bridge.simulator.paging import SortKey, Window, bad_request, by_id, connection
+from shopify_bridge.simulator.paging import SortKey, Window, bad_request, by_id, check_window, connection
 from shopify_bridge.simulator.search import SearchError, parse_search, search_extension
 
 if TYPE_CHECKING:
@@ -218,8 +220,18 @@ def resolve_current_bulk_operation(_: Any, info: Info, type: str = "QUERY") -> D
 
 
 def resolve_bulk_operations(_: Any, info: Info, **args: Any) -> dict[str, Any]:
-    operations = list(_ctx(info).state.bulk_operations.values())
-    return connection(operations, by_id, _window(args))
+    """The app's operations matching `query:`, newest first unless `reverse: true` (see `bulk_search`)."""
+    ctx, window = _ctx(info), _window(args)
+    check_window(window.first, window.last)  # (inferred) before the query's own errors and warnings
+    query = args.get("query")
+    try:
+        plan = parse_bulk_search(query, ctx.now)
+    except SearchError as exc:
+        raise bad_request(str(exc)) from None
+    if plan.warnings:
+        ctx.search.append(search_extension(list(info.path.as_list()), query or "", plan))
+    operations = bulk_search.matching(ctx.state.bulk_operations.values(), plan)
+    return connection(operations, bulk_search.sort_key(args.get("sortKey")), bulk_search.newest_first(window))
 
 
 def _mutation(name: str) -> Any:

@@ -6,6 +6,9 @@ negates a term. Dates compare with `>`, `>=`, `<`, `<=` against ISO timestamps (
 orders index does not know is *ignored*, not an error: the term filters nothing and is reported
 in `extensions.search` with code `invalid_field`; a bad value for a known field likewise gets
 `invalid_value`. Only a malformed timestamp is an error (BAD_REQUEST), as captured from Shopify.
+
+The parser is shared: `parse_search` takes the root's field rules (`FieldRule`) and free-text rule, the
+orders index's by default (`bulk_search` holds those of `bulkOperations`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,10 @@ from shopify_bridge.simulator.clock import parse_wire_time
 
 Doc = dict[str, Any]
 Predicate = Callable[[Doc], bool]
+SearchWarning = dict[str, str]
+# (field, operator, value, now) -> (predicate or None, warning or None); a warning with a predicate still
+# filters (bulkOperations' unaccepted values), a warning without one drops the term (orders).
+FieldRule = Callable[[str, str, str, datetime], tuple[Predicate | None, SearchWarning | None]]
 
 _TOKEN = re.compile(r"""(-?)(?:(\w+):(<=|>=|<|>)?('[^']*'|"[^"]*"|\S*)|('[^']*'|"[^"]*"|\S+))""")
 DATE_FIELDS = {"updated_at": "updatedAt", "created_at": "createdAt", "processed_at": "processedAt"}
@@ -38,7 +45,15 @@ class SearchPlan:
     warnings: list[dict[str, str]] = field(default_factory=list)
 
 
-def parse_search(query: str | None, now: datetime) -> SearchPlan:
+def parse_search(
+    query: str | None,
+    now: datetime,
+    field_rule: FieldRule | None = None,
+    free_text: Callable[[str], Predicate] | None = None,
+) -> SearchPlan:
+    """The plan for `query` under one root's rules (the orders index's unless given)."""
+    field_rule = field_rule or _field_predicate
+    free_text = free_text or _free_text
     terms: list[Predicate] = []
     parsed: list[dict[str, Any]] = []
     warnings: list[dict[str, str]] = []
@@ -49,15 +64,14 @@ def parse_search(query: str | None, now: datetime) -> SearchPlan:
                 continue
             text = _unquote(bare)
             parsed.append({"field": "default", "match_all": text})
-            terms.append(_negate(_free_text(text), bool(negated)))
+            terms.append(_negate(free_text(text), bool(negated)))
             continue
         value = _unquote(raw)
         entry: dict[str, Any] = {"field": name, _RANGE_NAMES.get(op or "", "match_all"): value}
         parsed.append(entry)
-        predicate, warning = _field_predicate(name, op or "", value, now)
+        predicate, warning = field_rule(name, op or "", value, now)
         if warning:
             warnings.append(warning)
-            continue
         if predicate is not None:
             terms.append(_negate(predicate, bool(negated)))
     shape = None if not parsed else parsed[0] if len(parsed) == 1 else {"and": parsed}
@@ -78,18 +92,20 @@ def _negate(predicate: Predicate, negated: bool) -> Predicate:
     return (lambda doc: not predicate(doc)) if negated else predicate
 
 
-def _invalid_value(name: str, value: str) -> dict[str, str]:
+def invalid_value(name: str, value: str) -> SearchWarning:
     return {"field": name, "message": f"Input `{value}` is not an accepted value.", "code": "invalid_value"}
 
 
-def _field_predicate(
-    name: str, op: str, value: str, now: datetime
-) -> tuple[Predicate | None, dict[str, str] | None]:
+def invalid_field(name: str) -> SearchWarning:
+    return {"field": name, "message": "Invalid search field for this query.", "code": "invalid_field"}
+
+
+def _field_predicate(name: str, op: str, value: str, now: datetime) -> tuple[Predicate | None, SearchWarning | None]:
     if name in DATE_FIELDS:
-        return _date_predicate(DATE_FIELDS[name], name, op, value, now), None
+        return date_predicate(DATE_FIELDS[name], name, op, value, now), None
     if name == "test":
         if value.lower() not in ("true", "false"):
-            return None, _invalid_value(name, value)
+            return None, invalid_value(name, value)
         wanted = value.lower() == "true"
         return (lambda doc: bool(doc["test"]) == wanted), None
     if name in ("tag", "tag_not"):
@@ -97,7 +113,7 @@ def _field_predicate(
         return (has if name == "tag" else lambda doc: not has(doc)), None
     if name in ("id", "customer_id"):
         if not value.isdigit():
-            return None, _invalid_value(name, value)
+            return None, invalid_value(name, value)
         return _number_predicate(name, op, int(value)), None
     if name in ("email", "source_name", "financial_status", "fulfillment_status"):
         key = {
@@ -112,12 +128,13 @@ def _field_predicate(
         return (lambda doc: doc["name"] == wanted_name), None
     if name == "status":
         if value.lower() not in STATUSES:
-            return None, _invalid_value(name, value)
+            return None, invalid_value(name, value)
         return _status_predicate(value.lower()), None
-    return None, {"field": name, "message": "Invalid search field for this query.", "code": "invalid_field"}
+    return None, invalid_field(name)
 
 
-def _date_predicate(key: str, name: str, op: str, value: str, now: datetime) -> Predicate:
+def date_predicate(key: str, name: str, op: str, value: str, now: datetime) -> Predicate:
+    """`doc[key]` (a wire timestamp) against `value`; SearchError when `value` is not a timestamp."""
     moment, whole_day = _parse_moment(value, now, name)
     if op in (">", ">="):
         return lambda doc: parse_wire_time(doc[key]) >= moment
@@ -154,6 +171,17 @@ def _number_predicate(name: str, op: str, wanted: int) -> Predicate:
         customer = doc.get("customer")
         return int(customer["legacyResourceId"]) if customer else None
 
+    compare = number_comparison(op, wanted)
+
+    def matches(doc: Doc) -> bool:
+        actual = value_of(doc)
+        return actual is not None and compare(actual)
+
+    return matches
+
+
+def number_comparison(op: str, wanted: int) -> Callable[[int], bool]:
+    """`id:>=1234` and friends: a numeric comparison."""
     compare: dict[str, Callable[[int], bool]] = {
         ">": lambda v: v > wanted,
         ">=": lambda v: v >= wanted,
@@ -161,12 +189,7 @@ def _number_predicate(name: str, op: str, wanted: int) -> Predicate:
         "<=": lambda v: v <= wanted,
         "": lambda v: v == wanted,
     }
-
-    def matches(doc: Doc) -> bool:
-        actual = value_of(doc)
-        return actual is not None and compare[op](actual)
-
-    return matches
+    return compare[op]
 
 
 def _status_predicate(status: str) -> Predicate:
