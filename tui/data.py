@@ -232,15 +232,12 @@ class DashboardStore:
     def _events(
         self, conn: sqlite3.Connection, destinations: Sequence[str], flt: EventFilter, limit: int
     ) -> tuple[EventRow, ...]:
-        if flt.state is not None and flt.shop is None and flt.event_name is None:
+        if flt.state is not None:
             rows = self._events_in_state(conn, destinations, flt, limit)
         else:
             # Newest first along the primary key, stopping at the page: bounded by one pass over
-            # events even when nothing matches. A state, if any, is one probe per candidate.
+            # events even when nothing matches.
             where, params = self._event_conditions(flt)
-            if flt.state is not None:
-                state = _STATE_CONDITIONS[flt.state]
-                where.append(f"EXISTS (SELECT 1 FROM deliveries WHERE event_seq = e.seq AND {state})")
             if flt.before_seq is not None:
                 where.append("e.seq < ?")
                 params.append(flt.before_seq)
@@ -266,11 +263,15 @@ class DashboardStore:
     def _events_in_state(
         self, conn: sqlite3.Connection, destinations: Sequence[str], flt: EventFilter, limit: int
     ) -> list[Sequence[Any]]:
-        """A state alone: walk the deliveries index per destination, newest first, until `limit` events.
+        """A state: walk the deliveries index per destination, newest first, until `limit` events that
+        also match the other filters (source, event name).
 
-        Rare states (dead, retrying) are found without touching the other deliveries at all.
+        Rare states (dead, retrying) are found without touching the other deliveries at all, whatever
+        else is filtered; walking all events instead would probe the deliveries of every one of them.
         """
         condition = _STATE_CONDITIONS[flt.state or ""]
+        where, params = self._event_conditions(flt)
+        also = "".join(f" AND {clause}" for clause in where)
         upper = flt.before_seq if flt.before_seq is not None else 2**62
         batch = max(limit, 100)
         found: list[Sequence[Any]] = []
@@ -294,9 +295,9 @@ class DashboardStore:
                 # One JSON parameter instead of one per seq: no limit on SQLite host parameters.
                 found.extend(
                     conn.execute(
-                        f"SELECT {_EVENT_COLUMNS} FROM json_each(?) j JOIN events e ON e.seq = j.value "
+                        f"SELECT {_EVENT_COLUMNS} FROM json_each(?) j JOIN events e ON e.seq = j.value{also} "
                         "ORDER BY e.seq DESC",
-                        (json.dumps(seqs),),
+                        (json.dumps(seqs), *params),
                     )
                 )
             if not full:
