@@ -192,7 +192,7 @@ def _document(raw: bytes) -> OrderDoc:
     order: dict[str, Any] = orjson.loads(raw)
     for _, list_key in CHILD_TYPES:  # staged whole: their lines' `__parentId` is not part of the order
         for child in order[list_key]:
-            del child["__parentId"]
+            child.pop("__parentId", None)
     return _finish(order)
 
 
