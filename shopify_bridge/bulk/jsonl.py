@@ -133,7 +133,7 @@ def ids_or_record(raw: bytes, line_no: int) -> IdsLine | Record:
     One msgspec pass validates the whole line and reads both ids wherever they are in the object, about
     three times faster than building the dict. msgspec does not check UTF-8 inside the strings it skips,
     so a line with non-ASCII bytes must also decode; the rare line one parser accepts and the other does not
-    (a number beyond a double's range) is caught again when `assemble` parses the order document.
+    (a number beyond a double's range) is caught when `documents` parses the order document.
     """
     try:
         ids = _decode_ids(raw)
