@@ -2,9 +2,10 @@
 
 Order of checks, as on Shopify: unknown path or version → 404 `{"errors":"Not Found"}`; bad or
 missing `X-Shopify-Access-Token` → 401 with the *string* `errors` body; then injected faults;
-then parse/validate (errors as a GraphQL `errors` array, HTTP 200); then cost: over 1,000 →
-MAX_COST_EXCEEDED, more than the bucket holds → THROTTLED (HTTP 200, no data); then execution.
-Every GraphQL answer carries `extensions.cost` and the `X-Shopify-API-Version` header.
+then parse/validate (errors as a GraphQL `errors` array, HTTP 200); then inline `ID` literals
+(a malformed global id: only `errors`, see `literals`); then cost: over 1,000 → MAX_COST_EXCEEDED,
+more than the bucket holds → THROTTLED (HTTP 200, no data); then execution. Every GraphQL answer
+but a malformed inline id carries `extensions.cost`; all carry the `X-Shopify-API-Version` header.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from graphql import (
 from shopify_bridge.simulator import control
 from shopify_bridge.simulator.cost import SINGLE_QUERY_MAX, actual_cost, requested_cost
 from shopify_bridge.simulator.faults import HTML_PAGE, STRING_ERRORS, Fault, string_error
+from shopify_bridge.simulator.literals import literal_id_errors
 from shopify_bridge.simulator.resolvers import RequestContext
 from shopify_bridge.simulator.schema import simulator_schema
 from shopify_bridge.simulator.state import SimulatorState
@@ -152,6 +154,9 @@ def _answer(
             "errors": [p.formatted for p in problems],
             "extensions": {"cost": _cost_extension(state, 0, 0)},
         }
+    incompatible = literal_id_errors(schema, document)
+    if incompatible:
+        return {"errors": incompatible}  # as recorded: no data, no cost, nothing taken from the bucket
     try:
         requested = requested_cost(schema, document, variables, operation_name)
     except ValueError as exc:

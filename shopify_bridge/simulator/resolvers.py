@@ -18,6 +18,7 @@ from graphql import GraphQLResolveInfo as _ResolveInfo
 from shopify_bridge.simulator import bulk_search
 from shopify_bridge.simulator.bulk_search import parse_bulk_search
 from shopify_bridge.simulator.clock import epoch_ms
+from shopify_bridge.simulator.literals import invalid_global_id_message, split_gid
 from shopify_bridge.simulator.orders import Doc, gid_number
 from shopify_bridge.simulator.paging import SortKey, Window, bad_request, by_id, check_window, connection
 from shopify_bridge.simulator.search import SearchError, parse_search, search_extension
@@ -54,14 +55,18 @@ def _window(args: dict[str, Any]) -> Window:
 
 
 def parse_gid(value: str, expected: str | None = None) -> tuple[str, int]:
-    """(`Order`, 123) from `gid://shopify/Order/123`; Shopify's errors for malformed or foreign ids."""
-    parts = value.split("/")
-    if len(parts) != 5 or parts[:3] != ["gid:", "", "shopify"] or not parts[4].split("?")[0].isdigit():
+    """(`Order`, 123) from `gid://shopify/Order/123`; Shopify's errors for malformed or foreign ids.
+
+    An inline literal never gets here malformed (`literals` refuses it before execution); a malformed
+    id passed as a variable is refused here, during execution (inferred: not recorded).
+    """
+    parts = split_gid(value)
+    if parts is None:
         raise GraphQLError(
-            f"Invalid global id '{value}'",
+            invalid_global_id_message(value),
             extensions={"code": "argumentLiteralsIncompatible", "typeName": "CoercionError"},
         )
-    kind, number = parts[3], int(parts[4].split("?")[0])
+    kind, number = parts
     if expected is not None and kind != expected:
         raise GraphQLError(f"Invalid id: {value}", extensions={"code": "RESOURCE_NOT_FOUND"})
     return kind, number
