@@ -21,7 +21,8 @@ specially (`ordersCount`, `refundCreate`…) and that is not modelled: the simul
 to Shopify for the queries the bridge sends, which is what its budgets are checked against.
 
 Actual cost follows the same rules over what was returned: a connection counts the nodes it
-returned, a null object still costs 1 (the captured ACCESS_DENIED answer: requested 10, actual 1).
+returned, but an empty page still one (captured `bulkOperations(first: 1)` with `nodes: []`: actual
+3), a null object still costs 1 (the captured ACCESS_DENIED answer: requested 10, actual 1).
 """
 
 from __future__ import annotations
@@ -267,7 +268,11 @@ def _actual_field(
         return _actual_selection(walk, field.selection_set, named, value) if value else 0
     if _is_connection(named):
         assert isinstance(named, GraphQLObjectType)
-        return CONNECTION_BASE + (_actual_nodes(walk, field, named, value) if value else 0)
+        if not value:
+            return CONNECTION_BASE
+        # An empty page is charged one node (1): the captured `bulkOperations(first: 1)` answers with
+        # `nodes: []` cost 3, like a page of one. (inferred: what an empty page of a deeper node costs)
+        return CONNECTION_BASE + max(_actual_nodes(walk, field, named, value), 1 if walk.size(field) else 0)
     if is_list:
         elements = value if isinstance(value, list) else []
         return max((_actual_selection(walk, field.selection_set, named, e) for e in elements), default=0)

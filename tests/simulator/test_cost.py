@@ -157,3 +157,12 @@ def test_calibration_bulk_operation_reads_and_mutations(real_schema: Any) -> Non
     runs = recorded("2026-04__bulk-operation-run-query-concurrency-limit.json")
     for run in [*runs["successfulRuns"], runs["sixthRun"], *runs["cancelAttempts"]]:
         assert cost(run["query"], run["variables"], real_schema) == _recorded_cost(run["response"])
+
+
+def test_an_empty_page_is_charged_one_node_as_recorded() -> None:
+    schema = simulator_schema()
+    query = parse("{ bulkOperations(first: 1, query: \"status:EXPIRED\") { nodes { id } } }")
+    # 2026-04 bulk-operations-read-arg-validation, invalidStatusExpired: requested 3, actual 3.
+    assert actual_cost(schema, query, {}, {"bulkOperations": {"nodes": []}}) == 3
+    unbounded = parse("{ orders { nodes { id } } }")  # no page size asked: nothing to charge
+    assert actual_cost(schema, unbounded, {}, {"orders": {"nodes": []}}) == 2
