@@ -8,9 +8,10 @@ iteration's work) overlap with parsing. An in-memory database has no second conn
 line.
 
 An order whose spliced document does not parse is salvaged rather than failing the backfill. That happens
-only for a line that msgspec accepted while staging and orjson refuses (a number beyond a double's range):
-its lines are then parsed one by one, those at fault go to the quarantine with the reason, and the order
-is built from the rest; when the order line itself is at fault, its children are quarantined with it.
+for a line that msgspec accepted while staging and orjson refuses (a number beyond a double's range), or a
+line item nested so deep that it parses alone but not inside its order: its lines are then parsed one by
+one, those at fault go to the quarantine with the reason, and the order is built from the rest; when the
+order line itself is at fault, its children are quarantined with it.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Shopify writes one JSON object per connection node. A line without `"__parentId"` is a root node (an Order
 in the bridge's bulk query); a line with it is a child (a LineItem) whose parent is that gid. Since API
 2026-01 (`groupObjects: false`) children need not follow, or even be near, their parent, so this reader does
-not pair anything: it only classifies lines, and `assemble` links them after the whole file is staged.
+not pair anything: it only classifies lines; `assemble` stages them and `documents` links them.
 
 The file is read in chunks and split on `\\n`; only the current chunk and one partial line live in memory.
 Raw bytes escape slashes (`gid:\\/\\/shopify\\/Order\\/1`); ids in the records are JSON-decoded, so they
@@ -137,8 +137,8 @@ def ids_or_record(raw: bytes, line_no: int) -> IdsLine | Record:
     """
     try:
         ids = _decode_ids(raw)
-    except msgspec.DecodeError:  # also a missing or non-string `id`, or not an object: the full parse says why
-        return parse_line(raw, line_no)
+    except (msgspec.DecodeError, RecursionError):  # also a missing or non-string `id`, not an object, or
+        return parse_line(raw, line_no)  # nested deeper than msgspec goes: the full parse says why
     if not ids.id or not (raw.isascii() or _is_utf8(raw)):
         return parse_line(raw, line_no)
     return ids.id, ids.parent_id, line_no, raw

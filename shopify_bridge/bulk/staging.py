@@ -43,7 +43,7 @@ CREATE TABLE IF NOT EXISTS bulk_staged_child (
     child_type INTEGER NOT NULL,        -- which connection: an index into assemble.CHILD_TYPES (0 = LineItem)
     child_id INTEGER NOT NULL,
     line_no INTEGER NOT NULL,
-    json BLOB NOT NULL                  -- the line's JSON, `__parentId` mostly cut off (see assemble)
+    json BLOB NOT NULL                  -- the line's raw bytes, `__parentId` included (documents drops it)
 );
 CREATE TABLE IF NOT EXISTS bulk_quarantine (
     op_key INTEGER NOT NULL,
@@ -90,8 +90,7 @@ def open_staging(path: Path | str) -> sqlite3.Connection:
     concurrent backfill. Memory stays flat whatever the file size: the page cache is capped, and a load
     transaction only appends (nothing for the journal to keep).
     """
-    for suffix in ("", "-journal", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    discard_staging(path)
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
     conn.execute(f"PRAGMA page_size = {STAGING_PAGE_SIZE}")  # before the first table: rows are ~0.5-3 KiB
     conn.execute("PRAGMA journal_mode = MEMORY")
@@ -99,6 +98,12 @@ def open_staging(path: Path | str) -> sqlite3.Connection:
     conn.execute(f"PRAGMA cache_size = -{STAGING_CACHE_KIB}")
     ensure_schema(conn)
     return conn
+
+
+def discard_staging(path: Path | str) -> None:
+    """Delete a staging database file and its journals (close its connections first)."""
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 def ensure_schema(conn: sqlite3.Connection) -> None:

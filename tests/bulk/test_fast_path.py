@@ -142,3 +142,11 @@ def test_appender_raises_the_error_of_a_batch_written_on_its_thread(tmp_path: Pa
     with pytest.raises(sqlite3.OperationalError, match="no such table"):
         appender.close()
     connection.close()
+
+
+def test_a_line_nested_deeper_than_msgspec_goes_is_judged_by_the_full_parse(conn: sqlite3.Connection) -> None:
+    deep = b'{"id":"gid://shopify/Order/3","x":' + b"[" * 1020 + b"]" * 1020 + b"}\n"
+    deeper = b'{"id":"gid://shopify/Order/2","x":' + b"[" * 2000 + b"]" * 2000 + b"}\n"
+    stats = stage(conn, [deep, deeper, ORDER + b"\n"])
+    assert stats.orders == 1 + 1 and stats.malformed == 1  # orjson takes 1020 levels, not 2000
+    assert [reason.split(":")[0] for _, reason, _ in quarantined(conn, OP)] == ["invalid JSON"]
