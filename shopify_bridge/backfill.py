@@ -13,7 +13,9 @@ backoff → COMPLETED (url null: empty window) → download (no Shopify token; s
 stage (order-independent, flat memory) → ingest in batches → window done. FAILED TIMEOUT splits the
 window in two; FAILED INTERNAL_SERVER_ERROR retries the window and never trusts `partialDataUrl`;
 ACCESS_DENIED names the missing scope (exit 77); CANCELED/EXPIRED run the window again. A restart
-resumes the operation recorded in the state instead of starting another.
+resumes the operation recorded in the state instead of starting another, and so does the next start after
+a stop, which the backfill honours between its steps (`BackfillStopped`). Downloading, staging and
+ingesting a result are in `backfill_result`.
 """
 
 from __future__ import annotations
@@ -25,21 +27,17 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import orjson
 
-from shopify_bridge import ingest, new_customer
+from shopify_bridge import backfill_result
 from shopify_bridge.backfill_progress import BackfillProgress, ProgressCallback
-from shopify_bridge.bulk import assemble, documents
+from shopify_bridge.backfill_result import BackfillStopped
 from shopify_bridge.bulk.query import (
     BULK_CANCEL,
     BULK_OPERATION,
     BULK_RUN_QUERY,
     bulk_orders_query,
-    in_window,
 )
-from shopify_bridge.bulk.staging import clear as clear_staging
-from shopify_bridge.bulk.staging import open_staging, quarantined
 from shopify_bridge.check import missing_scopes
 from shopify_bridge.errors import AuthError, BridgeError, TemporaryFailure
 from shopify_bridge.logging_setup import get_logger
@@ -56,8 +54,6 @@ BUSY_RETRY_SECONDS = 30.0
 MAX_BUSY_WAITS = 40
 MAX_WINDOW_RETRIES = 5
 MIN_WINDOW = timedelta(hours=1)
-INGEST_BATCH = 500
-DOWNLOAD_CHUNK = 1 << 20
 
 
 class ShopifyBulkBug(BridgeError):
@@ -91,6 +87,7 @@ class Backfill:
         data_dir: Path,
         progress: ProgressCallback | None = None,
         download: Callable[[str, Path], Awaitable[int]] | None = None,
+        stop: asyncio.Event | None = None,
     ) -> None:
         self.ctx = ctx
         self.client = client
@@ -99,7 +96,17 @@ class Backfill:
         self.sleep = sleep
         self.data_dir = data_dir
         self.progress = progress or (lambda p: None)
-        self.download = download or self._download
+        self.download = download or backfill_result.download
+        self.stop = stop
+
+    def stop_requested(self) -> bool:
+        """Whether the bridge is stopping (safe to ask from the staging thread: it only reads a flag)."""
+        return self.stop is not None and self.stop.is_set()
+
+    def check_stop(self) -> None:
+        """Raise `BackfillStopped` when the bridge is stopping; the saved state resumes the backfill."""
+        if self.stop_requested():
+            raise BackfillStopped(f"backfill of {self.ctx.name} stopped; the next start resumes it")
 
     # -- state --------------------------------------------------------------------------------
     def _initial_state(self, start: datetime) -> dict[str, Any]:
@@ -126,6 +133,7 @@ class Backfill:
             return state
         first_connected = self._first_connected(state)
         while state["windows"]:
+            self.check_stop()
             window = state["windows"][0]
             outcome = await self._window(state, window)
             if outcome == "split":
@@ -194,7 +202,7 @@ class Backfill:
                 log.info("bulk window empty", source=self.ctx.name, window=label)
                 return "done"
             try:
-                state["orders"] += await self._ingest(op, window, label)
+                state["orders"] += await backfill_result.ingest_result(self, op, window, label)
             except TemporaryFailure as exc:
                 # A cut or unreadable result: a new operation, not the same file again.
                 log.warning(
@@ -236,6 +244,7 @@ class Backfill:
                     blocking=errors[0].get("message"),
                 )
                 await self.sleep(BUSY_RETRY_SECONDS)
+                self.check_stop()
                 continue
             raise ShopifyBulkBug(
                 f"Shopify refused the backfill query for {self.ctx.name}: "
@@ -254,6 +263,7 @@ class Backfill:
             if op is not None:
                 self.progress(BackfillProgress(self.ctx.name, "running", label, int(op.get("objectCount") or 0)))
                 await self.sleep(delay)
+                self.check_stop()
                 delay = min(POLL_MAX_SECONDS, delay * 2)
             op = await self._poll_once(op_id)
             if op is None:
@@ -279,106 +289,7 @@ class Backfill:
             f"backfill of {self.ctx.name} denied by Shopify (ACCESS_DENIED): missing scope {', '.join(missing)}"
         )
 
-    # -- results --------------------------------------------------------------------------------
-    async def _download(self, url: str, target: Path) -> int:
-        """Stream the result to disk in chunks; the signed URL gets no Shopify token."""
-        target.parent.mkdir(parents=True, exist_ok=True)
-        size = 0
-        timeout = aiohttp.ClientTimeout(total=None, sock_read=120)
-        async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url) as response:
-            if response.status != 200:
-                raise TemporaryFailure(f"bulk result download for {self.ctx.name} failed: HTTP {response.status}")
-            with open(target, "wb") as handle:
-                async for chunk in response.content.iter_chunked(DOWNLOAD_CHUNK):
-                    handle.write(chunk)
-                    size += len(chunk)
-        return size
-
-    async def _ingest(self, op: dict[str, Any], window: list[str], label: str) -> int:
-        op_id = str(op["id"])
-        path = self.data_dir / f"bulk-{op_id.rsplit('/', 1)[-1]}.jsonl"
-        total = int(op.get("fileSize") or 0) or None
-        self.progress(BackfillProgress(self.ctx.name, "downloading", label, 0, total))
-        size = await self.download(str(op["url"]), path)
-        self.progress(BackfillProgress(self.ctx.name, "downloading", label, size, total))
-        # Staging lives in its own database file (re-creatable from the download), so the thread that
-        # stages never shares a connection with the event loop's writer.
-        staging = open_staging(self.data_dir / "staging.db")
-        try:
-            objects = int(op.get("objectCount") or 0) or None
-            stats, count = await self._stage_and_ingest(staging, op_id, path, window, label, objects)
-        finally:
-            staging.close()
-        path.unlink(missing_ok=True)
-        self.progress(BackfillProgress(self.ctx.name, "ingesting", label, count, stats.orders))
-        return count
-
-    async def _stage_and_ingest(
-        self, staging: sqlite3.Connection, op_id: str, path: Path, window: list[str], label: str,
-        objects: int | None,
-    ) -> tuple[assemble.StageStats, int]:
-        loop = asyncio.get_running_loop()
-
-        def staged(_bytes: int, lines: int) -> None:  # on the staging thread, after every chunk read
-            event = BackfillProgress(self.ctx.name, "staging", label, lines, objects)
-            loop.call_soon_threadsafe(self.progress, event)
-
-        stats = await asyncio.to_thread(assemble.stage_file, staging, op_id, path, staged)
-        if stats.truncated:
-            raise TemporaryFailure(f"bulk result for {self.ctx.name} is truncated ({stats.truncated_reason})")
-        if stats.malformed or stats.orphans:
-            log.warning("bulk lines quarantined", source=self.ctx.name, malformed=stats.malformed,
-                        orphans=stats.orphans)
-        start, end = parse_ts(window[0]), parse_ts(window[1])
-        first_connected = self._first_connected_for_ingest(window)
-        now = self.clock()
-        count = 0
-        batch: list[dict[str, Any]] = []
-
-        lookups: dict[str, bool | None] = {}
-
-        def flush() -> None:
-            with transaction(self.conn):
-                for doc in batch:
-                    ingest.ingest_order(
-                        self.conn, self.ctx, doc, origin="bulk", now=now, first_connected_at=first_connected,
-                        is_new_customer=lookups.pop(doc["id"], None),
-                    )
-            batch.clear()
-
-        # Forwarded history gets `$is_new_customer` like polled orders; the orders read so far settle most.
-        earlier = new_customer.EarlierOrders() if self.ctx.forward_history else None
-        docs = documents.iter_orders(staging, op_id)
-        try:
-            for doc in docs:
-                if not in_window(doc["processedAt"], start, end):
-                    continue
-                if earlier is not None:
-                    if ingest.needs_new_customer_lookup(self.conn, self.ctx, doc, first_connected, now):
-                        lookups[doc["id"]] = await earlier.is_new_customer(self.client, self.ctx.name, doc)
-                    earlier.note(doc)
-                batch.append(doc)
-                count += 1
-                if len(batch) >= INGEST_BATCH:
-                    flush()
-                    self.progress(BackfillProgress(self.ctx.name, "ingesting", label, count, stats.orders))
-                    # Each batch is its own transaction: let the rest of the bridge (other sources,
-                    # deliveries, the dashboard, a stop request) run between them.
-                    await asyncio.sleep(0)
-            flush()
-        finally:
-            docs.close()  # releases the read-ahead threads when stopped half-way
-        if earlier is not None:
-            log.info("new-customer lookups for forwarded history", source=self.ctx.name, asked=earlier.asked,
-                     settled_locally=earlier.settled)
-        if stats.quarantined or quarantined(staging, op_id):
-            log.warning("quarantined bulk lines kept for inspection", source=self.ctx.name,
-                        staging=str(self.data_dir / "staging.db"), op_id=op_id)
-        else:
-            clear_staging(staging, op_id)
-        return stats, count
-
-    def _first_connected_for_ingest(self, window: list[str]) -> str:
+    def first_connected_for_ingest(self, window: list[str]) -> str:
         """History cut-off: the snapshot, or the window start when history is to be forwarded."""
         state = load_state(self.conn, self.ctx.shop) or {}
         row = self.conn.execute("SELECT first_connected_at FROM sources WHERE shop = ?", (self.ctx.shop,)).fetchone()

@@ -23,6 +23,7 @@ from structlog.contextvars import bind_contextvars, bound_contextvars
 from shopify_bridge import exit_codes
 from shopify_bridge.backfill import Backfill, backfill_due
 from shopify_bridge.backfill_progress import BackfillProgress, StoredProgress
+from shopify_bridge.backfill_result import BackfillStopped
 from shopify_bridge.channels import DEFAULT_CHANNEL_TABLE
 from shopify_bridge.check import ALL_ORDERS_SCOPE, RECENT_ORDERS_DAYS
 from shopify_bridge.config import Config, Source
@@ -157,6 +158,7 @@ class Bridge:
         self.metrics = metrics or BridgeObserver()
         self.db = open_writer(config.database, synchronous=config.synchronous)
         self.stored_progress = StoredProgress(self.db.conn, monotonic)
+        self._stop: asyncio.Event | None = None
         destinations, policies = build_destinations(config)
         destinations = [self.metrics.observe_destination(d) for d in destinations]
         self.deliverer = Deliverer(self.db.conn, destinations, clock, policies)
@@ -192,6 +194,10 @@ class Bridge:
                 await self._backfill(source, client, poller)
             status.state = "polling"
             stats = await poller.cycle()
+        except BackfillStopped as stopped:
+            log.info("backfill paused for the stop; the next start resumes it", source=source.name)
+            status.reason = str(stopped)
+            return exit_codes.OK
         except BridgeError as exc:
             status.state, status.reason, status.exit_code = "failed", str(exc), exc.exit_code
             status.failures += 1
@@ -243,6 +249,7 @@ class Bridge:
             sleep=self.sleep,
             data_dir=database.parent / f"{database.stem}-bulk",
             progress=lambda progress: self._backfill_progress(source.shop_domain, progress),
+            stop=self._stop,
         )
         await backfill.run(start)
 
@@ -285,6 +292,7 @@ class Bridge:
                     waiter.cancel()
 
     async def run(self, stop: asyncio.Event) -> None:
+        self._stop = stop  # a backfill checks it between its steps
         await self.deliverer.open()
         try:
             await asyncio.gather(

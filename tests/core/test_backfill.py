@@ -280,9 +280,9 @@ async def test_the_event_loop_runs_other_work_between_ingest_batches(
 ) -> None:
     import asyncio
 
-    from shopify_bridge import backfill as backfill_module
+    from shopify_bridge import backfill_result
 
-    monkeypatch.setattr(backfill_module, "INGEST_BATCH", 2)
+    monkeypatch.setattr(backfill_result, "INGEST_BATCH", 2)
     backfill, _fake, _db, _, _ = setup(tmp_path, n=7)
     ticks = 0
     seen: list[tuple[int, int]] = []  # (orders ingested, ticks of the other task) at each progress report
@@ -333,3 +333,80 @@ async def test_staging_reports_lines_read_against_the_object_count(tmp_path: Pat
     assert staging and staging[-1] == (6, 6)  # 3 order lines + 3 line-item lines
     phases = [phase for phase, _, _ in seen]
     assert phases.index("downloading") < phases.index("staging") < phases.index("ingesting")
+
+
+async def test_two_sources_backfilling_at_once_keep_their_own_results(tmp_path: Path) -> None:
+    import asyncio
+    from dataclasses import replace
+
+    first, _, db, _, _ = setup(tmp_path, n=4)
+    db.conn.execute("INSERT INTO sources (shop, name) VALUES ('other.myshopify.com', 'Other')")
+    (tmp_path / "b").mkdir()
+    second, fake_b, _, _, _ = setup(tmp_path / "b", n=0)
+    second.ctx = replace(second.ctx, shop="other.myshopify.com", name="Other")
+    second.conn, second.data_dir = db.conn, first.data_dir  # one store, one data folder, as in the bridge
+    fake_b.orders = [make_order(100 + i, datetime(2026, 4, 20, tzinfo=UTC)) for i in range(3)]
+    # Both fakes number their operations from 1: only the source in the file names keeps them apart.
+    await asyncio.gather(first.run(START), second.run(START))
+    rows = db.conn.execute("SELECT shop, COUNT(*), MIN(order_id) FROM orders GROUP BY shop ORDER BY shop").fetchall()
+    assert rows == [("demo.myshopify.com", 4, "5800000000000"), ("other.myshopify.com", 3, "5800000000100")]
+    assert list(first.data_dir.iterdir()) == []  # results and staging files are gone once ingested
+
+
+async def test_a_stop_between_ingest_batches_pauses_and_the_next_start_resumes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from shopify_bridge import backfill_result
+    from shopify_bridge.backfill_result import BackfillStopped
+
+    monkeypatch.setattr(backfill_result, "INGEST_BATCH", 2)
+    backfill, fake, db, _, _ = setup(tmp_path, n=7)
+    stop = backfill.stop = asyncio.Event()
+    backfill.progress = lambda p: stop.set() if p.phase == "ingesting" and p.done == 2 else None
+    with pytest.raises(BackfillStopped):
+        await backfill.run(START)
+    assert db.conn.execute("SELECT COUNT(*) FROM orders").fetchone()[0] == 2  # the first batch is in
+    state = load_state(db.conn, "demo.myshopify.com")
+    assert state is not None and state["status"] == "running" and state["op_id"] == "gid://shopify/BulkOperation/1"
+    assert list(backfill.data_dir.iterdir()) == []  # the download and staging are re-made on resume
+    backfill.stop = None
+    state = await backfill.run(START)
+    assert state["status"] == "complete" and len(fake.runs) == 1  # the same operation, resumed
+    assert db.conn.execute("SELECT COUNT(*), COUNT(DISTINCT order_id) FROM orders").fetchone() == (7, 7)
+    assert db.conn.execute("SELECT COUNT(*) FROM order_versions").fetchone()[0] == 7
+
+
+async def test_a_cancelled_backfill_lets_the_staging_thread_finish_before_closing_its_connection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+    import threading
+
+    from shopify_bridge import backfill_result
+
+    backfill, _fake, _db, _, _ = setup(tmp_path, n=2)
+    entered, order = threading.Event(), []
+
+    def endless_staging(conn: Any, op_id: str, path: Path, progress: Any) -> None:
+        entered.set()
+        try:
+            for lines in range(10**9):  # ends only when the progress callback says stop
+                progress(0, lines)
+                threading.Event().wait(0.001)
+        finally:
+            order.append("staging ended")
+
+    class Staging:
+        def close(self) -> None:
+            order.append("connection closed")
+
+    monkeypatch.setattr(backfill_result.assemble, "stage_file", endless_staging)
+    monkeypatch.setattr(backfill_result, "open_staging", lambda path: Staging())
+    task = asyncio.create_task(backfill.run(START))
+    assert await asyncio.to_thread(entered.wait, 10)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert order == ["staging ended", "connection closed"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from shopify_bridge.backfill_progress import BackfillProgress
 from shopify_bridge.simulator.clock import ManualClock
 from shopify_bridge.simulator.server import SimulatorServer
@@ -58,3 +60,45 @@ async def test_backfill_then_poll(tmp_path: Path) -> None:
             assert len(sim.state.bulk_operations) == 1               # backfill ran once
         finally:
             bridge.close()
+
+
+async def test_a_stop_during_the_backfill_ends_the_run_and_the_next_start_resumes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from shopify_bridge import backfill_result
+    from shopify_bridge.bridge import Bridge
+
+    monkeypatch.setattr(backfill_result, "INGEST_BATCH", 2)
+    clock = ManualClock(T0)
+    async with SimulatorServer(token=TOKEN, seed=5, orders=30, clock=clock, search_lag_seconds=0) as sim:
+        config = make_config(tmp_path, sim.url, start_date="2026-11-10", upsell_delay=False)
+
+        async def advance(seconds: float) -> None:
+            clock.advance(seconds)
+
+        stop = asyncio.Event()
+
+        def on_progress(progress: BackfillProgress) -> None:
+            if progress.phase == "ingesting":
+                stop.set()  # as SIGTERM does, in the middle of storing the history
+
+        bridge = Bridge(config, clock=clock, sleep=advance, on_progress=on_progress)
+        try:
+            await asyncio.wait_for(bridge.run(stop), timeout=60)  # returns: the stop is honoured
+            conn = open_reader(config.database).conn
+            assert conn.execute("SELECT COUNT(*) FROM orders").fetchone()[0] == 2
+            assert conn.execute("SELECT state FROM sources").fetchone()[0] == "backfilling"
+        finally:
+            bridge.close()
+        resumed = Bridge(config, clock=clock, sleep=advance)
+        try:
+            assert await resumed.run_once() == 0
+        finally:
+            resumed.close()
+        window = ("2026-11-10T05:00:00Z", "2026-11-20T15:00:00Z")
+        expected = [o for o in sim.state.orders() if window[0] <= o["processedAt"] < window[1]]
+        assert conn.execute("SELECT COUNT(*) FROM orders WHERE status = 'history'").fetchone()[0] == len(expected)
+        assert len(sim.state.bulk_operations) == 1  # the same operation, resumed
+        assert read_events(tmp_path) == []

@@ -1,0 +1,184 @@
+"""One completed bulk operation's result into the store: download, stage, ingest in batches.
+
+The result file and its staging database are named after the source and the operation, so backfills of
+several sources running at once never share one: `documents` opens the staging file again by its path,
+and a file another source re-created there would hand it that source's orders. Both files are deleted
+when the result is in, except a staging database holding quarantined lines, kept for inspection.
+
+A stop request is honoured between steps: between chunks of the staging (its thread stops at the next
+chunk), and between ingest batches, each a transaction of its own. The backfill state still names the
+operation, so the next start resumes it; ingesting a result again stores nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+
+from shopify_bridge import ingest, new_customer
+from shopify_bridge.backfill_progress import BackfillProgress
+from shopify_bridge.bulk import assemble, documents
+from shopify_bridge.bulk.query import in_window
+from shopify_bridge.bulk.staging import clear, discard_staging, open_staging, quarantined
+from shopify_bridge.errors import TemporaryFailure
+from shopify_bridge.logging_setup import get_logger
+from shopify_bridge.store.schema import transaction
+from shopify_bridge.timeutil import parse_ts
+
+if TYPE_CHECKING:
+    from shopify_bridge.backfill import Backfill
+
+log = get_logger(component="backfill")
+
+INGEST_BATCH = 500
+DOWNLOAD_CHUNK = 1 << 20
+
+
+class BackfillStopped(Exception):
+    """A stop was requested while the backfill ran; its state lets the next start resume it."""
+
+
+class _StagingStopped(Exception):
+    """Raised on the staging thread to end `stage_file` early."""
+
+
+async def download(url: str, target: Path) -> int:
+    """Stream the result to disk in chunks; the signed URL gets no Shopify token."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    size = 0
+    timeout = aiohttp.ClientTimeout(total=None, sock_read=120)
+    async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url) as response:
+        if response.status != 200:
+            raise TemporaryFailure(f"bulk result download failed: HTTP {response.status}")
+        with open(target, "wb") as handle:
+            async for chunk in response.content.iter_chunked(DOWNLOAD_CHUNK):
+                handle.write(chunk)
+                size += len(chunk)
+    return size
+
+
+async def ingest_result(backfill: Backfill, op: dict[str, Any], window: list[str], label: str) -> int:
+    """Download, stage and ingest the result of `op` for `window`; the number of orders ingested."""
+    ctx = backfill.ctx
+    op_id = str(op["id"])
+    tag = f"{ctx.shop.split('.', 1)[0]}-{op_id.rsplit('/', 1)[-1]}"
+    path = backfill.data_dir / f"bulk-{tag}.jsonl"
+    staging_path = backfill.data_dir / f"staging-{tag}.db"
+    total = int(op.get("fileSize") or 0) or None
+    keep = False
+    try:
+        backfill.progress(BackfillProgress(ctx.name, "downloading", label, 0, total))
+        size = await backfill.download(str(op["url"]), path)
+        backfill.progress(BackfillProgress(ctx.name, "downloading", label, size, total))
+        # Its own database file (re-creatable from the download): the staging thread never shares a
+        # connection with the event loop's writer.
+        staging = open_staging(staging_path)
+        try:
+            objects = int(op.get("objectCount") or 0) or None
+            stats = await _stage(backfill, staging, op_id, path, label, objects)
+            backfill.check_stop()
+            count = await _ingest(backfill, staging, op_id, stats, window, label)
+            keep = bool(stats.quarantined or quarantined(staging, op_id))
+            if keep:
+                log.warning("quarantined bulk lines kept for inspection", source=ctx.name,
+                            staging=str(staging_path), op_id=op_id)
+            else:
+                clear(staging, op_id)
+        finally:
+            staging.close()
+    finally:
+        path.unlink(missing_ok=True)
+        if not keep:
+            discard_staging(staging_path)
+    backfill.progress(BackfillProgress(ctx.name, "ingesting", label, count, stats.orders))
+    return count
+
+
+async def _stage(
+    backfill: Backfill, staging: sqlite3.Connection, op_id: str, path: Path, label: str, objects: int | None
+) -> assemble.StageStats:
+    """`stage_file` on a thread; it ends before this returns or raises, even when cancelled or stopped."""
+    loop = asyncio.get_running_loop()
+    name = backfill.ctx.name
+    halt = threading.Event()
+
+    def staged(_bytes: int, lines: int) -> None:  # on the staging thread, after every chunk read
+        if halt.is_set() or backfill.stop_requested():
+            raise _StagingStopped
+        loop.call_soon_threadsafe(backfill.progress, BackfillProgress(name, "staging", label, lines, objects))
+
+    work = asyncio.ensure_future(asyncio.to_thread(assemble.stage_file, staging, op_id, path, staged))
+    try:
+        stats = await asyncio.shield(work)
+    except asyncio.CancelledError:
+        halt.set()  # the thread stops at its next chunk; only then may the caller close the connection
+        with contextlib.suppress(BaseException):
+            await work
+        raise
+    except _StagingStopped:
+        raise BackfillStopped(f"backfill of {name} stopped while staging") from None
+    if stats.truncated:
+        raise TemporaryFailure(f"bulk result for {name} is truncated ({stats.truncated_reason})")
+    if stats.malformed or stats.orphans:
+        log.warning("bulk lines quarantined", source=name, malformed=stats.malformed, orphans=stats.orphans)
+    return stats
+
+
+async def _ingest(
+    backfill: Backfill,
+    staging: sqlite3.Connection,
+    op_id: str,
+    stats: assemble.StageStats,
+    window: list[str],
+    label: str,
+) -> int:
+    ctx, conn = backfill.ctx, backfill.conn
+    start, end = parse_ts(window[0]), parse_ts(window[1])
+    first_connected = backfill.first_connected_for_ingest(window)
+    now = backfill.clock()
+    count = 0
+    batch: list[dict[str, Any]] = []
+    lookups: dict[str, bool | None] = {}
+
+    def flush() -> None:
+        with transaction(conn):
+            for doc in batch:
+                ingest.ingest_order(
+                    conn, ctx, doc, origin="bulk", now=now, first_connected_at=first_connected,
+                    is_new_customer=lookups.pop(doc["id"], None),
+                )
+        batch.clear()
+
+    # Forwarded history gets `$is_new_customer` like polled orders; the orders read so far settle most.
+    earlier = new_customer.EarlierOrders() if ctx.forward_history else None
+    docs = documents.iter_orders(staging, op_id)
+    try:
+        for doc in docs:
+            if not in_window(doc["processedAt"], start, end):
+                continue
+            if earlier is not None:
+                if ingest.needs_new_customer_lookup(conn, ctx, doc, first_connected, now):
+                    lookups[doc["id"]] = await earlier.is_new_customer(backfill.client, ctx.name, doc)
+                earlier.note(doc)
+            batch.append(doc)
+            count += 1
+            if len(batch) >= INGEST_BATCH:
+                flush()
+                backfill.progress(BackfillProgress(ctx.name, "ingesting", label, count, stats.orders))
+                # Each batch is its own transaction: let the rest of the bridge (other sources,
+                # deliveries, the dashboard, the signal handlers) run between them, then honour a stop.
+                await asyncio.sleep(0)
+                backfill.check_stop()
+        flush()
+    finally:
+        docs.close()  # releases the read-ahead threads when stopped half-way
+    if earlier is not None:
+        log.info("new-customer lookups for forwarded history", source=ctx.name, asked=earlier.asked,
+                 settled_locally=earlier.settled)
+    return count
