@@ -7,6 +7,7 @@ per-request `RequestContext` as `info.context` (the state, the request's instant
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -21,7 +22,7 @@ from shopify_bridge.simulator.clock import epoch_ms
 from shopify_bridge.simulator.literals import invalid_global_id_message, split_gid
 from shopify_bridge.simulator.orders import Doc, gid_number
 from shopify_bridge.simulator.paging import SortKey, Window, bad_request, by_id, check_window, connection
-from shopify_bridge.simulator.search import SearchError, parse_search, search_extension
+from shopify_bridge.simulator.search import SearchError, SearchPlan, parse_search, search_extension
 
 if TYPE_CHECKING:
     from shopify_bridge.simulator.state import SimulatorState
@@ -75,14 +76,21 @@ def parse_gid(value: str, expected: str | None = None) -> tuple[str, int]:
 # -- orders ---------------------------------------------------------------------------------------
 
 
-def _search(info: Info, query: str | None) -> list[tuple[int, Doc]]:
+def _plan(info: Info, query: str | None, parse: Callable[[str | None, datetime], SearchPlan]) -> SearchPlan:
+    """The parsed `query:` argument: a syntax error is a BAD_REQUEST, warnings go to `extensions.search`."""
     ctx = _ctx(info)
     try:
-        plan = parse_search(query, ctx.now)
+        plan = parse(query, ctx.now)
     except SearchError as exc:
         raise bad_request(str(exc)) from None
     if plan.warnings:
         ctx.search.append(search_extension(list(info.path.as_list()), query or "", plan))
+    return plan
+
+
+def _search(info: Info, query: str | None) -> list[tuple[int, Doc]]:
+    ctx = _ctx(info)
+    plan = _plan(info, query, parse_search)
     state = ctx.state
     return [
         (number, doc)
@@ -228,13 +236,7 @@ def resolve_bulk_operations(_: Any, info: Info, **args: Any) -> dict[str, Any]:
     """The app's operations matching `query:`, newest first unless `reverse: true` (see `bulk_search`)."""
     ctx, window = _ctx(info), _window(args)
     check_window(window.first, window.last)  # (inferred) before the query's own errors and warnings
-    query = args.get("query")
-    try:
-        plan = parse_bulk_search(query, ctx.now)
-    except SearchError as exc:
-        raise bad_request(str(exc)) from None
-    if plan.warnings:
-        ctx.search.append(search_extension(list(info.path.as_list()), query or "", plan))
+    plan = _plan(info, args.get("query"), parse_bulk_search)
     operations = bulk_search.matching(ctx.state.bulk_operations.values(), plan)
     return connection(operations, bulk_search.sort_key(args.get("sortKey")), bulk_search.newest_first(window))
 
