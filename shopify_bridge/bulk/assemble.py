@@ -48,6 +48,7 @@ from shopify_bridge.bulk.staging import (
     OrderRow,
     QuarantineRow,
     RowAppender,
+    add_quarantine,
     build_indexes,
     clear,
     drop_indexes,
@@ -69,9 +70,6 @@ _CHILD_PREFIX_CODES = {f"gid://shopify/{name}/": code for code, (name, _) in enu
 # larger the batch, the longer the sorted runs and the fewer pages `iter_orders` reads per order batch.
 STAGE_BATCH = 5_000
 
-_INSERT_QUARANTINE = (
-    "INSERT OR REPLACE INTO bulk_quarantine (op_key, line_no, reason, raw_head) VALUES (?, ?, ?, ?)"
-)
 # Children whose order is not staged; completed as `SELECT … FROM` or `DELETE FROM`.
 _ORPHANS = """
     bulk_staged_child WHERE op_key = ? AND NOT EXISTS (
@@ -264,8 +262,8 @@ def _quarantine_orphans(conn: sqlite3.Connection, key: int) -> int:
         found = conn.execute(f"SELECT line_no, parent_id, json FROM {_ORPHANS}", (key,))
         while rows := found.fetchmany(STAGE_BATCH):
             orphans += len(rows)
-            conn.executemany(_INSERT_QUARANTINE, [
-                (key, line_no, f"orphan: parent {ORDER_PREFIX}{parent} is not in the file", raw_head(raw))
+            add_quarantine(conn, key, [
+                (line_no, f"orphan: parent {ORDER_PREFIX}{parent} is not in the file", raw_head(raw))
                 for line_no, parent, raw in rows
             ])
         if orphans:

@@ -27,7 +27,7 @@ import orjson
 
 from shopify_bridge.bulk.assemble import CHILD_TYPES, ORDER_PREFIX
 from shopify_bridge.bulk.jsonl import raw_head
-from shopify_bridge.bulk.staging import ensure_schema, op_key, transaction
+from shopify_bridge.bulk.staging import QuarantineRow, add_quarantine, ensure_schema, op_key, transaction
 from shopify_bridge.logging_setup import get_logger
 from shopify_bridge.orderdoc import OrderDoc, normalize_refund
 
@@ -37,9 +37,6 @@ log = get_logger(component="bulk")
 # twice while it is split); smaller batches cost a GIL hand-over each, larger ones memory and cache misses.
 ITER_BATCH = 500
 
-_INSERT_QUARANTINE = (
-    "INSERT OR REPLACE INTO bulk_quarantine (op_key, line_no, reason, raw_head) VALUES (?, ?, ?, ?)"
-)
 
 
 def _children_array(code: int, key: str) -> str:
@@ -214,27 +211,27 @@ def _salvage(conn: sqlite3.Connection, key: int, order_id: int) -> OrderDoc | No
         "SELECT child_type, line_no, json FROM bulk_staged_child WHERE op_key = ? AND parent_id = ? "
         "ORDER BY child_type, child_id", (key, order_id)
     ).fetchall()
-    bad: list[tuple[int, int, str, str]] = []
+    bad: list[QuarantineRow] = []
     order: dict[str, Any] | None = None
     try:
         order = orjson.loads(order_raw)
     except orjson.JSONDecodeError as exc:
-        bad.append((key, order_line, f"invalid JSON: {exc}", raw_head(order_raw)))
+        bad.append((order_line, f"invalid JSON: {exc}", raw_head(order_raw)))
     lists: dict[int, list[Any]] = {code: [] for code in range(len(CHILD_TYPES))}
     for code, line_no, raw in children:
         if order is None:
             reason = f"orphan: parent {ORDER_PREFIX}{order_id} (line {order_line}) does not parse"
-            bad.append((key, line_no, reason, raw_head(raw)))
+            bad.append((line_no, reason, raw_head(raw)))
             continue
         try:
             child = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
-            bad.append((key, line_no, f"invalid JSON: {exc}", raw_head(raw)))
+            bad.append((line_no, f"invalid JSON: {exc}", raw_head(raw)))
             continue
         child.pop("__parentId", None)
         lists[code].append(child)
     with transaction(conn):
-        conn.executemany(_INSERT_QUARANTINE, bad)
+        add_quarantine(conn, key, bad)
     log.warning("bulk lines quarantined while assembling", order_id=order_id, lines=len(bad))
     if order is None:
         return None

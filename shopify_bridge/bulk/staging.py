@@ -15,7 +15,7 @@ clears an operation before staging it again. One staging at a time per database.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from itertools import accumulate
@@ -205,9 +205,14 @@ _APPEND_CHILDREN = (
     " json_extract(value, '$[3]'), substr(?3, json_extract(value, '$[4]'), json_extract(value, '$[5]'))"
     " FROM json_each(?2)"
 )
-_APPEND_QUARANTINE = (
+_ADD_QUARANTINE = (
     "INSERT OR REPLACE INTO bulk_quarantine (op_key, line_no, reason, raw_head) VALUES (?, ?, ?, ?)"
 )
+
+
+def add_quarantine(conn: sqlite3.Connection, key: int, rows: Iterable[QuarantineRow]) -> None:
+    """Record lines of operation `key` in the quarantine (a line quarantined again keeps its last reason)."""
+    conn.executemany(_ADD_QUARANTINE, [(key, *row) for row in rows])
 
 
 Packed = tuple[bytes, bytes] | None
@@ -235,7 +240,7 @@ def append_rows(
         if children:
             conn.execute(_APPEND_CHILDREN, (key, *children))
         if quarantine:
-            conn.executemany(_APPEND_QUARANTINE, [(key, *row) for row in quarantine])
+            add_quarantine(conn, key, quarantine)
 
 
 class RowAppender:
