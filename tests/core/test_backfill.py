@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from shopify_bridge import backfill_result
 from shopify_bridge.backfill import Backfill, load_state
+from shopify_bridge.backfill_result import BackfillStopped
 from shopify_bridge.errors import AuthError, TemporaryFailure
 from shopify_bridge.poller import SourcePoller
 from shopify_bridge.shopify.client import operation_name
@@ -142,8 +147,6 @@ async def test_backfill_stores_history_and_hands_over_the_cursor_at_the_snapshot
 
 async def test_rerunning_the_backfill_creates_no_second_event(tmp_path: Path) -> None:
     backfill, _fake, db, _, _ = setup(tmp_path)
-    from dataclasses import replace
-
     backfill.ctx = replace(backfill.ctx, forward_history=True)
     await backfill.run(START)
     assert db.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 5
@@ -278,10 +281,6 @@ async def test_polling_after_backfill_has_no_gap_and_no_duplicate(tmp_path: Path
 async def test_the_event_loop_runs_other_work_between_ingest_batches(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import asyncio
-
-    from shopify_bridge import backfill_result
-
     monkeypatch.setattr(backfill_result, "INGEST_BATCH", 2)
     backfill, _fake, _db, _, _ = setup(tmp_path, n=7)
     ticks = 0
@@ -303,8 +302,6 @@ async def test_the_event_loop_runs_other_work_between_ingest_batches(
 
 
 async def test_forwarded_history_gets_is_new_customer_with_one_lookup_per_customer(tmp_path: Path) -> None:
-    from dataclasses import replace
-
     backfill, fake, db, _, _ = setup(tmp_path, n=0)
     ann, bob = {"id": "gid://shopify/Customer/1"}, {"id": "gid://shopify/Customer/2"}
     fake.orders = [
@@ -336,9 +333,6 @@ async def test_staging_reports_lines_read_against_the_object_count(tmp_path: Pat
 
 
 async def test_two_sources_backfilling_at_once_keep_their_own_results(tmp_path: Path) -> None:
-    import asyncio
-    from dataclasses import replace
-
     first, _, db, _, _ = setup(tmp_path, n=4)
     db.conn.execute("INSERT INTO sources (shop, name) VALUES ('other.myshopify.com', 'Other')")
     (tmp_path / "b").mkdir()
@@ -356,11 +350,6 @@ async def test_two_sources_backfilling_at_once_keep_their_own_results(tmp_path: 
 async def test_a_stop_between_ingest_batches_pauses_and_the_next_start_resumes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import asyncio
-
-    from shopify_bridge import backfill_result
-    from shopify_bridge.backfill_result import BackfillStopped
-
     monkeypatch.setattr(backfill_result, "INGEST_BATCH", 2)
     backfill, fake, db, _, _ = setup(tmp_path, n=7)
     stop = backfill.stop = asyncio.Event()
@@ -381,11 +370,6 @@ async def test_a_stop_between_ingest_batches_pauses_and_the_next_start_resumes(
 async def test_a_cancelled_backfill_lets_the_staging_thread_finish_before_closing_its_connection(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import asyncio
-    import threading
-
-    from shopify_bridge import backfill_result
-
     backfill, _fake, _db, _, _ = setup(tmp_path, n=2)
     entered, order = threading.Event(), []
 
