@@ -95,13 +95,15 @@ def build_destinations(config: Config) -> tuple[list[Destination], dict[str, Ret
     for spec in config.destinations:
         if spec.type == "jsonl":
             destinations.append(JsonlDestination(spec.name, spec.path))
-        else:
+        elif spec.type == "http":
             from shopify_bridge.destinations.http import HttpDestination
 
             destinations.append(HttpDestination.from_config(spec))
             policies[spec.name] = RetryPolicy(
                 max_attempts=spec.max_attempts, max_age=timedelta(hours=spec.max_age_hours)
             )
+        else:  # refused by `check`/`run` before a Bridge exists (Config.not_supported_yet)
+            raise BridgeError(f"not supported yet: destination type {spec.type!r}", exit_code=exit_codes.CONFIG)
     return destinations, policies
 
 

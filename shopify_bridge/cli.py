@@ -142,6 +142,8 @@ def _run_command(ctx: typer.Context, command: str, /, *, needs_config: bool = Tr
     cli: CliContext = ctx.obj
     # The config is loaded first: a broken config is reported as such even where the command is missing.
     arguments = [cli.load_config()] if needs_config else []
+    if arguments and command in _ACTING_COMMANDS:
+        _refuse_what_is_not_built(arguments[0])
     try:
         commands = importlib.import_module("shopify_bridge.commands")
         function = getattr(commands, command)
@@ -149,6 +151,16 @@ def _run_command(ctx: typer.Context, command: str, /, *, needs_config: bool = Tr
         raise BridgeError(f"the {command} command is not available in this build ({exc})") from exc
     code = function(*arguments, **options)
     raise typer.Exit(int(code or exit_codes.OK))
+
+
+# Commands that act on every key of the config; a key this build cannot honour yet must stop them.
+_ACTING_COMMANDS = frozenset({"check", "run", "tui"})
+
+
+def _refuse_what_is_not_built(config: Config) -> None:
+    missing = config.not_supported_yet()
+    if missing:
+        raise BridgeError(f"not supported yet: {'; '.join(missing)}", exit_code=exit_codes.CONFIG)
 
 
 # --- init -------------------------------------------------------------------------------------------

@@ -26,10 +26,26 @@ from pydantic import (
 )
 
 from shopify_bridge.config_base import Section, masked_text, path_given, resolved_path
-from shopify_bridge.config_destinations import Destination, HttpDestination, JsonlDestination
+from shopify_bridge.config_destinations import (
+    EVENT_NAMES,
+    Alerts,
+    Destination,
+    Ga4Destination,
+    HttpDestination,
+    JsonlDestination,
+    MetaCapiDestination,
+    SegmentDestination,
+)
 from shopify_bridge.config_env import KeyedProblem, expand_tree, key_path, literal_secrets
 from shopify_bridge.config_problems import first_problem
-from shopify_bridge.config_values import canonical_shop_domain, checked_api_version, checked_http_url
+from shopify_bridge.config_values import (
+    POSTGRES_URL,
+    canonical_shop_domain,
+    checked_api_version,
+    checked_http_url,
+    checked_postgres_url,
+    postgres_password,
+)
 from shopify_bridge.errors import ConfigError
 
 DEFAULT_CONFIG_FILE = Path("shopify-bridge.toml")
@@ -94,6 +110,10 @@ class Source(Section):
     destinations: list[str] | None = None
     """Names of the destinations this source forwards to; none: all destinations."""
 
+    refund_settle_days: int = Field(default=14, ge=1)
+    """How long a refund with a PENDING REFUND transaction is waited for (re-read with backoff from 1 minute
+    doubling to 1 hour); still pending after that, it is recorded as `refund_unsettled` and read no more."""
+
     exclude: Exclude = Field(default_factory=Exclude)
     """Orders of this source that never produce events."""
 
@@ -137,8 +157,9 @@ class Source(Section):
 class Config(Section):
     """The whole file: where state lives, the stores to read and the destinations to feed."""
 
-    database: Path = Field(default=Path("shopify-bridge.db"), validate_default=True)
-    """The SQLite file holding orders, events and delivery state; relative to the config file."""
+    database: Path | str = Field(default=Path("shopify-bridge.db"), validate_default=True)
+    """The SQLite file holding orders, events and delivery state, relative to the config file; or a
+    PostgreSQL URL "postgresql://user@host/dbname" shared by several processes."""
 
     synchronous: Literal["full", "normal"] = "full"
     """SQLite durability: "full" survives power loss at every commit; "normal" (WAL) is faster but
@@ -153,18 +174,24 @@ class Config(Section):
     destinations: list[Destination] = Field(default_factory=list)
     """Where events go (`[[destinations]]`)."""
 
+    alerts: Alerts | None = None
+    """Who is told when a source fails or recovers, events go dead or `reconcile` finds a mismatch."""
+
     _substituted: frozenset[str] = PrivateAttr(default=frozenset())
     _file: Path | None = PrivateAttr(default=None)
 
     @field_validator("database", mode="before")
     @classmethod
     def _database_given(cls, value: Any) -> Any:
-        return path_given(value)
+        value = path_given(value)
+        if isinstance(value, str) and POSTGRES_URL.match(value.strip()):
+            return checked_postgres_url(value)
+        return Path(value) if isinstance(value, str) else value
 
     @field_validator("database")
     @classmethod
-    def _database_resolved(cls, value: Path, info: ValidationInfo) -> Path:
-        return resolved_path(value, info)
+    def _database_resolved(cls, value: Path | str, info: ValidationInfo) -> Path | str:
+        return value if isinstance(value, str) else resolved_path(value, info)
 
     @field_validator("channel_types")
     @classmethod
@@ -210,7 +237,32 @@ class Config(Section):
                 found.update(value.get_secret_value() for value in destination.headers.values())
                 if destination.signing_secret is not None:
                     found.add(destination.signing_secret.get_secret_value())
+            elif isinstance(destination, Ga4Destination):
+                found.add(destination.api_secret.get_secret_value())
+            elif isinstance(destination, MetaCapiDestination):
+                found.add(destination.access_token.get_secret_value())
+            elif isinstance(destination, SegmentDestination):
+                found.add(destination.write_key.get_secret_value())
+        if self.alerts is not None and self.alerts.url:
+            found.add(self.alerts.url)  # a chat webhook URL is a credential of its own
+        if isinstance(self.database, str):
+            found.update(postgres_password(self.database))
         return {value for value in found if value}
+
+    def not_supported_yet(self) -> list[str]:
+        """Keys of the contract this build cannot act on yet: `check` and `run` refuse them (exit 78)
+        rather than accept a config whose promise they would silently break."""
+        missing: list[str] = []
+        if isinstance(self.database, str):
+            missing.append("database = \"postgresql://…\" (a PostgreSQL store)")
+        for index, destination in enumerate(self.destinations):
+            if destination.type not in SUPPORTED_DESTINATION_TYPES:
+                missing.append(f"destinations[{index}].type = {destination.type!r}")
+            elif destination.events != list(EVENT_NAMES) or destination.channels or destination.exclude_tags:
+                missing.append(f"destinations[{index}]: events/channels/exclude_tags filters")
+        if self.alerts is not None:
+            missing.append("[alerts]")
+        return missing
 
     def destination_names(self, source: Source) -> tuple[str, ...]:
         """The destinations `source` forwards to, in config order."""
@@ -226,12 +278,18 @@ def _unique(values: list[str], table: str, key: str, what: str) -> None:
         first_index[value] = index
 
 
+SUPPORTED_DESTINATION_TYPES = ("jsonl", "http")
+
 _TABLES: dict[tuple[Any, ...], type[Section]] = {
     (): Config,
     ("sources", 0): Source,
     ("sources", 0, "exclude"): Exclude,
+    ("alerts",): Alerts,
     ("destinations", 0, "jsonl"): JsonlDestination,
     ("destinations", 0, "http"): HttpDestination,
+    ("destinations", 0, "ga4"): Ga4Destination,
+    ("destinations", 0, "meta_capi"): MetaCapiDestination,
+    ("destinations", 0, "segment"): SegmentDestination,
 }
 
 
@@ -294,11 +352,15 @@ def config_from_toml(raw: dict[str, Any], env: Mapping[str, str], *, file: Path)
 __all__ = [
     "CONFIG_ENV_VAR",
     "DEFAULT_CONFIG_FILE",
+    "Alerts",
     "Config",
     "Destination",
     "Exclude",
+    "Ga4Destination",
     "HttpDestination",
     "JsonlDestination",
+    "MetaCapiDestination",
+    "SegmentDestination",
     "Source",
     "config_from_toml",
     "config_path",

@@ -20,7 +20,7 @@ KeyPath = tuple[KeyPart, ...]
 _REFERENCE = re.compile(r"\$\$|\$\{(?P<name>[^}]*)(?P<close>\}?)")
 _VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
-SECRET_KEYS = frozenset({"access_token", "signing_secret"})
+SECRET_KEYS = frozenset({"access_token", "signing_secret", "api_secret", "write_key"})
 SECRET_TABLES = frozenset({"headers"})
 
 

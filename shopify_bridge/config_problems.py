@@ -19,7 +19,8 @@ from shopify_bridge.config_env import KeyedProblem, KeyPath, key_path
 KnownKeys = Callable[[tuple[Any, ...]], Sequence[str]]
 """Given the raw pydantic location of a table, the keys that table accepts (empty when unknown)."""
 
-DESTINATION_TYPES = ("jsonl", "http")
+DESTINATION_TYPES = ("jsonl", "http", "ga4", "meta_capi", "segment")
+_TYPES_SHOWN = ", ".join(f'"{kind}"' for kind in DESTINATION_TYPES)
 
 _TYPE_PROBLEMS = {
     "dict_type": "must be a table",
@@ -74,9 +75,9 @@ def describe(error: ErrorDetails, known_keys: KnownKeys) -> tuple[KeyPath, str]:
     if kind == "extra_forbidden":
         return path, _unknown_key(str(loc[-1]), known_keys(loc[:-1]))
     if kind == "union_tag_not_found":
-        return (*path, "type"), 'required key is missing ("jsonl" or "http")'
+        return (*path, "type"), f"required key is missing (one of {_TYPES_SHOWN})"
     if kind == "union_tag_invalid":
-        return (*path, "type"), f'unknown destination type {ctx.get("tag")!r}; expected "jsonl" or "http"'
+        return (*path, "type"), f'unknown destination type {ctx.get("tag")!r}; expected one of {_TYPES_SHOWN}'
     if kind == "list_type" and path in (("sources",), ("destinations",)):
         name = path[0]
         return path, f"must be an array of tables: write [[{name}]], not [{name}]"

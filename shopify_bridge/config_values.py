@@ -7,7 +7,7 @@ call them from validators so pydantic attaches the key path.
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 MYSHOPIFY_SUFFIX = ".myshopify.com"
 ADMIN_HOST = "admin.shopify.com"
@@ -108,3 +108,25 @@ def checked_header_value(value: str) -> str:
     if "\r" in value or "\n" in value:
         raise ValueError("a header value must not contain a line break")
     return value
+
+
+POSTGRES_URL = re.compile(r"^postgres(ql)?://", re.IGNORECASE)
+
+
+def checked_postgres_url(value: str) -> str:
+    """A `postgresql://[user[:password]@]host[:port]/dbname` URL (libpq's form), stripped."""
+    text = value.strip()
+    parts = urlsplit(text)
+    try:
+        parts.port  # noqa: B018 - urlsplit only checks the port when asked
+    except ValueError:
+        raise ValueError("is not a PostgreSQL URL: its port is not a number from 0 to 65535") from None
+    if not parts.path.strip("/"):
+        raise ValueError('names no database; write it as "postgresql://user@host/dbname"')
+    return text
+
+
+def postgres_password(url: str) -> set[str]:
+    """The password of a PostgreSQL URL, raw and decoded, for the redactor (empty when none)."""
+    password = urlsplit(url).password
+    return {password, unquote(password)} if password else set()

@@ -22,7 +22,7 @@ from tui.app import DashboardApp
 
 class _HasDatabase(Protocol):
     @property
-    def database(self) -> Path: ...
+    def database(self) -> Path | str: ...
 
 
 class _Runs(Protocol):

@@ -172,8 +172,15 @@ def migrate(conn: sqlite3.Connection) -> int:
     return SCHEMA_VERSION
 
 
+def _sqlite_file(path: Path | str) -> Path | str:
+    if isinstance(path, str) and path.lower().startswith(("postgresql://", "postgres://")):
+        raise StoreError("not supported yet: a PostgreSQL store (database = \"postgresql://…\")", exit_code=78)
+    return path
+
+
 def open_writer(path: Path | str, synchronous: str = "full") -> sqlite_utils.Database:
     """The one writing connection: WAL, migrated, autocommit mode with explicit transactions."""
+    path = _sqlite_file(path)
     try:
         conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode = WAL")
@@ -186,6 +193,7 @@ def open_writer(path: Path | str, synchronous: str = "full") -> sqlite_utils.Dat
 
 def open_reader(path: Path | str) -> sqlite_utils.Database:
     """A read-only connection for dashboards and commands; never blocks the writer."""
+    path = _sqlite_file(path)
     if not Path(path).exists():
         raise StoreError(f"no database at {path}: run `shopify-bridge run` first")
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)

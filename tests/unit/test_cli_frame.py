@@ -20,7 +20,18 @@ from typer.testing import CliRunner, Result
 
 from shopify_bridge import __version__, exit_codes
 from shopify_bridge.cli import app, example_config_text, main
-from shopify_bridge.config import Config, Exclude, HttpDestination, JsonlDestination, Source, load_config
+from shopify_bridge.config import (
+    Alerts,
+    Config,
+    Exclude,
+    Ga4Destination,
+    HttpDestination,
+    JsonlDestination,
+    MetaCapiDestination,
+    SegmentDestination,
+    Source,
+    load_config,
+)
 from shopify_bridge.errors import (
     AuthError,
     BridgeError,
@@ -310,27 +321,57 @@ def test_the_example_config_loads(tmp_path: Path) -> None:
     assert config.destinations[0].path == tmp_path / "events.jsonl"
 
 
-def test_the_example_http_destination_loads_once_uncommented(tmp_path: Path) -> None:
-    text = example_config_text()
-    head, http_block = text.split("# [[destinations]]", 1)
-    uncommented = "\n".join(
-        line.removeprefix("# ") for line in ("# [[destinations]]" + http_block).splitlines()
-    )
+def _uncommented_examples(text: str) -> str:
+    """The example with every commented-out table (`# [[destinations]]`, `# [alerts]` up to the next blank
+    line) uncommented, as a user enabling them would."""
+    lines, out, inside = text.splitlines(), [], False
+    for line in lines:
+        if line in ("# [[destinations]]", "# [alerts]"):
+            inside = True
+        if not line.strip():
+            inside = False
+        out.append(line.removeprefix("# ") if inside else line)
+    return "\n".join(out) + "\n"
+
+
+def test_the_example_destinations_load_once_uncommented(tmp_path: Path) -> None:
     path = tmp_path / "bridge.toml"
-    path.write_text(head + uncommented + "\n")
+    path.write_text(_uncommented_examples(example_config_text()))
     env = {
         "SHOPIFY_ACCESS_TOKEN": TOKEN,
         "CONVERGE_WEBHOOK_TOKEN": "hook-canary",
         "WEBHOOK_SECRET": "sign-canary",
+        "GA4_API_SECRET": "ga4-canary",
+        "META_CAPI_TOKEN": "meta-canary",
+        "SEGMENT_WRITE_KEY": "segment-canary",
+        "ALERT_WEBHOOK_URL": "https://hooks.example.invalid/alert-canary",
     }
-    http = load_config(path, env).destinations[1]
+    config = load_config(path, env)
+    http = config.destinations[1]
     assert isinstance(http, HttpDestination)
     assert http.headers["X-Webhook-Token"].get_secret_value() == "hook-canary"
     assert (http.timeout_seconds, http.max_attempts, http.max_age_hours) == (10, 12, 72)
+    assert [d.type for d in config.destinations] == ["jsonl", "http", "ga4", "meta_capi", "segment"]
+    ga4, meta, segment = config.destinations[2:]
+    assert isinstance(ga4, Ga4Destination) and ga4.api_secret.get_secret_value() == "ga4-canary"
+    assert isinstance(meta, MetaCapiDestination) and meta.events == ["Placed Order"]
+    assert isinstance(segment, SegmentDestination) and segment.events == ["Placed Order", "Received Refund"]
+    assert config.alerts is not None and config.alerts.url == env["ALERT_WEBHOOK_URL"]
+    assert {"ga4-canary", "meta-canary", "segment-canary", env["ALERT_WEBHOOK_URL"]} <= config.secret_values()
 
 
 def _model_keys() -> set[str]:
-    models = (Config, Source, Exclude, JsonlDestination, HttpDestination)
+    models = (
+        Config,
+        Source,
+        Exclude,
+        JsonlDestination,
+        HttpDestination,
+        Ga4Destination,
+        MetaCapiDestination,
+        SegmentDestination,
+        Alerts,
+    )
     return {name for model in models for name in model.model_fields}
 
 
@@ -338,7 +379,7 @@ def test_the_example_names_every_key() -> None:
     text = example_config_text()
     for key in sorted(_model_keys()):
         as_key = re.search(rf"^(# )?{key} = ", text, re.MULTILINE)
-        as_table = re.search(rf"^\[\[?([a-z_]+\.)?{key}\]\]?$", text, re.MULTILINE)
+        as_table = re.search(rf"^(# )?\[\[?([a-z_]+\.)?{key}\]\]?$", text, re.MULTILINE)
         assert as_key or as_table, key
 
 
@@ -376,7 +417,7 @@ def test_python_dash_m_works(tmp_path: Path, config_file: Path) -> None:
     assert done.returncode == exit_codes.CONFIG
     assert (
         done.stderr == f"error: {broken}: colour: unknown key (accepted here: database, synchronous, "
-        "channel_types, sources, destinations)\n"
+        "channel_types, sources, destinations, alerts)\n"
     )
 
 

@@ -18,6 +18,9 @@ SOURCE = '[[sources]]\nname = "Main"\nstore = "convergestore"\naccess_token = "$
 SOURCE_B = '[[sources]]\nname = "Second"\nstore = "otherstore"\naccess_token = "t"\n'
 JSONL = '[[destinations]]\nname = "f"\ntype = "jsonl"\npath = "e.jsonl"\n'
 HTTP = '[[destinations]]\nname = "h"\ntype = "http"\nurl = "https://x.test/"\n'
+GA4 = '[[destinations]]\nname = "g"\ntype = "ga4"\nmeasurement_id = "G-ABC123"\napi_secret = "s3cr3t-value"\n'
+META = '[[destinations]]\nname = "m"\ntype = "meta_capi"\npixel_id = "1234567890"\naccess_token = "mt-value"\n'
+SEGMENT = '[[destinations]]\nname = "s"\ntype = "segment"\nwrite_key = "wk-value"\n'
 
 # (config text, key path, a fragment of the problem)
 CASES = {
@@ -175,6 +178,39 @@ CASES = {
     "synchronous": ('synchronous = "off"\n' + SOURCE, "synchronous", "must be 'full' or 'normal'"),
     "channel type": (SOURCE + '[channel_types]\npos = " "\n', "channel_types.pos", "must not be empty"),
     "channel table type": ('channel_types = ["pos"]\n' + SOURCE, "channel_types", "must be a table"),
+    "settle days": (SOURCE + "refund_settle_days = 0\n", "sources[0].refund_settle_days", "greater than or equal"),
+    "no events": (SOURCE + JSONL + "events = []\n", "destinations[0].events", "names no event"),
+    "unknown event": (
+        SOURCE + JSONL + 'events = ["Started Checkout"]\n',
+        "destinations[0].events[0]",
+        "'Placed Order' or 'Received Refund'",
+    ),
+    "event twice": (
+        SOURCE + JSONL + 'events = ["Placed Order", "Placed Order"]\n',
+        "destinations[0].events",
+        "names an event twice",
+    ),
+    "blank channel": (SOURCE + HTTP + 'channels = [" "]\n', "destinations[0].channels", "empty entry"),
+    "ga4 measurement id": (
+        SOURCE + GA4.replace("G-ABC123", "UA-1"),
+        "destinations[0].measurement_id",
+        "not a GA4 measurement id",
+    ),
+    "ga4 no secret": (
+        SOURCE + GA4.replace('api_secret = "s3cr3t-value"\n', ""),
+        "destinations[0].api_secret",
+        "required key is missing",
+    ),
+    "meta pixel": (SOURCE + META.replace("1234567890", "pixel"), "destinations[0].pixel_id", "not a pixel id"),
+    "segment key": (SOURCE + SEGMENT.replace("wk-value", " "), "destinations[0].write_key", "is empty"),
+    "segment endpoint": (
+        SOURCE + SEGMENT + 'endpoint = "ftp://x"\n',
+        "destinations[0].endpoint",
+        "http:// or https://",
+    ),
+    "alerts nobody": (SOURCE + "[alerts]\ncommand = []\n", "alerts", "tells no one"),
+    "alerts key": (SOURCE + '[alerts]\nurl = "https://x.test/"\nchannel = "#ops"\n', "alerts.channel", "unknown"),
+    "postgres no db": ('database = "postgresql://bridge@db.test"\n' + SOURCE, "database", "names no database"),
 }
 
 
@@ -276,3 +312,30 @@ def test_secret_literal_is_not_echoed_in_a_type_error(tmp_path: Path) -> None:
         load_config(path, ENV)
     assert "plain-literal-canary" not in str(caught.value)
     assert "destinations[0].signing_secret" in str(caught.value)
+
+
+NOT_BUILT = {
+    "postgres": ('database = "postgresql://bridge:pw-canary@db.test/bridge"\n' + SOURCE, "a PostgreSQL store"),
+    "ga4": (SOURCE + GA4, "destinations[0].type = 'ga4'"),
+    "meta": (SOURCE + META, "destinations[0].type = 'meta_capi'"),
+    "segment": (SOURCE + SEGMENT, "destinations[0].type = 'segment'"),
+    "filters": (SOURCE + JSONL + 'channels = ["web"]\n', "destinations[0]: events/channels/exclude_tags"),
+    "alerts": (SOURCE + JSONL + '[alerts]\nurl = "https://x.test/"\n', "[alerts]"),
+}
+
+
+@pytest.mark.parametrize("command", ["check", "run"])
+@pytest.mark.parametrize(("text", "what"), NOT_BUILT.values(), ids=NOT_BUILT.keys())
+def test_a_contract_key_not_built_yet_stops_check_and_run_with_78(
+    tmp_path: Path, command: str, text: str, what: str
+) -> None:
+    """Accepted by the config model (the contract has it) but refused where it would be acted on."""
+    path = write(tmp_path, text)
+    load_config(path, ENV)  # valid config
+    result = CliRunner().invoke(app, ["--config", str(path), command], env=ENV)
+    assert result.exit_code == exit_codes.CONFIG, result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: not supported yet: ") and what in lines[0], lines[0]
+    assert "pw-canary" not in result.output and "s3cr3t-value" not in result.output
+    assert not list(tmp_path.glob("*.db"))  # refused before anything was created
