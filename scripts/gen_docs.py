@@ -141,7 +141,7 @@ A config error exits with code 78 and one line naming the key, e.g. `sources[0].
 
 def configuration_markdown() -> str:
     from shopify_bridge.config import Config, Exclude, Source
-    from shopify_bridge.config_destinations import HttpDestination, JsonlDestination
+    from shopify_bridge.config.destinations import HttpDestination, JsonlDestination
 
     sections: list[tuple[str, type[BaseModel]]] = [
         ("Top level", Config),

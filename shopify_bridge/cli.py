@@ -168,7 +168,7 @@ def _refuse_what_is_not_built(config: Config) -> None:
 
 def example_config_text() -> str:
     """The commented example config shipped with the package (every key of the contract)."""
-    return resources.files("shopify_bridge").joinpath(EXAMPLE_CONFIG).read_text(encoding="utf-8")
+    return resources.files("shopify_bridge.config").joinpath(EXAMPLE_CONFIG).read_text(encoding="utf-8")
 
 
 def write_example_config(target: Path, *, force: bool) -> None:

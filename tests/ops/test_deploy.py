@@ -114,7 +114,7 @@ def test_each_credential_becomes_the_environment_variable_the_example_config_rea
     environment = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
     assert environment["SHOPIFY_ACCESS_TOKEN"] == "shpat_from_credential_file"
     assert environment["CONVERGE_WEBHOOK_TOKEN"] == "tok en with spaces"
-    example = (REPO / "shopify_bridge" / "example-config.toml").read_text()
+    example = (REPO / "shopify_bridge" / "config" / "example-config.toml").read_text()
     assert "${SHOPIFY_ACCESS_TOKEN}" in example
 
 

@@ -44,7 +44,7 @@ def test_generation_ignores_the_terminal(gen_docs: ModuleType, monkeypatch: pyte
 
 def test_references_cover_every_key_and_every_command(gen_docs: ModuleType) -> None:
     from shopify_bridge.config import Config, Exclude, Source
-    from shopify_bridge.config_destinations import HttpDestination, JsonlDestination
+    from shopify_bridge.config.destinations import HttpDestination, JsonlDestination
 
     configuration = gen_docs.configuration_markdown()
     for model in (Config, Source, Exclude, JsonlDestination, HttpDestination):

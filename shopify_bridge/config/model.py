@@ -25,8 +25,8 @@ from pydantic import (
     model_validator,
 )
 
-from shopify_bridge.config_base import Section, masked_text, path_given, resolved_path
-from shopify_bridge.config_destinations import (
+from shopify_bridge.config.base import Section, masked_text, path_given, resolved_path
+from shopify_bridge.config.destinations import (
     EVENT_NAMES,
     Alerts,
     Destination,
@@ -36,9 +36,9 @@ from shopify_bridge.config_destinations import (
     MetaCapiDestination,
     SegmentDestination,
 )
-from shopify_bridge.config_env import KeyedProblem, expand_tree, key_path, literal_secrets
-from shopify_bridge.config_problems import first_problem
-from shopify_bridge.config_values import (
+from shopify_bridge.config.env import KeyedProblem, expand_tree, key_path, literal_secrets
+from shopify_bridge.config.problems import first_problem
+from shopify_bridge.config.values import (
     POSTGRES_URL,
     canonical_shop_domain,
     checked_api_version,

@@ -13,8 +13,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, SecretStr, ValidationInfo, field_validator, model_validator
 
-from shopify_bridge.config_base import Section, path_given, resolved_path
-from shopify_bridge.config_values import checked_header_name, checked_header_value, checked_http_url
+from shopify_bridge.config.base import Section, path_given, resolved_path
+from shopify_bridge.config.values import checked_header_name, checked_header_value, checked_http_url
 
 EventName = Literal["Placed Order", "Received Refund"]
 EVENT_NAMES: tuple[EventName, ...] = ("Placed Order", "Received Refund")

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from shopify_bridge.config_env import KeyedProblem, KeyPath, key_path
+from shopify_bridge.config.env import KeyedProblem, KeyPath, key_path
 
 KnownKeys = Callable[[tuple[Any, ...]], Sequence[str]]
 """Given the raw pydantic location of a table, the keys that table accepts (empty when unknown)."""
