@@ -39,10 +39,10 @@ from shopify_bridge.bulk.query import (
     bulk_orders_query,
 )
 from shopify_bridge.check import missing_scopes
+from shopify_bridge.decide.source_context import SourceContext
 from shopify_bridge.errors import AuthError, BridgeError, TemporaryFailure
 from shopify_bridge.logging_setup import get_logger
 from shopify_bridge.shopify import queries
-from shopify_bridge.source_context import SourceContext
 from shopify_bridge.store.schema import transaction
 from shopify_bridge.timeutil import Clock, iso, parse_ts
 

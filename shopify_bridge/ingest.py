@@ -19,10 +19,10 @@ from typing import Any
 
 import orjson
 
-from shopify_bridge.exclusions import decide_exclusion
-from shopify_bridge.mapping import build_placed_order, build_received_refund, dumps_event
-from shopify_bridge.orderdoc import OrderDoc, legacy_id, merge_refund_details
-from shopify_bridge.source_context import SourceContext
+from shopify_bridge.decide.exclusions import decide_exclusion
+from shopify_bridge.decide.mapping import build_placed_order, build_received_refund, dumps_event
+from shopify_bridge.decide.orderdoc import OrderDoc, legacy_id, merge_refund_details
+from shopify_bridge.decide.source_context import SourceContext
 from shopify_bridge.timeutil import iso, parse_ts
 
 DECIDED = ("released", "excluded", "history", "gone")

@@ -16,7 +16,7 @@ from shopify_bridge.bulk.assemble import StageStats, stage_file
 from shopify_bridge.bulk.documents import iter_orders
 from shopify_bridge.bulk.query import bulk_orders_query
 from shopify_bridge.bulk.staging import clear, open_staging, quarantined
-from shopify_bridge.orderdoc import normalize_order
+from shopify_bridge.decide.orderdoc import normalize_order
 from tests.bulk.builders import bulk_lines, encode, order, polled_node
 from tests.conftest import RECORDED
 

@@ -17,16 +17,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from shopify_bridge.channels import DEFAULT_CHANNEL_TABLE
 from shopify_bridge.check import CheckReport, check_source
+from shopify_bridge.decide.channels import DEFAULT_CHANNEL_TABLE
+from shopify_bridge.decide.exclusions import ExclusionRules
+from shopify_bridge.decide.source_context import SourceContext
 from shopify_bridge.errors import BridgeError
-from shopify_bridge.exclusions import ExclusionRules
 from shopify_bridge.poller import SourcePoller
 from shopify_bridge.shopify.client import ShopifyClient
 from shopify_bridge.shopify.queries import SHOP_INFO
 from shopify_bridge.simulator.clock import ManualClock
 from shopify_bridge.simulator.state import SimulatorState
-from shopify_bridge.source_context import SourceContext
 from shopify_bridge.store.schema import open_writer
 
 T0 = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)

@@ -13,9 +13,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from shopify_bridge.channels import DEFAULT_CHANNEL_TABLE
-from shopify_bridge.mapping import build_placed_order, build_received_refund, dumps_event
-from shopify_bridge.orderdoc import legacy_id, normalize_order, normalize_refund
+from shopify_bridge.decide.channels import DEFAULT_CHANNEL_TABLE
+from shopify_bridge.decide.mapping import build_placed_order, build_received_refund, dumps_event
+from shopify_bridge.decide.orderdoc import legacy_id, normalize_order, normalize_refund
 from tests.conftest import recorded
 
 D = Decimal

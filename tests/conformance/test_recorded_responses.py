@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 
 from shopify_bridge.bulk.jsonl import ChildLine, Malformed, OrderLine, Truncated, read_records
-from shopify_bridge.errors import AuthError
-from shopify_bridge.orderdoc import (
+from shopify_bridge.decide.orderdoc import (
     merge_refund_details,
     normalize_order,
     normalize_refund,
     refund_has_details,
 )
+from shopify_bridge.errors import AuthError
 from shopify_bridge.shopify.responses import ShopifyAnswer, ShopifyBug, classify
 from shopify_bridge.shopify.throttle import parse_cost
 from tests.conftest import RECORDED, recorded

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from shopify_bridge.channels import DEFAULT_CHANNEL_TABLE
-from shopify_bridge.exclusions import ExclusionRules
+from shopify_bridge.decide.channels import DEFAULT_CHANNEL_TABLE
+from shopify_bridge.decide.exclusions import ExclusionRules
+from shopify_bridge.decide.source_context import SourceContext
 from shopify_bridge.poller import SourcePoller
-from shopify_bridge.source_context import SourceContext
 from shopify_bridge.store.schema import open_writer
 from tests.fakes import FakeClock, FakeShopify, make_order, money
 

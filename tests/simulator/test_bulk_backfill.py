@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from shopify_bridge.backfill import Backfill, load_state
+from shopify_bridge.decide.source_context import SourceContext
 from shopify_bridge.errors import AuthError, TemporaryFailure
 from shopify_bridge.shopify.client import ShopifyClient
 from shopify_bridge.simulator import ManualClock, SimulatorServer
-from shopify_bridge.source_context import SourceContext
 from shopify_bridge.store.schema import open_writer
 from tests.simulator.conftest import START
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shopify_bridge.channels import DEFAULT_CHANNEL_TABLE, merged_channel_table, sales_channel_type
+from shopify_bridge.decide.channels import DEFAULT_CHANNEL_TABLE, merged_channel_table, sales_channel_type
 
 # Written out from PRODUCT.md so the shipped data is checked against the contract.
 CONTRACT_TABLE = {

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from shopify_bridge.channels import DEFAULT_CHANNEL_TABLE, merged_channel_table
-from shopify_bridge.exclusions import Exclusion, ExclusionRules, decide_exclusion
+from shopify_bridge.decide.channels import DEFAULT_CHANNEL_TABLE, merged_channel_table
+from shopify_bridge.decide.exclusions import Exclusion, ExclusionRules, decide_exclusion
 
 
 def order(**fields: Any) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shopify_bridge.money import bag_amount, dumps_event, loads_event, parse_amount, sum_amounts
+from shopify_bridge.decide.money import bag_amount, dumps_event, loads_event, parse_amount, sum_amounts
 
 D = Decimal
 

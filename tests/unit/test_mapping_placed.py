@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from shopify_bridge.channels import DEFAULT_CHANNEL_TABLE
-from shopify_bridge.mapping import build_placed_order, dumps_event, line_quantities
+from shopify_bridge.decide.channels import DEFAULT_CHANNEL_TABLE
+from shopify_bridge.decide.mapping import build_placed_order, dumps_event, line_quantities
 
 D = Decimal
 STORE = "convergestore.myshopify.com"

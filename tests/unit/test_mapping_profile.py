@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from shopify_bridge.profile import MAX_ALIASES, aliases, limit_aliases, profile_properties
+from shopify_bridge.decide.profile import MAX_ALIASES, aliases, limit_aliases, profile_properties
 
 
 def bare_order(**fields: Any) -> dict[str, Any]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from shopify_bridge.channels import DEFAULT_CHANNEL_TABLE
-from shopify_bridge.mapping import RefundOutcome, build_received_refund, dumps_event
+from shopify_bridge.decide.channels import DEFAULT_CHANNEL_TABLE
+from shopify_bridge.decide.mapping import RefundOutcome, build_received_refund, dumps_event
 from tests.unit.test_mapping_placed import STORE, line_item, money, order_doc, refund_detail, refund_line
 
 D = Decimal

@@ -1,4 +1,4 @@
-from shopify_bridge.orderdoc import (
+from shopify_bridge.decide.orderdoc import (
     flatten_connection,
     has_more_line_items,
     legacy_id,

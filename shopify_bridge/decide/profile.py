@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from shopify_bridge.orderdoc import OrderDoc, legacy_id
+from shopify_bridge.decide.orderdoc import OrderDoc, legacy_id
 
 MAX_ALIASES = 10
 

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
-from shopify_bridge.mapping_common import (
+from shopify_bridge.decide.mapping_common import (
     RECEIVED_REFUND,
     channel_type,
     currency_properties,
@@ -42,8 +42,8 @@ from shopify_bridge.mapping_common import (
     order_legacy_id,
     without_nulls,
 )
-from shopify_bridge.money import CurrencySide, bag_amount, sum_amounts
-from shopify_bridge.orderdoc import OrderDoc, legacy_id, refund_has_details
+from shopify_bridge.decide.money import CurrencySide, bag_amount, sum_amounts
+from shopify_bridge.decide.orderdoc import OrderDoc, legacy_id, refund_has_details
 
 OutcomeStatus = Literal["event", "waiting", "zero_amount_refund"]
 

@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from shopify_bridge.channels import sales_channel_type
-from shopify_bridge.money import CurrencySide, bag_amount, other_side
-from shopify_bridge.orderdoc import OrderDoc, legacy_id
-from shopify_bridge.profile import aliases, order_legacy_id, profile_properties
+from shopify_bridge.decide.channels import sales_channel_type
+from shopify_bridge.decide.money import CurrencySide, bag_amount, other_side
+from shopify_bridge.decide.orderdoc import OrderDoc, legacy_id
+from shopify_bridge.decide.profile import aliases, order_legacy_id, profile_properties
 from shopify_bridge.timeutil import iso, parse_ts
 
 PLACED_ORDER = "Placed Order"

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from shopify_bridge.exclusions import ExclusionRules
+from shopify_bridge.decide.exclusions import ExclusionRules
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from shopify_bridge.mapping_common import (
+from shopify_bridge.decide.mapping_common import (
     PLACED_ORDER,
     both_sides,
     channel_type,
@@ -47,10 +47,10 @@ from shopify_bridge.mapping_common import (
     order_legacy_id,
     without_nulls,
 )
-from shopify_bridge.mapping_refund import RefundOutcome, build_received_refund
-from shopify_bridge.money import ZERO, CurrencySide, bag_amount, dumps_event, loads_event
-from shopify_bridge.orderdoc import OrderDoc
-from shopify_bridge.profile import customer_legacy_id
+from shopify_bridge.decide.mapping_refund import RefundOutcome, build_received_refund
+from shopify_bridge.decide.money import ZERO, CurrencySide, bag_amount, dumps_event, loads_event
+from shopify_bridge.decide.orderdoc import OrderDoc
+from shopify_bridge.decide.profile import customer_legacy_id
 
 __all__ = [
     "RefundOutcome",

@@ -19,8 +19,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from shopify_bridge.channels import sales_channel_type
-from shopify_bridge.orderdoc import OrderDoc
+from shopify_bridge.decide.channels import sales_channel_type
+from shopify_bridge.decide.orderdoc import OrderDoc
 
 
 @dataclass(frozen=True)
