@@ -33,9 +33,9 @@ from typing import Any, TypeVar
 import aiohttp
 from aiohttp import web
 
-from shopify_bridge import outbox
-from shopify_bridge.delivery import Deliverer
-from shopify_bridge.destinations.http import DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY, HttpDestination
+from shopify_bridge.deliver import outbox
+from shopify_bridge.deliver.destinations.http import DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY, HttpDestination
+from shopify_bridge.deliver.loop import Deliverer
 from shopify_bridge.store.schema import open_writer, transaction
 from shopify_bridge.timeutil import iso, system_clock
 

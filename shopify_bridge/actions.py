@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shopify_bridge.outbox import requeue
+from shopify_bridge.deliver.outbox import requeue
 from shopify_bridge.store.schema import transaction
 from shopify_bridge.timeutil import iso
 

@@ -29,9 +29,9 @@ from shopify_bridge.config import Config, Source
 from shopify_bridge.decide.channels import DEFAULT_CHANNEL_TABLE
 from shopify_bridge.decide.exclusions import ExclusionRules
 from shopify_bridge.decide.source_context import SourceContext
-from shopify_bridge.delivery import Deliverer, RetryPolicy
-from shopify_bridge.destinations.base import Destination
-from shopify_bridge.destinations.jsonl import JsonlDestination
+from shopify_bridge.deliver.destinations.base import Destination
+from shopify_bridge.deliver.destinations.jsonl import JsonlDestination
+from shopify_bridge.deliver.loop import Deliverer, RetryPolicy
 from shopify_bridge.errors import AuthError, BridgeError
 from shopify_bridge.logging_setup import get_logger
 from shopify_bridge.metrics import BridgeObserver
@@ -96,7 +96,7 @@ def build_destinations(config: Config) -> tuple[list[Destination], dict[str, Ret
         if spec.type == "jsonl":
             destinations.append(JsonlDestination(spec.name, spec.path))
         elif spec.type == "http":
-            from shopify_bridge.destinations.http import HttpDestination
+            from shopify_bridge.deliver.destinations.http import HttpDestination
 
             destinations.append(HttpDestination.from_config(spec))
             policies[spec.name] = RetryPolicy(

@@ -31,7 +31,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from shopify_bridge import __version__, exit_codes
-from shopify_bridge.destinations.base import DeliveryResult, Destination
+from shopify_bridge.deliver.destinations.base import DeliveryResult, Destination
 from shopify_bridge.timeutil import Clock, parse_ts, system_clock
 
 if TYPE_CHECKING:

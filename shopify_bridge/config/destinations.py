@@ -134,7 +134,7 @@ class HttpDestination(NetworkDestination):
     @classmethod
     def _signing_key(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None:
-            from shopify_bridge.destinations.signing import SigningSecretError, signing_key
+            from shopify_bridge.deliver.destinations.signing import SigningSecretError, signing_key
 
             try:
                 signing_key(value.get_secret_value())

@@ -6,8 +6,8 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from shopify_bridge.delivery import Deliverer, retry_delay
-from shopify_bridge.destinations.jsonl import JsonlDestination
+from shopify_bridge.deliver.destinations.jsonl import JsonlDestination
+from shopify_bridge.deliver.loop import Deliverer, retry_delay
 from shopify_bridge.store.schema import open_writer, transaction
 from tests.fakes import FakeClock
 
@@ -65,7 +65,7 @@ def test_retry_schedule_grows_and_is_capped() -> None:
 
 
 async def test_deliveries_in_flight_at_a_crash_are_sent_again_at_start(tmp_path: Path) -> None:
-    from shopify_bridge import outbox
+    from shopify_bridge.deliver import outbox
 
     db = open_writer(tmp_path / "b.db")
     seed(db.conn, 3)

@@ -16,7 +16,7 @@ import sys
 import time
 from typing import Any
 
-from shopify_bridge.destinations import jsonl
+from shopify_bridge.deliver.destinations import jsonl
 
 CHUNK_BYTES = 1024
 PAUSE_SECONDS = 0.004

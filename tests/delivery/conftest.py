@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from shopify_bridge.destinations.http import HttpDestination
+from shopify_bridge.deliver.destinations.http import HttpDestination
 from tests.delivery.receiver import Receiver
 
 NOW_UNIX = 1_777_000_000.0

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from shopify_bridge.delivery import RETRY_BASE_SECONDS, Deliverer
-from shopify_bridge.destinations.http import HttpDestination
+from shopify_bridge.deliver.destinations.http import HttpDestination
+from shopify_bridge.deliver.loop import RETRY_BASE_SECONDS, Deliverer
 from shopify_bridge.store.schema import open_writer, transaction
 from shopify_bridge.timeutil import iso
 from tests.delivery.receiver import Receiver, Reply

@@ -16,7 +16,7 @@ from aiohttp import web
 from pydantic import SecretStr
 from structlog.testing import capture_logs
 
-from shopify_bridge.destinations.http import HttpDestination
+from shopify_bridge.deliver.destinations.http import HttpDestination
 from tests.delivery.conftest import NOW_UNIX, MakeDestination, event
 from tests.delivery.receiver import Receiver, Reply, closed_port
 
@@ -39,7 +39,7 @@ class HttpSpec:
 
 
 def expected_signature(key: bytes, event_id: str, timestamp: str, body: bytes) -> str:
-    # Derived here independently of shopify_bridge.destinations.signing.
+    # Derived here independently of shopify_bridge.deliver.destinations.signing.
     mac = hmac.new(key, event_id.encode() + b"." + timestamp.encode() + b"." + body, hashlib.sha256)
     return "v1," + base64.b64encode(mac.digest()).decode()
 

@@ -8,7 +8,7 @@ import hmac
 
 import pytest
 
-from shopify_bridge.destinations import signing
+from shopify_bridge.deliver.destinations import signing
 
 # The reference vector of the Standard Webhooks test suite (also used by svix's libraries).
 VECTOR_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"

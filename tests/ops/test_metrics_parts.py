@@ -11,10 +11,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from shopify_bridge import exit_codes
 from shopify_bridge.backfill_progress import BackfillProgress
-from shopify_bridge.destinations.base import DeliveryResult
+from shopify_bridge.deliver.destinations.base import DeliveryResult
+from shopify_bridge.deliver.outbox import mark_dead
 from shopify_bridge.health import HealthCheck, default_stale_after, evaluate
 from shopify_bridge.metrics import BridgeMetrics, BridgeObserver
-from shopify_bridge.outbox import mark_dead
 from shopify_bridge.simulator.clock import ManualClock
 from shopify_bridge.store.schema import open_writer
 from shopify_bridge.timeutil import iso

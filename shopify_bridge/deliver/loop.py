@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from shopify_bridge import outbox
-from shopify_bridge.destinations.base import Destination
+from shopify_bridge.deliver import outbox
+from shopify_bridge.deliver.destinations.base import Destination
 from shopify_bridge.logging_setup import get_logger
 from shopify_bridge.timeutil import Clock, parse_ts
 

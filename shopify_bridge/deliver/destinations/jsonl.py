@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import BinaryIO
 
-from shopify_bridge.destinations.base import DeliveryResult
+from shopify_bridge.deliver.destinations.base import DeliveryResult
 
 TAIL_SCAN = 1 << 16
 

@@ -1,7 +1,7 @@
 """The `http` destination: POST one event per request, classify each answer, never raise.
 
 Only the classification lives here (delivered / retry / dead, with the server's `Retry-After`);
-when to retry and when to give up is the delivery loop's business (`shopify_bridge.delivery`).
+when to retry and when to give up is the delivery loop's business (`shopify_bridge.deliver.loop`).
 
 - 2xx delivered. A 2xx with an HTML body is usually a login page or a catch-all route rather than a
   webhook receiver, but the contract says 2xx is delivered: it is, with one warning per destination.
@@ -28,8 +28,8 @@ import structlog
 from pydantic import SecretStr
 from yarl import URL
 
-from shopify_bridge.destinations import signing
-from shopify_bridge.destinations.base import DeliveryResult
+from shopify_bridge.deliver.destinations import signing
+from shopify_bridge.deliver.destinations.base import DeliveryResult
 
 DEFAULT_CONCURRENCY = 16
 # Large enough that one outbox round-trip (select + one commit) is spread over many requests.

@@ -1,0 +1,1 @@
+"""Delivery: the outbox drain, retries and the destinations."""
