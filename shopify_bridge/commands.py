@@ -62,8 +62,8 @@ async def _run(
     stop = asyncio.Event()
     if not once:
         install_stop_signals(stop)  # first: a SIGTERM during start-up is a graceful stop too
-    from shopify_bridge.bridge import Bridge
     from shopify_bridge.metrics import BridgeMetrics
+    from shopify_bridge.service.bridge import Bridge
 
     on_progress = None
     if sys.stderr.isatty():
@@ -129,8 +129,8 @@ CHECK_RETRIES = 1
 
 
 async def _check(config: Config) -> int:
-    from shopify_bridge.bridge import client_for
-    from shopify_bridge.check import check_source
+    from shopify_bridge.service.bridge import client_for
+    from shopify_bridge.service.check import check_source
 
     console = _console()
     codes = []
@@ -163,8 +163,8 @@ def check(config: Config, *, record_cassette: Path | None = None) -> int:
 
 # -- explain / events / replay ----------------------------------------------------------------------
 def explain(config: Config, order: str, source: str | None = None, as_json: bool = False) -> int:
-    from shopify_bridge.explain import as_dict, edited_after_release
-    from shopify_bridge.explain import explain as explain_order
+    from shopify_bridge.service.explain import as_dict, edited_after_release
+    from shopify_bridge.service.explain import explain as explain_order
     from shopify_bridge.store.schema import open_reader
 
     db = open_reader(config.database)
@@ -255,7 +255,7 @@ def events(
     limit: int = 50,
     as_json: bool = False,
 ) -> int:
-    from shopify_bridge.event_log import EventFilter, list_events
+    from shopify_bridge.service.event_log import EventFilter, list_events
     from shopify_bridge.store.schema import open_reader
 
     db = open_reader(config.database)
@@ -279,8 +279,8 @@ def replay(
     since: str | None = None,
     destination: str | None = None,
 ) -> int:
-    from shopify_bridge.event_log import EventFilter
-    from shopify_bridge.event_log import replay as replay_events
+    from shopify_bridge.service.event_log import EventFilter
+    from shopify_bridge.service.event_log import replay as replay_events
     from shopify_bridge.store.schema import open_writer
 
     if not event_ids and not dead and since is None:
@@ -295,8 +295,8 @@ def replay(
 
 # -- reconcile ------------------------------------------------------------------------------------
 async def _reconcile(config: Config) -> int:
-    from shopify_bridge.bridge import client_for
-    from shopify_bridge.reconcile import CATEGORIES, reconcile_source
+    from shopify_bridge.service.bridge import client_for
+    from shopify_bridge.service.reconcile import CATEGORIES, reconcile_source
     from shopify_bridge.store.schema import open_reader
 
     db = open_reader(config.database)
@@ -361,8 +361,8 @@ async def _tui(config: Config, attach: bool) -> int:
     if attach:
         await run_dashboard(config)
         return exit_codes.OK
-    from shopify_bridge.actions import BridgeActions
-    from shopify_bridge.bridge import Bridge
+    from shopify_bridge.service.actions import BridgeActions
+    from shopify_bridge.service.bridge import Bridge
 
     _log_to_file(Path(config.database).with_suffix(".log"))
     bridge = Bridge(config)

@@ -145,7 +145,7 @@ async def run_demo(
     print_line: Callable[[str], None] = print,
     backfill: bool = True,
 ) -> int:
-    from shopify_bridge.bridge import Bridge
+    from shopify_bridge.service.bridge import Bridge
     from shopify_bridge.simulator.server import SimulatorServer
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -189,7 +189,7 @@ async def run_demo(
                     _summary_loop(Path(config.database), stop, 5.0, print_line),
                 )
             else:
-                from shopify_bridge.actions import BridgeActions
+                from shopify_bridge.service.actions import BridgeActions
                 from tui.runner import run_dashboard
 
                 tasks = [asyncio.create_task(make_traffic()), asyncio.create_task(stop_after())]

@@ -26,7 +26,7 @@ from shopify_bridge.metrics import BridgeMetrics
 from shopify_bridge.timeutil import iso
 
 if TYPE_CHECKING:
-    from shopify_bridge.bridge import Bridge
+    from shopify_bridge.service.bridge import Bridge
 
 log = get_logger(component="health")
 

@@ -42,7 +42,7 @@ def test_core_never_imports_textual_or_the_tui_at_module_level() -> None:
 
 def test_core_and_cli_import_without_loading_textual() -> None:
     code = (
-        "import sys, shopify_bridge.cli, shopify_bridge.bridge, shopify_bridge.commands; "
+        "import sys, shopify_bridge.cli, shopify_bridge.service.bridge, shopify_bridge.commands; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'tui')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)

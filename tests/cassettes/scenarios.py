@@ -17,12 +17,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from shopify_bridge.check import CheckReport, check_source
 from shopify_bridge.decide.channels import DEFAULT_CHANNEL_TABLE
 from shopify_bridge.decide.exclusions import ExclusionRules
 from shopify_bridge.decide.source_context import SourceContext
 from shopify_bridge.errors import BridgeError
-from shopify_bridge.poller import SourcePoller
+from shopify_bridge.service.check import CheckReport, check_source
+from shopify_bridge.service.poller import SourcePoller
 from shopify_bridge.shopify.client import ShopifyClient
 from shopify_bridge.shopify.queries import SHOP_INFO
 from shopify_bridge.simulator.clock import ManualClock

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from shopify_bridge import exit_codes
-from shopify_bridge.check import check_source
 from shopify_bridge.errors import AuthError
+from shopify_bridge.service.check import check_source
 from tests.cassettes import scenarios
 from tests.cassettes.replay import cassette_path, replaying
 from tests.cassettes.scenarios import REVOKED_TOKEN, SHOP, SOURCE, TOKEN, Harness

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from shopify_bridge import backfill_result
-from shopify_bridge.backfill import Backfill, load_state
-from shopify_bridge.backfill_result import BackfillStopped
 from shopify_bridge.errors import AuthError, TemporaryFailure
-from shopify_bridge.poller import SourcePoller
+from shopify_bridge.service import backfill_result
+from shopify_bridge.service.backfill import Backfill, load_state
+from shopify_bridge.service.backfill_result import BackfillStopped
+from shopify_bridge.service.poller import SourcePoller
 from shopify_bridge.shopify.client import operation_name
 from shopify_bridge.store.schema import open_writer
 from tests.core.test_poller_holds import context

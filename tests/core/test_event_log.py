@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from shopify_bridge.deliver.outbox import due, mark_dead
-from shopify_bridge.event_log import EventFilter, list_events, replay
+from shopify_bridge.service.event_log import EventFilter, list_events, replay
 from shopify_bridge.store.schema import open_writer, transaction
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from shopify_bridge.explain import OrderNotFound, as_dict, explain
+from shopify_bridge.service.explain import OrderNotFound, as_dict, explain
 from tests.core.test_poller_holds import T0, context, poller_for
 from tests.fakes import FakeClock, FakeShopify, make_order, money
 

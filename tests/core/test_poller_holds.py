@@ -12,7 +12,7 @@ import pytest
 from shopify_bridge.decide.channels import DEFAULT_CHANNEL_TABLE
 from shopify_bridge.decide.exclusions import ExclusionRules
 from shopify_bridge.decide.source_context import SourceContext
-from shopify_bridge.poller import SourcePoller
+from shopify_bridge.service.poller import SourcePoller
 from shopify_bridge.store.schema import open_writer
 from tests.fakes import FakeClock, FakeShopify, make_order, money
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from shopify_bridge.deliver.destinations.jsonl import JsonlDestination
 from shopify_bridge.deliver.loop import Deliverer
-from shopify_bridge.reconcile import reconcile_source
+from shopify_bridge.service.reconcile import reconcile_source
 from tests.core.test_poller_holds import T0, context, poller_for
 from tests.fakes import FakeClock, FakeShopify, make_order
 

@@ -20,7 +20,7 @@ async def test_backfill_then_poll(tmp_path: Path) -> None:
     clock = ManualClock(T0)
     async with SimulatorServer(token=TOKEN, seed=5, orders=30, clock=clock, search_lag_seconds=0) as sim:
         config = make_config(tmp_path, sim.url, start_date="2026-11-10", upsell_delay=False)
-        from shopify_bridge.bridge import Bridge
+        from shopify_bridge.service.bridge import Bridge
 
         async def advance(seconds: float) -> None:                  # the backfill waits on the sim's clock
             clock.advance(seconds)
@@ -67,8 +67,8 @@ async def test_a_stop_during_the_backfill_ends_the_run_and_the_next_start_resume
 ) -> None:
     import asyncio
 
-    from shopify_bridge import backfill_result
-    from shopify_bridge.bridge import Bridge
+    from shopify_bridge.service import backfill_result
+    from shopify_bridge.service.bridge import Bridge
 
     monkeypatch.setattr(backfill_result, "INGEST_BATCH", 2)
     clock = ManualClock(T0)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from shopify_bridge.bridge import Bridge
 from shopify_bridge.config import config_from_toml
+from shopify_bridge.service.bridge import Bridge
 from shopify_bridge.simulator.server import SimulatorServer
 from shopify_bridge.store.schema import open_reader
 

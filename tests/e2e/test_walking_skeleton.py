@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from shopify_bridge.bridge import Bridge
 from shopify_bridge.config import Config, config_from_toml
+from shopify_bridge.service.bridge import Bridge
 from shopify_bridge.simulator.clock import ManualClock
 from shopify_bridge.simulator.server import SimulatorServer
 
@@ -117,7 +117,7 @@ async def test_orders_edit_exclusions_refund_and_restart(tmp_path: Path) -> None
         assert conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 2
 
         # Reconcile against the simulator's own ordersCount: every order accounted for.
-        from shopify_bridge.reconcile import reconcile_source
+        from shopify_bridge.service.reconcile import reconcile_source
         from shopify_bridge.shopify.client import ShopifyClient
 
         first = datetime.fromisoformat(conn.execute("SELECT first_connected_at FROM sources").fetchone()[0])

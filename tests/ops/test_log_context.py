@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from shopify_bridge.bridge import Bridge
 from shopify_bridge.logging_setup import get_logger
+from shopify_bridge.service.bridge import Bridge
 from shopify_bridge.simulator.clock import ManualClock
 from shopify_bridge.simulator.server import SimulatorServer
 from tests.ops.scrape import SOURCE, T0, TOKEN, no_wait, ops_config, wait_until

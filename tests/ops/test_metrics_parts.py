@@ -200,9 +200,9 @@ def test_health_check_reads_the_metrics_and_the_bridge_states_and_hides_secrets(
 async def test_a_taken_port_is_one_clear_error(tmp_path: Path) -> None:
     import socket
 
-    from shopify_bridge.bridge import Bridge
     from shopify_bridge.errors import BridgeError
     from shopify_bridge.health import serving
+    from shopify_bridge.service.bridge import Bridge
 
     config = ops_config(tmp_path, "http://127.0.0.1:9")
     metrics = BridgeMetrics(config)

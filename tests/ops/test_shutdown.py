@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from shopify_bridge.bridge import Bridge
 from shopify_bridge.commands import install_stop_signals
 from shopify_bridge.deliver.destinations.base import DeliveryResult
+from shopify_bridge.service.bridge import Bridge
 from shopify_bridge.simulator.clock import ManualClock
 from shopify_bridge.simulator.server import SimulatorServer
 from shopify_bridge.store.schema import open_reader

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from shopify_bridge.backfill import Backfill, load_state
 from shopify_bridge.decide.source_context import SourceContext
 from shopify_bridge.errors import AuthError, TemporaryFailure
+from shopify_bridge.service.backfill import Backfill, load_state
 from shopify_bridge.shopify.client import ShopifyClient
 from shopify_bridge.simulator import ManualClock, SimulatorServer
 from shopify_bridge.store.schema import open_writer

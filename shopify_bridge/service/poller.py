@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import sqlite_utils
 
-from shopify_bridge import ingest, new_customer
+from shopify_bridge import new_customer
 from shopify_bridge.decide.orderdoc import (
     OrderDoc,
     has_more_line_items,
@@ -27,6 +27,7 @@ from shopify_bridge.decide.orderdoc import (
 )
 from shopify_bridge.decide.source_context import SourceContext
 from shopify_bridge.logging_setup import get_logger
+from shopify_bridge.service import ingest
 from shopify_bridge.shopify import queries
 from shopify_bridge.store.schema import transaction
 from shopify_bridge.timeutil import Clock, iso, parse_ts, shopify_ts
