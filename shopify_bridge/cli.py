@@ -28,7 +28,7 @@ from typer.core import TyperGroup
 
 from shopify_bridge import __version__, exit_codes
 from shopify_bridge.errors import BridgeError, one_line
-from shopify_bridge.logging_setup import configure_logging, redact, register_secrets
+from shopify_bridge.observe.log import configure_logging, redact, register_secrets
 
 if TYPE_CHECKING:
     from shopify_bridge.config import Config

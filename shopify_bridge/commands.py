@@ -23,7 +23,7 @@ from rich.table import Table
 from shopify_bridge import exit_codes
 from shopify_bridge.config import Config
 from shopify_bridge.errors import BridgeError
-from shopify_bridge.logging_setup import get_logger
+from shopify_bridge.observe.log import get_logger
 
 log = get_logger(component="cli")
 
@@ -62,12 +62,12 @@ async def _run(
     stop = asyncio.Event()
     if not once:
         install_stop_signals(stop)  # first: a SIGTERM during start-up is a graceful stop too
-    from shopify_bridge.metrics import BridgeMetrics
+    from shopify_bridge.observe.metrics import BridgeMetrics
     from shopify_bridge.service.bridge import Bridge
 
     on_progress = None
     if sys.stderr.isatty():
-        from shopify_bridge.progress import TerminalProgress
+        from shopify_bridge.observe.progress import TerminalProgress
 
         on_progress = TerminalProgress()
     metrics = BridgeMetrics(config) if metrics_port is not None else None
@@ -78,7 +78,7 @@ async def _run(
         if metrics is None:
             await bridge.run(stop)
         else:
-            from shopify_bridge.health import serving
+            from shopify_bridge.observe.health import serving
 
             async with serving(bridge, metrics, host=metrics_host, port=metrics_port or 0, stale_after=stale_after):
                 await bridge.run(stop)
@@ -349,7 +349,7 @@ __all__ = ["check", "demo", "events", "explain", "reconcile", "replay", "run", "
 # -- tui / demo / simulate -------------------------------------------------------------------------
 def _log_to_file(path: Path) -> None:
     """While the dashboard owns the terminal, log lines go to a file instead of garbling the screen."""
-    from shopify_bridge.logging_setup import configure_logging
+    from shopify_bridge.observe.log import configure_logging
 
     path.parent.mkdir(parents=True, exist_ok=True)
     configure_logging(json_logs=True, stream=open(path, "a", encoding="utf-8"))  # noqa: SIM115

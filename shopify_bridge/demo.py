@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from shopify_bridge.config import Config, config_from_toml
-from shopify_bridge.logging_setup import get_logger
+from shopify_bridge.observe.log import get_logger
 
 log = get_logger(component="demo")
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from shopify_bridge.decide.orderdoc import OrderDoc, legacy_id
-from shopify_bridge.logging_setup import get_logger
+from shopify_bridge.observe.log import get_logger
 from shopify_bridge.shopify import queries
 from shopify_bridge.timeutil import parse_ts, shopify_ts
 

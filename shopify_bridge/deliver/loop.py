@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from shopify_bridge.deliver import outbox
 from shopify_bridge.deliver.destinations.base import Destination
-from shopify_bridge.logging_setup import get_logger
+from shopify_bridge.observe.log import get_logger
 from shopify_bridge.timeutil import Clock, parse_ts
 
 RETRY_BASE_SECONDS = 2.0

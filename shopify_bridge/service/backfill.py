@@ -29,7 +29,6 @@ from typing import Any
 
 import orjson
 
-from shopify_bridge.backfill_progress import BackfillProgress, ProgressCallback
 from shopify_bridge.bulk.query import (
     BULK_CANCEL,
     BULK_OPERATION,
@@ -38,7 +37,8 @@ from shopify_bridge.bulk.query import (
 )
 from shopify_bridge.decide.source_context import SourceContext
 from shopify_bridge.errors import AuthError, BridgeError, TemporaryFailure
-from shopify_bridge.logging_setup import get_logger
+from shopify_bridge.observe.backfill_progress import BackfillProgress, ProgressCallback
+from shopify_bridge.observe.log import get_logger
 from shopify_bridge.service import backfill_result
 from shopify_bridge.service.backfill_result import BackfillStopped
 from shopify_bridge.service.check import missing_scopes

@@ -21,7 +21,6 @@ from zoneinfo import ZoneInfo
 from structlog.contextvars import bind_contextvars, bound_contextvars
 
 from shopify_bridge import exit_codes
-from shopify_bridge.backfill_progress import BackfillProgress, StoredProgress
 from shopify_bridge.config import Config, Source
 from shopify_bridge.decide.channels import DEFAULT_CHANNEL_TABLE
 from shopify_bridge.decide.exclusions import ExclusionRules
@@ -30,8 +29,9 @@ from shopify_bridge.deliver.destinations.base import Destination
 from shopify_bridge.deliver.destinations.jsonl import JsonlDestination
 from shopify_bridge.deliver.loop import Deliverer, RetryPolicy
 from shopify_bridge.errors import AuthError, BridgeError
-from shopify_bridge.logging_setup import get_logger
-from shopify_bridge.metrics import BridgeObserver
+from shopify_bridge.observe.backfill_progress import BackfillProgress, StoredProgress
+from shopify_bridge.observe.log import get_logger
+from shopify_bridge.observe.metrics import BridgeObserver
 from shopify_bridge.service.backfill import Backfill, backfill_due
 from shopify_bridge.service.backfill_result import BackfillStopped
 from shopify_bridge.service.check import ALL_ORDERS_SCOPE, RECENT_ORDERS_DAYS

@@ -26,7 +26,7 @@ from shopify_bridge.decide.orderdoc import (
     refund_has_details,
 )
 from shopify_bridge.decide.source_context import SourceContext
-from shopify_bridge.logging_setup import get_logger
+from shopify_bridge.observe.log import get_logger
 from shopify_bridge.service import ingest
 from shopify_bridge.shopify import queries
 from shopify_bridge.store.schema import transaction

@@ -29,7 +29,7 @@ from gql.transport.exceptions import (
 from graphql import ExecutionResult
 
 from shopify_bridge.errors import AuthError, BridgeError, ConfigError, ShopUnavailable, TemporaryFailure
-from shopify_bridge.logging_setup import get_logger
+from shopify_bridge.observe.log import get_logger
 from shopify_bridge.shopify.responses import ShopifyAnswer, classify
 from shopify_bridge.shopify.throttle import Bucket, parse_cost
 

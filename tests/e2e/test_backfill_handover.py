@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shopify_bridge.backfill_progress import BackfillProgress
+from shopify_bridge.observe.backfill_progress import BackfillProgress
 from shopify_bridge.simulator.clock import ManualClock
 from shopify_bridge.simulator.server import SimulatorServer
 from shopify_bridge.store.schema import open_reader

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from shopify_bridge import commands
-from shopify_bridge.logging_setup import configure_logging
+from shopify_bridge.observe.log import configure_logging
 from shopify_bridge.simulator.clock import ManualClock
 from shopify_bridge.simulator.server import SimulatorServer
 from shopify_bridge.store.schema import open_reader

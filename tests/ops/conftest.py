@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 import structlog
 
-from shopify_bridge.logging_setup import configure_logging
+from shopify_bridge.observe.log import configure_logging
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
 from shopify_bridge.config import Config, config_from_toml
-from shopify_bridge.health import ObservabilityServer, serving
-from shopify_bridge.metrics import BridgeMetrics
+from shopify_bridge.observe.health import ObservabilityServer, serving
+from shopify_bridge.observe.metrics import BridgeMetrics
 from shopify_bridge.service.bridge import Bridge
 from shopify_bridge.simulator.clock import ManualClock
 from shopify_bridge.simulator.server import SimulatorServer

@@ -11,7 +11,7 @@ from types import ModuleType
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from shopify_bridge.metrics import BridgeMetrics
+from shopify_bridge.observe.metrics import BridgeMetrics
 from shopify_bridge.store.schema import open_writer
 from tests.ops.scrape import ops_config
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from shopify_bridge.logging_setup import get_logger
+from shopify_bridge.observe.log import get_logger
 from shopify_bridge.service.bridge import Bridge
 from shopify_bridge.simulator.clock import ManualClock
 from shopify_bridge.simulator.server import SimulatorServer

@@ -10,11 +10,11 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from shopify_bridge import exit_codes
-from shopify_bridge.backfill_progress import BackfillProgress
 from shopify_bridge.deliver.destinations.base import DeliveryResult
 from shopify_bridge.deliver.outbox import mark_dead
-from shopify_bridge.health import HealthCheck, default_stale_after, evaluate
-from shopify_bridge.metrics import BridgeMetrics, BridgeObserver
+from shopify_bridge.observe.backfill_progress import BackfillProgress
+from shopify_bridge.observe.health import HealthCheck, default_stale_after, evaluate
+from shopify_bridge.observe.metrics import BridgeMetrics, BridgeObserver
 from shopify_bridge.simulator.clock import ManualClock
 from shopify_bridge.store.schema import open_writer
 from shopify_bridge.timeutil import iso
@@ -183,7 +183,7 @@ def test_health_judges_each_source_against_its_window() -> None:
 
 
 def test_health_check_reads_the_metrics_and_the_bridge_states_and_hides_secrets(tmp_path: Path) -> None:
-    from shopify_bridge.logging_setup import register_secrets
+    from shopify_bridge.observe.log import register_secrets
 
     secret = "shpat_health_canary_00112233"
     register_secrets([secret])
@@ -201,7 +201,7 @@ async def test_a_taken_port_is_one_clear_error(tmp_path: Path) -> None:
     import socket
 
     from shopify_bridge.errors import BridgeError
-    from shopify_bridge.health import serving
+    from shopify_bridge.observe.health import serving
     from shopify_bridge.service.bridge import Bridge
 
     config = ops_config(tmp_path, "http://127.0.0.1:9")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shopify_bridge.backfill_progress import BackfillProgress, StoredProgress
+from shopify_bridge.observe.backfill_progress import BackfillProgress, StoredProgress
 from shopify_bridge.store.schema import open_writer
 
 SHOP = "demo.myshopify.com"

@@ -40,7 +40,7 @@ from shopify_bridge.errors import (
     ShopUnavailable,
     TemporaryFailure,
 )
-from shopify_bridge.logging_setup import get_logger
+from shopify_bridge.observe.log import get_logger
 
 REPO = Path(__file__).resolve().parents[2]
 PRODUCT = REPO.parent / "shared" / "spec" / "PRODUCT.md"

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import structlog
 
-from shopify_bridge.logging_setup import SecretRedactor, configure_logging, get_logger, redact
+from shopify_bridge.observe.log import SecretRedactor, configure_logging, get_logger, redact
 
 SECRET = "canary-secret-0123456789"
 

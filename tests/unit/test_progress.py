@@ -2,8 +2,8 @@ import io
 
 from rich.console import Console
 
-from shopify_bridge.backfill_progress import BackfillProgress
-from shopify_bridge.progress import TerminalProgress
+from shopify_bridge.observe.backfill_progress import BackfillProgress
+from shopify_bridge.observe.progress import TerminalProgress
 
 
 def test_terminal_progress_shows_each_phase_with_counts() -> None:

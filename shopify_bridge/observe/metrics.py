@@ -35,8 +35,8 @@ from shopify_bridge.deliver.destinations.base import DeliveryResult, Destination
 from shopify_bridge.timeutil import Clock, parse_ts, system_clock
 
 if TYPE_CHECKING:
-    from shopify_bridge.backfill_progress import BackfillProgress
     from shopify_bridge.config import Config
+    from shopify_bridge.observe.backfill_progress import BackfillProgress
 
 PREFIX = "shopify_bridge"
 POLL_OUTCOMES: dict[int, str] = {

@@ -18,7 +18,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from shopify_bridge.backfill_progress import BackfillProgress
+from shopify_bridge.observe.backfill_progress import BackfillProgress
 
 
 class TerminalProgress:

@@ -21,8 +21,8 @@ from aiohttp import web
 
 from shopify_bridge import exit_codes
 from shopify_bridge.errors import BridgeError
-from shopify_bridge.logging_setup import get_logger, redact
-from shopify_bridge.metrics import BridgeMetrics
+from shopify_bridge.observe.log import get_logger, redact
+from shopify_bridge.observe.metrics import BridgeMetrics
 from shopify_bridge.timeutil import iso
 
 if TYPE_CHECKING:

@@ -1,0 +1,1 @@
+"""What the bridge tells people and machines: logging, metrics, health, progress."""
