@@ -31,9 +31,9 @@ from typing import Any
 
 import orjson
 
-from shopify_bridge.bulk.assemble import stage_file
-from shopify_bridge.bulk.documents import iter_orders
-from shopify_bridge.bulk.staging import open_staging
+from shopify_bridge.shopify.bulk.assemble import stage_file
+from shopify_bridge.shopify.bulk.documents import iter_orders
+from shopify_bridge.shopify.bulk.staging import open_staging
 
 BUCKETS = 64
 

@@ -19,10 +19,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.backfill import peak_rss_mb, write_file
-from shopify_bridge.bulk import assemble, documents
-from shopify_bridge.bulk.staging import open_staging
 from shopify_bridge.decide.source_context import SourceContext
 from shopify_bridge.service import ingest
+from shopify_bridge.shopify.bulk import assemble, documents
+from shopify_bridge.shopify.bulk.staging import open_staging
 from shopify_bridge.store.schema import open_writer, transaction
 from shopify_bridge.timeutil import system_clock
 

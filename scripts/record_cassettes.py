@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run as a script: the scenarios live in the test package
     sys.path.insert(0, str(REPO))
 
-from shopify_bridge.cassette import vcr_config  # noqa: E402
+from shopify_bridge.shopify.cassette import vcr_config  # noqa: E402
 from shopify_bridge.simulator.server import SimulatorServer  # noqa: E402
 from tests.cassettes.scenarios import SCENARIOS, SCRUB_KEY, SEARCH_LAG, SEED, TOKEN, Harness  # noqa: E402
 

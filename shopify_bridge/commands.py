@@ -112,11 +112,11 @@ def run(
 
 @contextmanager
 def _recording(path: Path | None) -> Iterator[None]:
-    """`--record-cassette PATH`: Shopify's answers go into a new, scrubbed cassette (`shopify_bridge.cassette`)."""
+    """`--record-cassette PATH`: Shopify's answers go into a new, scrubbed cassette (`shopify.cassette`)."""
     if path is None:
         yield
         return
-    from shopify_bridge.cassette import record_cassette
+    from shopify_bridge.shopify.cassette import record_cassette
 
     with record_cassette(path) as cassette:
         yield

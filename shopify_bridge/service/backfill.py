@@ -29,12 +29,6 @@ from typing import Any
 
 import orjson
 
-from shopify_bridge.bulk.query import (
-    BULK_CANCEL,
-    BULK_OPERATION,
-    BULK_RUN_QUERY,
-    bulk_orders_query,
-)
 from shopify_bridge.decide.source_context import SourceContext
 from shopify_bridge.errors import AuthError, BridgeError, TemporaryFailure
 from shopify_bridge.observe.backfill_progress import BackfillProgress, ProgressCallback
@@ -43,6 +37,12 @@ from shopify_bridge.service import backfill_result
 from shopify_bridge.service.backfill_result import BackfillStopped
 from shopify_bridge.service.check import missing_scopes
 from shopify_bridge.shopify import queries
+from shopify_bridge.shopify.bulk.query import (
+    BULK_CANCEL,
+    BULK_OPERATION,
+    BULK_RUN_QUERY,
+    bulk_orders_query,
+)
 from shopify_bridge.store.schema import transaction
 from shopify_bridge.timeutil import Clock, iso, parse_ts
 

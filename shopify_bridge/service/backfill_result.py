@@ -21,14 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
-from shopify_bridge import new_customer
-from shopify_bridge.bulk import assemble, documents
-from shopify_bridge.bulk.query import in_window
-from shopify_bridge.bulk.staging import clear, discard_staging, open_staging, quarantined
 from shopify_bridge.errors import TemporaryFailure
 from shopify_bridge.observe.backfill_progress import BackfillProgress
 from shopify_bridge.observe.log import get_logger
 from shopify_bridge.service import ingest
+from shopify_bridge.shopify import new_customer
+from shopify_bridge.shopify.bulk import assemble, documents
+from shopify_bridge.shopify.bulk.query import in_window
+from shopify_bridge.shopify.bulk.staging import clear, discard_staging, open_staging, quarantined
 from shopify_bridge.store.schema import transaction
 from shopify_bridge.timeutil import parse_ts
 

@@ -17,7 +17,6 @@ from typing import Any, Protocol
 
 import sqlite_utils
 
-from shopify_bridge import new_customer
 from shopify_bridge.decide.orderdoc import (
     OrderDoc,
     has_more_line_items,
@@ -28,7 +27,7 @@ from shopify_bridge.decide.orderdoc import (
 from shopify_bridge.decide.source_context import SourceContext
 from shopify_bridge.observe.log import get_logger
 from shopify_bridge.service import ingest
-from shopify_bridge.shopify import queries
+from shopify_bridge.shopify import new_customer, queries
 from shopify_bridge.store.schema import transaction
 from shopify_bridge.timeutil import Clock, iso, parse_ts, shopify_ts
 

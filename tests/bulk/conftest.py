@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from shopify_bridge.bulk.staging import ensure_schema, open_staging
+from shopify_bridge.shopify.bulk.staging import ensure_schema, open_staging
 
 
 @pytest.fixture(params=["in-memory", "file"])

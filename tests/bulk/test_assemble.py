@@ -12,11 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shopify_bridge.bulk.assemble import StageStats, stage_file
-from shopify_bridge.bulk.documents import iter_orders
-from shopify_bridge.bulk.query import bulk_orders_query
-from shopify_bridge.bulk.staging import clear, open_staging, quarantined
 from shopify_bridge.decide.orderdoc import normalize_order
+from shopify_bridge.shopify.bulk.assemble import StageStats, stage_file
+from shopify_bridge.shopify.bulk.documents import iter_orders
+from shopify_bridge.shopify.bulk.query import bulk_orders_query
+from shopify_bridge.shopify.bulk.staging import clear, open_staging, quarantined
 from tests.bulk.builders import bulk_lines, encode, order, polled_node
 from tests.conftest import RECORDED
 

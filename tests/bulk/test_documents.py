@@ -7,10 +7,10 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from shopify_bridge.bulk.assemble import stage_file
-from shopify_bridge.bulk.documents import _BatchReader, iter_orders
-from shopify_bridge.bulk.staging import ensure_schema, op_key, open_staging, quarantined
 from shopify_bridge.decide.orderdoc import normalize_order
+from shopify_bridge.shopify.bulk.assemble import stage_file
+from shopify_bridge.shopify.bulk.documents import _BatchReader, iter_orders
+from shopify_bridge.shopify.bulk.staging import ensure_schema, op_key, open_staging, quarantined
 from tests.bulk.builders import bulk_lines, order, polled_node
 
 OP = "gid://shopify/BulkOperation/1"

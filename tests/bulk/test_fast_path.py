@@ -9,11 +9,11 @@ from pathlib import Path
 import orjson
 import pytest
 
-from shopify_bridge.bulk.assemble import StageStats, stage_file
-from shopify_bridge.bulk.documents import iter_orders
-from shopify_bridge.bulk.jsonl import ChildLine, JsonlReader, Malformed, OrderLine, Truncated, ids_or_record
-from shopify_bridge.bulk.staging import RowAppender, ensure_schema, open_staging, quarantined
 from shopify_bridge.decide.orderdoc import normalize_order
+from shopify_bridge.shopify.bulk.assemble import StageStats, stage_file
+from shopify_bridge.shopify.bulk.documents import iter_orders
+from shopify_bridge.shopify.bulk.jsonl import ChildLine, JsonlReader, Malformed, OrderLine, Truncated, ids_or_record
+from shopify_bridge.shopify.bulk.staging import RowAppender, ensure_schema, open_staging, quarantined
 from tests.bulk.builders import bulk_lines, encode, order, polled_node
 
 OP = "gid://shopify/BulkOperation/1"

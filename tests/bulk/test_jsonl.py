@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shopify_bridge.bulk.jsonl import (
+from shopify_bridge.shopify.bulk.jsonl import (
     ChildLine,
     JsonlReader,
     Malformed,
@@ -132,7 +132,7 @@ def test_chunk_size_must_be_positive() -> None:
 
 
 def test_over_long_line_is_reported_and_skipped_without_buffering_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("shopify_bridge.bulk.jsonl.MAX_LINE_BYTES", 150)  # > ITEM_1
+    monkeypatch.setattr("shopify_bridge.shopify.bulk.jsonl.MAX_LINE_BYTES", 150)  # > ITEM_1
     long_line = b'{"id":"gid://shopify/Order/2","note":"' + b"x" * 500 + b'"}\n'
     out = records(ORDER_1 + long_line + ITEM_1, chunk_size=16)
     assert [type(r) for r in out] == [OrderLine, Malformed, ChildLine]

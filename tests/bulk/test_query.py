@@ -26,7 +26,7 @@ from graphql import (
     is_list_type,
 )
 
-from shopify_bridge.bulk.query import (
+from shopify_bridge.shopify.bulk.query import (
     BULK_CANCEL,
     BULK_OPERATION,
     BULK_ORDERS_QUERY_TAG,

@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 import aiohttp
 import pytest
 
-from shopify_bridge.cassette import graphql_payload, record_mode_from_env, vcr_config
 from shopify_bridge.errors import BridgeError
+from shopify_bridge.shopify.cassette import graphql_payload, record_mode_from_env, vcr_config
 from shopify_bridge.shopify.client import ShopifyClient, operation_name
 from tests.cassettes.scenarios import SCRUB_KEY
 

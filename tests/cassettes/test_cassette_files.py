@@ -13,7 +13,7 @@ from types import ModuleType
 
 import pytest
 
-from shopify_bridge.cassette import SIMULATOR_ORIGIN, LiteralYaml
+from shopify_bridge.shopify.cassette import SIMULATOR_ORIGIN, LiteralYaml
 from tests.cassettes.replay import CASSETTES, RECORD_HINT, replay_every_request
 from tests.cassettes.scenarios import REVOKED_TOKEN, SCENARIOS, TOKEN
 

@@ -1,4 +1,4 @@
-"""The rules of `shopify_bridge.cassette`, one by one: matching, URLs, record mode, scrubbing, filters."""
+"""The rules of `shopify_bridge.shopify.cassette`, one by one: matching, URLs, record mode, scrubbing, filters."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import pytest
 from vcr.request import Request
 
-from shopify_bridge.cassette import (
+from shopify_bridge.shopify.cassette import (
     SIMULATOR_ORIGIN,
     LiteralYaml,
     Scrubber,

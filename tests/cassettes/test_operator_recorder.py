@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from shopify_bridge import exit_codes
-from shopify_bridge.cassette import CassetteUnavailable, record_cassette
 from shopify_bridge.cli import main
 from shopify_bridge.errors import BridgeError
+from shopify_bridge.shopify.cassette import CassetteUnavailable, record_cassette
 from shopify_bridge.simulator.server import SimulatorServer
 from tests.cassettes.replay import replay_every_request
 from tests.threaded_simulator import ThreadedSimulator, threaded_simulator, write_config

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from shopify_bridge.cassette import Scrubber, canonical_url, is_signed
+from shopify_bridge.shopify.cassette import Scrubber, canonical_url, is_signed
 from tests.conftest import recorded
 
 

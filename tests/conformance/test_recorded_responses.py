@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 
-from shopify_bridge.bulk.jsonl import ChildLine, Malformed, OrderLine, Truncated, read_records
 from shopify_bridge.decide.orderdoc import (
     merge_refund_details,
     normalize_order,
@@ -23,6 +22,7 @@ from shopify_bridge.decide.orderdoc import (
     refund_has_details,
 )
 from shopify_bridge.errors import AuthError
+from shopify_bridge.shopify.bulk.jsonl import ChildLine, Malformed, OrderLine, Truncated, read_records
 from shopify_bridge.shopify.responses import ShopifyAnswer, ShopifyBug, classify
 from shopify_bridge.shopify.throttle import parse_cost
 from tests.conftest import RECORDED, recorded

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from graphql import GraphQLSchema
 
-from shopify_bridge.bulk.query import bulk_orders_query
+from shopify_bridge.shopify.bulk.query import bulk_orders_query
 from shopify_bridge.simulator import SimulatorServer
 from shopify_bridge.simulator.bulk_rules import (
     IN_LIST,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from shopify_bridge.new_customer import EarlierOrders, ask_shopify, customer_term
+from shopify_bridge.shopify.new_customer import EarlierOrders, ask_shopify, customer_term
 from tests.fakes import make_order
 
 T0 = datetime(2026, 4, 10, 12, 0, tzinfo=UTC)

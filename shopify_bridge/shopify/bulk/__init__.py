@@ -7,17 +7,17 @@
 - `staging`: the SQLite staging tables: `open_staging`, `clear`, `quarantined`.
 """
 
-from shopify_bridge.bulk.assemble import StageStats, stage_file
-from shopify_bridge.bulk.documents import iter_orders
-from shopify_bridge.bulk.jsonl import ChildLine, JsonlReader, Malformed, OrderLine, Truncated, read_records
-from shopify_bridge.bulk.query import (
+from shopify_bridge.shopify.bulk.assemble import StageStats, stage_file
+from shopify_bridge.shopify.bulk.documents import iter_orders
+from shopify_bridge.shopify.bulk.jsonl import ChildLine, JsonlReader, Malformed, OrderLine, Truncated, read_records
+from shopify_bridge.shopify.bulk.query import (
     BULK_CANCEL,
     BULK_OPERATION,
     BULK_RUN_QUERY,
     bulk_orders_query,
     in_window,
 )
-from shopify_bridge.bulk.staging import clear, open_staging, quarantined
+from shopify_bridge.shopify.bulk.staging import clear, open_staging, quarantined
 
 __all__ = [
     "BULK_CANCEL",

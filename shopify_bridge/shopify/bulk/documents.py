@@ -25,11 +25,11 @@ from typing import Any
 
 import orjson
 
-from shopify_bridge.bulk.assemble import CHILD_TYPES, ORDER_PREFIX
-from shopify_bridge.bulk.jsonl import raw_head
-from shopify_bridge.bulk.staging import QuarantineRow, add_quarantine, ensure_schema, op_key, transaction
 from shopify_bridge.decide.orderdoc import OrderDoc, normalize_refund
 from shopify_bridge.observe.log import get_logger
+from shopify_bridge.shopify.bulk.assemble import CHILD_TYPES, ORDER_PREFIX
+from shopify_bridge.shopify.bulk.jsonl import raw_head
+from shopify_bridge.shopify.bulk.staging import QuarantineRow, add_quarantine, ensure_schema, op_key, transaction
 
 log = get_logger(component="bulk")
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from shopify_bridge.bulk.jsonl import (
+from shopify_bridge.shopify.bulk.jsonl import (
     CHUNK_SIZE,
     ChildLine,
     IdsLine,
@@ -43,7 +43,7 @@ from shopify_bridge.bulk.jsonl import (
     parse_line,
     raw_head,
 )
-from shopify_bridge.bulk.staging import (
+from shopify_bridge.shopify.bulk.staging import (
     ChildRow,
     OrderRow,
     QuarantineRow,
