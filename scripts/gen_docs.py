@@ -182,7 +182,7 @@ def help_texts() -> list[tuple[str, str]]:
     """(command path, its --help text) for the program and each of its commands, in listing order."""
     import typer
 
-    from shopify_bridge.cli import APP_NAME, app
+    from shopify_bridge.cli.app import APP_NAME, app
 
     group = _plain(typer.main.get_command(app))
     settings = dict(group.context_settings)
@@ -198,7 +198,7 @@ def help_texts() -> list[tuple[str, str]]:
 
 
 def commands_markdown() -> str:
-    parts = [COMMANDS_INTRO.format(generated=GENERATED.format(source="shopify_bridge/cli.py"))]
+    parts = [COMMANDS_INTRO.format(generated=GENERATED.format(source="shopify_bridge/cli/app.py"))]
     for path, text in help_texts():
         parts.append(f"## `{path}`\n\n```text\n{text.rstrip()}\n```\n")
     return "\n".join(parts)

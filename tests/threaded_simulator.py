@@ -1,6 +1,6 @@
 """A simulator served from its own event loop in a background thread, for tests of the synchronous CLI.
 
-`shopify_bridge.cli.main([...])` blocks and runs its own event loop, so a test that calls it cannot
+`shopify_bridge.cli.app.main([...])` blocks and runs its own event loop, so a test that calls it cannot
 also await a simulator in its loop. This runs one beside it instead; the test reaches the simulator's
 state through `call`, on the simulator's own loop thread.
 """

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from shopify_bridge import exit_codes
-from shopify_bridge.cli import main
+from shopify_bridge.cli.app import main
 from shopify_bridge.errors import BridgeError
 from shopify_bridge.shopify.cassette import CassetteUnavailable, record_cassette
 from shopify_bridge.simulator.server import SimulatorServer

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from shopify_bridge import commands, exit_codes
+from shopify_bridge import exit_codes
+from shopify_bridge.cli import commands
 from shopify_bridge.shopify.queries import LINE_ITEMS_PAGE
 from shopify_bridge.simulator.clock import ManualClock
 from shopify_bridge.simulator.server import SimulatorServer

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from shopify_bridge import exit_codes
-from shopify_bridge.cli import main
+from shopify_bridge.cli.app import main
 from tests.threaded_simulator import ThreadedSimulator, threaded_simulator, write_config
 
 TOKEN = "shpat_cli_canary_91ab"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shopify_bridge.demo import run_demo
+from shopify_bridge.cli.demo import run_demo
 
 
 async def test_headless_demo_runs_and_stops_after_its_duration(tmp_path: Path) -> None:

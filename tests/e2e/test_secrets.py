@@ -11,7 +11,7 @@ import io
 from datetime import UTC, datetime
 from pathlib import Path
 
-from shopify_bridge import commands
+from shopify_bridge.cli import commands
 from shopify_bridge.observe.log import configure_logging
 from shopify_bridge.simulator.clock import ManualClock
 from shopify_bridge.simulator.server import SimulatorServer

@@ -16,7 +16,7 @@ import typer
 from aiohttp import web
 
 from shopify_bridge import exit_codes
-from shopify_bridge.cli import app
+from shopify_bridge.cli.app import app
 from shopify_bridge.config import CONFIG_ENV_VAR
 
 REPO = Path(__file__).resolve().parents[2]

@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from shopify_bridge.cli import main
+from shopify_bridge.cli.app import main
 from tests.ops.scrape import SOURCE, WAIT_SECONDS, wait_until
 
 pytestmark = pytest.mark.e2e

@@ -19,7 +19,7 @@ import structlog
 from typer.testing import CliRunner, Result
 
 from shopify_bridge import __version__, exit_codes
-from shopify_bridge.cli import app, example_config_text, main
+from shopify_bridge.cli.app import app, example_config_text, main
 from shopify_bridge.config import (
     Alerts,
     Config,
@@ -72,11 +72,11 @@ def config_file(tmp_path: Path) -> Path:
 def fake_commands(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Callable[..., list[tuple[str, tuple[Any, ...], dict[str, Any]]]]:
-    """Install a stand-in `shopify_bridge.commands` whose functions record their calls or run `behaviour`."""
+    """Install a stand-in `shopify_bridge.cli.commands` whose functions record their calls or run `behaviour`."""
 
     def install(**behaviour: Callable[..., Any]) -> list[tuple[str, tuple[Any, ...], dict[str, Any]]]:
         calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
-        module = types.ModuleType("shopify_bridge.commands")
+        module = types.ModuleType("shopify_bridge.cli.commands")
         for name in COMMANDS[1:]:
 
             def command(*args: Any, _name: str = name, **kwargs: Any) -> Any:
@@ -84,7 +84,7 @@ def fake_commands(
                 return behaviour[_name](*args, **kwargs) if _name in behaviour else None
 
             setattr(module, name, command)
-        monkeypatch.setitem(sys.modules, "shopify_bridge.commands", module)
+        monkeypatch.setitem(sys.modules, "shopify_bridge.cli.commands", module)
         return calls
 
     return install
@@ -245,9 +245,9 @@ def test_debug_shows_the_traceback_before_the_error_line(config_file: Path, fake
 def test_a_missing_command_function_fails_only_that_command(
     config_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    module = types.ModuleType("shopify_bridge.commands")
+    module = types.ModuleType("shopify_bridge.cli.commands")
     module.check = lambda config: 0  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "shopify_bridge.commands", module)
+    monkeypatch.setitem(sys.modules, "shopify_bridge.cli.commands", module)
     assert invoke(["--config", str(config_file), "check"]).exit_code == 0
     result = invoke(["--config", str(config_file), "tui"])
     assert result.exit_code == exit_codes.FAILURE
@@ -422,7 +422,7 @@ def test_python_dash_m_works(tmp_path: Path, config_file: Path) -> None:
 
 
 def test_the_cli_does_not_import_textual() -> None:
-    code = "import sys, shopify_bridge.cli; print('textual' in sys.modules)"
+    code = "import sys, shopify_bridge.cli.app; print('textual' in sys.modules)"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "False", done.stderr

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from shopify_bridge import exit_codes
-from shopify_bridge.cli import app
+from shopify_bridge.cli.app import app
 from shopify_bridge.config import load_config
 from shopify_bridge.errors import ConfigError
 

@@ -378,7 +378,7 @@ def tui(config: Config, *, attach: bool = False) -> int:
 
 
 def demo(*, headless: bool = False, out: Path | None = None, duration: float | None = None) -> int:
-    from shopify_bridge.demo import run_demo
+    from shopify_bridge.cli.demo import run_demo
 
     out_dir = (out or Path("demo-output")).resolve()
     if not headless:

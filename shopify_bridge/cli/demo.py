@@ -179,7 +179,7 @@ async def run_demo(
 
         try:
             if headless:
-                from shopify_bridge.commands import install_stop_signals
+                from shopify_bridge.cli.commands import install_stop_signals
 
                 install_stop_signals(stop)
                 await asyncio.gather(

@@ -1,7 +1,7 @@
 """The `shopify-bridge` command line: global options, one error router, `init`, and the command frame.
 
 Every command but `init` is a thin frame: it parses its options, loads the config (all but `demo` and
-`simulate`) and calls the function of the same name in `shopify_bridge.commands` as
+`simulate`) and calls the function of the same name in `shopify_bridge.cli.commands` as
 `function(config, **options) -> int | None` (the exit code). That module is imported lazily inside
 each command, so a missing function fails only its own command, and `--help` stays fast.
 Nothing here imports textual: the TUI is loaded by `commands.tui`.
@@ -137,7 +137,7 @@ def _global_options(
 
 
 def _run_command(ctx: typer.Context, command: str, /, *, needs_config: bool = True, **options: Any) -> None:
-    """Call `shopify_bridge.commands.<name>(config, **options)` (without `config` when the command
+    """Call `shopify_bridge.cli.commands.<name>(config, **options)` (without `config` when the command
     needs none) and exit with the code it returns."""
     cli: CliContext = ctx.obj
     # The config is loaded first: a broken config is reported as such even where the command is missing.
@@ -145,7 +145,7 @@ def _run_command(ctx: typer.Context, command: str, /, *, needs_config: bool = Tr
     if arguments and command in _ACTING_COMMANDS:
         _refuse_what_is_not_built(arguments[0])
     try:
-        commands = importlib.import_module("shopify_bridge.commands")
+        commands = importlib.import_module("shopify_bridge.cli.commands")
         function = getattr(commands, command)
     except (ImportError, AttributeError) as exc:
         raise BridgeError(f"the {command} command is not available in this build ({exc})") from exc
@@ -223,7 +223,7 @@ def init(
     )
 
 
-# --- the commands implemented in shopify_bridge.commands --------------------------------------------
+# --- the commands implemented in shopify_bridge.cli.commands --------------------------------------------
 
 SourceOption = Annotated[
     str | None, typer.Option("--source", "-s", metavar="NAME", help="Only this source (its name).")
