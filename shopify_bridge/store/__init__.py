@@ -1,5 +1,15 @@
-"""The SQLite store: one writer (the bridge), any number of read-only readers (TUI, CLI)."""
+"""The store: the only package that runs SQL on the bridge's database.
 
-from shopify_bridge.store.schema import SCHEMA_VERSION, open_reader, open_writer, transaction
+`Store` is its face: one object per connection, with a typed API per table family (`sources`, `orders`,
+`refunds`, `events`, `outbox`, and `reads` for dashboards and commands) and `transaction()`, the one way
+to group writes. No SQL string leaves this package; callers pass and get domain values (dataclasses,
+TypedDicts, plain values). The schema and its migrations are in `schema`.
 
-__all__ = ["SCHEMA_VERSION", "open_reader", "open_writer", "transaction"]
+One writer (the bridge process) and any number of read-only readers (TUI `--attach`, `explain`,
+`events`, `reconcile`), each on its own connection.
+"""
+
+from shopify_bridge.store.facade import Store
+from shopify_bridge.store.schema import SCHEMA_VERSION, StoreError, open_reader, open_writer, transaction
+
+__all__ = ["SCHEMA_VERSION", "Store", "StoreError", "open_reader", "open_writer", "transaction"]

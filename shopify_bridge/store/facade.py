@@ -1,0 +1,52 @@
+"""`Store`: one database connection and the typed API of each table family over it."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlite_utils
+
+from shopify_bridge.store.events import Events
+from shopify_bridge.store.orders import Orders
+from shopify_bridge.store.outbox import Outbox
+from shopify_bridge.store.reads import Reads
+from shopify_bridge.store.refunds import Refunds
+from shopify_bridge.store.schema import open_reader, open_writer, transaction
+from shopify_bridge.store.sources import Sources
+
+
+class Store:
+    """The bridge's database through domain-named methods; `transaction()` groups writes into one commit."""
+
+    def __init__(self, db: sqlite_utils.Database, *, writable: bool) -> None:
+        self.db = db
+        self.conn: sqlite3.Connection = db.conn
+        self.writable = writable
+        self.sources = Sources(self.conn)
+        self.orders = Orders(self.conn)
+        self.refunds = Refunds(self.conn)
+        self.events = Events(self.conn)
+        self.outbox = Outbox(self.conn)
+        self.reads = Reads(self.conn)
+
+    @classmethod
+    def open_writer(cls, path: Path | str, synchronous: str = "full") -> Store:
+        """The one writing connection (WAL, migrated)."""
+        return cls(open_writer(path, synchronous), writable=True)
+
+    @classmethod
+    def open_reader(cls, path: Path | str) -> Store:
+        """A read-only connection; never blocks the writer."""
+        return cls(open_reader(path), writable=False)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """`BEGIN IMMEDIATE` … COMMIT; nested use joins the outer transaction; rolled back on any exception."""
+        with transaction(self.conn):
+            yield
+
+    def close(self) -> None:
+        self.conn.close()
