@@ -28,8 +28,8 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
-from shopify_bridge.mapping_common import PLACED_ORDER, RECEIVED_REFUND
-from shopify_bridge.money import parse_amount
+from shopify_bridge.decide.mapping_common import PLACED_ORDER, RECEIVED_REFUND
+from shopify_bridge.decide.money import parse_amount
 from shopify_bridge.timeutil import parse_ts
 
 Envelope = Mapping[str, Any]

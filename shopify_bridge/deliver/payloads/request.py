@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from shopify_bridge.money import dumps_event
+from shopify_bridge.decide.money import dumps_event
 from shopify_bridge.timeutil import iso
 
 REDACTED = "***"  # the marker the config and the log redactor print for a secret

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shopify_bridge.config_destinations import (
+from shopify_bridge.config.destinations import (
     Ga4Destination,
     HttpDestination,
     MetaCapiDestination,

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from shopify_bridge.decide.money import dumps_event, loads_event
 from shopify_bridge.deliver.payloads import DestinationRequest, OrderFacts, Skip, build_request
-from shopify_bridge.money import dumps_event, loads_event
 from tests.deliver.payloads import config_entries
 
 GOLDEN = Path(__file__).parent / "golden"

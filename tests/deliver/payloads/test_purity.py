@@ -11,7 +11,7 @@ REPO = Path(__file__).resolve().parents[3]
 PACKAGE = REPO / "shopify_bridge" / "deliver" / "payloads"
 FORBIDDEN = ("aiohttp", "sqlite3", "sqlite_utils", "gql", "textual", "rich", "tui", "yarl", "psycopg", "typer")
 # The bridge modules it may build on: money and time helpers, and the event names.
-PURE_BRIDGE_MODULES = {"shopify_bridge.money", "shopify_bridge.timeutil", "shopify_bridge.mapping_common"}
+PURE_BRIDGE_MODULES = {"shopify_bridge.decide.money", "shopify_bridge.timeutil", "shopify_bridge.decide.mapping_common"}
 
 
 def imported_modules(path: Path) -> set[str]:

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from shopify_bridge.channels import DEFAULT_CHANNEL_TABLE
+from shopify_bridge.decide.channels import DEFAULT_CHANNEL_TABLE
+from shopify_bridge.decide.mapping import build_placed_order, build_received_refund, dumps_event, loads_event
+from shopify_bridge.decide.money import CurrencySide
 from shopify_bridge.deliver.payloads import DestinationRequest, OrderFacts, build_request, filtered_by
-from shopify_bridge.mapping import build_placed_order, build_received_refund, dumps_event, loads_event
-from shopify_bridge.money import CurrencySide
 from tests.deliver.payloads import config_entries
 from tests.unit.test_mapping_placed import STORE, line_item, money, order_doc, refund_detail, refund_line
 
