@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,15 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 RECORDED = SHARED / "shopify" / "recorded"
 REAL_SCHEMA = SHARED / "shopify" / "admin-2026-07.graphql"
+
+
+REQUIRE_SHARED = "SHOPIFY_BRIDGE_REQUIRE_SHARED"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under CI (`.ci/run` sets the variable) a missing ../shared is an error, never a quiet skip."""
+    if os.environ.get(REQUIRE_SHARED) and not (SHARED / "spec" / "PRODUCT.md").exists():
+        raise pytest.UsageError(f"{SHARED} is missing but {REQUIRE_SHARED} is set: the fidelity tests would skip")
 
 
 def recorded(name: str) -> Any:

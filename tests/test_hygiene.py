@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 CORE = REPO / "shopify_bridge"
 SIMULATOR = CORE / "simulator"
@@ -93,3 +95,24 @@ def test_the_core_and_the_dashboard_pass_strict_mypy(tmp_path: Path) -> None:
         capture_output=True, text=True, cwd=REPO,
     )
     assert out.returncode == 0, out.stdout[-3000:]
+
+
+def test_ci_stops_when_the_reference_data_is_missing(tmp_path: Path) -> None:
+    clone = tmp_path / "clone"
+    (clone / ".ci").mkdir(parents=True)
+    (clone / ".ci" / "run").write_text((REPO / ".ci" / "run").read_text())
+    done = subprocess.run(["bash", str(clone / ".ci" / "run")], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 1
+    assert "../shared/spec/PRODUCT.md is missing" in done.stderr
+    assert not (clone / ".venv").exists()  # stopped before installing anything
+
+
+def test_a_required_but_missing_shared_fails_the_session(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from tests import conftest
+
+    monkeypatch.setattr(conftest, "SHARED", tmp_path / "absent")
+    monkeypatch.setenv(conftest.REQUIRE_SHARED, "1")
+    with pytest.raises(pytest.UsageError, match="fidelity tests would skip"):
+        conftest.pytest_configure(pytest.Config.__new__(pytest.Config))
+    monkeypatch.delenv(conftest.REQUIRE_SHARED)
+    conftest.pytest_configure(pytest.Config.__new__(pytest.Config))  # outside CI: tests skip with a reason
