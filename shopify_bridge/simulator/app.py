@@ -33,7 +33,7 @@ from shopify_bridge.simulator.faults import HTML_PAGE, STRING_ERRORS, Fault, str
 from shopify_bridge.simulator.literals import literal_id_errors
 from shopify_bridge.simulator.resolvers import RequestContext
 from shopify_bridge.simulator.schema import simulator_schema
-from shopify_bridge.simulator.state import SimulatorState
+from shopify_bridge.simulator.shop import SimulatorState
 
 STATE_KEY = web.AppKey("simulator_state", SimulatorState)
 VERSION_PATTERN = re.compile(r"^\d{4}-(01|04|07|10)$")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
@@ -18,10 +18,7 @@ from shopify_bridge.simulator.changes import ChangeRefused
 from shopify_bridge.simulator.clock import wire_time
 from shopify_bridge.simulator.faults import INVALID_TOKEN
 from shopify_bridge.simulator.refunds import RefundRefused
-from shopify_bridge.simulator.state import ManualClockRequired
-
-if TYPE_CHECKING:
-    from shopify_bridge.simulator.state import SimulatorState
+from shopify_bridge.simulator.shop import ManualClockRequired, SimulatorState
 
 
 def _required(body: dict[str, Any], key: str) -> Any:

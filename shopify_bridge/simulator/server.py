@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 
 from shopify_bridge.simulator.app import create_app
 from shopify_bridge.simulator.clock import Clock
-from shopify_bridge.simulator.state import DEFAULT_API_VERSIONS, SimulatorState
+from shopify_bridge.simulator.options import SimulatorOptions
+from shopify_bridge.simulator.shop import SimulatorState
 
 DEFAULT_PORT = 8787
 
@@ -24,7 +25,8 @@ class SimulatorServer:
     """`async with SimulatorServer(orders=20) as sim:` — a running simulated shop at `sim.url`.
 
     The bridge talks to it with `api_url = sim.url` and `access_token = sim.token`; tests change
-    the shop through `sim.state` (or the `/_sim` control API).
+    the shop through `sim.state` (or the `/_sim` control API). `options` (a `SimulatorOptions`, e.g.
+    `SimulatorOptions.harsh()`) says how harsh the shop is; keywords override single options.
     """
 
     def __init__(
@@ -32,24 +34,14 @@ class SimulatorServer:
         host: str = "127.0.0.1",
         port: int = 0,
         token: str | None = None,
-        seed: int = 0,
-        orders: int = 20,
+        *,
+        options: SimulatorOptions | None = None,
         clock: Clock | None = None,
-        search_lag_seconds: float = 2.0,
-        api_versions: Sequence[str] = DEFAULT_API_VERSIONS,
-        **state_options: Any,
+        **overrides: Any,
     ) -> None:
         self.host = host
         self._port = port
-        self.state = SimulatorState(
-            token=token or new_token(),
-            seed=seed,
-            orders=orders,
-            clock=clock,
-            search_lag_seconds=search_lag_seconds,
-            api_versions=api_versions,
-            **state_options,
-        )
+        self.state = SimulatorState(token=token or new_token(), options=options, clock=clock, **overrides)
         self._runner: web.AppRunner | None = None
         self.port = 0
 

@@ -25,7 +25,7 @@ from shopify_bridge.poller import SourcePoller
 from shopify_bridge.shopify.client import ShopifyClient
 from shopify_bridge.shopify.queries import SHOP_INFO
 from shopify_bridge.simulator.clock import ManualClock
-from shopify_bridge.simulator.state import SimulatorState
+from shopify_bridge.simulator.shop import SimulatorState
 from shopify_bridge.source_context import SourceContext
 from shopify_bridge.store.schema import open_writer
 
