@@ -37,7 +37,13 @@ class ChangeRefused(ValueError):
 def create_order(state: ShopState, fields: Mapping[str, Any], at: datetime | None = None) -> Doc:
     now = at or state.now()
     spec = random_order_spec(
-        state.rng, state.catalog, state.customers, now, state.shop["currencyCode"], fields.get("sourceName")
+        state.rng,
+        state.catalog,
+        state.customers,
+        now,
+        state.shop["currencyCode"],
+        fields.get("sourceName"),
+        state.options.presentment_currencies,
     )
     spec.update(fields)
     if "processedAt" not in fields and at is None:

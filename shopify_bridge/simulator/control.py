@@ -65,6 +65,9 @@ def add_routes(app: web.Application, state: SimulatorState) -> None:
             "now": wire_time(state.now()),
             "orders": len(state.store),
             "searchLagSeconds": state.search_lag_seconds,
+            "searchLagMaxSeconds": state.options.search_lag_max_seconds,
+            "competingAppShare": state.options.competing_app_share,
+            "refundSplit": state.options.refund_split,
             "scopes": state.scopes,
             "apiVersions": list(state.api_versions),
             "throttleStatus": state.bucket.status(),
@@ -82,6 +85,8 @@ def add_routes(app: web.Application, state: SimulatorState) -> None:
             status=body.get("status", "SUCCESS"),
             note=body.get("note"),
             amount=body.get("amount"),
+            transactions=body.get("transactions"),
+            created_at_null=bool(body.get("createdAtNull", False)),
         )
 
     def delete(request: web.Request, body: dict[str, Any]) -> Any:

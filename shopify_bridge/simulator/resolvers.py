@@ -28,6 +28,7 @@ from shopify_bridge.simulator.state import ShopState
 Info: TypeAlias = _ResolveInfo[Any]
 DEFAULT_COUNT_LIMIT = 10000
 ALL_ORDERS_WINDOW = timedelta(days=60)
+MAX_INPUT_ITEMS = 250  # "input arrays are capped at 250" (notes §2.1, §2.8)
 DATE_SORTS = {"UPDATED_AT": "updatedAt", "PROCESSED_AT": "processedAt", "CREATED_AT": "createdAt"}
 
 
@@ -162,6 +163,13 @@ def resolve_node(_: Any, info: Info, id: str) -> Doc | None:
     return None
 
 
+def resolve_nodes(root: Any, info: Info, ids: list[str]) -> list[Doc | None]:
+    """`nodes(ids:)`: each id read like `node(id:)`, from the database (never lagged, notes §2.3/§2.8)."""
+    if len(ids) > MAX_INPUT_ITEMS:
+        raise bad_request(f"The input array size of {len(ids)} is greater than the maximum allowed of 250.")
+    return [resolve_node(root, info, one) for one in ids]
+
+
 def _find(order: Doc | None, key: str, wanted: str) -> Doc | None:
     if order is None:
         return None
@@ -268,6 +276,7 @@ FIELD_RESOLVERS: dict[tuple[str, str], Any] = {
     ("QueryRoot", "ordersCount"): resolve_orders_count,
     ("QueryRoot", "order"): resolve_order,
     ("QueryRoot", "node"): resolve_node,
+    ("QueryRoot", "nodes"): resolve_nodes,
     ("QueryRoot", "shop"): resolve_shop,
     ("QueryRoot", "currentAppInstallation"): resolve_app_installation,
     ("QueryRoot", "bulkOperation"): resolve_bulk_operation,

@@ -78,7 +78,7 @@ class ShopState:
             self.clock, options.bucket_size, options.restore_rate, options.competing_app_share
         )
         self.faults = FaultQueue()
-        self.catalog: list[Product] = build_catalog()
+        self.catalog: list[Product] = build_catalog(options.shop_currency)
         self.customers: list[dict[str, Any]] = []
         # Filled by the bulk engine: operations by gid (reading them brings them up to the clock) and
         # the mutation resolvers by field name.

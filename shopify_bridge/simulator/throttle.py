@@ -70,6 +70,6 @@ class LeakyBucket:
     def status(self) -> dict[str, Any]:
         return {
             "maximumAvailable": self.maximum,
-            "currentlyAvailable": int(self.available),
+            "currentlyAvailable": int(self.available + 1e-6),  # whole points, float noise aside
             "restoreRate": self.restore_rate,
         }
