@@ -105,7 +105,7 @@ class BulkEngine:
         self.objects_per_second = objects_per_second
         self.start_delay_seconds = start_delay_seconds
         self.schema: GraphQLSchema = simulator_schema()  # what bulk queries are validated against
-        self.files = BulkFiles(state.clock)
+        self.files = BulkFiles(state.clock, state.faults, state.options.bulk_honours_range)
         self.api_version = state.api_versions[-1]
         self.origin = "http://127.0.0.1"
         self.request_serial = 0
