@@ -17,8 +17,7 @@ from aiohttp import web
 from shopify_bridge.simulator.app import create_app
 from shopify_bridge.simulator.clock import Clock
 from shopify_bridge.simulator.options import SimulatorOptions
-from shopify_bridge.simulator.server import new_token
-from shopify_bridge.simulator.shop import SimulatorState
+from shopify_bridge.simulator.shop import SimulatorState, new_token
 
 SHOPS_PREFIX = "/shops/"
 

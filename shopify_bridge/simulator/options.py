@@ -23,6 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from shopify_bridge.simulator.money import check_currency
+
 DEFAULT_SCOPES = ("read_customer_events", "read_customers", "read_orders", "read_products", "read_all_orders")
 DEFAULT_API_VERSIONS = ("2025-07", "2025-10", "2026-01", "2026-04", "2026-07")
 TYPICAL_LAG_SECONDS = 10.0  # notes §2.3: "Less than 10 seconds"
@@ -128,4 +130,6 @@ class SimulatorOptions:
             raise ValueError("refund_split must be at least 1")
         if self.orders < 0 or self.history_days < 1:
             raise ValueError("orders must be at least 0 and history_days at least 1")
+        for currency in (self.shop_currency, *self.presentment_currencies):
+            check_currency(currency)
         return self

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -11,14 +10,11 @@ from aiohttp import web
 
 from shopify_bridge.simulator.app import create_app
 from shopify_bridge.simulator.clock import Clock
+from shopify_bridge.simulator.fleet import SimulatorFleet
 from shopify_bridge.simulator.options import SimulatorOptions
-from shopify_bridge.simulator.shop import SimulatorState
+from shopify_bridge.simulator.shop import SimulatorState, new_token
 
 DEFAULT_PORT = 8787
-
-
-def new_token() -> str:
-    return "shpat_sim_" + secrets.token_hex(16)
 
 
 class SimulatorServer:
@@ -93,15 +89,30 @@ def announce(server: SimulatorServer) -> None:
     print(f"  control API: {server.url}/_sim/state (same token)")
 
 
+def announce_fleet(fleet: SimulatorFleet) -> None:
+    print(f"Shopify simulator serving {len(fleet.shops)} shops on http://{fleet.host}:{fleet.port}")
+    for name in fleet.shops:
+        print(f"  {fleet.url(name)}  access token: {fleet.token(name)}")
+
+
 async def serve_forever(
     host: str = "127.0.0.1",
     port: int = DEFAULT_PORT,
     *,
     on_ready: Callable[[SimulatorServer], None] = announce,
     stop: asyncio.Event | None = None,
+    shops: int = 1,
     **options: Any,
 ) -> None:
-    """Run a simulator until `stop` is set (or the task is cancelled); `on_ready` prints URL and token."""
+    """Run a simulator until `stop` is set (or the task is cancelled); `on_ready` prints URL and token.
+
+    With `shops` > 1 it serves a fleet, one path prefix per shop, and prints each shop's URL and token.
+    """
+    if shops > 1:
+        async with SimulatorFleet(shops, host, port, **options) as fleet:
+            announce_fleet(fleet)
+            await (stop or asyncio.Event()).wait()
+        return
     async with SimulatorServer(host=host, port=port, **options) as server:
         on_ready(server)
         await (stop or asyncio.Event()).wait()

@@ -8,6 +8,7 @@ it uses `changes` and `bulk`, and nothing below uses it.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -23,7 +24,11 @@ from shopify_bridge.simulator.orders import Doc, gid, gid_number, public_doc
 from shopify_bridge.simulator.records import customer_doc
 from shopify_bridge.simulator.state import ShopState
 
-__all__ = ["DEFAULT_API_VERSIONS", "DEFAULT_SCOPES", "ManualClockRequired", "SimulatorState"]
+__all__ = ["DEFAULT_API_VERSIONS", "DEFAULT_SCOPES", "ManualClockRequired", "SimulatorState", "new_token"]
+
+
+def new_token() -> str:
+    return "shpat_sim_" + secrets.token_hex(16)
 
 
 class ManualClockRequired(RuntimeError):
