@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from shopify_bridge.simulator.app import create_app
+from shopify_bridge.simulator.app import create_app, listen
 from shopify_bridge.simulator.clock import Clock
 from shopify_bridge.simulator.options import SimulatorOptions
 from shopify_bridge.simulator.shop import SimulatorState, new_token
@@ -73,12 +73,7 @@ class SimulatorFleet:
         return root
 
     async def start(self) -> SimulatorFleet:
-        self._runner = web.AppRunner(self.application(), access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self._port)
-        await site.start()
-        sockets = getattr(site._server, "sockets", None) or []
-        self.port = sockets[0].getsockname()[1] if sockets else self._port
+        self._runner, self.port = await listen(self.application(), self.host, self._port)
         return self
 
     async def stop(self) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from shopify_bridge.simulator.app import create_app
+from shopify_bridge.simulator.app import create_app, listen
 from shopify_bridge.simulator.clock import Clock
 from shopify_bridge.simulator.fleet import SimulatorFleet
 from shopify_bridge.simulator.options import SimulatorOptions
@@ -55,13 +55,7 @@ class SimulatorServer:
         return f"{self.url}/admin/api/{version}/graphql.json"
 
     async def start(self) -> SimulatorServer:
-        self._runner = web.AppRunner(create_app(self.state), access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self._port)
-        await site.start()
-        server = site._server
-        sockets = getattr(server, "sockets", None) or []
-        self.port = sockets[0].getsockname()[1] if sockets else self._port
+        self._runner, self.port = await listen(create_app(self.state), self.host, self._port)
         return self
 
     async def stop(self) -> None:
