@@ -72,17 +72,15 @@ def test_a_competing_app_leaves_this_app_a_fraction_of_the_restore_rate(clock: M
     assert state.bucket.taken_by_competitor == pytest.approx(800)
 
 
-async def test_an_unpaced_client_is_throttled_as_shopify_does_it(clock: ManualClock) -> None:
-    options = SimulatorOptions.harsh(orders=3)
-    server = SimulatorServer(options=options, clock=clock, token="shpat_t")
-    async with server as sim, aiohttp.ClientSession() as session:
-        caller = Caller(session, sim)
-        clock.advance(1)  # 20 points: not enough for a 22-point page
-        answer = await caller.graphql("{ orders(first: 100) { nodes { id customer { id } } } }")
-        assert answer.status == 200 and "data" not in answer.body
-        assert answer.body["errors"][0]["extensions"]["code"] == "THROTTLED"
-        assert answer.body["extensions"]["cost"]["actualQueryCost"] is None
-        assert answer.body["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"] == 20
+async def test_an_unpaced_client_is_throttled_as_shopify_does_it(harsh_caller: Caller, clock: ManualClock) -> None:
+    clock.advance(1)  # 20 points: not enough for a 22-point page
+    answer = await harsh_caller.graphql("{ orders(first: 100) { nodes { id customer { id } } } }")
+    assert answer.status == 200 and "data" not in answer.body
+    assert answer.body["errors"][0]["extensions"]["code"] == "THROTTLED"
+    assert answer.body["extensions"]["cost"]["actualQueryCost"] is None
+    assert answer.body["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"] == 20
+    clock.advance(1)
+    assert "data" in (await harsh_caller.graphql("{ orders(first: 100) { nodes { id customer { id } } } }")).body
 
 
 def _old_and_new(clock: ManualClock, scopes: tuple[str, ...]) -> tuple[SimulatorState, dict[str, str]]:
