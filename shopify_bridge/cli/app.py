@@ -319,9 +319,48 @@ def simulate(
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port (0: any free port).")] = 8787,
     orders: Annotated[int, typer.Option("--orders", min=0, help="Generated orders to start with.")] = 50,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the generated data.")] = 0,
+    harsh: Annotated[bool, typer.Option("--harsh", help="Shopify at its worst (see docs/simulator.md).")] = False,
+    shops: Annotated[int, typer.Option("--shops", min=1, help="Independent shops, one path prefix each.")] = 1,
+    search_lag: Annotated[float | None, typer.Option("--search-lag", help="Constant search lag, seconds.")] = None,
+    search_lag_max: Annotated[
+        float | None, typer.Option("--search-lag-max", help="Lag drawn per change, up to this many seconds.")
+    ] = None,
+    competing_app: Annotated[
+        float | None, typer.Option("--competing-app", help="Share of the restore rate another app takes (0-1).")
+    ] = None,
+    refund_split: Annotated[
+        int | None, typer.Option("--refund-split", help="Split a refund's money over up to N transactions.")
+    ] = None,
+    no_read_all_orders: Annotated[
+        bool, typer.Option("--no-read-all-orders", help="Without the scope: only the last 60 days.")
+    ] = False,
+    currency: Annotated[str | None, typer.Option("--currency", help="The shop's currency (CAD, JPY, KWD…).")] = None,
+    presentment: Annotated[
+        list[str] | None, typer.Option("--presentment", help="A currency buyers may pay in (repeatable).")
+    ] = None,
+    ignore_range: Annotated[
+        bool, typer.Option("--ignore-range", help="Result files ignore HTTP Range (200, whole file).")
+    ] = False,
+    history_days: Annotated[int | None, typer.Option("--history-days", min=1, help="Days of seeded history.")] = None,
 ) -> None:
     """Run the built-in Shopify simulator alone; prints its URL and token."""
-    _run_command(ctx, "simulate", needs_config=False, host=host, port=port, orders=orders, seed=seed)
+    # Only the flags given travel on (SimulatorOptions.from_cli holds the defaults).
+    harshness = {
+        "shops": shops,
+        "harsh": harsh,
+        "search_lag": search_lag,
+        "search_lag_max": search_lag_max,
+        "competing_app": competing_app,
+        "refund_split": refund_split,
+        "no_read_all_orders": no_read_all_orders,
+        "currency": currency,
+        "presentment": tuple(presentment or ()),
+        "ignore_range": ignore_range,
+        "history_days": history_days,
+    }
+    unset = {"shops": 1, "harsh": False, "no_read_all_orders": False, "ignore_range": False, "presentment": ()}
+    given = {key: value for key, value in harshness.items() if value is not None and value != unset.get(key)}
+    _run_command(ctx, "simulate", needs_config=False, host=host, port=port, orders=orders, seed=seed, **given)
 
 
 @app.command()

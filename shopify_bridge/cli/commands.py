@@ -386,17 +386,25 @@ def demo(*, headless: bool = False, out: Path | None = None, duration: float | N
     return asyncio.run(run_demo(out_dir, headless=headless, duration=duration))
 
 
-async def _simulate(host: str, port: int, orders: int, seed: int) -> None:
+async def _simulate(host: str, port: int, shops: int, options: Any) -> None:
     from shopify_bridge.simulator.server import serve_forever
 
     stop = asyncio.Event()
     install_stop_signals(stop)
-    await serve_forever(host, port, stop=stop, orders=orders, seed=seed)
+    await serve_forever(host, port, stop=stop, shops=shops, options=options)
 
 
-def simulate(*, host: str = "127.0.0.1", port: int = 8787, orders: int = 50, seed: int = 0) -> int:
+def simulate(
+    *, host: str = "127.0.0.1", port: int = 8787, orders: int = 50, seed: int = 0, shops: int = 1, **harshness: Any
+) -> int:
+    from shopify_bridge.simulator.options import SimulatorOptions
+
     try:
-        asyncio.run(_simulate(host, port, orders, seed))
+        options = SimulatorOptions.from_cli(seed=seed, orders=orders, **harshness)
+    except ValueError as exc:
+        raise BridgeError(f"simulate: {exc}", exit_code=exit_codes.USAGE) from None
+    try:
+        asyncio.run(_simulate(host, port, shops, options))
     except OSError as exc:
         raise BridgeError(
             f"cannot listen on {host}:{port}: {exc.strerror or exc}", exit_code=exit_codes.UNAVAILABLE

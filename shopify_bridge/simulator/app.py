@@ -10,9 +10,11 @@ but a malformed inline id carries `extensions.cost`; all carry the `X-Shopify-AP
 
 from __future__ import annotations
 
+import copy
 import hmac
 import json
 import re
+from functools import lru_cache
 from typing import Any
 
 from aiohttp import web
@@ -33,22 +35,36 @@ from shopify_bridge.simulator.faults import HTML_PAGE, STRING_ERRORS, Fault, str
 from shopify_bridge.simulator.literals import literal_id_errors
 from shopify_bridge.simulator.resolvers import RequestContext
 from shopify_bridge.simulator.schema import simulator_schema
-from shopify_bridge.simulator.state import SimulatorState
+from shopify_bridge.simulator.shop import SimulatorState
 
 STATE_KEY = web.AppKey("simulator_state", SimulatorState)
+PREFIX_KEY = web.AppKey("simulator_path_prefix", str)
 VERSION_PATTERN = re.compile(r"^\d{4}-(01|04|07|10)$")
 ACCESS_DOCS = "https://shopify.dev/api/usage/access-scopes"
 RATE_LIMIT_DOCS = "https://shopify.dev/api/usage/rate-limits"
+CHECKED_DOCUMENTS = 512
 
 
-def create_app(state: SimulatorState) -> web.Application:
+def create_app(state: SimulatorState, prefix: str = "") -> web.Application:
+    """The shop's application; `prefix` is the path it is mounted under when several shops share a server."""
     app = web.Application()
     app[STATE_KEY] = state
+    app[PREFIX_KEY] = prefix
     app.router.add_post("/admin/api/{version}/graphql.json", graphql_endpoint)
     control.add_routes(app, state)
     state.bulk.add_routes(app)  # signed result-file URLs: no Shopify token
     app.router.add_route("*", "/{tail:.*}", not_found)
     return app
+
+
+async def listen(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
+    """Serve `app` on host:port (0: any free port); the runner to clean up and the port it got."""
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    sockets = getattr(site._server, "sockets", None) or []
+    return runner, sockets[0].getsockname()[1] if sockets else port
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -96,7 +112,7 @@ async def graphql_endpoint(request: web.Request) -> web.StreamResponse:
     except (ValueError, KeyError, TypeError):
         return _json({"errors": {"query": "Required parameter missing or invalid"}}, 400, headers)
     operation_name = body.get("operationName") or _operation_name(query)
-    state.bulk.begin_request(version, str(request.url.origin()))
+    state.bulk.begin_request(version, str(request.url.origin()) + request.app[PREFIX_KEY])
     fault = state.faults.take(operation_name)
     if fault is not None and fault.kind not in ("throttled", "access_denied"):
         return await _serve_fault(request, state, fault, headers)
@@ -136,6 +152,26 @@ def _cost_extension(state: SimulatorState, requested: int, actual: int | None) -
     }
 
 
+@lru_cache(maxsize=CHECKED_DOCUMENTS)
+def checked_document(
+    query: str,
+) -> tuple[DocumentNode | None, list[dict[str, Any]], list[dict[str, Any]]]:
+    """(the parsed document or None, its syntax/validation errors, its malformed inline ids), once per text.
+
+    Parsing and validating against the subset schema is most of a cheap request's time, and the answer
+    depends on the query text alone; clients repeat the same few documents, so they are checked once.
+    """
+    schema = simulator_schema()
+    try:
+        document = parse(query)
+    except GraphQLError as exc:
+        return None, [dict(exc.formatted)], []
+    problems = validate(schema, document)
+    if problems:
+        return None, [dict(p.formatted) for p in problems], []
+    return document, [], literal_id_errors(schema, document)
+
+
 def _answer(
     state: SimulatorState,
     query: str,
@@ -144,19 +180,12 @@ def _answer(
     fault: Fault | None,
 ) -> dict[str, Any]:
     schema = simulator_schema()
-    try:
-        document = parse(query)
-    except GraphQLError as exc:
-        return {"errors": [exc.formatted], "extensions": {"cost": _cost_extension(state, 0, 0)}}
-    problems = validate(schema, document)
-    if problems:
-        return {
-            "errors": [p.formatted for p in problems],
-            "extensions": {"cost": _cost_extension(state, 0, 0)},
-        }
-    incompatible = literal_id_errors(schema, document)
+    document, problems, incompatible = checked_document(query)
+    if document is None:
+        return {"errors": copy.deepcopy(problems), "extensions": {"cost": _cost_extension(state, 0, 0)}}
     if incompatible:
-        return {"errors": incompatible}  # as recorded: no data, no cost, nothing taken from the bucket
+        # as recorded: no data, no cost, nothing taken from the bucket
+        return {"errors": copy.deepcopy(incompatible)}
     try:
         requested = requested_cost(schema, document, variables, operation_name)
     except ValueError as exc:

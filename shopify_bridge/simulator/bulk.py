@@ -36,11 +36,11 @@ from shopify_bridge.simulator.faults import BULK_OUTCOME_FAULTS, BULK_RUN_FAULTS
 from shopify_bridge.simulator.orders import Doc, gid
 from shopify_bridge.simulator.resolvers import parse_gid
 from shopify_bridge.simulator.schema import simulator_schema
+from shopify_bridge.simulator.state import ShopState
 
 if TYPE_CHECKING:
     from aiohttp import web
 
-    from shopify_bridge.simulator.state import SimulatorState
 
 ACTIVE = ("CREATED", "RUNNING", "CANCELING")
 FIVE_AT_ONCE_FROM = "2026-01"
@@ -99,13 +99,13 @@ def _user_error(message: str, code: str | None, field: list[str] | None = None) 
 
 class BulkEngine:
     def __init__(
-        self, state: SimulatorState, *, objects_per_second: float = 1000.0, start_delay_seconds: float = 0.5
+        self, state: ShopState, *, objects_per_second: float = 1000.0, start_delay_seconds: float = 0.5
     ) -> None:
         self.state = state
         self.objects_per_second = objects_per_second
         self.start_delay_seconds = start_delay_seconds
         self.schema: GraphQLSchema = simulator_schema()  # what bulk queries are validated against
-        self.files = BulkFiles(state.clock)
+        self.files = BulkFiles(state.clock, state.faults, state.options.bulk_honours_range)
         self.api_version = state.api_versions[-1]
         self.origin = "http://127.0.0.1"
         self.request_serial = 0
@@ -124,7 +124,7 @@ class BulkEngine:
         self.origin = origin.rstrip("/")
 
     # -- mutations ------------------------------------------------------------------------------
-    def run_query(self, state: SimulatorState, query: str, groupObjects: bool = False) -> Doc:
+    def run_query(self, state: ShopState, query: str, groupObjects: bool = False) -> Doc:
         self.refresh()
         try:
             document, _ = check_bulk_query(query, self.schema)
@@ -167,7 +167,7 @@ class BulkEngine:
         state.bulk_operations[op_id] = doc
         return {"bulkOperation": doc, "userErrors": []}
 
-    def cancel(self, state: SimulatorState, id: str) -> Doc:
+    def cancel(self, state: ShopState, id: str) -> Doc:
         parse_gid(id)
         self.refresh()
         job = self.jobs.get(id)

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from graphql import (
     DocumentNode,
@@ -46,12 +46,10 @@ from shopify_bridge.simulator.bulk_rules import edge_nodes, fragments_of, is_con
 from shopify_bridge.simulator.bulk_search import parse_bulk_search
 from shopify_bridge.simulator.orders import Doc
 from shopify_bridge.simulator.paging import by_id
-from shopify_bridge.simulator.resolvers import RequestContext, _sort_value
+from shopify_bridge.simulator.resolvers import RequestContext, _sort_value, searchable
 from shopify_bridge.simulator.schema import simulator_schema
 from shopify_bridge.simulator.search import SearchError, parse_search
-
-if TYPE_CHECKING:
-    from shopify_bridge.simulator.state import SimulatorState
+from shopify_bridge.simulator.state import ShopState
 
 
 @dataclass
@@ -95,7 +93,7 @@ class _Line:
 
 
 class BulkRun:
-    def __init__(self, state: SimulatorState, document: DocumentNode, now: datetime) -> None:
+    def __init__(self, state: ShopState, document: DocumentNode, now: datetime) -> None:
         self.state = state
         self.schema = simulator_schema()
         self.fragments = fragments_of(document)
@@ -150,11 +148,7 @@ class BulkRun:
         except SearchError:
             return []  # (inferred) a query Shopify would refuse yields no objects
         sort_key = arguments.get("sortKey") or "PROCESSED_AT"
-        matches = [
-            (number, doc)
-            for number, doc in state.store.indexed(now, state.search_lag_seconds)
-            if plan.predicate(doc) and state.store.current(number) is not None
-        ]
+        matches = [(number, doc) for number, doc in searchable(state, now) if plan.predicate(doc)]
         matches.sort(key=lambda item: (_sort_value(item[1], item[0], sort_key), item[0]))
         if arguments.get("reverse"):
             matches.reverse()
@@ -255,7 +249,7 @@ def _walk(source: Doc, keys: tuple[str, ...]) -> list[Doc]:
 
 
 def run_bulk_query(
-    state: SimulatorState, document: DocumentNode, now: datetime, *, grouped: bool, seed: int
+    state: ShopState, document: DocumentNode, now: datetime, *, grouped: bool, seed: int
 ) -> BulkOutput:
     """The complete result file of a validated bulk query over the shop as it is at `now`."""
     return BulkRun(state, document, now).output(grouped=grouped, seed=seed)

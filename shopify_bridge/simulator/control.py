@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
@@ -18,10 +18,7 @@ from shopify_bridge.simulator.changes import ChangeRefused
 from shopify_bridge.simulator.clock import wire_time
 from shopify_bridge.simulator.faults import INVALID_TOKEN
 from shopify_bridge.simulator.refunds import RefundRefused
-from shopify_bridge.simulator.state import ManualClockRequired
-
-if TYPE_CHECKING:
-    from shopify_bridge.simulator.state import SimulatorState
+from shopify_bridge.simulator.shop import ManualClockRequired, SimulatorState
 
 
 def _required(body: dict[str, Any], key: str) -> Any:
@@ -68,6 +65,9 @@ def add_routes(app: web.Application, state: SimulatorState) -> None:
             "now": wire_time(state.now()),
             "orders": len(state.store),
             "searchLagSeconds": state.search_lag_seconds,
+            "searchLagMaxSeconds": state.options.search_lag_max_seconds,
+            "competingAppShare": state.options.competing_app_share,
+            "refundSplit": state.options.refund_split,
             "scopes": state.scopes,
             "apiVersions": list(state.api_versions),
             "throttleStatus": state.bucket.status(),
@@ -85,6 +85,8 @@ def add_routes(app: web.Application, state: SimulatorState) -> None:
             status=body.get("status", "SUCCESS"),
             note=body.get("note"),
             amount=body.get("amount"),
+            transactions=body.get("transactions"),
+            created_at_null=bool(body.get("createdAtNull", False)),
         )
 
     def delete(request: web.Request, body: dict[str, Any]) -> Any:

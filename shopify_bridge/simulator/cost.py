@@ -1,28 +1,26 @@
-"""Query cost: Shopify's published rules, calibrated against the recorded responses.
+"""Query cost: the rules that reproduce every `requestedQueryCost` recorded from Shopify.
 
-Rules (requested cost, computed from the document before it runs):
-- scalars and enums cost 0; an object costs 1 plus its selection; interfaces/unions the same,
-  with the most expensive of the selected type conditions;
-- a connection costs 2 + `first` (or `last`; 0 when neither) × the cost of one node (1 + the
-  node's selection); `pageInfo`, `edges` and `cursor` are free;
-- a plain list of objects (`Order.refunds`, `Order.transactions`, `userErrors`) is counted once:
-  its element's selection, not multiplied by a length it cannot know, and not the element itself;
+Requested cost (notes §3.1, PRODUCT.md "API cost"; `tests/simulator/test_cost_recorded.py` checks every
+recorded request against it), computed from the document before it runs:
+- scalars and enums cost 0; an object costs 1 plus its selection; interfaces/unions the same, with
+  the most expensive of the selected type conditions;
 - `MoneyBag`, `MoneyV2` and `PageInfo` are free value objects;
-- a mutation field costs a flat 10, whatever its payload selects.
+- a `…Count` field (`ordersCount`, `productsCount`) costs a flat 10;
+- a plain list (`Order.refunds`, `Order.transactions`) counts its element once (1 + its selection),
+  not multiplied by a length it cannot know;
+- a connection costs m × (one node's selection + 1) + 2, where m grows with the page size
+  logarithmically: `first`/`last` ≤ 2 → 1, ≤ 4 → 2, ≤ 7 → 3, ≤ 12 → 4, ≤ 20 → 5, ≤ 39 → 6, ≤ 59 → 7,
+  ≤ 79 → 8, ≤ 99 → 9, ≤ 149 → 10, ≤ 249 → 11, 250 → 12 (an extrapolation); neither → 0;
+  `pageInfo`, `edges` and `cursor` are free. (Shopify "applies logarithmic scaling into connection
+  fields"; the buckets are those of hrdwdmrbl/graphql-ruby's shopify_complexity.rb, notes §3.1.)
+- a mutation field costs 10 (`refundCreate` 20, as recorded twice), plus what its payload selects below
+  the payload's own fields: `orderEditBegin { calculatedOrder { originalOrder { id } } }` is 11,
+  `orderCreate { order { lineItems(first: 5) { nodes { … } } } }` is 15, `bulkOperationRunQuery` 10.
 
-Why these and not "every object 1": the live captures pin them down. With money free and lists
-counted by their selection, the recorded costs come out exactly — `order(id:)` read after a refund
-(2025-01 refund-create-full-parity, `downstreamRead`): 8; `orders(first: 1)` with `pageInfo`
-(order-catalog-count-read, `nextPage`): 3; `shopifyPaymentsAccount` with three `first: 1`
-connections (access-denied capture): 10; `bulkOperation(id:)`: 1; `bulkOperations(first: 1)`: 3,
-without `first`: 2; every `bulkOperationRunQuery`/`bulkOperationCancel`: 10. Charging MoneyBag 1
-(and MoneyV2 1) would make that order read 11 (14) instead of 8. Shopify prices some fields
-specially (`ordersCount`, `refundCreate`…) and that is not modelled: the simulator stays close
-to Shopify for the queries the bridge sends, which is what its budgets are checked against.
-
-Actual cost follows the same rules over what was returned: a connection counts the nodes it
-returned, but an empty page still one (captured `bulkOperations(first: 1)` with `nodes: []`: actual
-3), a null object still costs 1 (the captured ACCESS_DENIED answer: requested 10, actual 1).
+Actual cost follows the same rules over what was returned: a connection counts the nodes it returned
+(2 + each node's 1 + selection), but an empty page still one node (captured `bulkOperations(first: 1)`
+with `nodes: []`: actual 3), a null object still costs 1 (the captured ACCESS_DENIED answer: requested
+10, actual 1), and it is never more than the requested cost.
 """
 
 from __future__ import annotations
@@ -53,8 +51,23 @@ from graphql import (
 
 FREE_TYPES = frozenset({"MoneyBag", "MoneyV2", "PageInfo"})
 CONNECTION_BASE = 2
+COUNT_FIELD_COST = 10
 MUTATION_COST = 10
+MUTATION_COSTS = {"refundCreate": 20}  # 2025-01 refund-create-* and money-bag-presentment captures
 SINGLE_QUERY_MAX = 1000
+# (largest page size, multiplier): the logarithmic buckets of notes §3.1.
+PAGE_BUCKETS = (
+    (0, 0), (2, 1), (4, 2), (7, 3), (12, 4), (20, 5), (39, 6), (59, 7), (79, 8), (99, 9), (149, 10), (249, 11)
+)
+LARGEST_BUCKET = 12
+
+
+def page_multiplier(size: int) -> int:
+    """m for a page of `size` nodes (`first`/`last`); 0 when no page size was asked."""
+    for limit, multiplier in PAGE_BUCKETS:
+        if size <= limit:
+            return multiplier
+    return LARGEST_BUCKET
 
 Composite = GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType
 
@@ -171,8 +184,29 @@ def requested_cost(
         return 0
     if walk.operation.operation == OperationType.MUTATION:
         common, _ = walk.grouped(walk.operation.selection_set, root)
-        return MUTATION_COST * len(common)
+        return sum(_requested_mutation(walk, field, owner) for field, owner in common)
     return _requested_selection(walk, walk.operation.selection_set, root)
+
+
+def _requested_mutation(walk: _Walk, field: FieldNode, owner: Composite) -> int:
+    """A mutation's base cost plus its payload's selection, the payload's own fields free."""
+    base = MUTATION_COSTS.get(field.name.value, MUTATION_COST)
+    info = _field_info(field, owner)
+    if info is None or is_leaf_type(info[0]):
+        return base
+    payload = info[0]
+    common, _ = walk.grouped(field.selection_set, payload)
+    below = 0
+    for inner, inner_owner in common:
+        inner_info = _field_info(inner, inner_owner)
+        if inner_info is None or is_leaf_type(inner_info[0]):
+            continue
+        named = inner_info[0]
+        if _is_connection(named) or named.name.endswith("Count"):
+            below += _requested_field(walk, inner, inner_owner)
+        else:
+            below += _requested_selection(walk, inner.selection_set, named)
+    return base + below
 
 
 def _requested_selection(
@@ -188,16 +222,22 @@ def _requested_field(walk: _Walk, field: FieldNode, owner: Composite) -> int:
     info = _field_info(field, owner)
     if info is None:
         return 0
-    named, is_list = info
+    named, _ = info
     if is_leaf_type(named):
         return 0
     if named.name in FREE_TYPES:
         return _requested_selection(walk, field.selection_set, named)
+    if _is_count(field, named):
+        return COUNT_FIELD_COST
     if _is_connection(named):
         assert isinstance(named, GraphQLObjectType)
-        return CONNECTION_BASE + walk.size(field) * _requested_node(walk, field, named)
-    children = _requested_selection(walk, field.selection_set, named)
-    return children if is_list else 1 + children
+        return CONNECTION_BASE + page_multiplier(walk.size(field)) * _requested_node(walk, field, named)
+    # An object, or a list of objects counted once.
+    return 1 + _requested_selection(walk, field.selection_set, named)
+
+
+def _is_count(field: FieldNode, named: GraphQLNamedType) -> bool:
+    return field.name.value.endswith("Count") and named.name == "Count"
 
 
 def _requested_node(walk: _Walk, field: FieldNode, connection: GraphQLObjectType) -> int:
@@ -266,16 +306,23 @@ def _actual_field(
     value = parent_value.get(key) if isinstance(parent_value, Mapping) else None
     if named.name in FREE_TYPES:
         return _actual_selection(walk, field.selection_set, named, value) if value else 0
+    if _is_count(field, named):
+        return COUNT_FIELD_COST
     if _is_connection(named):
         assert isinstance(named, GraphQLObjectType)
         if not value:
             return CONNECTION_BASE
-        # An empty page is charged one node (1): the captured `bulkOperations(first: 1)` answers with
-        # `nodes: []` cost 3, like a page of one. (inferred: what an empty page of a deeper node costs)
-        return CONNECTION_BASE + max(_actual_nodes(walk, field, named, value), 1 if walk.size(field) else 0)
+        # Priced like the request, for the page that came back: its bucket by the nodes returned, times
+        # the dearest returned node. An empty page is charged one node (1): the captured
+        # `bulkOperations(first: 1)` answers with `nodes: []` cost 3, like a page of one.
+        # (inferred: what an empty page of a deeper node costs)
+        count, dearest = _actual_nodes(walk, field, named, value)
+        if not walk.size(field):
+            return CONNECTION_BASE
+        return CONNECTION_BASE + page_multiplier(max(count, 1)) * max(dearest, 1)
     if is_list:
         elements = value if isinstance(value, list) else []
-        return max((_actual_selection(walk, field.selection_set, named, e) for e in elements), default=0)
+        return max((1 + _actual_selection(walk, field.selection_set, named, e) for e in elements), default=0)
     if value is None:
         return 1
     return 1 + _actual_selection(walk, field.selection_set, named, value)
@@ -283,25 +330,20 @@ def _actual_field(
 
 def _actual_nodes(
     walk: _Walk, field: FieldNode, connection: GraphQLObjectType, value: Mapping[str, Any]
-) -> int:
-    totals = [0]
+) -> tuple[int, int]:
+    """(nodes returned, the dearest returned node's cost including its own 1)."""
+    count, dearest = 0, 0
     for inner, _ in walk.grouped(field.selection_set, connection)[0]:
         key = inner.alias.value if inner.alias else inner.name.value
+        items = value.get(key) or []
         if inner.name.value == "nodes":
             node_type = get_named_type(connection.fields["nodes"].type)
-            totals.append(
-                sum(
-                    1 + _actual_selection(walk, inner.selection_set, node_type, node)
-                    for node in value.get(key) or []
-                )
-            )
+            costs = [1 + _actual_selection(walk, inner.selection_set, node_type, node) for node in items]
         elif inner.name.value == "edges":
             edge = get_named_type(connection.fields["edges"].type)
             # Each edge's `node` is an object field: it already counts the node's own 1.
-            totals.append(
-                sum(
-                    _actual_selection(walk, inner.selection_set, edge, edge_value)
-                    for edge_value in value.get(key) or []
-                )
-            )
-    return max(totals)
+            costs = [_actual_selection(walk, inner.selection_set, edge, edge_value) for edge_value in items]
+        else:
+            continue
+        count, dearest = max(count, len(costs)), max([dearest, *costs])
+    return count, dearest

@@ -37,7 +37,18 @@ APPS: dict[str, tuple[int, str]] = {
     "subscription_contract": (1830279, "Subscriptions"),
 }
 CHECKOUT_SOURCES = {"web", "mobile_app", "3890849", "subscription_contract"}
-PRESENTMENT_RATES: dict[str, Decimal] = {"CAD": Decimal("1"), "USD": Decimal("1.37"), "EUR": Decimal("1.49")}
+# Canadian dollars per unit of each currency (constructed, roughly mid-2026): the catalogue is priced in CAD
+# and converted into a shop in another currency; a buyer's rate is the ratio of two entries.
+PRESENTMENT_RATES: dict[str, Decimal] = {
+    "CAD": Decimal("1"),
+    "USD": Decimal("1.37"),
+    "EUR": Decimal("1.49"),
+    "GBP": Decimal("1.72"),
+    "JPY": Decimal("0.0091"),
+    "KRW": Decimal("0.001"),
+    "KWD": Decimal("4.45"),
+    "BHD": Decimal("3.64"),
+}
 DISCOUNTS: dict[str, tuple[str, Decimal]] = {
     "SAVE5": ("fixed", Decimal("5")),
     "WELCOME10": ("percent", Decimal("0.10")),
@@ -106,7 +117,10 @@ class Product:
     variants: list[Variant] = field(default_factory=list)
 
 
-def build_catalog() -> list[Product]:
+def build_catalog(shop_currency: str = "CAD") -> list[Product]:
+    """The catalogue, priced in the shop's currency (rounded to its smallest unit)."""
+    per_unit = PRESENTMENT_RATES.get(shop_currency, Decimal("1"))
+    unit = Decimal("1") if per_unit < Decimal("0.1") else Decimal("0.01") if per_unit < 3 else Decimal("0.001")
     products = []
     for index, (title, vendor, variants, has_image) in enumerate(PRODUCTS):
         product_id = 9801098789170 + index
@@ -119,8 +133,9 @@ def build_catalog() -> list[Product]:
         product = Product(product_id, title, vendor, image)
         for vindex, (vtitle, price) in enumerate(variants):
             sku = f"{slug[:10].upper()}-{(vtitle or 'STD')[:3].upper()}".replace("/", "")
+            in_shop = price if per_unit == 1 else (price / per_unit).quantize(unit)
             product.variants.append(
-                Variant(product_id, 49875425460530 + index * 10 + vindex, vtitle, sku, price)
+                Variant(product_id, 49875425460530 + index * 10 + vindex, vtitle, sku, in_shop)
             )
         products.append(product)
     return products
@@ -166,6 +181,7 @@ def random_order_spec(
     at: datetime,
     shop_currency: str,
     source: str | None = None,
+    presentments: tuple[str, ...] = ("USD", "EUR"),
 ) -> dict[str, Any]:
     """Fields for `create_order`, every one of which a caller may override.
 
@@ -180,8 +196,9 @@ def random_order_spec(
     person = customer or guest
     assert person is not None
     presentment = shop_currency
-    if shop_currency in PRESENTMENT_RATES and rng.random() < 0.25:
-        presentment = rng.choice([c for c in PRESENTMENT_RATES if c != shop_currency])
+    others = [c for c in (shop_currency, *presentments) if c != shop_currency and c in PRESENTMENT_RATES]
+    if shop_currency in PRESENTMENT_RATES and others and rng.random() < 0.25:
+        presentment = rng.choice(others)
     rate = PRESENTMENT_RATES.get(presentment, Decimal("1")) / PRESENTMENT_RATES.get(
         shop_currency, Decimal("1")
     )

@@ -1,7 +1,9 @@
 """Faults injected into the next matching GraphQL requests, shaped like Shopify's own failures.
 
 `FaultQueue.add("http_401", count=2)` makes the next two GraphQL requests fail the way a revoked
-token does. A fault may be limited to one operation name (`operation="BridgePollOrders"`).
+token does. A fault may be limited to one operation name (`operation="BridgePollOrders"`) and may wait
+for the n-th matching request (`after=2`: the next two pass, the third fails — e.g. the third page of a
+poll, in the middle of its pagination).
 
 The `bulk_*` kinds are not HTTP failures: they decide how the next bulk operation(s) end (or whether
 `bulkOperationRunQuery` refuses to start one), and only the bulk engine takes them (`take_bulk`).
@@ -39,7 +41,9 @@ BULK_OUTCOME_FAULTS = (
     "bulk_truncated",
 )
 BULK_RUN_FAULTS = ("bulk_in_progress", "bulk_limit_reached")
-BULK_FAULT_KINDS = (*BULK_OUTCOME_FAULTS, *BULK_RUN_FAULTS)
+# How the next download of a result file fails (see simulator/bulk_files.py).
+DOWNLOAD_FAULTS = ("download_truncated", "download_reset")
+BULK_FAULT_KINDS = (*BULK_OUTCOME_FAULTS, *BULK_RUN_FAULTS, *DOWNLOAD_FAULTS)
 FAULT_KINDS = (*STRING_ERRORS, "html", "throttled", "access_denied", "reset", "timeout", *BULK_FAULT_KINDS)
 HTML_PAGE = (
     '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Shopify</title></head>\n'
@@ -60,6 +64,7 @@ class Fault:
     field: str | None = None
     required_access: str = DEFAULT_REQUIRED_ACCESS
     seconds: float = 60.0
+    after: int = 0  # matching requests to let through first
 
     def describe(self) -> dict[str, Any]:
         return asdict(self)
@@ -80,18 +85,27 @@ class FaultQueue:
         if unknown:
             raise ValueError(f"unknown fault parameter(s) {', '.join(sorted(unknown))}")
         fault = Fault(kind=kind, remaining=count, **params)
+        if int(fault.after) < 0:
+            raise ValueError("a fault's `after` counts requests: at least 0")
+        fault.after = int(fault.after)
         fault.seconds = min(float(fault.seconds), MAX_HANG_SECONDS)
         self._faults.append(fault)
         return fault
 
     def take(self, operation: str | None) -> Fault | None:
-        """The first queued fault for this request (by operation name), spending one of its uses."""
+        """The first queued fault due for this request (by operation name), spending one of its uses.
+
+        Every matching fault still counting down (`after`) counts this request, whichever fault fires.
+        """
+        due: Fault | None = None
         for fault in self._faults:
-            if fault.kind in BULK_FAULT_KINDS:
+            if fault.kind in BULK_FAULT_KINDS or fault.operation not in (None, operation):
                 continue
-            if fault.operation is None or fault.operation == operation:
-                return self._spend(fault)
-        return None
+            if fault.after > 0:
+                fault.after -= 1
+            elif due is None:
+                due = fault
+        return None if due is None else self._spend(due)
 
     def take_bulk(self, kinds: tuple[str, ...]) -> Fault | None:
         """The first queued bulk fault of one of `kinds`, spending one of its uses."""

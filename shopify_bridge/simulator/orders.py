@@ -13,13 +13,16 @@ from decimal import Decimal
 from typing import Any, cast
 
 from shopify_bridge.simulator.money import (
+    CENTS,
     ZERO,
     Pair,
+    Units,
     add,
     cents,
     convert,
     each,
     money_bag,
+    round_each,
     scale,
     sub,
     zero_pair,
@@ -53,6 +56,7 @@ def new_line_item(
     image: Doc | None = None,
     taxable: bool = True,
     requires_shipping: bool = True,
+    units: Units = CENTS,
 ) -> Doc:
     """A line item; `unit_price` is in the buyer's currency, the shop side is converted at `rate`."""
     if quantity < 1:
@@ -73,14 +77,14 @@ def new_line_item(
         "taxable": taxable,
         "requiresShipping": requires_shipping,
         "isGiftCard": False,
-        "_unit": convert(unit_price, rate),
+        "_unit": convert(unit_price, rate, units),
         "_discount": zero_pair(),
     }
 
 
 def allocate_discount(order: Doc, total: Pair) -> None:
     """Spread an order-level discount over its lines by value; the last line takes the rounding rest."""
-    lines = order["lineItems"]
+    lines, units = order["lineItems"], order["_units"]
     gross = add(*(_line_gross(line) for line in lines)) if lines else zero_pair()
     remaining = total
     for index, line in enumerate(lines):
@@ -89,15 +93,17 @@ def allocate_discount(order: Doc, total: Pair) -> None:
         else:
             line_gross = _line_gross(line)
             share = {
-                "shop": _share(total["shop"], line_gross["shop"], gross["shop"]),
-                "presentment": _share(total["presentment"], line_gross["presentment"], gross["presentment"]),
+                "shop": _share(total["shop"], line_gross["shop"], gross["shop"], units["shop"]),
+                "presentment": _share(
+                    total["presentment"], line_gross["presentment"], gross["presentment"], units["presentment"]
+                ),
             }
         line["_discount"] = add(line["_discount"], share)
         remaining = sub(remaining, share)
 
 
-def _share(total: Decimal, part: Decimal, whole: Decimal) -> Decimal:
-    return cents(total * part / whole) if whole else ZERO
+def _share(total: Decimal, part: Decimal, whole: Decimal, unit: Decimal) -> Decimal:
+    return cents(total * part / whole, unit) if whole else ZERO
 
 
 def _line_gross(line: Doc, quantity: int | None = None) -> Pair:
@@ -105,17 +111,17 @@ def _line_gross(line: Doc, quantity: int | None = None) -> Pair:
     return {"shop": line["_unit"]["shop"] * units, "presentment": line["_unit"]["presentment"] * units}
 
 
-def line_tax(net: Pair, rate: Decimal, included: bool) -> Pair:
+def line_tax(net: Pair, rate: Decimal, included: bool, units: Units = CENTS) -> Pair:
     """Tax on a net line amount: added on top, or the share already inside a tax-inclusive price."""
     if included:
-        return each(net, lambda amount: cents(amount * rate / (1 + rate)))
-    return each(net, lambda amount: cents(amount * rate))
+        return round_each(net, units, lambda amount: amount * rate / (1 + rate))
+    return round_each(net, units, lambda amount: amount * rate)
 
 
-def line_net(line: Doc, quantity: int | None = None) -> Pair:
+def line_net(line: Doc, quantity: int | None = None, units: Units = CENTS) -> Pair:
     """A line's value after its discount share, for `quantity` units (default: all it was sold with)."""
-    units = line["quantity"] if quantity is None else quantity
-    return sub(_line_gross(line, units), scale(line["_discount"], units, line["quantity"]))
+    count = line["quantity"] if quantity is None else quantity
+    return sub(_line_gross(line, count), scale(line["_discount"], count, line["quantity"], units))
 
 
 def recompute(order: Doc) -> Doc:
@@ -125,19 +131,23 @@ def recompute(order: Doc) -> Doc:
     def bag(amounts: Pair) -> Doc:
         return money_bag(amounts, shop_ccy, buyer_ccy)
 
-    rate, included = order["_taxRate"], order["taxesIncluded"]
+    rate, included, units = order["_taxRate"], order["taxesIncluded"], order["_units"]
     lines = order["lineItems"]
     gross = add(zero_pair(), *(_line_gross(line) for line in lines))
     current_gross = add(zero_pair(), *(_line_gross(line, line["currentQuantity"]) for line in lines))
     discounts = add(zero_pair(), *(line["_discount"] for line in lines))
     current_discounts = add(
-        zero_pair(), *(scale(line["_discount"], line["currentQuantity"], line["quantity"]) for line in lines)
+        zero_pair(),
+        *(scale(line["_discount"], line["currentQuantity"], line["quantity"], units) for line in lines),
     )
-    tax = add(zero_pair(), *(line_tax(line_net(line), rate, included) for line in lines if line["taxable"]))
+    tax = add(
+        zero_pair(),
+        *(line_tax(line_net(line, None, units), rate, included, units) for line in lines if line["taxable"]),
+    )
     current_tax = add(
         zero_pair(),
         *(
-            line_tax(line_net(line, line["currentQuantity"]), rate, included)
+            line_tax(line_net(line, line["currentQuantity"], units), rate, included, units)
             for line in lines
             if line["taxable"]
         ),

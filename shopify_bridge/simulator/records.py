@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from shopify_bridge.simulator.money import CENTS, Units
 from shopify_bridge.simulator.orders import Doc, gid, new_line_item
-
-if TYPE_CHECKING:
-    from shopify_bridge.simulator.state import SimulatorState
+from shopify_bridge.simulator.state import ShopState
 
 COUNTRIES = {"CA": "Canada", "US": "United States", "DE": "Germany", "GB": "United Kingdom", "FR": "France"}
 PROVINCES = {
@@ -65,7 +64,7 @@ def customer_doc(person: Mapping[str, Any]) -> Doc:
     }
 
 
-def line_from_spec(state: SimulatorState, spec: Mapping[str, Any], rate: Decimal) -> Doc:
+def line_from_spec(state: ShopState, spec: Mapping[str, Any], rate: Decimal, units: Units = CENTS) -> Doc:
     """A line item from a spec: a catalogue variant (`variantId`) or a custom item (title + price)."""
     quantity = int(spec.get("quantity", 1))
     number = state.ids.next("LineItem")
@@ -110,6 +109,7 @@ def line_from_spec(state: SimulatorState, spec: Mapping[str, Any], rate: Decimal
             },
             image=image,
             taxable=bool(spec.get("taxable", True)),
+            units=units,
         )
     if "title" not in spec or "price" not in spec:
         raise ValueError("a custom line item needs a title and a price")
@@ -124,4 +124,5 @@ def line_from_spec(state: SimulatorState, spec: Mapping[str, Any], rate: Decimal
         vendor=spec.get("vendor"),
         taxable=bool(spec.get("taxable", True)),
         requires_shipping=bool(spec.get("requiresShipping", True)),
+        units=units,
     )

@@ -7,34 +7,34 @@ per-request `RequestContext` as `info.context` (the state, the request's instant
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import Any, TypeAlias
 
 from graphql import GraphQLError
 from graphql import GraphQLResolveInfo as _ResolveInfo
 
 from shopify_bridge.simulator import bulk_search
 from shopify_bridge.simulator.bulk_search import parse_bulk_search
-from shopify_bridge.simulator.clock import epoch_ms
+from shopify_bridge.simulator.clock import epoch_ms, parse_wire_time
 from shopify_bridge.simulator.literals import invalid_global_id_message, split_gid
 from shopify_bridge.simulator.orders import Doc, gid_number
 from shopify_bridge.simulator.paging import SortKey, Window, bad_request, by_id, check_window, connection
 from shopify_bridge.simulator.search import SearchError, SearchPlan, parse_search, search_extension
-
-if TYPE_CHECKING:
-    from shopify_bridge.simulator.state import SimulatorState
+from shopify_bridge.simulator.state import ShopState
 
 Info: TypeAlias = _ResolveInfo[Any]
 DEFAULT_COUNT_LIMIT = 10000
+ALL_ORDERS_WINDOW = timedelta(days=60)
+MAX_INPUT_ITEMS = 250  # "input arrays are capped at 250" (notes §2.1, §2.8)
 DATE_SORTS = {"UPDATED_AT": "updatedAt", "PROCESSED_AT": "processedAt", "CREATED_AT": "createdAt"}
 
 
 @dataclass
 class RequestContext:
-    state: SimulatorState
+    state: ShopState
     now: datetime
     search: list[dict[str, Any]] = field(default_factory=list)
 
@@ -88,15 +88,26 @@ def _plan(info: Info, query: str | None, parse: Callable[[str | None, datetime],
     return plan
 
 
+def searchable(state: ShopState, now: datetime) -> Iterator[tuple[int, Doc]]:
+    """(number, indexed version) of every order the search index shows this app now.
+
+    Without `read_all_orders` an order processed more than 60 days ago is silently left out (notes §2.1,
+    gotcha 10: "both bulk and paged `orders` silently return only the last 60 days"), and so is an order
+    deleted since it was indexed (the search serves current documents).
+    """
+    horizon = None if state.options.read_all_orders else now - ALL_ORDERS_WINDOW
+    for number, doc in state.store.indexed(now):
+        if state.store.current(number) is None:
+            continue
+        if horizon is not None and parse_wire_time(doc["processedAt"]) < horizon:
+            continue
+        yield number, doc
+
+
 def _search(info: Info, query: str | None) -> list[tuple[int, Doc]]:
     ctx = _ctx(info)
     plan = _plan(info, query, parse_search)
-    state = ctx.state
-    return [
-        (number, doc)
-        for number, doc in state.store.indexed(ctx.now, state.search_lag_seconds)
-        if plan.predicate(doc) and state.store.current(number) is not None
-    ]
+    return [(number, doc) for number, doc in searchable(ctx.state, ctx.now) if plan.predicate(doc)]
 
 
 def _sort_value(doc: Doc, number: int, sort_key: str) -> Any:
@@ -150,6 +161,13 @@ def resolve_node(_: Any, info: Info, id: str) -> Doc | None:
     if kind == "BulkOperation":
         return state.bulk_operations.get(id)
     return None
+
+
+def resolve_nodes(root: Any, info: Info, ids: list[str]) -> list[Doc | None]:
+    """`nodes(ids:)`: each id read like `node(id:)`, from the database (never lagged, notes §2.3/§2.8)."""
+    if len(ids) > MAX_INPUT_ITEMS:
+        raise bad_request(f"The input array size of {len(ids)} is greater than the maximum allowed of 250.")
+    return [resolve_node(root, info, one) for one in ids]
 
 
 def _find(order: Doc | None, key: str, wanted: str) -> Doc | None:
@@ -258,6 +276,7 @@ FIELD_RESOLVERS: dict[tuple[str, str], Any] = {
     ("QueryRoot", "ordersCount"): resolve_orders_count,
     ("QueryRoot", "order"): resolve_order,
     ("QueryRoot", "node"): resolve_node,
+    ("QueryRoot", "nodes"): resolve_nodes,
     ("QueryRoot", "shop"): resolve_shop,
     ("QueryRoot", "currentAppInstallation"): resolve_app_installation,
     ("QueryRoot", "bulkOperation"): resolve_bulk_operation,

@@ -3,28 +3,26 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 
-from shopify_bridge.simulator.app import create_app
+from shopify_bridge.simulator.app import create_app, listen
 from shopify_bridge.simulator.clock import Clock
-from shopify_bridge.simulator.state import DEFAULT_API_VERSIONS, SimulatorState
+from shopify_bridge.simulator.fleet import SimulatorFleet
+from shopify_bridge.simulator.options import SimulatorOptions
+from shopify_bridge.simulator.shop import SimulatorState, new_token
 
 DEFAULT_PORT = 8787
-
-
-def new_token() -> str:
-    return "shpat_sim_" + secrets.token_hex(16)
 
 
 class SimulatorServer:
     """`async with SimulatorServer(orders=20) as sim:` — a running simulated shop at `sim.url`.
 
     The bridge talks to it with `api_url = sim.url` and `access_token = sim.token`; tests change
-    the shop through `sim.state` (or the `/_sim` control API).
+    the shop through `sim.state` (or the `/_sim` control API). `options` (a `SimulatorOptions`, e.g.
+    `SimulatorOptions.harsh()`) says how harsh the shop is; keywords override single options.
     """
 
     def __init__(
@@ -32,24 +30,14 @@ class SimulatorServer:
         host: str = "127.0.0.1",
         port: int = 0,
         token: str | None = None,
-        seed: int = 0,
-        orders: int = 20,
+        *,
+        options: SimulatorOptions | None = None,
         clock: Clock | None = None,
-        search_lag_seconds: float = 2.0,
-        api_versions: Sequence[str] = DEFAULT_API_VERSIONS,
-        **state_options: Any,
+        **overrides: Any,
     ) -> None:
         self.host = host
         self._port = port
-        self.state = SimulatorState(
-            token=token or new_token(),
-            seed=seed,
-            orders=orders,
-            clock=clock,
-            search_lag_seconds=search_lag_seconds,
-            api_versions=api_versions,
-            **state_options,
-        )
+        self.state = SimulatorState(token=token or new_token(), options=options, clock=clock, **overrides)
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -67,13 +55,7 @@ class SimulatorServer:
         return f"{self.url}/admin/api/{version}/graphql.json"
 
     async def start(self) -> SimulatorServer:
-        self._runner = web.AppRunner(create_app(self.state), access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self._port)
-        await site.start()
-        server = site._server
-        sockets = getattr(server, "sockets", None) or []
-        self.port = sockets[0].getsockname()[1] if sockets else self._port
+        self._runner, self.port = await listen(create_app(self.state), self.host, self._port)
         return self
 
     async def stop(self) -> None:
@@ -101,15 +83,30 @@ def announce(server: SimulatorServer) -> None:
     print(f"  control API: {server.url}/_sim/state (same token)")
 
 
+def announce_fleet(fleet: SimulatorFleet) -> None:
+    print(f"Shopify simulator serving {len(fleet.shops)} shops on http://{fleet.host}:{fleet.port}")
+    for name in fleet.shops:
+        print(f"  {fleet.url(name)}  access token: {fleet.token(name)}")
+
+
 async def serve_forever(
     host: str = "127.0.0.1",
     port: int = DEFAULT_PORT,
     *,
     on_ready: Callable[[SimulatorServer], None] = announce,
     stop: asyncio.Event | None = None,
+    shops: int = 1,
     **options: Any,
 ) -> None:
-    """Run a simulator until `stop` is set (or the task is cancelled); `on_ready` prints URL and token."""
+    """Run a simulator until `stop` is set (or the task is cancelled); `on_ready` prints URL and token.
+
+    With `shops` > 1 it serves a fleet, one path prefix per shop, and prints each shop's URL and token.
+    """
+    if shops > 1:
+        async with SimulatorFleet(shops, host, port, **options) as fleet:
+            announce_fleet(fleet)
+            await (stop or asyncio.Event()).wait()
+        return
     async with SimulatorServer(host=host, port=port, **options) as server:
         on_ready(server)
         await (stop or asyncio.Event()).wait()

@@ -1,29 +1,27 @@
-"""The simulated shop: its orders, clock, rate-limit bucket and faults — the Python control object.
+"""One simulated shop's data: its orders, customers, ids, clock, bucket and faults — nothing that acts on them.
 
-Everything the HTTP API serves comes from here, and everything an operator or a test may do to the
-shop (create, edit, tag, cancel, delete, refund, settle, advance the clock, inject faults) is a
-method here; the `/_sim` control API only translates JSON into these calls.
+Everything else in the simulator depends on this module and it depends on none of them (a test walks the
+imports): resolvers read it, `changes` and `refunds` write orders into it, `bulk` registers its operations
+and mutation handlers in it, and `shop.SimulatorState` (the Python control object) puts the parts together.
+Lookups that only read the data (an order by name, a catalogue variant) live here too.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
-from decimal import Decimal
+from collections.abc import Callable, MutableMapping
+from datetime import datetime
 from typing import Any
 
-from shopify_bridge.simulator import changes
-from shopify_bridge.simulator.bulk import BulkEngine
-from shopify_bridge.simulator.clock import Clock, ManualClock, system_clock
-from shopify_bridge.simulator.data import APPS, Product, Variant, build_catalog, random_customer
-from shopify_bridge.simulator.faults import Fault, FaultQueue
+from shopify_bridge.simulator.clock import Clock, system_clock
+from shopify_bridge.simulator.data import APPS, Product, Variant, build_catalog
+from shopify_bridge.simulator.faults import FaultQueue
+from shopify_bridge.simulator.money import check_currency
+from shopify_bridge.simulator.options import TYPICAL_LAG_SECONDS, SimulatorOptions
 from shopify_bridge.simulator.orders import Doc, gid, gid_number, public_doc
 from shopify_bridge.simulator.store import OrderStore
-from shopify_bridge.simulator.throttle import DEFAULT_MAXIMUM, DEFAULT_RESTORE_RATE, LeakyBucket
+from shopify_bridge.simulator.throttle import LeakyBucket
 
-DEFAULT_SCOPES = ("read_customer_events", "read_customers", "read_orders", "read_products", "read_all_orders")
-DEFAULT_API_VERSIONS = ("2025-07", "2025-10", "2026-01", "2026-04", "2026-07")
 ID_BASES = {
     "Order": 5801234500001,
     "LineItem": 19495196160001,
@@ -35,10 +33,8 @@ ID_BASES = {
     "RefundShippingLine": 3101234500001,
     "BulkOperation": 7933223700001,
 }
-
-
-class ManualClockRequired(RuntimeError):
-    """The clock can only be advanced when the simulator runs on a ManualClock."""
+# A mutation resolver registered by another module: handler(state, **arguments) -> payload dict.
+MutationHandler = Callable[..., Doc]
 
 
 class IdSequence:
@@ -59,47 +55,43 @@ class IdSequence:
         return value
 
 
-class SimulatorState:
-    def __init__(
-        self,
-        *,
-        token: str,
-        seed: int = 0,
-        orders: int = 0,
-        clock: Clock | None = None,
-        search_lag_seconds: float = 2.0,
-        api_versions: Sequence[str] = DEFAULT_API_VERSIONS,
-        scopes: Sequence[str] = DEFAULT_SCOPES,
-        shop_currency: str = "CAD",
-        shop_domain: str = "sim-snowboards.myshopify.com",
-        bucket_size: int = DEFAULT_MAXIMUM,
-        restore_rate: int = DEFAULT_RESTORE_RATE,
-        history_days: int = 30,
-    ) -> None:
+class ShopState:
+    """The data of one shop. `options` says how harsh it is; the parts below are shared by every module."""
+
+    def __init__(self, *, token: str, options: SimulatorOptions, clock: Clock | None = None) -> None:
+        options.validated()
+        check_currency(options.shop_currency)
+        for currency in options.presentment_currencies:
+            check_currency(currency)
         self.token = token
+        self.options = options
         self.clock: Clock = clock or system_clock
-        self.rng = random.Random(seed)
-        self.search_lag_seconds = search_lag_seconds
-        self.api_versions = tuple(sorted(api_versions))
-        self.scopes = list(scopes)
+        self.rng = random.Random(options.seed)
+        # The lag draws have their own stream, so turning lag on does not change the generated shop.
+        self.lag_rng = random.Random(options.seed + 1)
+        self.search_lag_seconds = options.search_lag_seconds
+        self.api_versions = tuple(sorted(options.api_versions))
+        self.scopes = list(options.scopes)
         self.ids = IdSequence()
         self.store = OrderStore()
-        self.bucket = LeakyBucket(self.clock, bucket_size, restore_rate)
+        self.bucket = LeakyBucket(
+            self.clock, options.bucket_size, options.restore_rate, options.competing_app_share
+        )
         self.faults = FaultQueue()
-        self.catalog: list[Product] = build_catalog()
+        self.catalog: list[Product] = build_catalog(options.shop_currency)
         self.customers: list[dict[str, Any]] = []
-        # Extension points for bulk operations (another module): operations by gid, and mutation
-        # resolvers by field name, called as handler(state, **arguments) -> payload dict.
-        self.bulk_operations: dict[str, Doc] = {}
-        self.mutation_handlers: dict[str, Any] = {}
-        self.bulk = BulkEngine(self)  # fills both: bulk_operations becomes a clock-aware mapping
+        # Filled by the bulk engine: operations by gid (reading them brings them up to the clock) and
+        # the mutation resolvers by field name.
+        self.bulk_operations: MutableMapping[str, Doc] = {}
+        self.mutation_handlers: dict[str, MutationHandler] = {}
+        self.request_count = 0  # GraphQL requests served (faults may target the n-th)
         self.shop: Doc = {
             "__typename": "Shop",
             "id": gid("Shop", 69004571954),
             "name": "Sim Snowboards",
-            "myshopifyDomain": shop_domain,
+            "myshopifyDomain": "sim-snowboards.myshopify.com",
             "email": "owner@sim-snowboards.example",
-            "currencyCode": shop_currency,
+            "currencyCode": options.shop_currency,
             "ianaTimezone": "America/Toronto",
             "timezoneOffsetMinutes": -240,
             "taxesIncluded": False,
@@ -110,20 +102,23 @@ class SimulatorState:
             "legacyResourceId": "80123456789",
             "name": "Queen Street Store",
         }
-        for _ in range(max(5, orders // 3)):
-            self.add_customer(random_customer(self.rng, self.rng.randint(10, 99999)))
-        self._seed(orders, history_days)
 
     # -- time ---------------------------------------------------------------------------------
     def now(self) -> datetime:
         return self.clock()
 
-    def advance(self, seconds: float) -> datetime:
-        if not isinstance(self.clock, ManualClock):
-            raise ManualClockRequired(
-                "the simulator runs on the system clock; only a ManualClock can be advanced"
-            )
-        return self.clock.advance(seconds)
+    def draw_lag(self) -> float:
+        """Seconds until one change becomes searchable (notes §2.3; see `SimulatorOptions`)."""
+        ceiling = self.options.search_lag_max_seconds
+        if ceiling is None:
+            return self.search_lag_seconds
+        if self.lag_rng.random() < self.options.search_lag_late_share:
+            return self.lag_rng.uniform(0.0, ceiling)
+        return self.lag_rng.uniform(0.0, min(TYPICAL_LAG_SECONDS, ceiling))
+
+    def save(self, number: int, doc: Doc, written_at: datetime) -> None:
+        """Store a new version of an order; the search index sees it after its own lag."""
+        self.store.put(number, doc, written_at, self.draw_lag())
 
     # -- lookups ------------------------------------------------------------------------------
     def resolve_order(self, ref: str | int) -> int:
@@ -156,20 +151,14 @@ class SimulatorState:
                     return product, variant
         raise KeyError(f"no product variant {variant_id} in the simulator's catalogue")
 
-    def customer_by_id(self, legacy_id: int) -> Doc:
-        from shopify_bridge.simulator.records import customer_doc
-
+    def person(self, legacy_id: int) -> dict[str, Any]:
         for person in self.customers:
             if int(person["legacyId"]) == legacy_id:
-                return customer_doc(person)
+                return person
         raise KeyError(f"no customer {legacy_id}")
 
     def add_customer(self, person: dict[str, Any]) -> dict[str, Any]:
-        person = {
-            **person,
-            "legacyId": self.ids.next("Customer"),
-            "addressId": self.ids.next("MailingAddress"),
-        }
+        person = {**person, "legacyId": self.ids.next("Customer"), "addressId": self.ids.next("MailingAddress")}
         self.customers.append(person)
         return person
 
@@ -186,88 +175,3 @@ class SimulatorState:
             "height": 64,
         }
         return {"__typename": "OrderApp", "id": gid("App", app_id), "name": name, "icon": icon}
-
-    # -- changes ------------------------------------------------------------------------------
-    def create_order(self, **fields: Any) -> Doc:
-        """A new order: random unless fields are given (camelCase, as in `data.random_order_spec`)."""
-        return public_doc(changes.create_order(self, fields))
-
-    def add_line_item(
-        self, ref: str | int, line: Mapping[str, Any] | None = None, *, paid: bool = True
-    ) -> Doc:
-        return public_doc(changes.add_line_item(self, self.resolve_order(ref), line, paid=paid))
-
-    def add_tag(self, ref: str | int, tag: str) -> Doc:
-        return public_doc(changes.add_tag(self, self.resolve_order(ref), tag))
-
-    def cancel(self, ref: str | int, reason: str = "CUSTOMER") -> Doc:
-        return public_doc(changes.cancel(self, self.resolve_order(ref), reason))
-
-    def delete(self, ref: str | int) -> None:
-        changes.delete(self, self.resolve_order(ref))
-
-    def refund(
-        self,
-        ref: str | int,
-        lines: Sequence[Mapping[str, Any]] = (),
-        *,
-        shipping: bool | Decimal | str = False,
-        status: str = "SUCCESS",
-        note: str | None = None,
-        amount: Decimal | str | None = None,
-    ) -> Doc:
-        """Refund `lines` ([{lineItemId, quantity, restockType}]) and optionally shipping; the new refund."""
-        number = self.resolve_order(ref)
-        made = changes.refund(self, number, lines, shipping=shipping, status=status, note=note, amount=amount)
-        return public_doc(made)
-
-    def refund_all(self, ref: str | int, *, status: str = "SUCCESS", note: str | None = None) -> Doc:
-        """Refund every unit still on the order and all shipping not yet refunded."""
-        doc = self.order(ref)
-        lines = [
-            {"lineItemId": line["id"], "quantity": line["currentQuantity"], "restockType": "RETURN"}
-            for line in doc["lineItems"]
-            if line["currentQuantity"] > 0
-        ]
-        return self.refund(ref, lines, shipping=True, status=status, note=note)
-
-    def settle_refund(self, refund_ref: str | int, status: str = "SUCCESS") -> Doc:
-        refund_gid = (
-            str(refund_ref) if str(refund_ref).startswith("gid://") else gid("Refund", int(refund_ref))
-        )
-        return public_doc(changes.settle_refund(self, refund_gid, status))
-
-    def inject(self, kind: str, count: int = 1, **params: Any) -> Fault:
-        return self.faults.add(kind, count, **params)
-
-    # -- seeding ------------------------------------------------------------------------------
-    def _seed(self, count: int, history_days: int) -> None:
-        """`count` orders processed over the last `history_days`, with a few later changes each."""
-        now = self.now()
-        start = now - timedelta(days=history_days)
-        moments = sorted(
-            start + timedelta(seconds=self.rng.uniform(0, history_days * 86400 - 600)) for _ in range(count)
-        )
-        for moment in moments:
-            order = changes.create_order(self, {}, at=moment)
-            number = gid_number(order["id"])
-            self._seed_history(number, order, moment, now)
-
-    def _seed_history(self, number: int, order: Doc, moment: datetime, now: datetime) -> None:
-        roll = self.rng.random()
-        later = moment + timedelta(hours=self.rng.uniform(1, 48))
-        if later >= now:
-            return
-        if roll < 0.03:
-            changes.cancel(self, number, "CUSTOMER", at=later)
-        elif roll < 0.09 and order["displayFinancialStatus"] == "PAID":
-            line = order["lineItems"][0]
-            changes.refund(
-                self,
-                number,
-                [{"lineItemId": line["id"], "quantity": 1, "restockType": "RETURN"}],
-                note="Customer changed their mind",
-                at=later,
-            )
-        elif roll < 0.13:
-            changes.add_line_item(self, number, at=moment + timedelta(minutes=self.rng.uniform(1, 5)))

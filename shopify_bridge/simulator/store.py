@@ -1,10 +1,12 @@
 """Orders and their versions, with a search index that lags behind the database.
 
 Shopify answers `order(id:)` from its database but `orders(query:)` and `ordersCount` from a
-search index that catches up seconds later. The store keeps, per order, the versions written
-recently; the index sees a version only `lag` seconds after it was written. A search decides
-*which* orders match and in what order from the indexed version, then serves each order's
-*current* document (an order deleted since is left out), as Shopify does.
+search index that catches up later (notes §2.3). The store keeps, per order, the versions written
+recently, each with the moment the index sees it (`visible_at`: written + that change's own lag, so
+changes of different orders — and even of one order — surface out of `updatedAt` order). The index
+shows, per order, the newest-written version it already sees. A search decides *which* orders match
+and in what order from the indexed version, then serves each order's *current* document (an order
+deleted since is left out), as Shopify does.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ Doc = dict[str, Any]
 
 @dataclass(frozen=True)
 class Version:
-    written_at: datetime
+    visible_at: datetime
     doc: Doc | None  # None: the order was deleted
 
 
@@ -31,21 +33,22 @@ class OrderStore:
         self._refund_owner: dict[str, int] = {}
         self._line_owner: dict[str, int] = {}
 
-    def put(self, number: int, doc: Doc, written_at: datetime) -> None:
+    def put(self, number: int, doc: Doc, written_at: datetime, lag_seconds: float = 0.0) -> None:
         """Store a new version (a private copy, so later edits never rewrite history)."""
         snapshot = copy.deepcopy(doc)
         self._current[number] = snapshot
-        self._versions.setdefault(number, []).append(Version(written_at, snapshot))
+        visible_at = written_at + timedelta(seconds=lag_seconds)
+        self._versions.setdefault(number, []).append(Version(visible_at, snapshot))
         for refund in snapshot["refunds"]:
             self._refund_owner[refund["id"]] = number
         for line in snapshot["lineItems"]:
             self._line_owner[line["id"]] = number
 
-    def delete(self, number: int, written_at: datetime) -> None:
+    def delete(self, number: int, written_at: datetime, lag_seconds: float = 0.0) -> None:
         if number not in self._current:
             raise KeyError(number)
         del self._current[number]
-        self._versions[number].append(Version(written_at, None))
+        self._versions[number].append(Version(written_at + timedelta(seconds=lag_seconds), None))
 
     def current(self, number: int) -> Doc | None:
         return self._current.get(number)
@@ -68,15 +71,17 @@ class OrderStore:
         owner = self._line_owner.get(line_gid)
         return owner if owner in self._current else None
 
-    def indexed(self, now: datetime, lag_seconds: float) -> Iterator[tuple[int, Doc]]:
+    def indexed(self, now: datetime) -> Iterator[tuple[int, Doc]]:
         """(order number, the version the search index sees now) for every order it knows."""
-        horizon = now - timedelta(seconds=lag_seconds)
         for number, versions in self._versions.items():
-            visible = [v for v in versions if v.written_at <= horizon]
-            if visible:
-                self._versions[number] = [visible[-1], *[v for v in versions if v.written_at > horizon]]
-                if visible[-1].doc is not None:
-                    yield number, visible[-1].doc
+            newest = next((i for i in range(len(versions) - 1, -1, -1) if versions[i].visible_at <= now), None)
+            if newest is None:
+                continue
+            if newest:
+                # Older versions can never be shown again: a newer one is already visible.
+                del versions[:newest]
+            if versions[0].doc is not None:
+                yield number, versions[0].doc
 
     def __len__(self) -> int:
         return len(self._current)

@@ -26,7 +26,7 @@ from shopify_bridge.service.poller import SourcePoller
 from shopify_bridge.shopify.client import ShopifyClient
 from shopify_bridge.shopify.queries import SHOP_INFO
 from shopify_bridge.simulator.clock import ManualClock
-from shopify_bridge.simulator.state import SimulatorState
+from shopify_bridge.simulator.shop import SimulatorState
 from shopify_bridge.store.schema import open_writer
 
 T0 = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)

@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from shopify_bridge.simulator.state import SimulatorState
+from shopify_bridge.simulator.shop import SimulatorState
 
 EXCLUDE_TAG = "Exclude"
 OrderKind = Literal["web", "pos", "test", "tagged"]

@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from shopify_bridge.simulator import ManualClock, SimulatorServer
+from shopify_bridge.simulator import ManualClock, SimulatorOptions, SimulatorServer
 
 START = datetime(2026, 7, 1, 12, 0, 0, tzinfo=UTC)
 # A paid order with totals easy to check by hand: 2 × 10 + 5 shipping, no tax, no discount.
@@ -96,3 +96,17 @@ async def sim(clock: ManualClock) -> AsyncIterator[SimulatorServer]:
 async def caller(sim: SimulatorServer) -> AsyncIterator[Caller]:
     async with aiohttp.ClientSession() as session:
         yield Caller(session, sim)
+
+
+@pytest.fixture
+async def harsh_sim(clock: ManualClock) -> AsyncIterator[SimulatorServer]:
+    """The same shop as `sim`, with every harsh behaviour on (SimulatorOptions.harsh())."""
+    options = SimulatorOptions.harsh(orders=24, seed=7)
+    async with SimulatorServer(options=options, clock=clock, token="shpat_sim_test_token") as server:
+        yield server
+
+
+@pytest.fixture
+async def harsh_caller(harsh_sim: SimulatorServer) -> AsyncIterator[Caller]:
+    async with aiohttp.ClientSession() as session:
+        yield Caller(session, harsh_sim)

@@ -124,5 +124,5 @@ async def test_the_url_is_signed_expires_after_seven_days_and_needs_no_token(
     assert (await download(url.replace("/_bulk/", "/_bulk/x")))[0] == 404
     clock.advance(7 * 24 * 3600)
     status, _, body = await download(url)
-    assert status == 400 and b"<Code>ExpiredToken</Code>" in body
+    assert status == 403 and b"<Code>AccessDenied</Code>" in body and b"Request has expired" in body
     assert (await poll(caller, operation["id"]))["status"] == "EXPIRED"

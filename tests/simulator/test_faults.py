@@ -63,7 +63,7 @@ async def test_an_injected_throttle_looks_like_shopifys(caller: Caller, sim: Sim
     answer = await caller.graphql(SHOP_INFO)
     assert answer.status == 200 and "data" not in answer.body
     assert answer.body["errors"][0]["extensions"]["code"] == "THROTTLED"
-    assert answer.body["extensions"]["cost"]["requestedQueryCost"] == 2
+    assert answer.body["extensions"]["cost"]["requestedQueryCost"] == 3
     assert answer.body["extensions"]["cost"]["actualQueryCost"] is None
 
 

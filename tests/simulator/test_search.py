@@ -146,5 +146,5 @@ async def test_search_sees_a_change_only_after_the_lag_while_reads_by_id_see_it_
 async def test_the_lag_is_configurable(clock: ManualClock) -> None:
     async with SimulatorServer(orders=0, clock=clock, search_lag_seconds=0) as sim:
         sim.state.create_order()
-        matches_now = list(sim.state.store.indexed(clock(), sim.state.search_lag_seconds))
+        matches_now = list(sim.state.store.indexed(clock()))
         assert len(matches_now) == 1

@@ -12,7 +12,7 @@ from shopify_bridge.shopify.queries import READ_ORDER
 from shopify_bridge.simulator import ManualClock, SimulatorServer, SimulatorState
 from shopify_bridge.simulator.changes import ChangeRefused
 from shopify_bridge.simulator.refunds import RefundRefused
-from shopify_bridge.simulator.state import ManualClockRequired
+from shopify_bridge.simulator.shop import ManualClockRequired
 from tests.simulator.conftest import PLAIN_ORDER, START, Caller
 
 PLAIN = {**PLAIN_ORDER, "taxesIncluded": False}  # said outright: the tax tests turn it on

@@ -10,7 +10,13 @@ from shopify_bridge.simulator.throttle import LeakyBucket
 from tests.simulator.conftest import START, Caller
 
 POLL_VARS = {"query": "updated_at:>='2026-01-01T00:00:00Z'"}
-TOO_DEAR = "{ orders(first: 250) { nodes { lineItems(first: 250) { nodes { id } } } } }"
+TOO_DEAR = (
+    "{ orders(first: 250) { nodes { customer { id } lineItems(first: 250) { nodes { product { id } variant { id } } }"
+    " refunds { refundLineItems(first: 250) { nodes { lineItem { id } } } transactions(first: 250) { nodes { id } }"
+    " refundShippingLines(first: 250) { nodes { id } } } } } }"
+)
+# one order node: customer 1 + line items 12 × (2 + 1) + 2 + refunds (1 + 12 × 2 + 2 + 12 × 1 + 2 + 12 × 1 + 2)
+TOO_DEAR_COST = 12 * (1 + (12 * 3 + 2) + (1 + 26 + 14 + 14) + 1) + 2
 
 
 def test_the_bucket_refills_at_its_restore_rate_on_the_injected_clock_and_caps() -> None:
@@ -52,7 +58,7 @@ async def test_every_kind_of_answer_carries_the_cost_extension(caller: Caller, s
 async def test_a_query_holds_its_requested_cost_and_pays_its_actual_cost(caller: Caller) -> None:
     answer = await caller.graphql(POLL_ORDERS, POLL_VARS)
     cost = answer.body["extensions"]["cost"]
-    assert cost["requestedQueryCost"] == 492
+    assert cost["requestedQueryCost"] == 106
     assert 0 < cost["actualQueryCost"] < cost["requestedQueryCost"]
     assert cost["throttleStatus"] == {
         "maximumAvailable": 2000,
@@ -64,7 +70,7 @@ async def test_a_query_holds_its_requested_cost_and_pays_its_actual_cost(caller:
 async def test_the_bucket_drains_then_throttles_then_refills_with_time(
     caller: Caller, sim: SimulatorServer, clock: ManualClock
 ) -> None:
-    sim.state.bucket.drain(1700)  # 300 left: a 492-point query does not fit
+    sim.state.bucket.drain(1950)  # 50 left: a 106-point query does not fit
     throttled = await caller.graphql(POLL_ORDERS, POLL_VARS)
     assert throttled.status == 200
     assert throttled.body == {
@@ -79,14 +85,14 @@ async def test_the_bucket_drains_then_throttles_then_refills_with_time(
         ],
         "extensions": {
             "cost": {
-                "requestedQueryCost": 492,
+                "requestedQueryCost": 106,
                 "actualQueryCost": None,
-                "throttleStatus": {"maximumAvailable": 2000, "currentlyAvailable": 300, "restoreRate": 100},
+                "throttleStatus": {"maximumAvailable": 2000, "currentlyAvailable": 50, "restoreRate": 100},
             }
         },
     }
-    clock.advance(1.9)
-    assert "errors" in (await caller.graphql(POLL_ORDERS, POLL_VARS)).body, "490 points are still not enough"
+    clock.advance(0.5)
+    assert "errors" in (await caller.graphql(POLL_ORDERS, POLL_VARS)).body, "100 points are still not enough"
     clock.now += timedelta(seconds=0.1)
     answer = await caller.graphql(POLL_ORDERS, POLL_VARS)
     assert "errors" not in answer.body
@@ -98,7 +104,7 @@ async def test_a_query_dearer_than_one_thousand_points_is_refused_without_charge
     assert answer.status == 200
     assert "data" not in answer.body
     [error] = answer.body["errors"]
-    dear = 2 + 250 * (1 + 2 + 250)
+    dear = TOO_DEAR_COST
     assert error["extensions"] == {"code": "MAX_COST_EXCEEDED", "cost": dear, "maxCost": 1000}
     assert error["message"].startswith(
         f"Query cost is {dear}, which exceeds the single query max cost limit (1000)."
