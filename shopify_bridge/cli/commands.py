@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -24,6 +23,7 @@ from shopify_bridge import exit_codes
 from shopify_bridge.config import Config
 from shopify_bridge.errors import BridgeError
 from shopify_bridge.observe.log import get_logger
+from shopify_bridge.store.reads_events import DeliveryState
 
 log = get_logger(component="cli")
 
@@ -165,10 +165,9 @@ def check(config: Config, *, record_cassette: Path | None = None) -> int:
 def explain(config: Config, order: str, source: str | None = None, as_json: bool = False) -> int:
     from shopify_bridge.service.explain import as_dict, edited_after_release
     from shopify_bridge.service.explain import explain as explain_order
-    from shopify_bridge.store.schema import open_reader
+    from shopify_bridge.store import Store
 
-    db = open_reader(config.database)
-    exp = explain_order(db.conn, order, source)
+    exp = explain_order(Store.open_reader(config.database), order, source)
     if as_json:
         print(json.dumps(as_dict(exp), indent=2, default=str))
         return exit_codes.OK
@@ -238,7 +237,7 @@ def _since(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _delivery_state(d: dict[str, Any]) -> str:
+def _delivery_state(d: DeliveryState) -> str:
     text = f"{d['destination']}: {d['state']}"
     if d["state"] != "delivered" and d["attempts"]:
         text += f" ({d['attempts']}×, {d['last_error']})"
@@ -255,11 +254,11 @@ def events(
     limit: int = 50,
     as_json: bool = False,
 ) -> int:
-    from shopify_bridge.service.event_log import EventFilter, list_events
-    from shopify_bridge.store.schema import open_reader
+    from shopify_bridge.service.event_log import EventQuery, list_events
+    from shopify_bridge.store import Store
 
-    db = open_reader(config.database)
-    rows = list_events(db.conn, EventFilter(dead=dead, since=_since(since), name=name, source=source, limit=limit))
+    query = EventQuery(dead=dead, since=_since(since), name=name, source=source, limit=limit)
+    rows = list_events(Store.open_reader(config.database), query)
     if as_json:
         print(json.dumps(rows, indent=2))
         return exit_codes.OK
@@ -279,16 +278,15 @@ def replay(
     since: str | None = None,
     destination: str | None = None,
 ) -> int:
-    from shopify_bridge.service.event_log import EventFilter
+    from shopify_bridge.service.event_log import EventQuery
     from shopify_bridge.service.event_log import replay as replay_events
-    from shopify_bridge.store.schema import open_writer
+    from shopify_bridge.store import Store
 
     if not event_ids and not dead and since is None:
         raise BridgeError("replay needs event ids, --dead or --since", exit_code=exit_codes.USAGE)
-    db = open_writer(config.database, synchronous=config.synchronous)
-    count = replay_events(
-        db.conn, EventFilter(event_ids=tuple(event_ids), dead=dead, since=_since(since)), datetime.now(UTC), destination
-    )
+    store = Store.open_writer(config.database, synchronous=config.synchronous)
+    query = EventQuery(event_ids=tuple(event_ids), dead=dead, since=_since(since))
+    count = replay_events(store, query, datetime.now(UTC), destination)
     _console().print(f"{count} deliveries queued again (same event_id); `shopify-bridge run` sends them")
     return exit_codes.OK
 
@@ -297,28 +295,26 @@ def replay(
 async def _reconcile(config: Config) -> int:
     from shopify_bridge.service.bridge import client_for
     from shopify_bridge.service.reconcile import CATEGORIES, reconcile_source
-    from shopify_bridge.store.schema import open_reader
+    from shopify_bridge.store import Store
 
-    db = open_reader(config.database)
+    store = Store.open_reader(config.database)
     console = _console()
     mismatch = False
     for source in config.sources:
-        row = db.conn.execute(
-            "SELECT first_connected_at, timezone FROM sources WHERE shop = ?", (source.shop_domain,)
-        ).fetchone()
-        if row is None or row[0] is None:
+        connection = store.reads.orders.source_connection(source.shop_domain)
+        if connection is None or connection.first_connected_at is None:
             console.print(f"{source.name}: never connected yet — nothing to reconcile")
             continue
-        tz = row[1] or "UTC"
+        tz = connection.timezone or "UTC"
         if source.start_date is not None:
             from zoneinfo import ZoneInfo
 
             since = datetime.combine(source.start_date, datetime.min.time(), tzinfo=ZoneInfo(tz))
         else:
-            since = datetime.fromisoformat(row[0])
+            since = connection.first_connected_at
         client = client_for(source)
         async with client:
-            days = await reconcile_source(client, db.conn, source.shop_domain, tz, since, datetime.now(UTC))
+            days = await reconcile_source(client, store, source.shop_domain, tz, since, datetime.now(UTC))
         table = Table("day", "shopify", *CATEGORIES, "", title=f"{source.name} ({tz})", title_justify="left")
         for day in days:
             table.add_row(
