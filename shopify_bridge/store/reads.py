@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from shopify_bridge.store.reads_dashboard import DashboardReads
 from shopify_bridge.store.reads_events import EventLogReads
 from shopify_bridge.store.reads_orders import OrderReads
 
@@ -16,5 +17,6 @@ from shopify_bridge.store.reads_orders import OrderReads
 class Reads:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
+        self.dashboard = DashboardReads(conn)
         self.orders = OrderReads(conn)
         self.event_log = EventLogReads(conn)
