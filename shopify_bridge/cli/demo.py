@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from shopify_bridge.cli.signals import install_stop_signals
 from shopify_bridge.config import Config, config_from_toml
 from shopify_bridge.observe.log import get_logger
 
@@ -179,8 +180,6 @@ async def run_demo(
 
         try:
             if headless:
-                from shopify_bridge.cli.commands import install_stop_signals
-
                 install_stop_signals(stop)
                 await asyncio.gather(
                     bridge.run(stop),
