@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[1]
 CORE = REPO / "shopify_bridge"
 SIMULATOR = CORE / "simulator"
 # The demo wires the simulator and the bridge together in one process; the CLI starts either.
-WIRING = {CORE / "cli" / "demo.py", CORE / "cli" / "commands.py", CORE / "cli" / "app.py"}
+WIRING = {CORE / "cli" / "demo.py", CORE / "cli" / "run.py", CORE / "cli" / "app.py"}
 
 
 def imports_of(path: Path) -> set[str]:
@@ -32,7 +32,7 @@ def test_core_never_imports_textual_or_the_tui_at_module_level() -> None:
     offenders = []
     for path in CORE.rglob("*.py"):
         tree = ast.parse(path.read_text())
-        for node in tree.body:  # module level only: commands.py loads the TUI lazily inside a function
+        for node in tree.body:  # module level only: cli/run.py loads the TUI lazily inside a function
             names: list[str] = []
             if isinstance(node, ast.Import):
                 names = [a.name for a in node.names]
@@ -44,7 +44,8 @@ def test_core_never_imports_textual_or_the_tui_at_module_level() -> None:
 
 def test_core_and_cli_import_without_loading_textual() -> None:
     code = (
-        "import sys, shopify_bridge.cli.app, shopify_bridge.service.bridge, shopify_bridge.cli.commands; "
+        "import sys, shopify_bridge.cli.app, shopify_bridge.service.bridge, shopify_bridge.cli.setup, "
+        "shopify_bridge.cli.run, shopify_bridge.cli.inspect; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'tui')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)

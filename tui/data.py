@@ -1,117 +1,53 @@
-"""The dashboard's only door to the store: paged, indexed, read-only queries.
+"""The dashboard's only door to the store: the store's dashboard reads, shared between workers.
 
-Every method runs on a Textual worker thread, never on the UI thread. One read-only connection
-(`open_reader`) is shared behind a lock; each snapshot is read inside one read transaction, so
-the panels of one tick agree with each other even while the bridge is writing.
+Every method runs on a Textual worker thread, never on the UI thread. One read-only store
+(`Store.open_reader`) is opened lazily and shared behind a lock; each snapshot is one consistent
+read, so the panels of one tick agree with each other even while the bridge is writing. A tick on
+which nothing was committed (and the day has not turned) returns the previous snapshot unread.
 """
 
 from __future__ import annotations
 
-import json
-import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-import orjson
-
-from shopify_bridge.store.schema import open_reader
-from shopify_bridge.timeutil import parse_ts, shopify_ts
-from tui import convert
-from tui.models import (
-    Delivery,
-    ErrorRow,
-    EventDetail,
-    EventFilter,
-    EventRow,
-    ExclusionRow,
-    HoldRow,
-    OrderDetail,
-    OrderVersion,
-    Snapshot,
-    SourceRow,
-)
-
-# Per display state: the condition on a deliveries row, used together with the
-# (destination, state, event_seq) index so a state filter never scans all events.
-_STATE_CONDITIONS = {
-    "delivered": "state = 'delivered'",
-    "dead": "state = 'dead'",
-    "pending": "state = 'pending' AND attempts = 0",
-    "retrying": "state = 'pending' AND attempts > 0",
-}
-
-# A skip-scan over the deliveries index: one probe per destination instead of a full scan.
-_DESTINATIONS_SQL = """
-WITH RECURSIVE d(name) AS (
-  SELECT MIN(destination) FROM deliveries
-  UNION ALL
-  SELECT (SELECT MIN(destination) FROM deliveries WHERE destination > d.name) FROM d WHERE d.name IS NOT NULL
-)
-SELECT name FROM d WHERE name IS NOT NULL
-"""
-
-_EVENT_COLUMNS = """
-e.seq, e.shop, e.event_id, e.event_name, e.order_id, e.created_at,
-e.payload ->> '$.properties.order_name',
-COALESCE(e.payload -> '$.properties.total_price', e.payload -> '$.properties.total_refunded'),
-e.payload ->> '$.properties.currency'
-"""
-
-_HOLDS_SQL = """
-SELECT o.shop, o.order_id, o.name, o.total, o.release_at, s.currency,
-  (SELECT COUNT(*) FROM order_versions v WHERE v.shop = o.shop AND v.order_id = o.order_id),
-  (SELECT MAX(version) FROM order_versions v WHERE v.shop = o.shop AND v.order_id = o.order_id)
-FROM orders o LEFT JOIN sources s ON s.shop = o.shop
-WHERE o.status = 'held'
-ORDER BY o.release_at, o.shop, o.order_id
-LIMIT ?
-"""
-
-MAX_STATE_BATCH = 20_000  # deliveries read per destination and round by a state filter
-
-_DELIVERY_COLUMNS = (
-    "event_seq, destination, state, attempts, last_status, last_error, next_attempt_at, delivered_at"
-)
+from shopify_bridge.store import Store
+from shopify_bridge.store.reads_dashboard import DashboardReads
+from tui.models import EventDetail, EventFilter, OrderDetail, Snapshot
 
 
 class DashboardStore:
-    """Read-only queries over the bridge's SQLite store; opened lazily, safe to share between workers."""
+    """Read-only dashboard reads over the bridge's store; opened lazily, safe to share between workers."""
 
     def __init__(self, db_path: Path | str) -> None:
         self.db_path = Path(db_path)
-        self._conn: sqlite3.Connection | None = None
+        self._store: Store | None = None
         self._lock = threading.Lock()
-        # Item counts by (shop, order id, version): versions are immutable, so each doc is parsed once.
-        self._item_counts: dict[tuple[str, str, int], int] = {}
-        # PRAGMA data_version of the last read: it moves only when another connection commits.
+        # The store's change counter at the last read: it moves only when another connection commits.
         self._data_version = -1
         self._last: tuple[tuple[object, ...], Snapshot] | None = None
 
     def close(self) -> None:
         with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
-            self._last = None  # a new connection counts data_version afresh
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+            self._last = None  # a new connection counts changes afresh
 
     @contextmanager
-    def _reading(self) -> Iterator[sqlite3.Connection]:
+    def _reading(self) -> Iterator[DashboardReads]:
         with self._lock:
-            if self._conn is None:
-                self._conn = open_reader(self.db_path).conn
-            conn = self._conn
-            # Read before the transaction starts: a commit racing with this read bumps the version
+            if self._store is None:
+                self._store = Store.open_reader(self.db_path)
+            reads = self._store.reads.dashboard
+            # Read before the snapshot starts: a commit racing with this read bumps the counter
             # again, so the worst case is one needless re-read, never a stale snapshot kept.
-            self._data_version = int(conn.execute("PRAGMA data_version").fetchone()[0])
-            conn.execute("BEGIN")
-            try:
-                yield conn
-            finally:
-                conn.execute("COMMIT")
+            self._data_version = reads.change_counter()
+            with reads.consistent():
+                yield reads
 
     # -- one refresh tick -------------------------------------------------------------------
 
@@ -128,263 +64,26 @@ class DashboardStore:
         # Only the store and the day boundary (for "orders today") change a snapshot. A quarter
         # hour is fine enough for every timezone offset in use (+5:45 is the oddest).
         quarter = now.replace(minute=now.minute - now.minute % 15, second=0, microsecond=0)
-        with self._reading() as conn:
-            key = (
-                self._data_version,
-                quarter,
-                event_filter,
-                events_limit,
-                holds_limit,
-                exclusions_limit,
-                errors_limit,
-            )
+        limits = {
+            "events_limit": events_limit,
+            "holds_limit": holds_limit,
+            "exclusions_limit": exclusions_limit,
+            "errors_limit": errors_limit,
+        }
+        with self._reading() as reads:
+            key = (self._data_version, quarter, event_filter, *limits.values())
             if self._last is not None and self._last[0] == key:
                 return self._last[1]  # nothing was committed since: a quiet tick reads nothing
-            destinations = tuple(str(r[0]) for r in conn.execute(_DESTINATIONS_SQL))
-            snapshot = Snapshot(
-                sources=self._sources(conn, now, destinations),
-                holds=self._holds(conn, holds_limit),
-                events=self._events(conn, destinations, event_filter, events_limit),
-                exclusions=self._exclusions(conn, exclusions_limit),
-                errors=self._errors(conn, errors_limit),
-                destinations=destinations,
-                event_filter=event_filter,
-            )
+            snapshot = reads.snapshot(now, event_filter, **limits)
         self._last = (key, snapshot)
         return snapshot
-
-    def _sources(
-        self, conn: sqlite3.Connection, now: datetime, destinations: Sequence[str]
-    ) -> tuple[SourceRow, ...]:
-        pending: dict[str, int] = {}
-        dead: dict[str, int] = {}
-        for destination in destinations:
-            backlog = conn.execute(
-                "SELECT e.shop, d.state, COUNT(*) FROM deliveries d JOIN events e ON e.seq = d.event_seq "
-                "WHERE d.destination = ? AND d.state IN ('pending', 'in_flight', 'dead') "
-                "GROUP BY e.shop, d.state",
-                (destination,),
-            )
-            for shop, state, count in backlog:
-                bucket = dead if state == "dead" else pending
-                bucket[shop] = bucket.get(shop, 0) + int(count)
-        out = []
-        rows = conn.execute(
-            "SELECT shop, name, state, state_reason, last_poll_ok_at, cursor, bucket_available, bucket_max, "
-            "timezone, progress FROM sources ORDER BY name, shop"
-        ).fetchall()
-        for shop, name, state, reason, last_ok, cursor, available, maximum, timezone, progress in rows:
-            # Today's orders in the shop's own day, as reconcile counts them; processed_at is stored as
-            # Shopify sends it ("…Z"), so the bound is written the same way for a plain text range on
-            # the (shop, processed_at) index.
-            since = shopify_ts(convert.day_start(now, timezone))
-            (today,) = conn.execute(
-                "SELECT COUNT(*) FROM orders WHERE shop = ? AND processed_at >= ?", (shop, since)
-            ).fetchone()
-            out.append(
-                SourceRow(
-                    shop=shop,
-                    name=name,
-                    state=state,
-                    state_reason=reason,
-                    last_poll_ok_at=convert.ts(last_ok),
-                    cursor=cursor,
-                    orders_today=int(today),
-                    bucket_available=available,
-                    bucket_max=maximum,
-                    pending_deliveries=pending.get(shop, 0),
-                    dead_deliveries=dead.get(shop, 0),
-                    progress=progress if state == "backfilling" else None,
-                )
-            )
-        return tuple(out)
-
-    def _holds(self, conn: sqlite3.Connection, limit: int) -> tuple[HoldRow, ...]:
-        out = []
-        for shop, order_id, name, total, release_at, currency, versions, newest in conn.execute(
-            _HOLDS_SQL, (limit,)
-        ):
-            out.append(
-                HoldRow(
-                    shop=shop,
-                    order_id=order_id,
-                    name=name,
-                    total=convert.money(total),
-                    currency=currency,
-                    item_count=self._item_count(conn, shop, order_id, newest),
-                    release_at=convert.ts(release_at),
-                    versions=int(versions),
-                )
-            )
-        return tuple(out)
-
-    def _item_count(self, conn: sqlite3.Connection, shop: str, order_id: str, version: int | None) -> int:
-        if version is None:
-            return 0
-        key = (shop, order_id, int(version))
-        if key not in self._item_counts:
-            row = conn.execute(
-                "SELECT doc FROM order_versions WHERE shop = ? AND order_id = ? AND version = ?", key
-            ).fetchone()
-            self._item_counts[key] = convert.item_count(orjson.loads(row[0])) if row else 0
-        return self._item_counts[key]
-
-    def _events(
-        self, conn: sqlite3.Connection, destinations: Sequence[str], flt: EventFilter, limit: int
-    ) -> tuple[EventRow, ...]:
-        if flt.state is not None:
-            rows = self._events_in_state(conn, destinations, flt, limit)
-        else:
-            # Newest first along the primary key, stopping at the page: bounded by one pass over
-            # events even when nothing matches.
-            where, params = self._event_conditions(flt)
-            if flt.before_seq is not None:
-                where.append("e.seq < ?")
-                params.append(flt.before_seq)
-            sql = f"SELECT {_EVENT_COLUMNS} FROM events e"
-            sql += (" WHERE " + " AND ".join(where)) if where else ""
-            rows = conn.execute(sql + " ORDER BY e.seq DESC LIMIT ?", [*params, limit]).fetchall()
-        return self._with_deliveries(conn, rows)
-
-    @staticmethod
-    def _event_conditions(flt: EventFilter) -> tuple[list[str], list[Any]]:
-        where: list[str] = []
-        params: list[Any] = []
-        if flt.shop is not None:
-            # Unary plus keeps SQLite off events_order (shop, order_id): walking the primary key
-            # newest-first and stopping at the page is far cheaper than sorting a shop's events.
-            where.append("+e.shop = ?")
-            params.append(flt.shop)
-        if flt.event_name is not None:
-            where.append("e.event_name = ?")
-            params.append(flt.event_name)
-        return where, params
-
-    def _events_in_state(
-        self, conn: sqlite3.Connection, destinations: Sequence[str], flt: EventFilter, limit: int
-    ) -> list[Sequence[Any]]:
-        """A state: walk the deliveries index per destination, newest first, until `limit` events that
-        also match the other filters (source, event name).
-
-        Rare states (dead, retrying) are found without touching the other deliveries at all, whatever
-        else is filtered; walking all events instead would probe the deliveries of every one of them.
-        """
-        condition = _STATE_CONDITIONS[flt.state or ""]
-        where, params = self._event_conditions(flt)
-        also = "".join(f" AND {clause}" for clause in where)
-        upper = flt.before_seq if flt.before_seq is not None else 2**62
-        batch = max(limit, 100)
-        found: list[Sequence[Any]] = []
-        while len(found) < limit:
-            streams = [
-                [
-                    r[0]
-                    for r in conn.execute(
-                        f"SELECT event_seq FROM deliveries WHERE destination = ? AND {condition} "
-                        "AND event_seq < ? ORDER BY event_seq DESC LIMIT ?",
-                        (destination, upper, batch),
-                    )
-                ]
-                for destination in destinations
-            ]
-            full = [stream[-1] for stream in streams if len(stream) == batch]
-            # Below the highest last seq of a full stream, that stream may still hold unseen seqs.
-            floor = max(full) if full else -1
-            seqs = sorted({seq for stream in streams for seq in stream if seq >= floor}, reverse=True)
-            if seqs:
-                # One JSON parameter instead of one per seq: no limit on SQLite host parameters.
-                found.extend(
-                    conn.execute(
-                        f"SELECT {_EVENT_COLUMNS} FROM json_each(?) j JOIN events e ON e.seq = j.value{also} "
-                        "ORDER BY e.seq DESC",
-                        (json.dumps(seqs), *params),
-                    )
-                )
-            if not full:
-                break
-            upper = floor
-            batch = min(batch * 4, MAX_STATE_BATCH)
-        return found[:limit]
-
-    def _with_deliveries(
-        self, conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]
-    ) -> tuple[EventRow, ...]:
-        by_seq: dict[int, list[Delivery]] = {int(r[0]): [] for r in rows}
-        if by_seq:
-            marks = ",".join("?" * len(by_seq))
-            for d in conn.execute(
-                f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE event_seq IN ({marks}) "
-                "ORDER BY destination",
-                list(by_seq),
-            ):
-                by_seq[int(d[0])].append(convert.delivery(d))
-        return tuple(
-            EventRow(
-                seq=int(r[0]),
-                shop=r[1],
-                event_id=r[2],
-                event_name=r[3],
-                order_id=r[4],
-                created_at=parse_ts(r[5]),
-                order_name=r[6],
-                total=convert.money(r[7]),
-                currency=r[8],
-                deliveries=tuple(by_seq[int(r[0])]),
-            )
-            for r in rows
-        )
-
-    def _exclusions(self, conn: sqlite3.Connection, limit: int) -> tuple[ExclusionRow, ...]:
-        rows = conn.execute(
-            "SELECT shop, order_id, name, exclusion_rule, exclusion_value, processed_at FROM orders "
-            "WHERE status = 'excluded' ORDER BY processed_at DESC, order_id DESC LIMIT ?",
-            (limit,),
-        )
-        return tuple(
-            ExclusionRow(shop=s, order_id=o, name=n, rule=r, value=v, processed_at=convert.ts(p))
-            for s, o, n, r, v, p in rows
-        )
-
-    def _errors(self, conn: sqlite3.Connection, limit: int) -> tuple[ErrorRow, ...]:
-        rows = conn.execute("SELECT at, shop, kind, message FROM errors ORDER BY seq DESC LIMIT ?", (limit,))
-        return tuple(ErrorRow(at=convert.ts(a), shop=s, kind=k, message=m) for a, s, k, m in rows)
 
     # -- detail views -------------------------------------------------------------------------
 
     def event_detail(self, seq: int) -> EventDetail | None:
-        with self._reading() as conn:
-            row = conn.execute(f"SELECT {_EVENT_COLUMNS} FROM events e WHERE e.seq = ?", (seq,)).fetchone()
-            if row is None:
-                return None
-            (event,) = self._with_deliveries(conn, [row])
-            timestamp, payload = conn.execute(
-                "SELECT timestamp, payload FROM events WHERE seq = ?", (seq,)
-            ).fetchone()
-            return EventDetail(event=event, timestamp=timestamp, payload=payload)
+        with self._reading() as reads:
+            return reads.event_detail(seq)
 
     def order_detail(self, shop: str, order_id: str) -> OrderDetail | None:
-        with self._reading() as conn:
-            row = conn.execute(
-                "SELECT o.name, o.status, o.total, o.release_at, s.currency FROM orders o "
-                "LEFT JOIN sources s ON s.shop = o.shop WHERE o.shop = ? AND o.order_id = ?",
-                (shop, order_id),
-            ).fetchone()
-            if row is None:
-                return None
-            versions = conn.execute(
-                "SELECT version, updated_at, fetched_at, origin, doc FROM order_versions "
-                "WHERE shop = ? AND order_id = ? ORDER BY version",
-                (shop, order_id),
-            ).fetchall()
-        doc: dict[str, Any] = orjson.loads(versions[-1][4]) if versions else {}
-        return OrderDetail(
-            shop=shop,
-            order_id=order_id,
-            name=row[0],
-            status=row[1],
-            total=convert.money(row[2]),
-            currency=row[4],
-            release_at=convert.ts(row[3]),
-            items=tuple(convert.line_item(item) for item in doc.get("lineItems") or []),
-            versions=tuple(OrderVersion(int(v[0]), v[1], v[2], v[3]) for v in versions),
-        )
+        with self._reading() as reads:
+            return reads.order_detail(shop, order_id)

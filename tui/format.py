@@ -1,30 +1,18 @@
-"""How values look on screen: ages, countdowns, money, delivery states, and redaction.
+"""How values look on screen: ages, countdowns, money, delivery states, and redaction (`redact`: the
+process-wide one of `observe.log`, which also knows the config's registered secrets).
 
 Pure functions of their arguments (the clock's `now` is passed in), so snapshots are stable.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from decimal import Decimal
 
 from rich.text import Text
 
+from shopify_bridge.observe.log import redact as redact  # the dashboard's panels mask through it
 from tui.models import Delivery
-
-# Token shapes that must never reach the screen even if some component wrote one into the store
-# (Shopify access tokens, bearer headers, Standard Webhooks secrets, header/field assignments).
-_SECRET_PATTERNS = (
-    re.compile(r"\bshp(?:at|ca|pa|ss|ua)_[A-Za-z0-9]+"),
-    re.compile(r"\bwhsec_[A-Za-z0-9+/=]+"),
-    re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+"),
-    re.compile(
-        r"(?i)\b(access[_-]?token|signing[_-]?secret|x-shopify-access-token|x-webhook-token)"
-        r"(\"?\s*[:=]\s*\"?)[^\s\",}]+"
-    ),
-)
-REDACTED = "***"
 
 STATE_STYLES = {
     "delivered": "green",
@@ -40,17 +28,6 @@ SOURCE_STATE_STYLES = {
     "failed": "bold red",
     "idle": "dim",
 }
-
-
-def redact(text: str) -> str:
-    for pattern in _SECRET_PATTERNS:
-        if pattern.groups >= 2:
-            text = pattern.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
-        elif pattern.groups == 1:
-            text = pattern.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
-        else:
-            text = pattern.sub(REDACTED, text)
-    return text
 
 
 def _span(seconds: int) -> str:

@@ -1,10 +1,10 @@
-"""The `shopify-bridge` command line: global options, one error router, `init`, and the command frame.
+"""The `shopify-bridge` command line: global options, one error router, and the command frames.
 
-Every command but `init` is a thin frame: it parses its options, loads the config (all but `demo` and
-`simulate`) and calls the function of the same name in `shopify_bridge.cli.commands` as
-`function(config, **options) -> int | None` (the exit code). That module is imported lazily inside
-each command, so a missing function fails only its own command, and `--help` stays fast.
-Nothing here imports textual: the TUI is loaded by `commands.tui`.
+Every command is a thin frame: it parses its options, loads the config (all but `init`, `demo` and
+`simulate`) and calls the function of the same name in its command group's module
+(`COMMAND_MODULES`: `setup`, `run`, `inspect`) as `function(config, **options) -> int | None` (the exit
+code). Those modules are imported lazily inside each command, so a missing function fails only its
+own command, and `--help` stays fast. Nothing here imports textual: the TUI is loaded by `run.tui`.
 
 The error router (`RoutedGroup.invoke`) is the only place that turns exceptions into exits:
 `BridgeError` -> `error: <message>` and its exit code; anything else -> `error: unexpected failure:
@@ -19,7 +19,6 @@ import sys
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -27,14 +26,14 @@ import typer
 from typer.core import TyperGroup
 
 from shopify_bridge import __version__, exit_codes
+from shopify_bridge.cli.setup import APP_NAME, example_config_text
+from shopify_bridge.cli.setup import init as write_init
 from shopify_bridge.errors import BridgeError, one_line
 from shopify_bridge.observe.log import configure_logging, redact, register_secrets
 
 if TYPE_CHECKING:
     from shopify_bridge.config import Config
 
-APP_NAME = "shopify-bridge"
-EXAMPLE_CONFIG = "example-config.toml"
 # typer vendors its own copy of click; find its ClickException (usage errors and friends) by name so
 # this keeps working whichever copy is in use.
 _CLICK_EXCEPTION: type[Exception] = next(
@@ -136,8 +135,22 @@ def _global_options(
     configure_logging(json_logs=json_logs, debug=debug)
 
 
+# Each command's body: the function of the same name in this module of `shopify_bridge.cli`.
+COMMAND_MODULES = {
+    "check": "setup",
+    "run": "run",
+    "tui": "run",
+    "demo": "run",
+    "simulate": "run",
+    "explain": "inspect",
+    "events": "inspect",
+    "replay": "inspect",
+    "reconcile": "inspect",
+}
+
+
 def _run_command(ctx: typer.Context, command: str, /, *, needs_config: bool = True, **options: Any) -> None:
-    """Call `shopify_bridge.cli.commands.<name>(config, **options)` (without `config` when the command
+    """Call `shopify_bridge.cli.<group>.<command>(config, **options)` (without `config` when the command
     needs none) and exit with the code it returns."""
     cli: CliContext = ctx.obj
     # The config is loaded first: a broken config is reported as such even where the command is missing.
@@ -145,8 +158,8 @@ def _run_command(ctx: typer.Context, command: str, /, *, needs_config: bool = Tr
     if arguments and command in _ACTING_COMMANDS:
         _refuse_what_is_not_built(arguments[0])
     try:
-        commands = importlib.import_module("shopify_bridge.cli.commands")
-        function = getattr(commands, command)
+        group = importlib.import_module(f"shopify_bridge.cli.{COMMAND_MODULES[command]}")
+        function = getattr(group, command)
     except (ImportError, AttributeError) as exc:
         raise BridgeError(f"the {command} command is not available in this build ({exc})") from exc
     code = function(*arguments, **options)
@@ -163,35 +176,7 @@ def _refuse_what_is_not_built(config: Config) -> None:
         raise BridgeError(f"not supported yet: {'; '.join(missing)}", exit_code=exit_codes.CONFIG)
 
 
-# --- init -------------------------------------------------------------------------------------------
-
-
-def example_config_text() -> str:
-    """The commented example config shipped with the package (every key of the contract)."""
-    return resources.files("shopify_bridge.config").joinpath(EXAMPLE_CONFIG).read_text(encoding="utf-8")
-
-
-def write_example_config(target: Path, *, force: bool) -> None:
-    """Write the example config to `target`, readable by its owner only; never overwrite unless `force`."""
-    text = example_config_text()
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if force:
-            partial = target.with_name(f".{target.name}.partial")
-            partial.write_text(text, encoding="utf-8")
-            partial.chmod(0o600)
-            partial.replace(target)
-        else:
-            # "x" refuses an existing file atomically, so a concurrent writer cannot be clobbered.
-            with open(target, "x", encoding="utf-8") as handle:
-                handle.write(text)
-            target.chmod(0o600)
-    except FileExistsError:
-        raise BridgeError(
-            f"{target} already exists; use --force to overwrite it", exit_code=exit_codes.USAGE
-        ) from None
-    except OSError as exc:
-        raise BridgeError(f"cannot write {target}: {exc.strerror}") from None
+# --- init ---------------------------------------------------------------------------------------------------
 
 
 @app.command()
@@ -206,24 +191,10 @@ def init(
     """Write a commented example config."""
     cli: CliContext = ctx.obj
     target = path.expanduser() if path is not None else cli.config_file()
-    if target.is_dir():
-        target = target / f"{APP_NAME}.toml"
-    write_example_config(target, force=force)
-    default_target = Path(f"{APP_NAME}.toml")
-    config_option = "" if target == default_target else f" --config {target}"
-    typer.echo(
-        f"Wrote {target}\n"
-        "Next steps:\n"
-        f"  1. Edit {target}: set `store` (and `name`) in the [[sources]] table to your store.\n"
-        "  2. export SHOPIFY_ACCESS_TOKEN=...  (the Admin API token of your custom app; it is never\n"
-        "     written to the file or printed)\n"
-        f"  3. {APP_NAME}{config_option} check   (reaches the shop, checks the token and its scopes)\n"
-        f"  4. {APP_NAME}{config_option} run     (headless; or `tui` for the dashboard)\n"
-        f"No store at hand? `{APP_NAME} demo` runs everything against the built-in simulator."
-    )
+    typer.echo(write_init(target, force=force))
 
 
-# --- the commands implemented in shopify_bridge.cli.commands --------------------------------------------
+# --- the commands implemented in the command groups (COMMAND_MODULES) --------------------------------------
 
 SourceOption = Annotated[
     str | None, typer.Option("--source", "-s", metavar="NAME", help="Only this source (its name).")
@@ -427,3 +398,6 @@ def main(argv: list[str] | None = None) -> int:
         print(code, file=sys.stderr)
         return exit_codes.FAILURE
     return exit_codes.OK
+
+
+__all__ = ["APP_NAME", "COMMAND_MODULES", "app", "example_config_text", "main"]

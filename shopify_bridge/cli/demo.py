@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from shopify_bridge.cli.signals import install_stop_signals
 from shopify_bridge.config import Config, config_from_toml
 from shopify_bridge.observe.log import get_logger
 
@@ -113,24 +114,24 @@ class Traffic:
 
 
 async def _summary_loop(db_path: Path, stop: asyncio.Event, every: float, print_line: Callable[[str], None]) -> None:
-    from shopify_bridge.store.schema import open_reader
+    from shopify_bridge.store import Store
 
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=every)
         try:
-            reader = open_reader(db_path)
+            reader = Store.open_reader(db_path)
         except Exception:
             continue
-        conn = reader.conn
-        statuses = dict(conn.execute("SELECT status, COUNT(*) FROM orders GROUP BY status").fetchall())
-        events = dict(conn.execute("SELECT event_name, COUNT(*) FROM events GROUP BY event_name").fetchall())
-        delivered = conn.execute("SELECT COUNT(*) FROM deliveries WHERE state = 'delivered'").fetchone()[0]
-        conn.close()
+        try:
+            totals = reader.reads.orders.totals()
+        finally:
+            reader.close()
+        statuses, events = totals.orders_by_status, totals.events_by_name
         print_line(
             f"orders: {sum(statuses.values())} ({', '.join(f'{k} {v}' for k, v in sorted(statuses.items()))}) · "
             f"events: {events.get('Placed Order', 0)} Placed Order, {events.get('Received Refund', 0)} Received Refund"
-            f" · delivered {delivered}"
+            f" · delivered {totals.delivered}"
         )
 
 
@@ -179,8 +180,6 @@ async def run_demo(
 
         try:
             if headless:
-                from shopify_bridge.cli.commands import install_stop_signals
-
                 install_stop_signals(stop)
                 await asyncio.gather(
                     bridge.run(stop),

@@ -9,28 +9,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationInfo
 
-REDACTED = "***"
-# Masking very short values would shred unrelated text ("v", " "); they are left alone in reprs and
-# error lines, which never quote a secret-typed value in the first place.
-MIN_MASKED_LENGTH = 4
-
-
-def maskable(secrets: frozenset[str]) -> list[str]:
-    """The secrets worth masking, longest first (so a secret containing another is masked whole)."""
-    return sorted((s for s in secrets if len(s.strip()) >= MIN_MASKED_LENGTH), key=len, reverse=True)
-
-
-def masked_text(text: str, secrets: frozenset[str]) -> str:
-    """`text` with every maskable secret replaced by `***`."""
-    for secret in maskable(secrets):
-        text = text.replace(secret, REDACTED)
-    return text
+from shopify_bridge.redaction import masked
 
 
 def scrub(value: Any, secrets: frozenset[str]) -> Any:
     """`value` for a repr, with every secret substring masked (models mask themselves)."""
     if isinstance(value, str | Path):
-        text = masked_text(str(value), secrets)
+        text = masked(str(value), secrets)
         return value if text == str(value) else text
     if isinstance(value, list | tuple):
         return type(value)(scrub(item, secrets) for item in value)

@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from shopify_bridge.config.base import Section, masked_text, path_given, resolved_path
+from shopify_bridge.config.base import Section, path_given, resolved_path
 from shopify_bridge.config.destinations import (
     EVENT_NAMES,
     Alerts,
@@ -47,6 +47,7 @@ from shopify_bridge.config.values import (
     postgres_password,
 )
 from shopify_bridge.errors import ConfigError
+from shopify_bridge.redaction import masked
 
 DEFAULT_CONFIG_FILE = Path("shopify-bridge.toml")
 CONFIG_ENV_VAR = "SHOPIFY_BRIDGE_CONFIG"
@@ -342,7 +343,7 @@ def config_from_toml(raw: dict[str, Any], env: Mapping[str, str], *, file: Path)
         config = Config.model_validate(expansion.data, context={"base_dir": file.resolve().parent})
     except ValidationError as exc:
         key, what = first_problem(exc, _known_keys)
-        raise ConfigError.at(shown, key, masked_text(what, secrets)) from None
+        raise ConfigError.at(shown, key, masked(what, secrets)) from None
     config._substituted = frozenset(expansion.substituted)
     config._file = file
     config.mask_everywhere(frozenset(expansion.substituted))

@@ -3,94 +3,33 @@
 Human-readable lines on a terminal, JSON lines on stderr otherwise (or with `--json-logs`). Every
 record passes the `SecretRedactor` last before rendering, so neither the bridge nor a library (gql,
 aiohttp) can print a token: known secret values are replaced by `***` wherever they appear (values,
-nested containers, the message, formatted tracebacks), as are `X-Shopify-Access-Token` headers and
-anything shaped like a Shopify token.
+nested containers, the message, formatted tracebacks), as is anything shaped like a secret (see
+`shopify_bridge.redaction`, the one implementation that logs, errors and the dashboard share).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import re
 import sys
-import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any, TextIO, cast
 
 import structlog
 from structlog.typing import EventDict, FilteringBoundLogger, Processor, WrappedLogger
 
-REDACTED = "***"
-# Substring masking of very short values would shred ordinary log text ("1", "on"); such values are
-# only masked when they are a whole string value.
-MIN_SUBSTRING_SECRET = 4
-# Header and key names whose values are always secret, whatever their value (compared lower-case,
-# with "_" and "-" treated alike).
-SECRET_KEY_NAMES = frozenset({"x-shopify-access-token", "access-token", "signing-secret", "authorization"})
-_HEADER_IN_TEXT = re.compile(r"(?i)(x-shopify-access-token['\"]?\s*[:=]\s*['\"]?)[^\s'\",}]+")
-# Shopify's token formats: shpat_ (admin API), shpca_ (custom app), shppa_ (private app), shpss_
-# (shared secret), shpua_ (user); masked even when nobody registered them.
-_SHOPIFY_TOKEN = re.compile(r"\bshp(?:at|ca|pa|ss|ua)_[A-Za-z0-9]{8,}")
+from shopify_bridge.redaction import REDACTED, Redactor, is_secret_key
+
 # The libraries whose INFO logs carry whole request/response bodies (customer data).
 _CHATTY_LOGGERS = ("gql.transport", "gql.dsl", "aiohttp.access")
 WIRE_LOG_VARIABLE = "SHOPIFY_BRIDGE_LOG_WIRE"
 
 
-class SecretRedactor:
-    """A structlog processor masking every registered secret; thread-safe to extend at any time."""
-
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self._lock = threading.Lock()
-        self._secrets: frozenset[str] = frozenset()
-        self._pattern: re.Pattern[str] | None = None
-        self.add(secrets)
-
-    def add(self, secrets: Iterable[str]) -> None:
-        """Register more secret values (empty strings are ignored)."""
-        with self._lock:
-            self._secrets = self._secrets | {value for value in secrets if value}
-            # Longest first, so a secret that contains another one is masked as a whole.
-            long_ones = [secret for secret in self._secrets if len(secret) >= MIN_SUBSTRING_SECRET]
-            long_ones.sort(key=len, reverse=True)
-            self._pattern = re.compile("|".join(map(re.escape, long_ones))) if long_ones else None
-
-    @property
-    def secrets(self) -> frozenset[str]:
-        return self._secrets
-
-    def text(self, text: str) -> str:
-        """`text` with every secret masked."""
-        if text in self._secrets:
-            return REDACTED
-        pattern = self._pattern
-        if pattern is not None:
-            text = pattern.sub(REDACTED, text)
-        text = _HEADER_IN_TEXT.sub(lambda match: match[1] + REDACTED, text)
-        return _SHOPIFY_TOKEN.sub(REDACTED, text)
-
-    def value(self, value: Any) -> Any:
-        """`value` with secrets masked in every string it holds (containers are copied, not mutated)."""
-        if isinstance(value, str):
-            return self.text(value)
-        if isinstance(value, bool | int | float) or value is None:
-            return value
-        if isinstance(value, Mapping):
-            return {key: REDACTED if _is_secret_key(key) else self.value(item) for key, item in value.items()}
-        if isinstance(value, list | tuple | set | frozenset):
-            return [self.value(item) for item in value]
-        if isinstance(value, bytes):
-            return self.text(value.decode("utf-8", "replace"))
-        # Anything else renders through str/repr: mask that text, keep the object when it holds nothing.
-        shown = str(value)
-        masked = self.text(shown)
-        return value if masked == shown else masked
+class SecretRedactor(Redactor):
+    """The redaction (`shopify_bridge.redaction`) as a structlog processor: every record passes it last."""
 
     def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
-        return {key: REDACTED if _is_secret_key(key) else self.value(val) for key, val in event_dict.items()}
-
-
-def _is_secret_key(key: object) -> bool:
-    return isinstance(key, str) and key.lower().replace("_", "-") in SECRET_KEY_NAMES
+        return {key: REDACTED if is_secret_key(key) else self.value(val) for key, val in event_dict.items()}
 
 
 REDACTOR = SecretRedactor()

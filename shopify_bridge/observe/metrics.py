@@ -3,14 +3,13 @@
 The bridge reports to a `BridgeObserver`; the base class does nothing, so a bridge without
 `--metrics-port` pays nothing. `BridgeMetrics` turns those reports into counters, gauges and a
 histogram on its own registry (never the process-global one: two bridges in one test process must
-not share series), and adds `StoreCollector`, which reads the store on a read-only connection at
-scrape time. Only indexed, cheap queries run per scrape; the totals of the append-only tables grow
-by seq/rowid ranges, so a scrape costs what was added since the previous one.
+not share series), and adds `StoreCollector`, which reads the store at scrape time through the
+store's `StoreScraper` (a read-only connection of its own; indexed queries only, and the totals of the
+append-only tables grow by what was added since the previous scrape).
 """
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -32,7 +31,8 @@ from prometheus_client.registry import Collector
 
 from shopify_bridge import __version__, exit_codes
 from shopify_bridge.deliver.destinations.base import DeliveryResult, Destination
-from shopify_bridge.timeutil import Clock, parse_ts, system_clock
+from shopify_bridge.store.reads_metrics import StoreScrape, StoreScraper
+from shopify_bridge.timeutil import Clock, system_clock
 
 if TYPE_CHECKING:
     from shopify_bridge.config import Config
@@ -176,7 +176,7 @@ class BridgeMetrics(BridgeObserver):
 
 
 class StoreCollector(Collector):
-    """Gauges and totals computed from the store at scrape time, on its own read-only connection."""
+    """Gauges and totals computed from the store at scrape time (`StoreScraper`, its own read-only connection)."""
 
     def __init__(self, database: Path, source_names: dict[str, str], destinations: list[str], clock: Clock) -> None:
         self.database = database
@@ -184,10 +184,7 @@ class StoreCollector(Collector):
         self.destinations = destinations
         self.clock = clock
         self._lock = threading.Lock()
-        self._conn: sqlite3.Connection | None = None
-        # Append-only tables: running totals per label set, and the last seq/rowid counted.
-        self._totals: dict[str, dict[tuple[str, ...], int]] = {"orders": {}, "versions": {}, "events": {}}
-        self._counted: dict[str, int] = {"orders": 0, "versions": 0, "events": 0}
+        self._scraper = StoreScraper(database)
 
     def describe(self) -> Iterator[Metric]:
         # Names only (no store access): lets the registry refuse a clashing metric at registration.
@@ -195,79 +192,40 @@ class StoreCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         with self._lock:
-            conn = self._connection()
-            if conn is None:
-                return
-            families = StoreFamilies()
-            try:
-                self._fill(conn, families)
-            except sqlite3.Error:
-                # A store mid-migration or locked past the busy timeout: skip this scrape's store part.
-                self.close()
-                return
-        yield from families.all()
+            scrape = self._scraper.scrape(self.destinations, OUTSTANDING_STATES)
+        if scrape is None:
+            return  # no store yet, or unreadable this time: the scrape goes without its store part
+        yield from self._families(scrape).all()
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-
-    def _connection(self) -> sqlite3.Connection | None:
-        if self._conn is None:
-            if not self.database.exists():
-                return None
-            self._conn = sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, check_same_thread=False,
-                                         isolation_level=None)
-            self._conn.execute("PRAGMA busy_timeout = 2000")
-        return self._conn
+        self._scraper.close()
 
     def _source(self, shop: str) -> str:
         return self.source_names.get(shop, shop)
 
-    def _fill(self, conn: sqlite3.Connection, f: StoreFamilies) -> None:
-        conn.execute("BEGIN")  # one snapshot for every number of this scrape
-        try:
-            self._grow(conn, "orders", "SELECT shop, COUNT(*), MAX(rowid) FROM orders WHERE rowid > ? GROUP BY shop")
-            self._grow(conn, "versions",
-                       "SELECT shop, COUNT(*), MAX(seq) FROM order_versions WHERE seq > ? GROUP BY shop")
-            self._grow(conn, "events", "SELECT shop, event_name, COUNT(*), MAX(seq) FROM events WHERE seq > ? "
-                                       "GROUP BY shop, event_name")
-            for (shop,), count in sorted(self._totals["orders"].items()):
-                f.orders.add_metric([self._source(shop)], count)
-            for (shop,), count in sorted(self._totals["versions"].items()):
-                f.versions.add_metric([self._source(shop)], count)
-            for (shop, name), count in sorted(self._totals["events"].items()):
-                f.events.add_metric([self._source(shop), name], count)
-            held = dict(conn.execute(
-                "SELECT shop, COUNT(*) FROM orders WHERE status = 'held' GROUP BY shop").fetchall())
-            for shop, name in self.source_names.items():
-                f.holds.add_metric([name], int(held.get(shop, 0)))
-            now = self.clock()
-            for destination in self.destinations:
-                for state in OUTSTANDING_STATES:
-                    (count,) = conn.execute("SELECT COUNT(*) FROM deliveries WHERE destination = ? AND state = ?",
-                                            (destination, state)).fetchone()
-                    f.deliveries.add_metric([destination, state], int(count))
-                    if state == "dead":
-                        f.dead_letters.add_metric([destination], int(count))
-                (first,) = conn.execute("SELECT MIN(created_at) FROM deliveries WHERE destination = ? "
-                                        "AND state = 'pending'", (destination,)).fetchone()
-                age = max(0.0, (now - parse_ts(first)).total_seconds()) if first else 0.0
-                f.oldest_pending.add_metric([destination], age)
-            for shop, level, size in conn.execute("SELECT shop, bucket_available, bucket_max FROM sources "
-                                                  "WHERE bucket_max IS NOT NULL ORDER BY shop"):
-                f.available.add_metric([self._source(shop)], float(level))
-                f.maximum.add_metric([self._source(shop)], float(size))
-        finally:
-            conn.execute("COMMIT")
-
-    def _grow(self, conn: sqlite3.Connection, table: str, sql: str) -> None:
-        """Add the rows appended since the last scrape to the running totals of `table`."""
-        totals = self._totals[table]
-        for *labels, count, last in conn.execute(sql, (self._counted[table],)).fetchall():
-            key = tuple(str(label) for label in labels)
-            totals[key] = totals.get(key, 0) + int(count)
-            self._counted[table] = max(self._counted[table], int(last))
+    def _families(self, scrape: StoreScrape) -> StoreFamilies:
+        f = StoreFamilies()
+        for (shop,), count in sorted(scrape.orders.items()):
+            f.orders.add_metric([self._source(shop)], count)
+        for (shop,), count in sorted(scrape.versions.items()):
+            f.versions.add_metric([self._source(shop)], count)
+        for (shop, name), count in sorted(scrape.events.items()):
+            f.events.add_metric([self._source(shop), name], count)
+        for shop, name in self.source_names.items():
+            f.holds.add_metric([name], scrape.held.get(shop, 0))
+        now = self.clock()
+        for destination in self.destinations:
+            for state in OUTSTANDING_STATES:
+                count = scrape.deliveries[(destination, state)]
+                f.deliveries.add_metric([destination, state], count)
+                if state == "dead":
+                    f.dead_letters.add_metric([destination], count)
+            first = scrape.oldest_pending[destination]
+            f.oldest_pending.add_metric([destination], max(0.0, (now - first).total_seconds()) if first else 0.0)
+        for shop, level, size in scrape.buckets:
+            f.available.add_metric([self._source(shop)], level)
+            f.maximum.add_metric([self._source(shop)], size)
+        return f
 
 
 def _gauge(name: str, documentation: str, *labels: str) -> GaugeMetricFamily:

@@ -8,25 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from shopify_bridge.deliver.outbox import requeue
-from shopify_bridge.store.schema import transaction
-from shopify_bridge.timeutil import iso
+from shopify_bridge.store import Store
 
 
 class BridgeActions:
     def __init__(self, bridge: Any) -> None:
         self.bridge = bridge
+        self.store = Store(bridge.db, writable=True)  # the bridge's own writer connection, not a second one
 
     async def release_now(self, shop: str, order_id: str) -> None:
         """Make a held order due now; its source releases it (re-read by id) on the next cycle."""
-        conn = self.bridge.db.conn
-        with transaction(conn):
-            conn.execute(
-                "UPDATE orders SET release_at = ? WHERE shop = ? AND order_id = ? AND status = 'held'",
-                (iso(self.bridge.clock()), shop, order_id),
-            )
+        self.store.operator.release_now(shop, order_id, self.bridge.clock())
         self.bridge.wake_source(shop)
 
     async def replay(self, event_seq: int, destination: str) -> None:
-        requeue(self.bridge.db.conn, destination, [event_seq], self.bridge.clock())
+        """Send the event to `destination` again, with a fresh set of attempts (as `shopify-bridge replay`)."""
+        self.store.outbox.requeue(destination, [event_seq], self.bridge.clock())
         self.bridge.deliverer.wake.set()

@@ -5,14 +5,13 @@ ORDER is a name (`#1001` or `1001`), a numeric id, or a gid. Reads only (a reade
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
 from shopify_bridge.errors import BridgeError
 from shopify_bridge.exit_codes import USAGE
+from shopify_bridge.store import Store
+from shopify_bridge.store.reads_orders import OrderEvent, OrderRecord, RefundRecord
 
 
 class OrderNotFound(BridgeError):
@@ -23,35 +22,25 @@ class OrderNotFound(BridgeError):
 class Explanation:
     shop: str
     source_name: str | None
-    order: dict[str, Any]
+    order: OrderRecord
     versions: list[dict[str, Any]] = field(default_factory=list)
-    refunds: list[dict[str, Any]] = field(default_factory=list)
-    events: list[dict[str, Any]] = field(default_factory=list)
+    refunds: list[RefundRecord] = field(default_factory=list)
+    events: list[OrderEvent] = field(default_factory=list)
 
 
-def _rows(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
-    cursor = conn.execute(sql, params)
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
-def find_orders(conn: sqlite3.Connection, ref: str, source: str | None = None) -> list[dict[str, Any]]:
+def find_orders(store: Store, ref: str, source: str | None = None) -> list[OrderRecord]:
+    """The stored orders that ORDER (`#1001`, `1001`, a numeric id or a gid) names, in `source` when given."""
     ref = ref.strip()
     numeric = ref.rsplit("/", 1)[-1] if ref.startswith("gid://") else ref
     name = ref if ref.startswith("#") else f"#{ref}"
-    rows = _rows(
-        conn,
-        "SELECT o.*, s.name AS source_name FROM orders o LEFT JOIN sources s ON s.shop = o.shop "
-        "WHERE o.order_id = ? OR o.name = ? OR o.gid = ?",
-        (numeric, name, ref),
-    )
+    rows = store.reads.orders.orders_matching(order_id=numeric, name=name, gid=ref)
     if source is not None:
         rows = [r for r in rows if source in (r["source_name"], r["shop"])]
     return rows
 
 
-def explain(conn: sqlite3.Connection, ref: str, source: str | None = None) -> Explanation:
-    matches = find_orders(conn, ref, source)
+def explain(store: Store, ref: str, source: str | None = None) -> Explanation:
+    matches = find_orders(store, ref, source)
     if not matches:
         raise OrderNotFound(f"no stored order matches {ref!r}" + (f" in source {source!r}" if source else ""))
     if len(matches) > 1:
@@ -59,38 +48,25 @@ def explain(conn: sqlite3.Connection, ref: str, source: str | None = None) -> Ex
         raise OrderNotFound(f"{ref!r} matches orders in several sources ({names}); pass --source NAME")
     order = matches[0]
     shop, order_id = order["shop"], order["order_id"]
-    versions = _rows(
-        conn,
-        "SELECT version, updated_at, fetched_at, origin, doc FROM order_versions "
-        "WHERE shop = ? AND order_id = ? ORDER BY version",
-        (shop, order_id),
-    )
-    for version in versions:
-        doc = orjson.loads(version.pop("doc"))
-        version["total"] = ((doc.get("currentTotalPriceSet") or {}).get("shopMoney") or {}).get("amount")
-        version["line_items"] = len(doc.get("lineItems") or [])
-        version["tags"] = doc.get("tags")
-        version["refunds"] = len(doc.get("refunds") or [])
-    refunds = _rows(
-        conn,
-        "SELECT refund_id, timestamp, status FROM refunds WHERE shop = ? AND order_id = ? ORDER BY refund_id",
-        (shop, order_id),
-    )
-    events = _rows(
-        conn,
-        "SELECT seq, event_id, event_name, created_at, payload FROM events "
-        "WHERE shop = ? AND order_id = ? ORDER BY seq",
-        (shop, order_id),
-    )
-    for event in events:
-        event["payload"] = orjson.loads(event["payload"])
-        event["deliveries"] = _rows(
-            conn,
-            "SELECT destination, state, attempts, last_status, last_error, delivered_at, next_attempt_at "
-            "FROM deliveries WHERE event_seq = ? ORDER BY destination",
-            (event.pop("seq"),),
+    orders = store.reads.orders
+    versions = []
+    for stored in orders.versions(shop, order_id):
+        doc = stored["doc"]
+        versions.append(
+            {
+                "version": stored["version"],
+                "updated_at": stored["updated_at"],
+                "fetched_at": stored["fetched_at"],
+                "origin": stored["origin"],
+                "total": ((doc.get("currentTotalPriceSet") or {}).get("shopMoney") or {}).get("amount"),
+                "line_items": len(doc.get("lineItems") or []),
+                "tags": doc.get("tags"),
+                "refunds": len(doc.get("refunds") or []),
+            }
         )
-    return Explanation(shop, order.get("source_name"), order, versions, refunds, events)
+    return Explanation(
+        shop, order["source_name"], order, versions, orders.refunds(shop, order_id), orders.events(shop, order_id)
+    )
 
 
 def edited_after_release(exp: Explanation) -> str | None:

@@ -14,7 +14,6 @@ diffed against the store, so the operator sees exactly which orders fall through
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -22,18 +21,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from shopify_bridge.shopify import queries
-from shopify_bridge.timeutil import parse_ts, shopify_ts
+from shopify_bridge.store import Store
+from shopify_bridge.timeutil import shopify_ts
 
 CATEGORIES = ("forwarded", "excluded", "held", "pending", "dead", "history")
-
-
-_LOCAL_SQL = """
-SELECT o.order_id, o.name, o.processed_at, o.status,
-       (SELECT COUNT(*) FROM deliveries d WHERE d.event_seq = o.placed_event_seq) AS total,
-       (SELECT COUNT(*) FROM deliveries d WHERE d.event_seq = o.placed_event_seq AND d.state = 'delivered') AS done,
-       (SELECT COUNT(*) FROM deliveries d WHERE d.event_seq = o.placed_event_seq AND d.state = 'dead') AS dead
-FROM orders o WHERE o.shop = ? AND o.processed_at >= ?
-"""
 
 
 def category(status: str, total: int, done: int, dead: int) -> str | None:
@@ -70,19 +61,15 @@ def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def local_by_day(
-    conn: sqlite3.Connection, shop: str, tz: ZoneInfo, since: datetime
-) -> dict[date, dict[str, tuple[str, str]]]:
+def local_by_day(store: Store, shop: str, tz: ZoneInfo, since: datetime) -> dict[date, dict[str, tuple[str, str]]]:
     """day → {order_id: (name, category)} for the orders the store accounts for."""
     out: dict[date, dict[str, tuple[str, str]]] = {}
-    for order_id, name, processed_at, status, total, done, dead in conn.execute(
-        _LOCAL_SQL, (shop, shopify_ts(since))
-    ).fetchall():
-        cat = category(status, total, done, dead)
+    for order in store.reads.orders.outcomes(shop, since):
+        cat = category(order.status, order.deliveries, order.delivered, order.dead)
         if cat is None:
             continue
-        day = parse_ts(processed_at).astimezone(tz).date()
-        out.setdefault(day, {})[str(order_id)] = (str(name), cat)
+        day = order.processed_at.astimezone(tz).date()
+        out.setdefault(day, {})[order.order_id] = (order.name, cat)
     return out
 
 
@@ -109,10 +96,10 @@ async def shopify_orders(client: Any, start: datetime, end: datetime) -> dict[st
 
 
 async def reconcile_source(
-    client: Any, conn: sqlite3.Connection, shop: str, tz_name: str, since: datetime, now: datetime
+    client: Any, store: Store, shop: str, tz_name: str, since: datetime, now: datetime
 ) -> list[DayResult]:
     tz = ZoneInfo(tz_name)
-    local = local_by_day(conn, shop, tz, since)
+    local = local_by_day(store, shop, tz, since)
     results: list[DayResult] = []
     day = since.astimezone(tz).date()
     last = now.astimezone(tz).date()

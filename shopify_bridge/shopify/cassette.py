@@ -11,7 +11,10 @@ configuration (`vcr_config`). Decisions, so a cassette is safe to share and repl
   simulator; they are rewritten to `SIMULATOR_ORIGIN` before recording *and* before matching, so a
   cassette recorded against a simulator on a random port replays against any loopback `api_url`.
 - **Secrets.** Request headers are reduced to an allow-list; `X-Shopify-Access-Token`,
-  `Authorization` and cookies never reach the file. Response headers are allow-listed too.
+  `Authorization` and cookies never reach the file. Response headers are allow-listed too. Strings in
+  bodies lose anything shaped like a secret (a token echoed in an error, say) through the redaction
+  that logs use (`shopify_bridge.redaction.mask_shapes`); registered secret values are not applied here,
+  since the process-wide set differs between recording and replaying and would break request matching.
 - **Signed URLs** (bulk result downloads: `GoogleAccessId`/`Expires`/`Signature`, or `X-Goog-*`)
   lose their query string, in recorded requests and in URLs inside response bodies.
 - **Only Shopify traffic** (the GraphQL endpoint and GET downloads) is recorded; deliveries to
@@ -44,6 +47,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from shopify_bridge import exit_codes
 from shopify_bridge.errors import BridgeError
+from shopify_bridge.redaction import mask_shapes
 
 RECORD_ENV = "SHOPIFY_BRIDGE_RECORD"
 SIMULATOR_ORIGIN = "http://127.0.0.1:8787"
@@ -224,7 +228,7 @@ class Scrubber:
     def _string(self, value: str) -> str:
         if value.startswith(("http://", "https://")) and is_signed(value):
             return urlunsplit(urlsplit(value)._replace(query=""))
-        return self.emails_in(value) if "@" in value else value
+        return mask_shapes(self.emails_in(value) if "@" in value else value)
 
     def body(self, raw: bytes) -> bytes:
         """A response body: JSON, JSONL (bulk results) or text, scrubbed; binary bodies unchanged."""
@@ -242,7 +246,7 @@ class Scrubber:
                 _dumps(self.json(json.loads(line))).decode() if line.strip() else line for line in lines
             ]
         except ValueError:
-            return self.emails_in(text).encode()
+            return mask_shapes(self.emails_in(text)).encode()
         return "\n".join(scrubbed).encode()
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import sqlite_utils
 
 from shopify_bridge.store.events import Events
+from shopify_bridge.store.operator import Operator
 from shopify_bridge.store.orders import Orders
 from shopify_bridge.store.outbox import Outbox
 from shopify_bridge.store.reads import Reads
@@ -31,6 +32,7 @@ class Store:
         self.events = Events(self.conn)
         self.outbox = Outbox(self.conn)
         self.reads = Reads(self.conn)
+        self.operator = Operator(self.conn, self.outbox)  # hand-made changes: release now, replay
 
     @classmethod
     def open_writer(cls, path: Path | str, synchronous: str = "full") -> Store:

@@ -136,6 +136,18 @@ def test_bulk_jsonl_bodies_are_scrubbed_line_by_line() -> None:
     assert lines[2] == ""
 
 
+def test_secret_shapes_in_bodies_are_masked_like_in_logs_and_idempotently() -> None:
+    scrubber = Scrubber(b"k")
+    answer = {"errors": [{"message": "Invalid API key or access token (unrecognized login or wrong password)"}],
+              "echo": "X-Shopify-Access-Token: shpat_0123456789abcdef0123456789abcdef", "ok": "shop ready"}
+    once = scrubber.json(answer)
+    assert once["echo"] == "X-Shopify-Access-Token: ***"
+    assert once["errors"] == answer["errors"] and once["ok"] == "shop ready"  # prose is kept
+    assert scrubber.json(once) == once
+    text = scrubber.body(b"not json: token shpat_0123456789abcdef")
+    assert text == b"not json: token ***"
+
+
 # -- the vcrpy hooks --------------------------------------------------------------------------------
 def test_request_filter_keeps_no_secret_header_and_scrubs_emails_in_variables() -> None:
     request = post(

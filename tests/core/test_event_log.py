@@ -5,13 +5,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from shopify_bridge.deliver.outbox import due, mark_dead
-from shopify_bridge.service.event_log import EventFilter, list_events, replay
+from shopify_bridge.service.event_log import EventQuery, list_events, replay
+from shopify_bridge.store import Store
 from shopify_bridge.store.schema import open_writer, transaction
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
 
-def _db(tmp_path: Path):  # type: ignore[no-untyped-def]
+def _db(tmp_path: Path) -> Store:
     db = open_writer(tmp_path / "b.db")
     with transaction(db.conn):
         db.conn.execute("INSERT INTO sources (shop, name) VALUES ('s.myshopify.com', 'Main')")
@@ -27,34 +28,65 @@ def _db(tmp_path: Path):  # type: ignore[no-untyped-def]
                     "VALUES (?, ?, 'delivered', 't', NULL)",
                     (i, dest),
                 )
-    return db
+    return Store(db, writable=True)
 
 
 def test_list_events_filters_and_shows_states(tmp_path: Path) -> None:
     db = _db(tmp_path)
     mark_dead(db.conn, "hook", 2, "HTTP 404: not found", 404)
-    events = list_events(db.conn, EventFilter())
+    events = list_events(db, EventQuery())
     assert [e["event_id"] for e in events] == ["e3", "e2", "e1"]
-    dead = list_events(db.conn, EventFilter(dead=True))
+    dead = list_events(db, EventQuery(dead=True))
     assert [e["event_id"] for e in dead] == ["e2"]
     assert {d["destination"]: d["state"] for d in dead[0]["deliveries"]} == {
         "file": "delivered",
         "hook": "dead",
     }
-    assert [e["event_id"] for e in list_events(db.conn, EventFilter(name="Received Refund"))] == ["e3"]
-    assert [e["event_id"] for e in list_events(db.conn, EventFilter(source="Main", limit=1))] == ["e3"]
+    assert [e["event_id"] for e in list_events(db, EventQuery(name="Received Refund"))] == ["e3"]
+    assert [e["event_id"] for e in list_events(db, EventQuery(source="Main", limit=1))] == ["e3"]
 
 
 def test_replay_dead_requeues_only_dead_deliveries(tmp_path: Path) -> None:
     db = _db(tmp_path)
     mark_dead(db.conn, "hook", 2, "HTTP 404", 404)
-    assert replay(db.conn, EventFilter(dead=True), NOW) == 1
+    assert replay(db, EventQuery(dead=True), NOW) == 1
     assert [d.event_id for d in due(db.conn, "hook", NOW)] == ["e2"]
     assert due(db.conn, "file", NOW) == []
 
 
 def test_replay_by_id_and_since_and_destination(tmp_path: Path) -> None:
     db = _db(tmp_path)
-    assert replay(db.conn, EventFilter(event_ids=("e1",)), NOW) == 2
-    assert replay(db.conn, EventFilter(since=datetime(2026, 5, 1, 12, 30, tzinfo=UTC)), NOW, destination="hook") == 1
+    assert replay(db, EventQuery(event_ids=("e1",)), NOW) == 2
+    assert replay(db, EventQuery(since=datetime(2026, 5, 1, 12, 30, tzinfo=UTC)), NOW, destination="hook") == 1
     assert [d.event_id for d in due(db.conn, "hook", NOW)] == ["e1", "e3"]
+
+
+def test_replay_restarts_the_attempts_of_a_dead_delivery(tmp_path: Path) -> None:
+    db = _db(tmp_path)
+    mark_dead(db.conn, "hook", 2, "HTTP 404", 404)
+    mark_dead(db.conn, "hook", 2, "HTTP 404", 404)
+    assert replay(db, EventQuery(dead=True), NOW) == 1
+    (hook,) = [d for d in list_events(db, EventQuery(event_ids=("e2",)))[0]["deliveries"] if d["destination"] == "hook"]
+    assert (hook["state"], hook["attempts"], hook["last_error"]) == ("pending", 0, None)
+    assert [(d.event_id, d.attempts) for d in due(db.conn, "hook", NOW)] == [("e2", 0)]
+
+
+def test_requeue_can_keep_the_attempts(tmp_path: Path) -> None:
+    db = _db(tmp_path)
+    mark_dead(db.conn, "hook", 1, "HTTP 500", 500)
+    assert db.outbox.requeue("hook", [1, 3], NOW, reset_attempts=False) == 2
+    assert [(d.event_id, d.attempts) for d in due(db.conn, "hook", NOW)] == [("e1", 1), ("e3", 0)]
+    assert db.outbox.requeue("hook", [99], NOW) == 0  # no such delivery: nothing put back
+
+
+def test_list_events_names_the_order_and_orders_deliveries_by_destination(tmp_path: Path) -> None:
+    db = _db(tmp_path)
+    with db.transaction():
+        db.conn.execute(
+            "INSERT INTO orders (shop, order_id, gid, name, processed_at, updated_at, first_seen_at, status) "
+            "VALUES ('s.myshopify.com', '1', 'gid://shopify/Order/1', '#1001', 't', 't', 't', 'released')"
+        )
+    (first,) = list_events(db, EventQuery(event_ids=("e1",)))
+    assert (first["order"], first["seq"], first["shop"]) == ("#1001", 1, "s.myshopify.com")
+    assert [d["destination"] for d in first["deliveries"]] == ["file", "hook"]
+    assert list_events(db, EventQuery(source="nobody")) == []

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from shopify_bridge.service.explain import OrderNotFound, as_dict, explain
+from shopify_bridge.store import Store
 from tests.core.test_poller_holds import T0, context, poller_for
 from tests.fakes import FakeClock, FakeShopify, make_order, money
 
@@ -21,7 +22,7 @@ async def test_explain_shows_versions_decision_and_payload_and_edit_after_releas
     shopify.edit(order["id"], currentTotalPriceSet=money("27.5"))
     await poller.cycle()
     for ref in ("#1001", "1001", order["legacyResourceId"], order["id"]):
-        exp = explain(poller.conn, ref)
+        exp = explain(Store(poller.db, writable=False), ref)
         assert exp.order["order_id"] == order["legacyResourceId"]
     data = as_dict(exp)
     assert [v["version"] for v in data["versions"]] == [1, 2]
@@ -35,4 +36,4 @@ async def test_explain_unknown_order_is_one_clear_error(tmp_path: Path) -> None:
     clock = FakeClock(T0)
     poller = poller_for(tmp_path, FakeShopify(clock), clock, context())
     with pytest.raises(OrderNotFound, match="no stored order matches '#9999'"):
-        explain(poller.conn, "#9999")
+        explain(Store(poller.db, writable=False), "#9999")

@@ -7,12 +7,16 @@ from pathlib import Path
 
 from shopify_bridge.deliver.destinations.jsonl import JsonlDestination
 from shopify_bridge.deliver.loop import Deliverer
+from shopify_bridge.service.poller import SourcePoller
 from shopify_bridge.service.reconcile import reconcile_source
+from shopify_bridge.store import Store
 from tests.core.test_poller_holds import T0, context, poller_for
 from tests.fakes import FakeClock, FakeShopify, make_order
 
+SHOP = "demo.myshopify.com"
 
-async def _mixed_run(tmp_path: Path) -> tuple[FakeShopify, object, FakeClock]:
+
+async def _mixed_run(tmp_path: Path) -> tuple[FakeShopify, SourcePoller, FakeClock]:
     clock = FakeClock(T0)
     shopify = FakeShopify(clock)
     shopify.put(make_order(1, T0.replace(minute=0, second=0).replace(hour=9)))  # history
@@ -34,7 +38,7 @@ async def _mixed_run(tmp_path: Path) -> tuple[FakeShopify, object, FakeClock]:
 async def test_reconcile_balances_after_a_mixed_run(tmp_path: Path) -> None:
     shopify, poller, clock = await _mixed_run(tmp_path)
     since = datetime(2026, 5, 1, 0, 0, tzinfo=UTC)
-    [day] = await reconcile_source(shopify, poller.conn, "demo.myshopify.com", "UTC", since, clock())  # type: ignore[attr-defined]
+    [day] = await reconcile_source(shopify, Store(poller.db, writable=False), SHOP, "UTC", since, clock())
     assert day.ok, day
     assert dict(day.local) == {"history": 1, "forwarded": 1, "excluded": 1, "held": 1}
     assert day.shopify == 4
@@ -42,9 +46,9 @@ async def test_reconcile_balances_after_a_mixed_run(tmp_path: Path) -> None:
 
 async def test_reconcile_lists_an_order_that_falls_through(tmp_path: Path) -> None:
     shopify, poller, clock = await _mixed_run(tmp_path)
-    poller.conn.execute("DELETE FROM orders WHERE order_id = ?", (str(5800000000000 + 2),))  # type: ignore[attr-defined]
+    poller.conn.execute("DELETE FROM orders WHERE order_id = ?", (str(5800000000000 + 2),))
     since = datetime(2026, 5, 1, 0, 0, tzinfo=UTC)
-    [day] = await reconcile_source(shopify, poller.conn, "demo.myshopify.com", "UTC", since, clock())  # type: ignore[attr-defined]
+    [day] = await reconcile_source(shopify, Store(poller.db, writable=False), SHOP, "UTC", since, clock())
     assert not day.ok
     assert day.missing == ["#1002 (5800000000002)"]
 
@@ -54,9 +58,9 @@ async def test_days_follow_the_shop_timezone(tmp_path: Path) -> None:
     since = datetime(2026, 4, 30, 0, 0, tzinfo=UTC)
     days = await reconcile_source(
         shopify,
-        poller.conn,
-        "demo.myshopify.com",
-        "Pacific/Kiritimati",  # type: ignore[attr-defined]
+        Store(poller.db, writable=False),
+        SHOP,
+        "Pacific/Kiritimati",
         since,
         clock(),
     )

@@ -11,7 +11,7 @@ import io
 from datetime import UTC, datetime
 from pathlib import Path
 
-from shopify_bridge.cli import commands
+from shopify_bridge.cli import inspect, setup
 from shopify_bridge.observe.log import configure_logging
 from shopify_bridge.simulator.clock import ManualClock
 from shopify_bridge.simulator.server import SimulatorServer
@@ -44,8 +44,8 @@ async def test_canaries_never_reach_logs_or_errors(tmp_path: Path, capsys, monke
             await cycle(config, clock, advance=5)
             sim.state.inject("http_401", count=1)
             await cycle(config, clock, advance=5)
-            await commands._check(config)
-            commands.explain(config, order["name"])
+            await setup._check(config)
+            inspect.explain(config, order["name"])
             events = (tmp_path / "events.jsonl").read_text()
             assert CANARY_EMAIL in events  # the product works …
         conn = open_reader(config.database).conn

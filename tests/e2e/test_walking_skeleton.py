@@ -18,6 +18,7 @@ from shopify_bridge.config import Config, config_from_toml
 from shopify_bridge.service.bridge import Bridge
 from shopify_bridge.simulator.clock import ManualClock
 from shopify_bridge.simulator.server import SimulatorServer
+from shopify_bridge.store import Store
 
 pytestmark = pytest.mark.e2e
 
@@ -100,9 +101,8 @@ async def test_orders_edit_exclusions_refund_and_restart(tmp_path: Path) -> None
         assert received["properties"]["order_id"] == final["legacyResourceId"]
 
         # The excluded orders are recorded with their rule and never produced an event.
-        from shopify_bridge.store.schema import open_reader
-
-        conn = open_reader(config.database).conn
+        reader = Store.open_reader(config.database)
+        conn = reader.conn
         rules = dict(conn.execute("SELECT order_id, exclusion_rule FROM orders WHERE status = 'excluded'").fetchall())
         assert rules == {pos["legacyResourceId"]: "channel", test_order["legacyResourceId"]: "test_order"}
 
@@ -120,7 +120,9 @@ async def test_orders_edit_exclusions_refund_and_restart(tmp_path: Path) -> None
         from shopify_bridge.service.reconcile import reconcile_source
         from shopify_bridge.shopify.client import ShopifyClient
 
-        first = datetime.fromisoformat(conn.execute("SELECT first_connected_at FROM sources").fetchone()[0])
+        connection = reader.reads.orders.source_connection("sim-snowboards.myshopify.com")
+        assert connection is not None and connection.first_connected_at is not None
+        first = connection.first_connected_at
         async with ShopifyClient(
             source_name="Sim Store",
             shop_domain="sim-snowboards.myshopify.com",
@@ -129,14 +131,14 @@ async def test_orders_edit_exclusions_refund_and_restart(tmp_path: Path) -> None
             api_url=sim.url,
         ) as client:
             days = await reconcile_source(
-                client, conn, "sim-snowboards.myshopify.com", "America/Toronto", first, clock()
+                client, reader, "sim-snowboards.myshopify.com", "America/Toronto", first, clock()
             )
             assert days and all(day.ok for day in days), days
             assert sum(day.accounted for day in days) == 3
             sim.state.create_order(sourceName="web")  # an order the bridge has not seen yet
             clock.advance(5)
             days = await reconcile_source(
-                client, conn, "sim-snowboards.myshopify.com", "America/Toronto", first, clock()
+                client, reader, "sim-snowboards.myshopify.com", "America/Toronto", first, clock()
             )
             assert [len(day.missing) for day in days if not day.ok] == [1]
         conn.close()

@@ -16,6 +16,7 @@ from shopify_bridge.observe.backfill_progress import BackfillProgress
 from shopify_bridge.observe.health import HealthCheck, default_stale_after, evaluate
 from shopify_bridge.observe.metrics import BridgeMetrics, BridgeObserver
 from shopify_bridge.simulator.clock import ManualClock
+from shopify_bridge.store.reads_metrics import StoreScraper
 from shopify_bridge.store.schema import open_writer
 from shopify_bridge.timeutil import iso
 from tests.ops.scrape import SOURCE, T0, ops_config
@@ -101,6 +102,23 @@ def test_store_gauges_and_totals_come_from_the_store_and_grow_with_it(tmp_path: 
     assert at(found, "shopify_bridge_throttle_maximum_points", source=SOURCE) == 2000
     conn.close()
     metrics.close()
+
+
+def test_an_unreadable_store_skips_the_scrape_and_the_next_one_reads_again(tmp_path: Path) -> None:
+    path = tmp_path / "bridge.db"
+    path.write_bytes(b"not a database, not yet" * 100)
+    scraper = StoreScraper(path)
+    assert scraper.scrape(["events-file"], ["pending"]) is None
+    path.unlink()
+    conn = open_writer(path).conn
+    add_order(conn, "1", "held")
+    add_event(conn, "1", "Placed Order", iso(T0), ["events-file"])
+    scrape = scraper.scrape(["events-file"], ["pending"])
+    assert scrape is not None
+    assert (scrape.orders, scrape.held, scrape.deliveries) == ({(SHOP,): 1}, {SHOP: 1}, {("events-file", "pending"): 1})
+    assert scrape.oldest_pending == {"events-file": T0}
+    conn.close()
+    scraper.close()
 
 
 def test_poll_outcomes_are_counted_by_kind_and_only_success_marks_the_source_alive(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from shopify_bridge.cli.commands import install_stop_signals
+from shopify_bridge.cli.signals import install_stop_signals
 from shopify_bridge.deliver.destinations.base import DeliveryResult
 from shopify_bridge.service.bridge import Bridge
 from shopify_bridge.simulator.clock import ManualClock

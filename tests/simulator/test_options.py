@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from shopify_bridge import cli
-from shopify_bridge.cli import commands
+from shopify_bridge.cli import run as commands
 from shopify_bridge.simulator.options import HARSH_LAG_MAX_SECONDS, SimulatorOptions
 
 

@@ -213,5 +213,5 @@ def test_a_missing_database_is_an_error_naming_it(tmp_path: Path) -> None:
 def test_the_dashboard_never_writes(demo_store: Demo) -> None:
     store = DashboardStore(demo_store[0])
     store.snapshot(NOW, EventFilter())
-    with pytest.raises(Exception, match="readonly"), store._reading() as conn:
-        conn.execute("DELETE FROM events")
+    with pytest.raises(Exception, match="readonly"), store._reading() as reads:
+        reads.conn.execute("DELETE FROM events")

@@ -9,6 +9,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
+from shopify_bridge.observe.log import register_secrets
 from tests.tui.store_builder import NOW, placed_payload
 from tui.format import age, countdown, indent_json, money, redact
 
@@ -50,6 +51,11 @@ def test_redact_hides_token_shapes_but_keeps_the_context() -> None:
         assert secret not in shown
     assert shown.startswith("HTTP 401 X-Shopify-Access-Token: ***")
     assert redact("poll failed: 502 Bad Gateway") == "poll failed: 502 Bad Gateway"
+
+
+def test_redact_also_masks_the_registered_secrets_of_the_config() -> None:
+    register_secrets(["dashboard-canary-secret"])
+    assert redact("destination said: dashboard-canary-secret rejected") == "destination said: *** rejected"
 
 
 def test_countdown_and_age_read_the_given_clock() -> None:

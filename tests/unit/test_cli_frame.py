@@ -1,7 +1,8 @@
-"""The CLI frame: global options, the error router, `init`, and how commands reach `commands.py`."""
+"""The CLI frame: global options, the error router, `init`, and how commands reach their group's module."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
@@ -19,7 +20,7 @@ import structlog
 from typer.testing import CliRunner, Result
 
 from shopify_bridge import __version__, exit_codes
-from shopify_bridge.cli.app import app, example_config_text, main
+from shopify_bridge.cli.app import COMMAND_MODULES, app, example_config_text, main
 from shopify_bridge.config import (
     Alerts,
     Config,
@@ -68,23 +69,32 @@ def config_file(tmp_path: Path) -> Path:
     return path
 
 
+def install_groups(monkeypatch: pytest.MonkeyPatch, functions: dict[str, Callable[..., Any]]) -> None:
+    """Stand-in command-group modules (`shopify_bridge.cli.setup`, `.run`, `.inspect`) holding only `functions`."""
+    groups = {group: types.ModuleType(f"shopify_bridge.cli.{group}") for group in set(COMMAND_MODULES.values())}
+    for name, function in functions.items():
+        setattr(groups[COMMAND_MODULES[name]], name, function)
+    for module in groups.values():
+        monkeypatch.setitem(sys.modules, module.__name__, module)
+
+
 @pytest.fixture
 def fake_commands(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Callable[..., list[tuple[str, tuple[Any, ...], dict[str, Any]]]]:
-    """Install a stand-in `shopify_bridge.cli.commands` whose functions record their calls or run `behaviour`."""
+    """Install stand-in command groups whose functions record their calls or run `behaviour`."""
 
     def install(**behaviour: Callable[..., Any]) -> list[tuple[str, tuple[Any, ...], dict[str, Any]]]:
         calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
-        module = types.ModuleType("shopify_bridge.cli.commands")
+        functions: dict[str, Callable[..., Any]] = {}
         for name in COMMANDS[1:]:
 
             def command(*args: Any, _name: str = name, **kwargs: Any) -> Any:
                 calls.append((_name, args, kwargs))
                 return behaviour[_name](*args, **kwargs) if _name in behaviour else None
 
-            setattr(module, name, command)
-        monkeypatch.setitem(sys.modules, "shopify_bridge.cli.commands", module)
+            functions[name] = command
+        install_groups(monkeypatch, functions)
         return calls
 
     return install
@@ -245,13 +255,17 @@ def test_debug_shows_the_traceback_before_the_error_line(config_file: Path, fake
 def test_a_missing_command_function_fails_only_that_command(
     config_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    module = types.ModuleType("shopify_bridge.cli.commands")
-    module.check = lambda config: 0  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "shopify_bridge.cli.commands", module)
+    install_groups(monkeypatch, {"check": lambda config: 0})
     assert invoke(["--config", str(config_file), "check"]).exit_code == 0
     result = invoke(["--config", str(config_file), "tui"])
     assert result.exit_code == exit_codes.FAILURE
     assert result.stderr.startswith("error: the tui command is not available")
+
+
+def test_every_command_but_init_has_its_body_in_its_group() -> None:
+    assert set(COMMAND_MODULES) == set(COMMANDS) - {"init"}
+    for name, group in COMMAND_MODULES.items():
+        assert callable(getattr(importlib.import_module(f"shopify_bridge.cli.{group}"), name)), name
 
 
 def test_json_logs_parse_and_hide_secrets(config_file: Path, fake_commands: Any) -> None:

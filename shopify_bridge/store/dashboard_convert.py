@@ -1,6 +1,6 @@
 """Turning stored values into model rows: timestamps, exact money, delivery states, order JSON.
 
-Pure functions, shared by the data layer's queries; nothing here touches SQLite.
+Pure functions, shared by the dashboard's reads (`reads_dashboard`); nothing here touches the database.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from shopify_bridge.store.dashboard_rows import Delivery, LineItem
 from shopify_bridge.timeutil import parse_ts
-from tui.models import Delivery, LineItem
 
 
 def ts(value: str | None) -> datetime | None:

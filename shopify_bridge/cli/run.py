@@ -1,0 +1,140 @@
+"""Running the bridge: `run` (headless), `tui` (the dashboard), `demo` and `simulate` (the built-in shop)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+from shopify_bridge import exit_codes
+from shopify_bridge.cli.signals import install_stop_signals
+from shopify_bridge.config import Config
+from shopify_bridge.errors import BridgeError
+
+
+# -- run ------------------------------------------------------------------------------------------
+async def _run(
+    config: Config,
+    once: bool,
+    metrics_host: str = "127.0.0.1",
+    metrics_port: int | None = None,
+    stale_after: float | None = None,
+) -> int:
+    stop = asyncio.Event()
+    if not once:
+        install_stop_signals(stop)  # first: a SIGTERM during start-up is a graceful stop too
+    from shopify_bridge.observe.metrics import BridgeMetrics
+    from shopify_bridge.service.bridge import Bridge
+
+    on_progress = None
+    if sys.stderr.isatty():
+        from shopify_bridge.observe.progress import TerminalProgress
+
+        on_progress = TerminalProgress()
+    metrics = BridgeMetrics(config) if metrics_port is not None else None
+    bridge = Bridge(config, on_progress=on_progress, metrics=metrics)
+    try:
+        if once:
+            return await bridge.run_once()
+        if metrics is None:
+            await bridge.run(stop)
+        else:
+            from shopify_bridge.observe.health import serving
+
+            async with serving(bridge, metrics, host=metrics_host, port=metrics_port or 0, stale_after=stale_after):
+                await bridge.run(stop)
+        return exit_codes.OK
+    finally:
+        if on_progress is not None:
+            on_progress.stop()
+        bridge.close()
+
+
+def run(
+    config: Config,
+    *,
+    once: bool = False,
+    metrics_host: str = "127.0.0.1",
+    metrics_port: int | None = None,
+    stale_after: float | None = None,
+    record_cassette: Path | None = None,
+) -> int:
+    from shopify_bridge.cli.recording import recording
+
+    if not config.sources:
+        raise BridgeError("no [[sources]] in the config: nothing to run", exit_code=exit_codes.CONFIG)
+    if once and metrics_port is not None:
+        raise BridgeError(
+            "--metrics-port serves while `run` keeps running; it has no use with --once", exit_code=exit_codes.USAGE
+        )
+    if record_cassette is not None and not once:
+        raise BridgeError("--record-cassette records one cycle: use it with --once", exit_code=exit_codes.USAGE)
+    with recording(record_cassette):
+        return asyncio.run(_run(config, once, metrics_host, metrics_port, stale_after))
+
+
+# -- tui / demo / simulate -------------------------------------------------------------------------
+def _log_to_file(path: Path) -> None:
+    """While the dashboard owns the terminal, log lines go to a file instead of garbling the screen."""
+    from shopify_bridge.observe.log import configure_logging
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    configure_logging(json_logs=True, stream=open(path, "a", encoding="utf-8"))  # noqa: SIM115
+
+
+async def _tui(config: Config, attach: bool) -> int:
+    from tui.runner import run_dashboard
+
+    if attach:
+        await run_dashboard(config)
+        return exit_codes.OK
+    from shopify_bridge.service.actions import BridgeActions
+    from shopify_bridge.service.bridge import Bridge
+
+    _log_to_file(Path(config.database).with_suffix(".log"))
+    bridge = Bridge(config)
+    try:
+        await run_dashboard(config, bridge=bridge, stop=asyncio.Event(), actions=BridgeActions(bridge))
+    finally:
+        bridge.close()
+    return exit_codes.OK
+
+
+def tui(config: Config, *, attach: bool = False) -> int:
+    return asyncio.run(_tui(config, attach))
+
+
+def demo(*, headless: bool = False, out: Path | None = None, duration: float | None = None) -> int:
+    from shopify_bridge.cli.demo import run_demo
+
+    out_dir = (out or Path("demo-output")).resolve()
+    if not headless:
+        _log_to_file(out_dir / "demo.log")
+    return asyncio.run(run_demo(out_dir, headless=headless, duration=duration))
+
+
+async def _simulate(host: str, port: int, shops: int, options: Any) -> None:
+    from shopify_bridge.simulator.server import serve_forever
+
+    stop = asyncio.Event()
+    install_stop_signals(stop)
+    await serve_forever(host, port, stop=stop, shops=shops, options=options)
+
+
+def simulate(
+    *, host: str = "127.0.0.1", port: int = 8787, orders: int = 50, seed: int = 0, shops: int = 1, **harshness: Any
+) -> int:
+    from shopify_bridge.simulator.options import SimulatorOptions
+
+    try:
+        options = SimulatorOptions.from_cli(seed=seed, orders=orders, **harshness)
+    except ValueError as exc:
+        raise BridgeError(f"simulate: {exc}", exit_code=exit_codes.USAGE) from None
+    try:
+        asyncio.run(_simulate(host, port, shops, options))
+    except OSError as exc:
+        raise BridgeError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}", exit_code=exit_codes.UNAVAILABLE
+        ) from None
+    return exit_codes.OK

@@ -1,0 +1,361 @@
+"""The dashboard's reads: one refresh tick's snapshot (sources, holds, events, exclusions, errors)
+and the detail views, as the rows of `dashboard_rows`. Paged and indexed: a tick at 100,000 events and
+1,000 holds stays within tens of milliseconds.
+
+Read-only. The caller (the TUI's data layer, on a worker thread) decides when to read;
+`change_counter()` tells whether anything was committed since the last read, and `consistent()`
+makes the reads of one tick one snapshot even while the bridge is writing.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from shopify_bridge.store import dashboard_convert as convert
+from shopify_bridge.store.dashboard_rows import (
+    Delivery,
+    ErrorRow,
+    EventDetail,
+    EventFilter,
+    EventRow,
+    ExclusionRow,
+    HoldRow,
+    OrderDetail,
+    OrderVersion,
+    Snapshot,
+    SourceRow,
+)
+from shopify_bridge.timeutil import parse_ts, shopify_ts
+
+# Per display state: the condition on a deliveries row, used together with the
+# (destination, state, event_seq) index so a state filter never scans all events.
+_STATE_CONDITIONS = {
+    "delivered": "state = 'delivered'",
+    "dead": "state = 'dead'",
+    "pending": "state = 'pending' AND attempts = 0",
+    "retrying": "state = 'pending' AND attempts > 0",
+}
+
+# A skip-scan over the deliveries index: one probe per destination instead of a full scan.
+_DESTINATIONS_SQL = """
+WITH RECURSIVE d(name) AS (
+  SELECT MIN(destination) FROM deliveries
+  UNION ALL
+  SELECT (SELECT MIN(destination) FROM deliveries WHERE destination > d.name) FROM d WHERE d.name IS NOT NULL
+)
+SELECT name FROM d WHERE name IS NOT NULL
+"""
+
+_EVENT_COLUMNS = """
+e.seq, e.shop, e.event_id, e.event_name, e.order_id, e.created_at,
+e.payload ->> '$.properties.order_name',
+COALESCE(e.payload -> '$.properties.total_price', e.payload -> '$.properties.total_refunded'),
+e.payload ->> '$.properties.currency'
+"""
+
+_HOLDS_SQL = """
+SELECT o.shop, o.order_id, o.name, o.total, o.release_at, s.currency,
+  (SELECT COUNT(*) FROM order_versions v WHERE v.shop = o.shop AND v.order_id = o.order_id),
+  (SELECT MAX(version) FROM order_versions v WHERE v.shop = o.shop AND v.order_id = o.order_id)
+FROM orders o LEFT JOIN sources s ON s.shop = o.shop
+WHERE o.status = 'held'
+ORDER BY o.release_at, o.shop, o.order_id
+LIMIT ?
+"""
+
+MAX_STATE_BATCH = 20_000  # deliveries read per destination and round by a state filter
+
+_DELIVERY_COLUMNS = (
+    "event_seq, destination, state, attempts, last_status, last_error, next_attempt_at, delivered_at"
+)
+
+
+class DashboardReads:
+    """The dashboard's queries on one read-only connection; not thread-safe (the caller holds a lock)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        # Item counts by (shop, order id, version): versions are immutable, so each doc is parsed once.
+        self._item_counts: dict[tuple[str, str, int], int] = {}
+
+    def change_counter(self) -> int:
+        """A number that moves only when another connection commits (SQLite's `PRAGMA data_version`)."""
+        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+
+    @contextmanager
+    def consistent(self) -> Iterator[None]:
+        """Every read inside sees one snapshot of the store; nested use joins the outer one."""
+        if self.conn.in_transaction:
+            yield
+            return
+        self.conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self.conn.execute("COMMIT")
+
+    def snapshot(
+        self,
+        now: datetime,
+        event_filter: EventFilter,
+        *,
+        events_limit: int = 200,
+        holds_limit: int = 1000,
+        exclusions_limit: int = 200,
+        errors_limit: int = 100,
+    ) -> Snapshot:
+        """Everything one refresh tick shows, from one consistent read."""
+        with self.consistent():
+            destinations = tuple(str(r[0]) for r in self.conn.execute(_DESTINATIONS_SQL))
+            return Snapshot(
+                sources=self._sources(now, destinations),
+                holds=self._holds(holds_limit),
+                events=self._events(destinations, event_filter, events_limit),
+                exclusions=self._exclusions(exclusions_limit),
+                errors=self._errors(errors_limit),
+                destinations=destinations,
+                event_filter=event_filter,
+            )
+
+    def _sources(
+        self, now: datetime, destinations: Sequence[str]
+    ) -> tuple[SourceRow, ...]:
+        pending: dict[str, int] = {}
+        dead: dict[str, int] = {}
+        for destination in destinations:
+            backlog = self.conn.execute(
+                "SELECT e.shop, d.state, COUNT(*) FROM deliveries d JOIN events e ON e.seq = d.event_seq "
+                "WHERE d.destination = ? AND d.state IN ('pending', 'in_flight', 'dead') "
+                "GROUP BY e.shop, d.state",
+                (destination,),
+            )
+            for shop, state, count in backlog:
+                bucket = dead if state == "dead" else pending
+                bucket[shop] = bucket.get(shop, 0) + int(count)
+        out = []
+        rows = self.conn.execute(
+            "SELECT shop, name, state, state_reason, last_poll_ok_at, cursor, bucket_available, bucket_max, "
+            "timezone, progress FROM sources ORDER BY name, shop"
+        ).fetchall()
+        for shop, name, state, reason, last_ok, cursor, available, maximum, timezone, progress in rows:
+            # Today's orders in the shop's own day, as reconcile counts them; processed_at is stored as
+            # Shopify sends it ("…Z"), so the bound is written the same way for a plain text range on
+            # the (shop, processed_at) index.
+            since = shopify_ts(convert.day_start(now, timezone))
+            (today,) = self.conn.execute(
+                "SELECT COUNT(*) FROM orders WHERE shop = ? AND processed_at >= ?", (shop, since)
+            ).fetchone()
+            out.append(
+                SourceRow(
+                    shop=shop,
+                    name=name,
+                    state=state,
+                    state_reason=reason,
+                    last_poll_ok_at=convert.ts(last_ok),
+                    cursor=cursor,
+                    orders_today=int(today),
+                    bucket_available=available,
+                    bucket_max=maximum,
+                    pending_deliveries=pending.get(shop, 0),
+                    dead_deliveries=dead.get(shop, 0),
+                    progress=progress if state == "backfilling" else None,
+                )
+            )
+        return tuple(out)
+
+    def _holds(self, limit: int) -> tuple[HoldRow, ...]:
+        out = []
+        for shop, order_id, name, total, release_at, currency, versions, newest in self.conn.execute(
+            _HOLDS_SQL, (limit,)
+        ):
+            out.append(
+                HoldRow(
+                    shop=shop,
+                    order_id=order_id,
+                    name=name,
+                    total=convert.money(total),
+                    currency=currency,
+                    item_count=self._item_count(shop, order_id, newest),
+                    release_at=convert.ts(release_at),
+                    versions=int(versions),
+                )
+            )
+        return tuple(out)
+
+    def _item_count(self, shop: str, order_id: str, version: int | None) -> int:
+        if version is None:
+            return 0
+        key = (shop, order_id, int(version))
+        if key not in self._item_counts:
+            row = self.conn.execute(
+                "SELECT doc FROM order_versions WHERE shop = ? AND order_id = ? AND version = ?", key
+            ).fetchone()
+            self._item_counts[key] = convert.item_count(orjson.loads(row[0])) if row else 0
+        return self._item_counts[key]
+
+    def _events(
+        self, destinations: Sequence[str], flt: EventFilter, limit: int
+    ) -> tuple[EventRow, ...]:
+        if flt.state is not None:
+            rows = self._events_in_state(destinations, flt, limit)
+        else:
+            # Newest first along the primary key, stopping at the page: bounded by one pass over
+            # events even when nothing matches.
+            where, params = self._event_conditions(flt)
+            if flt.before_seq is not None:
+                where.append("e.seq < ?")
+                params.append(flt.before_seq)
+            sql = f"SELECT {_EVENT_COLUMNS} FROM events e"
+            sql += (" WHERE " + " AND ".join(where)) if where else ""
+            rows = self.conn.execute(sql + " ORDER BY e.seq DESC LIMIT ?", [*params, limit]).fetchall()
+        return self._with_deliveries(rows)
+
+    @staticmethod
+    def _event_conditions(flt: EventFilter) -> tuple[list[str], list[Any]]:
+        where: list[str] = []
+        params: list[Any] = []
+        if flt.shop is not None:
+            # Unary plus keeps SQLite off events_order (shop, order_id): walking the primary key
+            # newest-first and stopping at the page is far cheaper than sorting a shop's events.
+            where.append("+e.shop = ?")
+            params.append(flt.shop)
+        if flt.event_name is not None:
+            where.append("e.event_name = ?")
+            params.append(flt.event_name)
+        return where, params
+
+    def _events_in_state(
+        self, destinations: Sequence[str], flt: EventFilter, limit: int
+    ) -> list[Sequence[Any]]:
+        """A state: walk the deliveries index per destination, newest first, until `limit` events that
+        also match the other filters (source, event name).
+
+        Rare states (dead, retrying) are found without touching the other deliveries at all, whatever
+        else is filtered; walking all events instead would probe the deliveries of every one of them.
+        """
+        condition = _STATE_CONDITIONS[flt.state or ""]
+        where, params = self._event_conditions(flt)
+        also = "".join(f" AND {clause}" for clause in where)
+        upper = flt.before_seq if flt.before_seq is not None else 2**62
+        batch = max(limit, 100)
+        found: list[Sequence[Any]] = []
+        while len(found) < limit:
+            streams = [
+                [
+                    r[0]
+                    for r in self.conn.execute(
+                        f"SELECT event_seq FROM deliveries WHERE destination = ? AND {condition} "
+                        "AND event_seq < ? ORDER BY event_seq DESC LIMIT ?",
+                        (destination, upper, batch),
+                    )
+                ]
+                for destination in destinations
+            ]
+            full = [stream[-1] for stream in streams if len(stream) == batch]
+            # Below the highest last seq of a full stream, that stream may still hold unseen seqs.
+            floor = max(full) if full else -1
+            seqs = sorted({seq for stream in streams for seq in stream if seq >= floor}, reverse=True)
+            if seqs:
+                # One JSON parameter instead of one per seq: no limit on SQLite host parameters.
+                found.extend(
+                    self.conn.execute(
+                        f"SELECT {_EVENT_COLUMNS} FROM json_each(?) j JOIN events e ON e.seq = j.value{also} "
+                        "ORDER BY e.seq DESC",
+                        (json.dumps(seqs), *params),
+                    )
+                )
+            if not full:
+                break
+            upper = floor
+            batch = min(batch * 4, MAX_STATE_BATCH)
+        return found[:limit]
+
+    def _with_deliveries(
+        self, rows: Sequence[Sequence[Any]]
+    ) -> tuple[EventRow, ...]:
+        by_seq: dict[int, list[Delivery]] = {int(r[0]): [] for r in rows}
+        if by_seq:
+            marks = ",".join("?" * len(by_seq))
+            for d in self.conn.execute(
+                f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE event_seq IN ({marks}) "
+                "ORDER BY destination",
+                list(by_seq),
+            ):
+                by_seq[int(d[0])].append(convert.delivery(d))
+        return tuple(
+            EventRow(
+                seq=int(r[0]),
+                shop=r[1],
+                event_id=r[2],
+                event_name=r[3],
+                order_id=r[4],
+                created_at=parse_ts(r[5]),
+                order_name=r[6],
+                total=convert.money(r[7]),
+                currency=r[8],
+                deliveries=tuple(by_seq[int(r[0])]),
+            )
+            for r in rows
+        )
+
+    def _exclusions(self, limit: int) -> tuple[ExclusionRow, ...]:
+        rows = self.conn.execute(
+            "SELECT shop, order_id, name, exclusion_rule, exclusion_value, processed_at FROM orders "
+            "WHERE status = 'excluded' ORDER BY processed_at DESC, order_id DESC LIMIT ?",
+            (limit,),
+        )
+        return tuple(
+            ExclusionRow(shop=s, order_id=o, name=n, rule=r, value=v, processed_at=convert.ts(p))
+            for s, o, n, r, v, p in rows
+        )
+
+    def _errors(self, limit: int) -> tuple[ErrorRow, ...]:
+        rows = self.conn.execute("SELECT at, shop, kind, message FROM errors ORDER BY seq DESC LIMIT ?", (limit,))
+        return tuple(ErrorRow(at=convert.ts(a), shop=s, kind=k, message=m) for a, s, k, m in rows)
+
+    # -- detail views -------------------------------------------------------------------------
+
+    def event_detail(self, seq: int) -> EventDetail | None:
+        with self.consistent():
+            row = self.conn.execute(f"SELECT {_EVENT_COLUMNS} FROM events e WHERE e.seq = ?", (seq,)).fetchone()
+            if row is None:
+                return None
+            (event,) = self._with_deliveries([row])
+            timestamp, payload = self.conn.execute(
+                "SELECT timestamp, payload FROM events WHERE seq = ?", (seq,)
+            ).fetchone()
+            return EventDetail(event=event, timestamp=timestamp, payload=payload)
+
+    def order_detail(self, shop: str, order_id: str) -> OrderDetail | None:
+        with self.consistent():
+            row = self.conn.execute(
+                "SELECT o.name, o.status, o.total, o.release_at, s.currency FROM orders o "
+                "LEFT JOIN sources s ON s.shop = o.shop WHERE o.shop = ? AND o.order_id = ?",
+                (shop, order_id),
+            ).fetchone()
+            if row is None:
+                return None
+            versions = self.conn.execute(
+                "SELECT version, updated_at, fetched_at, origin, doc FROM order_versions "
+                "WHERE shop = ? AND order_id = ? ORDER BY version",
+                (shop, order_id),
+            ).fetchall()
+        doc: dict[str, Any] = orjson.loads(versions[-1][4]) if versions else {}
+        return OrderDetail(
+            shop=shop,
+            order_id=order_id,
+            name=row[0],
+            status=row[1],
+            total=convert.money(row[2]),
+            currency=row[4],
+            release_at=convert.ts(row[3]),
+            items=tuple(convert.line_item(item) for item in doc.get("lineItems") or []),
+            versions=tuple(OrderVersion(int(v[0]), v[1], v[2], v[3]) for v in versions),
+        )

@@ -1,0 +1,124 @@
+"""What a Prometheus scrape reads from the store, cheaply, on a read-only connection of its own.
+
+Only indexed queries run per scrape. The totals of the append-only tables (orders, versions,
+events) grow by seq/rowid ranges: each scrape counts only what was added since the previous one,
+so its cost follows the write rate, not the size of the store.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from shopify_bridge.timeutil import parse_ts
+
+SCRAPE_BUSY_TIMEOUT_MS = 2000  # a scrape gives up rather than hang the /metrics request
+
+# Per append-only table: labels..., count and the highest seq/rowid of the rows added after `?`.
+_GROWTH_SQL = {
+    "orders": "SELECT shop, COUNT(*), MAX(rowid) FROM orders WHERE rowid > ? GROUP BY shop",
+    "versions": "SELECT shop, COUNT(*), MAX(seq) FROM order_versions WHERE seq > ? GROUP BY shop",
+    "events": "SELECT shop, event_name, COUNT(*), MAX(seq) FROM events WHERE seq > ? GROUP BY shop, event_name",
+}
+
+
+@dataclass(frozen=True)
+class StoreScrape:
+    """One scrape's view of the store (shops as stored; sources are named by the caller)."""
+
+    orders: dict[tuple[str, ...], int]  # (shop,) -> orders stored
+    versions: dict[tuple[str, ...], int]  # (shop,) -> versions stored
+    events: dict[tuple[str, ...], int]  # (shop, event name) -> events stored
+    held: dict[str, int]  # shop -> orders on hold
+    deliveries: dict[tuple[str, str], int]  # (destination, state) -> deliveries, for the states asked
+    oldest_pending: dict[str, datetime | None]  # destination -> creation of its oldest pending delivery
+    buckets: tuple[tuple[str, float, float], ...]  # (shop, available, maximum) where known
+
+
+class StoreScraper:
+    """Reads the store at scrape time; not thread-safe (the collector holds a lock)."""
+
+    def __init__(self, database: Path) -> None:
+        self.database = database
+        self._conn: sqlite3.Connection | None = None
+        # Append-only tables: running totals per label set, and the last seq/rowid counted.
+        self._totals: dict[str, dict[tuple[str, ...], int]] = {table: {} for table in _GROWTH_SQL}
+        self._counted: dict[str, int] = dict.fromkeys(_GROWTH_SQL, 0)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def scrape(self, destinations: Iterable[str], states: Iterable[str]) -> StoreScrape | None:
+        """The store's numbers from one snapshot; None when there is no store yet or it cannot be read now
+        (mid-migration, locked past the timeout): that scrape goes without them."""
+        conn = self._connection()
+        if conn is None:
+            return None
+        try:
+            return self._read(conn, tuple(destinations), tuple(states))
+        except sqlite3.Error:
+            self.close()
+            return None
+
+    def _connection(self) -> sqlite3.Connection | None:
+        if self._conn is None:
+            if not self.database.exists():
+                return None
+            self._conn = sqlite3.connect(
+                f"file:{self.database}?mode=ro", uri=True, check_same_thread=False, isolation_level=None
+            )
+            self._conn.execute(f"PRAGMA busy_timeout = {SCRAPE_BUSY_TIMEOUT_MS}")
+        return self._conn
+
+    def _read(self, conn: sqlite3.Connection, destinations: tuple[str, ...], states: tuple[str, ...]) -> StoreScrape:
+        conn.execute("BEGIN")  # one snapshot for every number of this scrape
+        try:
+            for table in _GROWTH_SQL:
+                self._grow(conn, table)
+            held = {
+                str(shop): int(n)
+                for shop, n in conn.execute("SELECT shop, COUNT(*) FROM orders WHERE status = 'held' GROUP BY shop")
+            }
+            deliveries: dict[tuple[str, str], int] = {}
+            oldest: dict[str, datetime | None] = {}
+            for destination in destinations:
+                for state in states:
+                    (count,) = conn.execute(
+                        "SELECT COUNT(*) FROM deliveries WHERE destination = ? AND state = ?", (destination, state)
+                    ).fetchone()
+                    deliveries[(destination, state)] = int(count)
+                (first,) = conn.execute(
+                    "SELECT MIN(created_at) FROM deliveries WHERE destination = ? AND state = 'pending'",
+                    (destination,),
+                ).fetchone()
+                oldest[destination] = parse_ts(first) if first else None
+            buckets = tuple(
+                (str(shop), float(level), float(size))
+                for shop, level, size in conn.execute(
+                    "SELECT shop, bucket_available, bucket_max FROM sources WHERE bucket_max IS NOT NULL ORDER BY shop"
+                )
+            )
+        finally:
+            conn.execute("COMMIT")
+        return StoreScrape(
+            orders=dict(self._totals["orders"]),
+            versions=dict(self._totals["versions"]),
+            events=dict(self._totals["events"]),
+            held=held,
+            deliveries=deliveries,
+            oldest_pending=oldest,
+            buckets=buckets,
+        )
+
+    def _grow(self, conn: sqlite3.Connection, table: str) -> None:
+        """Add the rows appended since the last scrape to the running totals of `table`."""
+        totals = self._totals[table]
+        for *labels, count, last in conn.execute(_GROWTH_SQL[table], (self._counted[table],)).fetchall():
+            key = tuple(str(label) for label in labels)
+            totals[key] = totals.get(key, 0) + int(count)
+            self._counted[table] = max(self._counted[table], int(last))
