@@ -116,7 +116,7 @@ class ShopPacer:
             slot = Slot(sent, self.estimate(operation, sent))
             for _ in range(MAX_PACING_ROUNDS):
                 wait = self.bucket.wait_for(slot.cost, self.clock())
-                if wait <= 0:
+                if wait < CLOCK_TOLERANCE:
                     break
                 started = self.clock()
                 await sleep(wait)

@@ -24,6 +24,9 @@ from typing import Any
 DEFAULT_MAXIMUM = 2000.0
 DEFAULT_RESTORE_RATE = 100.0
 MAX_WAIT_SECONDS = 60.0
+# Shopify reports whole points and our clock is not Shopify's: wait for one point more than the cost, so
+# that rounding never leaves the bucket a hair short of it.
+ROUNDING_POINTS = 1.0
 # The measured refill averages what the bucket gave back over this much recent time …
 REFILL_WINDOW_SECONDS = 60.0
 # … once it spans this much: over less, a report's whole-point rounding would pass for another app.
@@ -128,7 +131,7 @@ class Bucket:
 
     def wait_for(self, cost: float, now: float) -> float:
         """Seconds until `cost` points are there for us (0 when they are now)."""
-        need = min(cost + self.margin, self.maximum) - self.level(now)
+        need = min(cost + self.margin + ROUNDING_POINTS, self.maximum) - self.level(now)
         if need <= 0:
             return 0.0
         return min(MAX_WAIT_SECONDS, need / self.refill_rate)

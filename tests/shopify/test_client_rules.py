@@ -32,26 +32,26 @@ class Waits:
 
 async def test_after_throttled_the_wait_is_exactly_the_missing_points_over_the_restore_rate() -> None:
     time = VirtualTime()
-    shop = FakeShop(time, start_level=100, latency=0.0, price=lambda name, variables: (500, 400))
+    shop = FakeShop(time, start_level=100, latency=0.0, price=lambda name, variables: (450, 400))
     waits = Waits(time)
     client = client_on(shop, sleep=waits)  # knows nothing yet: assumes a full bucket and sends
     assert await time.run(client.execute(queries.SHOP_INFO)) == [{"op": "BridgeShopInfo"}]
     assert shop.answered == ["throttled", "ok"]
-    assert waits.seconds == [4.0]  # ceil((500 - 100) / 100), and straight on: the bucket holds 500 by then
+    assert waits.seconds == [4.0]  # ceil((450 - 100) / 100), and straight on: the bucket holds 500 by then
     assert client.usage == ShopifyUsage(
-        requests=2, throttled=1, points_requested=1000, points_actual=400, bucket_wait_seconds=4.0
+        requests=2, throttled=1, points_requested=900, points_actual=400, bucket_wait_seconds=4.0
     )
 
 
 async def test_before_a_request_the_client_waits_until_the_bucket_holds_its_cost() -> None:
     time = VirtualTime()
-    shop = FakeShop(time, start_level=2000, latency=0.0, price=lambda name, variables: (800, 800))
+    shop = FakeShop(time, start_level=2000, latency=0.0, price=lambda name, variables: (799, 799))
     waits = Waits(time)
     client = client_on(shop, sleep=waits)
     await time.run(*(client.execute(queries.SHOP_INFO) for _ in range(3)))
-    # 2000 → 1200 → 400: the third waits for 400 more points, never THROTTLED
-    assert shop.answered == ["ok", "ok", "ok"] and waits.seconds == [4.0]
-    assert client.usage.bucket_wait_seconds == 4.0
+    # 2000 → 1201 → 402: the third waits for the 398 points missing (and one more), never THROTTLED
+    assert shop.answered == ["ok", "ok", "ok"] and waits.seconds == [pytest.approx(3.98)]
+    assert client.usage.bucket_wait_seconds == pytest.approx(3.98)
 
 
 def costly_polls(per_line: int) -> Any:

@@ -41,6 +41,17 @@ async def test_at_most_5_percent_throttled_while_another_app_takes_most_of_the_r
     assert client.usage.points_actual >= 0.9 * left_for_us
 
 
+@pytest.mark.parametrize("latency", [0.2, 0.0])
+async def test_once_the_refill_is_measured_a_steady_competitor_throttles_nothing(latency: float) -> None:
+    """Only the first requests, sent before any report, meet the drained bucket; then pacing is exact —
+    even with no latency to spare, where a wait aimed at exactly the cost would land a rounding short."""
+    time = VirtualTime()
+    shop = FakeShop(time, competitor_share=0.8, start_level=0, latency=latency)
+    await send_workload([client_on(shop)], shop, REQUESTS)
+    first_ok = shop.answered.index("ok")
+    assert first_ok <= 2 and "throttled" not in shop.answered[first_ok:]
+
+
 async def test_three_clients_of_one_shop_share_its_bucket_and_its_pace() -> None:
     time = VirtualTime()
     shop = FakeShop(time, competitor_share=0.8, start_level=0)

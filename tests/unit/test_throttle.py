@@ -45,15 +45,16 @@ def test_parse_cost_tolerates_missing_or_broken_extension() -> None:
 def test_bucket_waits_before_a_query_that_does_not_fit_and_refills_with_time() -> None:
     bucket = Bucket(maximum=2000, restore_rate=100, available=50, observed_at=0.0)
     assert bucket.wait_for(40, now=0.0) == 0.0
-    assert bucket.wait_for(250, now=0.0) == 2.0  # 200 missing points at 100/s
-    assert bucket.wait_for(250, now=2.0) == 0.0  # refilled meanwhile
+    # 200 missing points at 100/s, and one more: reports are whole points, clocks differ
+    assert bucket.wait_for(250, now=0.0) == pytest.approx(2.01)
+    assert bucket.wait_for(250, now=2.02) == 0.0  # refilled meanwhile
     assert bucket.level(1000.0) == 2000  # never above the maximum
 
 
 def test_a_reservation_holds_points_until_the_answer_and_the_report_replaces_the_estimate() -> None:
     bucket = Bucket(maximum=100, restore_rate=10, available=100, observed_at=0.0)
     bucket.reserve(80)
-    assert bucket.wait_for(50, now=0.0) == 3.0  # 20 left for others while 80 are out
+    assert bucket.wait_for(49, now=0.0) == 3.0  # 20 left for others while 80 are out: 30 (+1) missing
     bucket.release(80, CostReport(requested=80, actual=10, maximum=100, available=90, restore_rate=10), now=0.0)
     assert bucket.reserved == 0 and bucket.wait_for(50, now=0.0) == 0.0
 
@@ -91,7 +92,7 @@ def test_the_refill_is_measured_when_another_app_takes_most_of_the_restore() -> 
         answered(bucket, 100, now, report(level))
     assert bucket.refill_rate == pytest.approx(20)
     assert bucket.margin == pytest.approx(160)  # the first step fell 160 short of the 100/s prediction
-    assert bucket.wait_for(100, now) == pytest.approx((100 + 160 - level) / 20)
+    assert bucket.wait_for(100, now) == pytest.approx((100 + 160 + 1 - level) / 20)
 
 
 def test_a_step_from_a_full_bucket_says_nothing_about_the_refill() -> None:
@@ -116,8 +117,8 @@ def test_a_shortfall_against_the_prediction_is_kept_in_hand_as_a_margin() -> Non
     answered(bucket, 0, 0.0, report(500, actual=0))
     answered(bucket, 0, 1.0, report(520, actual=0))  # 600 predicted at 100/s; another app took 80
     assert (bucket.margin, bucket.refill_rate) == (80, 20)
-    assert bucket.wait_for(440, 1.0) == 0.0  # 440 + 80 in hand
-    assert bucket.wait_for(500, 1.0) == pytest.approx((500 + 80 - 520) / 20)
+    assert bucket.wait_for(439, 1.0) == 0.0  # 439 (+1) + 80 in hand
+    assert bucket.wait_for(500, 1.0) == pytest.approx((500 + 80 + 1 - 520) / 20)
 
 
 def test_the_margin_never_exceeds_a_quarter_of_the_bucket() -> None:
