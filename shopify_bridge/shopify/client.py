@@ -1,37 +1,29 @@
-"""The throttle-aware Shopify Admin GraphQL client: gql + aiohttp with Shopify's quirks handled.
+"""The Shopify Admin GraphQL client: every request paced by its shop's bucket, every answer judged.
 
-gql's own retry logic never sees most of Shopify's failure modes: THROTTLED arrives as HTTP 200
-with an `errors` array, and 401/402/404/423 arrive as JSON whose `errors` is a *string*, which
-gql happily turns into an ExecutionResult without looking at the status. So the transport
-records the HTTP status of every answer and this wrapper classifies each one before anything
-is believed: wait before a query that would not fit the bucket, retry what is temporary with
-capped backoff, and turn what is permanent into one clear, non-secret error.
+A request first waits for its shop's bucket to hold the query's requested cost (`pacing.ShopPacer`,
+shared by every client of the shop), then goes out through the transport; the answer is classified
+(`responses.classify`) before anything is believed. What is temporary is retried with capped backoff,
+THROTTLED waits exactly what Shopify's numbers say, MAX_COST_EXCEEDED halves a page size, and what is
+permanent becomes one clear, non-secret error. Every wait goes through the injected `sleep`, which the
+bridge cuts short or cancels on a stop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
-import re
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
-
-import aiohttp
-from gql import Client, GraphQLRequest
-from gql.transport.aiohttp import AIOHTTPTransport
-from gql.transport.exceptions import (
-    TransportConnectionFailed,
-    TransportProtocolError,
-    TransportQueryError,
-    TransportServerError,
-)
-from graphql import ExecutionResult
 
 from shopify_bridge.errors import AuthError, BridgeError, ConfigError, ShopUnavailable, TemporaryFailure
 from shopify_bridge.observe.log import get_logger
-from shopify_bridge.shopify.responses import ShopifyAnswer, classify
-from shopify_bridge.shopify.throttle import Bucket, parse_cost
+from shopify_bridge.shopify.cost import Operation, operation
+from shopify_bridge.shopify.pacing import PACERS, ShopPacer
+from shopify_bridge.shopify.responses import Outcome, ShopifyAnswer, ShopifyBug, classify
+from shopify_bridge.shopify.throttle import Bucket, parse_cost, throttled_wait
+from shopify_bridge.shopify.transport import AnswerTransport, GqlTransport, endpoint_url
 
 log = get_logger(component="shopify")
 
@@ -39,39 +31,36 @@ RETRY_BASE_SECONDS = 1.0
 RETRY_CAP_SECONDS = 30.0
 MAX_TEMPORARY_RETRIES = 5
 MAX_THROTTLE_RETRIES = 30
-DEFAULT_COST_ESTIMATE = 50.0
-
-_OPERATION_NAME = re.compile(r"\b(?:query|mutation)\s+(\w+)")
 
 
 def operation_name(document: str) -> str:
-    match = _OPERATION_NAME.search(document)
-    return match.group(1) if match else "anonymous"
+    return operation(document).name
 
 
-class ShopifyTransport(AIOHTTPTransport):
-    """AIOHTTPTransport that remembers the HTTP status and headers of the last answer."""
+@dataclass
+class ShopifyUsage:
+    """What one client's requests cost, for benchmarks and metrics (the bridge reads it; nothing resets it)."""
 
-    last_status: int = 0
-    retry_after: float | None = None
+    requests: int = 0
+    """Answers received: every exchange with Shopify, retries included."""
+    throttled: int = 0
+    """THROTTLED answers and HTTP 429s."""
+    cost_exceeded: int = 0
+    """MAX_COST_EXCEEDED answers (each halved a page size)."""
+    points_requested: float = 0.0
+    """Sum of the `requestedQueryCost` Shopify reported."""
+    points_actual: float = 0.0
+    """Sum of the `actualQueryCost` Shopify reported (what the bucket really lost)."""
+    bucket_wait_seconds: float = 0.0
+    """Time spent waiting for the bucket: before requests, after THROTTLED, and for `Retry-After`."""
 
-    async def _prepare_result(self, response: aiohttp.ClientResponse) -> ExecutionResult:
-        self.last_status = response.status
-        header = response.headers.get("Retry-After")
-        try:
-            self.retry_after = float(header) if header else None
-        except ValueError:
-            self.retry_after = None
-        return await super()._prepare_result(response)
-
-
-def endpoint_url(shop_domain: str, api_version: str, api_url: str | None) -> str:
-    base = (api_url or f"https://{shop_domain}").rstrip("/")
-    return f"{base}/admin/api/{api_version}/graphql.json"
+    @property
+    def throttled_share(self) -> float:
+        return self.throttled / self.requests if self.requests else 0.0
 
 
 class ShopifyClient:
-    """One source's connection: its own token, transport, and rate-limit bucket."""
+    """One source's connection: its own token and transport, its shop's shared pacer."""
 
     def __init__(
         self,
@@ -85,119 +74,132 @@ class ShopifyClient:
         max_temporary_retries: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        transport: AnswerTransport | None = None,
+        pacer: ShopPacer | None = None,
     ) -> None:
         """`max_temporary_retries` (default `MAX_TEMPORARY_RETRIES`) bounds the retries of network errors,
-        timeouts and 5xx answers of one query; a command that must answer quickly passes fewer."""
+        timeouts and 5xx answers of one query; a command that must answer quickly passes fewer.
+        `pacer` defaults to the process's one for this shop (`pacing.PACERS`)."""
         self.source_name = source_name
         self.max_temporary_retries = max_temporary_retries
         self.shop_domain = shop_domain
         self.api_version = api_version
         self.url = endpoint_url(shop_domain, api_version, api_url)
-        self.bucket = Bucket()
+        self.pacer = pacer or PACERS.for_shop(shop_domain, api_url, clock)
+        self.usage = ShopifyUsage()
         self._clock = clock
         self._sleep = sleep
-        self._transport = ShopifyTransport(
-            url=self.url,
-            headers={"X-Shopify-Access-Token": token, "User-Agent": "shopify-bridge"},
-            timeout=int(timeout_seconds),
-        )
-        self._client = Client(transport=self._transport, fetch_schema_from_transport=False)
-        self._session: Any = None
-        self._lock = asyncio.Lock()
-        self._cost_estimates: dict[str, float] = {}
+        self._transport = transport or GqlTransport(self.url, token, timeout_seconds)
         self._warned_version = False
-        self.on_throttle: Callable[[float], None] | None = None
+
+    @property
+    def bucket(self) -> Bucket:
+        return self.pacer.bucket
 
     async def __aenter__(self) -> ShopifyClient:
-        self._session = await self._client.connect_async(reconnecting=False)  # type: ignore[no-untyped-call]
+        await self._transport.connect()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self._client.close_async()  # type: ignore[no-untyped-call]
-        self._session = None
+        await self._transport.close()
 
     async def execute(self, document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """Run one query and return its `data`, or raise a classified BridgeError."""
-        name = operation_name(document)
+        op = operation(document)
         temporary_failures = 0
         throttles = 0
-        async with self._lock:
-            while True:
-                estimate = self._cost_estimates.get(name, DEFAULT_COST_ESTIMATE)
-                wait = self.bucket.wait_for(estimate, self._clock())
-                if wait > 0:
-                    if self.on_throttle:
-                        self.on_throttle(wait)
-                    await self._sleep(wait)
-                self.bucket.spend(estimate, self._clock())
-                answer = await self._send(GraphQLRequest(document, variable_values=variables or {}))
-                if answer.cost is not None:
-                    self.bucket.observe(answer.cost, self._clock())
-                    self._cost_estimates[name] = answer.cost.requested
-                self._check_version()
-                outcome = classify(answer, source=self.source_name, shop=self.shop_domain, query=name)
-                if outcome.kind == "ok":
-                    return outcome.data or {}
-                if outcome.kind == "throttled":
-                    throttles += 1
-                    if throttles > MAX_THROTTLE_RETRIES:
-                        raise TemporaryFailure(f"{self.source_name}: still throttled after {throttles} waits")
-                    delay = answer.retry_after or self.bucket.throttled_wait(estimate, self._clock())
-                    log.info("throttled", source=self.source_name, query=name, wait_seconds=round(delay, 2))
-                    if self.on_throttle:
-                        self.on_throttle(delay)
-                    await self._sleep(delay)
-                    continue
-                if outcome.kind == "temporary":
-                    temporary_failures += 1
-                    limit = self.max_temporary_retries
-                    if temporary_failures > (MAX_TEMPORARY_RETRIES if limit is None else limit):
-                        raise outcome.error or TemporaryFailure(f"{self.source_name}: {outcome.reason}")
-                    delay = _backoff(temporary_failures)
-                    log.warning(
-                        "shopify temporary failure, retrying",
-                        source=self.source_name,
-                        query=name,
-                        reason=outcome.reason,
-                        attempt=temporary_failures,
-                        wait_seconds=round(delay, 2),
-                    )
-                    await self._sleep(delay)
-                    continue
-                assert outcome.error is not None
-                raise outcome.error
+        while True:
+            answer, sent = await self._exchange(document, op, variables)
+            outcome = classify(answer, source=self.source_name, shop=self.shop_domain, query=op.name)
+            if outcome.kind == "ok":
+                return outcome.data or {}
+            if outcome.kind == "throttled":
+                throttles += 1
+                self.usage.throttled += 1
+                if throttles > MAX_THROTTLE_RETRIES:
+                    raise TemporaryFailure(f"{self.source_name}: still throttled after {throttles} waits")
+                delay = self._throttled_delay(answer, throttles)
+                log.info("throttled", source=self.source_name, query=op.name, wait_seconds=round(delay, 3))
+                await self._wait_for_bucket(delay)
+                continue
+            if outcome.kind == "too_costly":
+                self._halve_a_page_size(op, sent, outcome)
+                continue
+            if outcome.kind == "temporary":
+                temporary_failures += 1
+                limit = self.max_temporary_retries
+                if temporary_failures > (MAX_TEMPORARY_RETRIES if limit is None else limit):
+                    raise outcome.error or TemporaryFailure(f"{self.source_name}: {outcome.reason}")
+                # A server's Retry-After is a floor: the jitter may only add to it.
+                delay = max(answer.retry_after or 0.0, _backoff(temporary_failures))
+                log.warning(
+                    "shopify temporary failure, retrying",
+                    source=self.source_name,
+                    query=op.name,
+                    reason=outcome.reason,
+                    attempt=temporary_failures,
+                    wait_seconds=round(delay, 3),
+                )
+                await self._sleep(delay)
+                continue
+            assert outcome.error is not None
+            raise outcome.error
 
-    async def _send(self, request: GraphQLRequest) -> ShopifyAnswer:
-        transport = self._transport
+    async def _exchange(
+        self, document: str, op: Operation, variables: dict[str, Any] | None
+    ) -> tuple[ShopifyAnswer, dict[str, Any]]:
+        """One request: wait for its turn and points in the shop's bucket, send it, settle the bucket.
+        The answer, and the variables sent (page sizes made explicit and capped)."""
+        async with self.pacer.slot(op, variables, self._sleep) as slot:
+            answer = await self._transport.send(document, slot.variables)
+            slot.report = answer.cost
+        usage = self.usage
+        usage.requests += 1
+        usage.bucket_wait_seconds += slot.waited
+        if slot.report is not None:
+            usage.points_requested += slot.report.requested
+            usage.points_actual += slot.report.actual or 0.0
+            self.pacer.learn(op, slot.variables, slot.report.requested)
+        self._check_version(answer)
+        return answer, slot.variables
+
+    def _throttled_delay(self, answer: ShopifyAnswer, throttles: int) -> float:
+        if answer.retry_after is not None:
+            return answer.retry_after  # the server's own number, to the millisecond
+        report = answer.cost
+        if report is not None:
+            return throttled_wait(report)
+        return _backoff(throttles)  # a bare 429: nothing to compute a wait from
+
+    async def _wait_for_bucket(self, seconds: float) -> None:
+        started = self._clock()
         try:
-            result = await self._session.execute(request, get_execution_result=True)
-            return ShopifyAnswer(
-                status=transport.last_status,
-                data=result.data,
-                errors=result.errors,
-                extensions=result.extensions,
-                retry_after=transport.retry_after,
-            )
-        except TransportQueryError as exc:
-            return ShopifyAnswer(
-                status=transport.last_status,
-                data=exc.data,
-                errors=exc.errors,
-                extensions=exc.extensions,
-                retry_after=transport.retry_after,
-            )
-        except TransportServerError as exc:
-            return ShopifyAnswer(status=exc.code or 500, body_problem=str(exc)[:200])
-        except TransportProtocolError as exc:
-            return ShopifyAnswer(status=transport.last_status or 200, body_problem=str(exc)[:200])
-        except (TransportConnectionFailed, aiohttp.ClientError, OSError) as exc:
-            return ShopifyAnswer(status=0, connection_problem=f"{type(exc).__name__}: {exc}"[:200])
-        except TimeoutError:
-            return ShopifyAnswer(status=0, connection_problem="timed out")
+            await self._sleep(seconds)
+        finally:
+            self.usage.bucket_wait_seconds += max(0.0, self._clock() - started)
 
-    def _check_version(self) -> None:
-        headers = self._transport.response_headers if hasattr(self._transport, "response_headers") else None
-        served = headers.get("X-Shopify-API-Version") if headers else None
+    def _halve_a_page_size(self, op: Operation, sent: dict[str, Any], outcome: Outcome) -> None:
+        """MAX_COST_EXCEEDED: smaller pages from now on (one warning per operation), or a clear error."""
+        self.usage.cost_exceeded += 1
+        first_time = op.name not in self.pacer.page_limits
+        halved = self.pacer.halve_a_page_size(op, sent)
+        if halved is None:
+            raise ShopifyBug(
+                f"query {op.name} for {self.source_name} exceeds Shopify's single-query cost limit with no page "
+                f"size left to halve: {outcome.reason}"
+            )
+        if first_time:
+            log.warning(
+                "Shopify refused a query as too costly; asking for smaller pages from now on",
+                source=self.source_name,
+                query=op.name,
+                variable=halved[0],
+                page_size=halved[1],
+                reason=outcome.reason,
+            )
+
+    def _check_version(self, answer: ShopifyAnswer) -> None:
+        served = answer.served_version
         if served and served != self.api_version and not self._warned_version:
             self._warned_version = True
             log.warning(
@@ -219,6 +221,7 @@ __all__ = [
     "ConfigError",
     "ShopUnavailable",
     "ShopifyClient",
+    "ShopifyUsage",
     "TemporaryFailure",
     "endpoint_url",
     "operation_name",

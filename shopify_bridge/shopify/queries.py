@@ -1,9 +1,14 @@
 """Every GraphQL document the bridge sends to Shopify.
 
 Page sizes are chosen so that each query's *requested* cost stays well under Shopify's
-1,000-point single-query limit (a test computes it with the simulator's cost model, which
-follows Shopify's published rules: objects 1, scalars 0, connections 2 + first x node).
-An order with more line items than `LINE_ITEMS_PAGE` gets follow-up `order(id:)` queries.
+1,000-point single-query limit (`shopify.cost` prices them with Shopify's documented model).
+A page size that something pages through is a variable (`$first`, `$lineItemsFirst`) whose
+default is today's size: the client always sends it, and after MAX_COST_EXCEEDED halves it for
+that operation (the caller follows `pageInfo`, so smaller pages lose nothing). An order with more
+line items than `LINE_ITEMS_PAGE` gets follow-up `order(id:)` queries.
+
+The connections of `READ_REFUND` stay literal: nothing pages through them, so a smaller page
+would silently drop refund lines, transactions or shipping lines instead of costing less.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ LINE_ITEMS_FOLLOW_UP_PAGE = 100
 REFUND_LINE_ITEMS_PAGE = 50
 REFUND_TRANSACTIONS_PAGE = 20
 REFUND_SHIPPING_PAGE = 10
+RECONCILE_PAGE = 250
 
 MONEY = "shopMoney { amount currencyCode } presentmentMoney { amount currencyCode }"
 
@@ -54,12 +60,14 @@ LINE_ITEM_FIELDS = f"""
 """
 
 POLL_ORDERS = f"""
-query BridgePollOrders($query: String!, $after: String) {{
-  orders(first: {ORDERS_PAGE}, after: $after, sortKey: UPDATED_AT, query: $query) {{
+query BridgePollOrders(
+  $query: String!, $after: String, $first: Int = {ORDERS_PAGE}, $lineItemsFirst: Int = {LINE_ITEMS_PAGE}
+) {{
+  orders(first: $first, after: $after, sortKey: UPDATED_AT, query: $query) {{
     pageInfo {{ hasNextPage endCursor }}
     nodes {{
       {ORDER_SCALARS}
-      lineItems(first: {LINE_ITEMS_PAGE}) {{
+      lineItems(first: $lineItemsFirst) {{
         pageInfo {{ hasNextPage endCursor }}
         nodes {{ {LINE_ITEM_FIELDS} }}
       }}
@@ -69,10 +77,10 @@ query BridgePollOrders($query: String!, $after: String) {{
 """
 
 READ_ORDER = f"""
-query BridgeReadOrder($id: ID!) {{
+query BridgeReadOrder($id: ID!, $lineItemsFirst: Int = {LINE_ITEMS_PAGE}) {{
   order(id: $id) {{
     {ORDER_SCALARS}
-    lineItems(first: {LINE_ITEMS_PAGE}) {{
+    lineItems(first: $lineItemsFirst) {{
       pageInfo {{ hasNextPage endCursor }}
       nodes {{ {LINE_ITEM_FIELDS} }}
     }}
@@ -81,10 +89,10 @@ query BridgeReadOrder($id: ID!) {{
 """
 
 ORDER_LINE_ITEMS_PAGE = f"""
-query BridgeOrderLineItems($id: ID!, $after: String) {{
+query BridgeOrderLineItems($id: ID!, $after: String, $first: Int = {LINE_ITEMS_FOLLOW_UP_PAGE}) {{
   order(id: $id) {{
     id
-    lineItems(first: {LINE_ITEMS_FOLLOW_UP_PAGE}, after: $after) {{
+    lineItems(first: $first, after: $after) {{
       pageInfo {{ hasNextPage endCursor }}
       nodes {{ {LINE_ITEM_FIELDS} }}
     }}
@@ -138,11 +146,11 @@ query BridgeOrdersCount($query: String!) {
 """
 
 # reconcile: the orders of one shop-timezone day, ids and names only (cheap: no nested connections).
-RECONCILE_ORDERS = """
-query BridgeReconcileOrders($query: String!, $after: String) {
-  orders(first: 250, after: $after, query: $query, sortKey: PROCESSED_AT) {
-    pageInfo { hasNextPage endCursor }
-    nodes { id legacyResourceId name processedAt }
-  }
-}
+RECONCILE_ORDERS = f"""
+query BridgeReconcileOrders($query: String!, $after: String, $first: Int = {RECONCILE_PAGE}) {{
+  orders(first: $first, after: $after, query: $query, sortKey: PROCESSED_AT) {{
+    pageInfo {{ hasNextPage endCursor }}
+    nodes {{ id legacyResourceId name processedAt }}
+  }}
+}}
 """

@@ -3,6 +3,10 @@
 The rules follow what Shopify really sends (see the gotchas of shopify-api-notes.md):
 - THROTTLED comes as HTTP 200 with `errors[].extensions.code == "THROTTLED"` and no data;
   HTTP 429 carries `Retry-After`.
+- MAX_COST_EXCEEDED (notes §3.1, secondary sources) comes as HTTP 200 with
+  `errors[].extensions.code == "MAX_COST_EXCEEDED"` and the message "Query cost is N, which exceeds
+  the single query max cost limit (1000)." (quoted in Shopify/shopify-app-js issue #577), no data.
+  Not a failure of the source: the client halves a page size and asks again.
 - 401/402/404/423 carry `{"errors": "<string>"}`, not a GraphQL errors array.
 - ACCESS_DENIED is per field with HTTP 200: the rest of `data` is there, the field is null.
   We refuse the whole answer so that nulls are never stored as real values.
@@ -18,7 +22,9 @@ from typing import Any, Literal
 from shopify_bridge.errors import AuthError, BridgeError, ConfigError, ShopUnavailable, TemporaryFailure
 from shopify_bridge.shopify.throttle import CostReport, parse_cost
 
-Kind = Literal["ok", "throttled", "temporary", "fatal"]
+Kind = Literal["ok", "throttled", "too_costly", "temporary", "fatal"]
+
+COST_LIMIT_MESSAGE = "exceeds the single query max cost limit"
 
 
 class ShopifyBug(BridgeError):
@@ -36,6 +42,7 @@ class ShopifyAnswer:
     retry_after: float | None = None
     body_problem: str | None = None
     connection_problem: str | None = None
+    served_version: str | None = None
 
     @property
     def cost(self) -> CostReport | None:
@@ -133,10 +140,12 @@ def classify(answer: ShopifyAnswer, *, source: str, shop: str, query: str) -> Ou
     codes = _codes(errors)
     if "THROTTLED" in codes:
         return Outcome("throttled", reason="THROTTLED")
-    if "MAX_COST_EXCEEDED" in codes:
+    if "MAX_COST_EXCEEDED" in codes or COST_LIMIT_MESSAGE in _first_message(errors):
+        message = next((line.strip() for line in _first_message(errors).splitlines() if line.strip()), "")
         return Outcome(
-            "fatal",
-            error=ShopifyBug(f"query {query} exceeds Shopify's single-query cost limit: {_first_message(errors)}"),
+            "too_costly",
+            reason=message,
+            error=ShopifyBug(f"query {query} exceeds Shopify's single-query cost limit for {source}: {message}"),
         )
     if "ACCESS_DENIED" in codes:
         assert isinstance(errors, list)

@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from structlog.testing import capture_logs
 
 from shopify_bridge import exit_codes
 from shopify_bridge.errors import BridgeError
 from shopify_bridge.shopify.client import ShopifyClient
-from shopify_bridge.shopify.queries import SHOP_INFO
+from shopify_bridge.shopify.queries import POLL_ORDERS, SHOP_INFO
 
 TOKEN = "shpat_canary_0123456789"
 COST = {
@@ -94,7 +95,7 @@ async def test_401_string_body_is_an_auth_error_without_the_token(server) -> Non
     assert TOKEN not in str(caught.value)
 
 
-async def test_throttled_http_200_is_retried_after_a_computed_wait(server) -> None:
+async def test_throttled_http_200_is_retried_after_exactly_the_computed_wait(server) -> None:
     url, script = server
     throttled = {
         "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
@@ -112,16 +113,74 @@ async def test_throttled_http_200_is_retried_after_a_computed_wait(server) -> No
         data = await c.execute(SHOP_INFO)
     assert data["shop"]["name"] == "Demo"
     assert len(script.requests) == 2
-    assert sleeps.waits and all(w >= 1.0 for w in sleeps.waits)
+    assert sleeps.waits[0] == 4.0  # ceil((500 - 100) / 100): not a fixed beat, not more
 
 
-async def test_429_honours_retry_after(server) -> None:
+LOW = {  # an answer that leaves the bucket nearly empty: a guess from it would not be the server's number
+    "data": OK["data"],
+    "extensions": {
+        "cost": {
+            "requestedQueryCost": 492,
+            "actualQueryCost": 169,
+            "throttleStatus": {"maximumAvailable": 2000, "currentlyAvailable": 1, "restoreRate": 100},
+        }
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("body", "retry_after", "wait"),
+    [
+        ({"errors": "Exceeded 2 calls per second for api client."}, "3", 3.0),
+        ("<html><body>429 Too Many Requests</body></html>", "7", 7.0),  # gql refuses the body: header kept
+        ({"errors": "Exceeded 2 calls per second for api client."}, "6.5", 6.5),
+    ],
+    ids=["json-string-errors", "html-body", "fractional"],
+)
+async def test_429_waits_exactly_what_retry_after_says(server, body: object, retry_after: str, wait: float) -> None:
     url, script = server
-    script.answers.append((429, {"errors": "Exceeded 2 calls per second"}, {"Retry-After": "3"}))
+    script.answers += [(200, LOW, {}), (429, body, {"Retry-After": retry_after})]
     sleeps = Sleeps()
     async with client(url, sleeps) as c:
         await c.execute(SHOP_INFO)
-    assert 3.0 in sleeps.waits
+        sleeps.waits.clear()
+        await c.execute(SHOP_INFO)
+    # first the bucket's own wait for the 491 (+1) points it lacks, then — after the 429 — the server's number
+    assert sleeps.waits[:2] == [4.92, wait]
+    assert c.usage.throttled == 1
+
+
+async def test_503_retry_after_is_a_floor_the_jitter_only_adds_to(server) -> None:
+    url, script = server
+    script.answers += [(503, {"errors": "Service Unavailable"}, {"Retry-After": "7"})] * 3
+    sleeps = Sleeps()
+    async with client(url, sleeps) as c:
+        await c.execute(SHOP_INFO)
+    assert len(sleeps.waits) == 3 and all(w >= 7.0 for w in sleeps.waits)
+
+
+async def test_page_sizes_go_out_explicitly_with_the_callers_variables(server) -> None:
+    url, script = server
+    script.answers.append((200, {"data": {"orders": {"nodes": []}}, "extensions": COST}, {}))
+    async with client(url, Sleeps()) as c:
+        await c.execute(POLL_ORDERS, {"query": "updated_at:>='2026-07-01T00:00:00Z'", "after": None})
+    assert script.requests[0]["body"]["variables"] == {
+        "query": "updated_at:>='2026-07-01T00:00:00Z'",
+        "after": None,
+        "first": 10,
+        "lineItemsFirst": 10,
+    }
+
+
+async def test_another_served_api_version_is_warned_about_once(server) -> None:
+    url, script = server
+    script.answers += [(200, OK, {"X-Shopify-API-Version": "2026-10"})] * 2
+    with capture_logs() as logs:
+        async with client(url, Sleeps()) as c:
+            await c.execute(SHOP_INFO)
+            await c.execute(SHOP_INFO)
+    warned = [e for e in logs if e["event"] == "Shopify served another API version than requested"]
+    assert len(warned) == 1 and warned[0]["served"] == "2026-10"
 
 
 @pytest.mark.parametrize("first", [(503, {"errors": "Service Unavailable"}, {}), (200, "<html>maintenance</html>", {})])
@@ -168,6 +227,6 @@ async def test_the_bucket_makes_the_client_wait_before_a_query_that_would_not_fi
     async with client(url, sleeps) as c:
         await c.execute(SHOP_INFO)
         assert sleeps.waits == []
-        await c.execute(SHOP_INFO)  # needs 300, bucket has 100: wait ~2 s first
-    assert sleeps.waits and sleeps.waits[0] == pytest.approx(2.0)
+        await c.execute(SHOP_INFO)  # needs 300, bucket has 100: wait 2 s (and a point) first
+    assert sleeps.waits and sleeps.waits[0] == pytest.approx(2.01)  # 200 (+1) missing at 100/s
     assert json.dumps(script.requests).count(TOKEN) == len(script.requests)

@@ -7,6 +7,7 @@ from typing import Any
 from graphql import parse
 
 from shopify_bridge.shopify import queries
+from shopify_bridge.shopify.cost import operation
 from shopify_bridge.simulator import actual_cost, requested_cost, simulator_schema
 
 
@@ -96,7 +97,8 @@ def test_actual_cost_counts_what_was_returned() -> None:
 
 def test_the_bridge_queries_stay_well_under_the_single_query_limit() -> None:
     costs = {
-        name: cost(getattr(queries, name))
+        # priced as the client sends them: every page size explicit (its declared default)
+        name: cost(getattr(queries, name), operation(getattr(queries, name)).page_defaults)
         for name in (
             "POLL_ORDERS",
             "READ_ORDER",

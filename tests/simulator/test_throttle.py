@@ -9,7 +9,8 @@ from shopify_bridge.simulator import ManualClock, SimulatorServer
 from shopify_bridge.simulator.throttle import LeakyBucket
 from tests.simulator.conftest import START, Caller
 
-POLL_VARS = {"query": "updated_at:>='2026-01-01T00:00:00Z'"}
+# The page sizes are variables with defaults; the bridge's client always sends them, and so does this test.
+POLL_VARS = {"query": "updated_at:>='2026-01-01T00:00:00Z'", "first": 10, "lineItemsFirst": 10}
 TOO_DEAR = (
     "{ orders(first: 250) { nodes { customer { id } lineItems(first: 250) { nodes { product { id } variant { id } } }"
     " refunds { refundLineItems(first: 250) { nodes { lineItem { id } } } transactions(first: 250) { nodes { id } }"

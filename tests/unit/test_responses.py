@@ -56,12 +56,26 @@ def test_throttled_comes_as_http_200() -> None:
     assert _classify(ShopifyAnswer(status=429, retry_after=2.0)).kind == "throttled"
 
 
-def test_max_cost_exceeded_is_a_bug_not_a_retry() -> None:
-    answer = ShopifyAnswer(
-        status=200, errors=[{"message": "Query cost is 1200", "extensions": {"code": "MAX_COST_EXCEEDED"}}]
-    )
+MAX_COST_MESSAGE = (
+    "Query cost is 1723, which exceeds the single query max cost limit (1000).\n\n"
+    "See https://shopify.dev/concepts/about-apis/rate-limits for more information on how the\n"
+    "cost of a query is calculated."
+)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        {"message": MAX_COST_MESSAGE, "extensions": {"code": "MAX_COST_EXCEEDED", "cost": 1723, "maxCost": 1000}},
+        {"message": MAX_COST_MESSAGE},  # as client libraries relay it: the message alone
+    ],
+)
+def test_max_cost_exceeded_is_too_costly_not_a_failure(error: dict[str, object]) -> None:
+    answer = ShopifyAnswer(status=200, errors=[error], extensions=COST)
     outcome = _classify(answer)
-    assert outcome.kind == "fatal" and "cost limit" in str(outcome.error)
+    assert outcome.kind == "too_costly"
+    assert outcome.reason == "Query cost is 1723, which exceeds the single query max cost limit (1000)."
+    assert outcome.error is not None and "\n" not in str(outcome.error)
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 0])
