@@ -9,12 +9,13 @@ from pathlib import Path
 
 import sqlite_utils
 
+from shopify_bridge.store.db import Sql
 from shopify_bridge.store.events import Events
 from shopify_bridge.store.orders import Orders
 from shopify_bridge.store.outbox import Outbox
 from shopify_bridge.store.reads import Reads
 from shopify_bridge.store.refunds import Refunds
-from shopify_bridge.store.schema import open_reader, open_writer, transaction
+from shopify_bridge.store.schema import open_reader, open_writer
 from shopify_bridge.store.sources import Sources
 
 
@@ -25,11 +26,12 @@ class Store:
         self.db = db
         self.conn: sqlite3.Connection = db.conn
         self.writable = writable
-        self.sources = Sources(self.conn)
-        self.orders = Orders(self.conn)
-        self.refunds = Refunds(self.conn)
-        self.events = Events(self.conn)
-        self.outbox = Outbox(self.conn)
+        self.sql = Sql(self.conn)
+        self.sources = Sources(self.sql)
+        self.orders = Orders(self.sql)
+        self.refunds = Refunds(self.sql)
+        self.events = Events(self.sql)
+        self.outbox = Outbox(self.sql)
         self.reads = Reads(self.conn)
 
     @classmethod
@@ -45,7 +47,7 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """`BEGIN IMMEDIATE` … COMMIT; nested use joins the outer transaction; rolled back on any exception."""
-        with transaction(self.conn):
+        with self.sql.transaction():
             yield
 
     def close(self) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import sqlite3
+from shopify_bridge.store.db import Sql
 
 
 class Orders:
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
+    def __init__(self, sql: Sql) -> None:
+        self.sql = sql
