@@ -21,13 +21,10 @@ ingesting a result are in `backfill_result`.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-import orjson
 
 from shopify_bridge.decide.source_context import SourceContext
 from shopify_bridge.errors import AuthError, BridgeError, TemporaryFailure
@@ -43,7 +40,8 @@ from shopify_bridge.shopify.bulk.query import (
     BULK_RUN_QUERY,
     bulk_orders_query,
 )
-from shopify_bridge.store.schema import transaction
+from shopify_bridge.store import Store
+from shopify_bridge.store.sources import BackfillState
 from shopify_bridge.timeutil import Clock, iso, parse_ts
 
 log = get_logger(component="backfill")
@@ -60,27 +58,12 @@ class ShopifyBulkBug(BridgeError):
     exit_code = 1
 
 
-def load_state(conn: sqlite3.Connection, shop: str) -> dict[str, Any] | None:
-    row = conn.execute("SELECT backfill_state FROM sources WHERE shop = ?", (shop,)).fetchone()
-    return orjson.loads(row[0]) if row and row[0] else None
-
-
-def save_state(conn: sqlite3.Connection, shop: str, state: dict[str, Any]) -> None:
-    with transaction(conn):
-        conn.execute("UPDATE sources SET backfill_state = ? WHERE shop = ?", (orjson.dumps(state).decode(), shop))
-
-
-def backfill_due(conn: sqlite3.Connection, shop: str) -> bool:
-    state = load_state(conn, shop)
-    return state is None or state.get("status") != "complete"
-
-
 class Backfill:
     def __init__(
         self,
         ctx: SourceContext,
         client: Any,
-        conn: sqlite3.Connection,
+        store: Store,
         *,
         clock: Clock,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -91,7 +74,7 @@ class Backfill:
     ) -> None:
         self.ctx = ctx
         self.client = client
-        self.conn = conn
+        self.store = store
         self.clock = clock
         self.sleep = sleep
         self.data_dir = data_dir
@@ -109,7 +92,7 @@ class Backfill:
             raise BackfillStopped(f"backfill of {self.ctx.name} stopped; the next start resumes it")
 
     # -- state --------------------------------------------------------------------------------
-    def _initial_state(self, start: datetime) -> dict[str, Any]:
+    def _initial_state(self, start: datetime) -> BackfillState:
         snapshot = self.clock()
         return {
             "status": "running",
@@ -121,14 +104,17 @@ class Backfill:
             "orders": 0,
         }
 
-    async def run(self, start: datetime) -> dict[str, Any]:
+    def _save(self, state: BackfillState) -> None:
+        self.store.sources.save_backfill_state(self.ctx.shop, state)
+
+    async def run(self, start: datetime) -> BackfillState:
         """Backfill `[start, snapshot)`; returns the final state. Idempotent and resumable."""
-        state = load_state(self.conn, self.ctx.shop)
+        state = self.store.sources.backfill_state(self.ctx.shop)
         if state is None or state.get("start") != iso(start):
-            if state and state.get("op_id"):
-                await self._cancel(state["op_id"])  # a leftover of ours for another range
+            if state and (leftover := state.get("op_id")):
+                await self._cancel(leftover)  # a leftover of ours for another range
             state = self._initial_state(start)
-            save_state(self.conn, self.ctx.shop, state)
+            self._save(state)
         if state["status"] == "complete":
             return state
         first_connected = self._first_connected(state)
@@ -143,7 +129,7 @@ class Backfill:
             elif outcome == "retry":
                 state["retries"] = state.get("retries", 0) + 1
                 if state["retries"] > MAX_WINDOW_RETRIES:
-                    save_state(self.conn, self.ctx.shop, state)
+                    self._save(state)
                     raise TemporaryFailure(
                         f"backfill of {self.ctx.name} failed {state['retries']} times "
                         f"on window {window[0]}..{window[1]}"
@@ -153,18 +139,8 @@ class Backfill:
                 state["windows"].pop(0)
                 state["retries"] = 0
             state["op_id"] = None
-            save_state(self.conn, self.ctx.shop, state)
-        with transaction(self.conn):
-            self.conn.execute(
-                "UPDATE sources SET first_connected_at = COALESCE(first_connected_at, ?), "
-                "cursor = COALESCE(cursor, ?) WHERE shop = ?",
-                (first_connected, state["snapshot"], self.ctx.shop),
-            )
-            state["status"] = "complete"
-            self.conn.execute(
-                "UPDATE sources SET backfill_state = ? WHERE shop = ?",
-                (orjson.dumps(state).decode(), self.ctx.shop),
-            )
+            self._save(state)
+        self.store.sources.complete_backfill(self.ctx.shop, state, first_connected)
         self.progress(
             BackfillProgress(
                 self.ctx.name,
@@ -177,25 +153,23 @@ class Backfill:
         log.info("backfill complete", source=self.ctx.name, orders=state["orders"])
         return state
 
-    def _first_connected(self, state: dict[str, Any]) -> str:
-        row = self.conn.execute("SELECT first_connected_at FROM sources WHERE shop = ?", (self.ctx.shop,)).fetchone()
-        if row and row[0]:
-            return str(row[0])
-        return str(state["snapshot"])
+    def _first_connected(self, state: BackfillState) -> str:
+        return self.store.sources.first_connected_at(self.ctx.shop) or state["snapshot"]
 
     # -- one window ---------------------------------------------------------------------------
-    async def _window(self, state: dict[str, Any], window: list[str]) -> str:
+    async def _window(self, state: BackfillState, window: list[str]) -> str:
         label = f"{window[0]}..{window[1]}"
         op = None
-        if state.get("op_id"):
-            op = await self._poll_once(state["op_id"])
+        op_id = state.get("op_id")
+        if op_id:
+            op = await self._poll_once(op_id)
             if op is None:
-                state["op_id"] = None
-        if not state.get("op_id"):
+                op_id = state["op_id"] = None
+        if not op_id:
             op = await self._start(parse_ts(window[0]), parse_ts(window[1]))
-            state["op_id"] = op["id"]
-            save_state(self.conn, self.ctx.shop, state)  # persisted before polling: a restart resumes it
-        op = await self._wait(state["op_id"], label, op)
+            op_id = state["op_id"] = str(op["id"])
+            self._save(state)  # persisted before polling: a restart resumes it
+        op = await self._wait(op_id, label, op)
         status, error = op["status"], op.get("errorCode")
         if status == "COMPLETED":
             if not op.get("url"):
@@ -291,9 +265,8 @@ class Backfill:
 
     def first_connected_for_ingest(self, window: list[str]) -> str:
         """History cut-off: the snapshot, or the window start when history is to be forwarded."""
-        state = load_state(self.conn, self.ctx.shop) or {}
-        row = self.conn.execute("SELECT first_connected_at FROM sources WHERE shop = ?", (self.ctx.shop,)).fetchone()
-        already_connected = bool(row and row[0])
-        if self.ctx.forward_history and not already_connected:
-            return str(state.get("start", window[0]))
-        return str(row[0]) if already_connected else str(state.get("snapshot", window[1]))
+        state = self.store.sources.backfill_state(self.ctx.shop)
+        connected = self.store.sources.first_connected_at(self.ctx.shop)
+        if self.ctx.forward_history and connected is None:
+            return state["start"] if state else window[0]
+        return connected or (state["snapshot"] if state else window[1])

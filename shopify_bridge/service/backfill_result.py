@@ -139,7 +139,7 @@ async def _ingest(
     window: list[str],
     label: str,
 ) -> int:
-    ctx, conn = backfill.ctx, backfill.conn
+    ctx, conn = backfill.ctx, backfill.store.conn
     start, end = parse_ts(window[0]), parse_ts(window[1])
     first_connected = backfill.first_connected_for_ingest(window)
     now = backfill.clock()

@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
 
-import sqlite_utils
-
 from shopify_bridge.decide.orderdoc import (
     OrderDoc,
     has_more_line_items,
@@ -28,7 +26,9 @@ from shopify_bridge.decide.source_context import SourceContext
 from shopify_bridge.observe.log import get_logger
 from shopify_bridge.service import ingest
 from shopify_bridge.shopify import new_customer, queries
+from shopify_bridge.store import Store
 from shopify_bridge.store.schema import transaction
+from shopify_bridge.store.sources import SourcePosition
 from shopify_bridge.timeutil import Clock, iso, parse_ts, shopify_ts
 
 OVERLAP_SECONDS = 60
@@ -52,14 +52,14 @@ class SourcePoller:
         self,
         ctx: SourceContext,
         client: GraphQLExecutor,
-        db: sqlite_utils.Database,
+        store: Store,
         clock: Clock,
         on_events: Callable[[list[int]], None] | None = None,
     ) -> None:
         self.ctx = ctx
         self.client = client
-        self.db = db
-        self.conn = db.conn
+        self.store = store
+        self.conn = store.conn
         self.clock = clock
         self._notify = on_events or (lambda seqs: None)
 
@@ -76,45 +76,19 @@ class SourcePoller:
         self._notify(seqs)
 
     # -- source row ---------------------------------------------------------------------------
-    def source_row(self) -> dict[str, Any]:
-        row = self.conn.execute(
-            "SELECT first_connected_at, cursor FROM sources WHERE shop = ?", (self.ctx.shop,)
-        ).fetchone()
-        if row is None:
-            with transaction(self.conn):
-                self.conn.execute(
-                    "INSERT INTO sources (shop, name) VALUES (?, ?) "
-                    "ON CONFLICT(shop) DO UPDATE SET name = excluded.name",
-                    (self.ctx.shop, self.ctx.name),
-                )
-            return {"first_connected_at": None, "cursor": None}
-        self.conn.execute("UPDATE sources SET name = ? WHERE shop = ?", (self.ctx.name, self.ctx.shop))
-        return {"first_connected_at": row[0], "cursor": row[1]}
+    def source_row(self) -> SourcePosition:
+        return self.store.sources.ensure(self.ctx.shop, self.ctx.name)
 
     def set_state(self, state: str, reason: str | None = None, *, ok: bool = False) -> None:
-        now = iso(self.clock())
         self.source_row()  # a source that failed before its first poll still gets its row and reason
-        with transaction(self.conn):
-            self.conn.execute(
-                "UPDATE sources SET state = ?, state_reason = ?, last_poll_at = ?, "
-                "last_poll_ok_at = CASE WHEN ? THEN ? ELSE last_poll_ok_at END WHERE shop = ?",
-                (state, reason, now, ok, now, self.ctx.shop),
-            )
-            if reason and state == "failed":
-                self.conn.execute(
-                    "INSERT INTO errors (at, shop, kind, message) VALUES (?, ?, 'source', ?)",
-                    (now, self.ctx.shop, reason),
-                )
+        self.store.sources.set_state(self.ctx.shop, state, reason, self.clock(), ok=ok)
 
     async def refresh_shop_info(self) -> dict[str, Any]:
         data = await self.client.execute(queries.SHOP_INFO)
         shop = data.get("shop") or {}
         self.source_row()  # the first call for a new source creates its row
-        with transaction(self.conn):
-            self.conn.execute(
-                "UPDATE sources SET shop_name = ?, currency = ?, timezone = ? WHERE shop = ?",
-                (shop.get("name"), shop.get("currencyCode"), shop.get("ianaTimezone"), self.ctx.shop),
-            )
+        self.store.sources.set_shop_info(self.ctx.shop, shop.get("name"), shop.get("currencyCode"),
+                                         shop.get("ianaTimezone"))
         return data
 
     # -- reads --------------------------------------------------------------------------------
@@ -146,8 +120,8 @@ class SourcePoller:
     async def poll(self) -> PollStats:
         now = self.clock()
         source = self.source_row()
-        first_connected = source["first_connected_at"] or iso(now)
-        high_water = parse_ts(source["cursor"] or first_connected)
+        first_connected = source.first_connected_at or iso(now)
+        high_water = parse_ts(source.cursor or first_connected)
         since = high_water - timedelta(seconds=OVERLAP_SECONDS)
         search = f"updated_at:>='{shopify_ts(since)}'"
         stats = PollStats()
@@ -179,15 +153,12 @@ class SourcePoller:
                         first_connected_at=first_connected,
                         is_new_customer=lookups.get(doc["id"]),
                     )
-                if source["first_connected_at"] is None:
-                    self.conn.execute(
-                        "UPDATE sources SET first_connected_at = ? WHERE shop = ?",
-                        (first_connected, self.ctx.shop),
-                    )
-                    source["first_connected_at"] = first_connected
+                if source.first_connected_at is None:
+                    self.store.sources.set_first_connected(self.ctx.shop, first_connected)
+                    source.first_connected_at = first_connected
                 # Pages come sorted by updatedAt, so what follows this page is at or after `newest`:
                 # moving the cursor with each page lets a process that keeps dying mid-poll progress.
-                self.conn.execute("UPDATE sources SET cursor = ? WHERE shop = ?", (iso(newest), self.ctx.shop))
+                self.store.sources.advance_cursor(self.ctx.shop, newest)
             stats.pages += 1
             stats.orders_seen += len(docs)
             stats.events_created += page_events
@@ -201,7 +172,7 @@ class SourcePoller:
         """Release held orders whose time has come, each from a fresh read by id."""
         now = self.clock()
         source = self.source_row()
-        first_connected = source["first_connected_at"] or iso(now)
+        first_connected = source.first_connected_at or iso(now)
         due = self.conn.execute(
             "SELECT order_id, gid FROM orders WHERE shop = ? AND status = 'held' AND release_at <= ? "
             "ORDER BY release_at",
@@ -230,7 +201,7 @@ class SourcePoller:
         """Re-read refunds that wait for a successful REFUND transaction on a decided order."""
         now = self.clock()
         source = self.source_row()
-        if source["first_connected_at"] is None:
+        if source.first_connected_at is None:
             return []
         rows = self.conn.execute(
             "SELECT DISTINCT r.order_id, o.gid FROM refunds r "
@@ -251,7 +222,7 @@ class SourcePoller:
                     doc,
                     origin="read",
                     now=now,
-                    first_connected_at=source["first_connected_at"],
+                    first_connected_at=source.first_connected_at,
                 )
         if created:
             self.on_events(created)
