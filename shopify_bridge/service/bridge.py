@@ -164,7 +164,7 @@ class Bridge:
         self._stop: asyncio.Event | None = None
         destinations, policies = build_destinations(config)
         destinations = [self.metrics.observe_destination(d) for d in destinations]
-        self.deliverer = Deliverer(self.db.conn, destinations, clock, policies)
+        self.deliverer = Deliverer(self.store.outbox, destinations, clock, policies)
         self.status = {s.name: SourceStatus(s.name, s.shop_domain) for s in config.sources}
         self._wake = {s.shop_domain: asyncio.Event() for s in config.sources}
 

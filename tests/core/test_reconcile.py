@@ -26,7 +26,7 @@ async def _mixed_run(tmp_path: Path) -> tuple[FakeShopify, object, FakeClock]:
     clock.advance(700)
     shopify.put(make_order(4, clock()))  # held
     await poller.cycle()
-    deliverer = Deliverer(poller.conn, [JsonlDestination("events-file", tmp_path / "e.jsonl")], clock)
+    deliverer = Deliverer(poller.store.outbox, [JsonlDestination("events-file", tmp_path / "e.jsonl")], clock)
     await deliverer.deliver_once()
     return shopify, poller, clock
 

@@ -13,7 +13,8 @@ import pytest
 
 from shopify_bridge.deliver.destinations.http import HttpDestination
 from shopify_bridge.deliver.loop import RETRY_BASE_SECONDS, Deliverer
-from shopify_bridge.store.schema import open_writer, transaction
+from shopify_bridge.store import Store
+from shopify_bridge.store.schema import transaction
 from shopify_bridge.timeutil import iso
 from tests.delivery.receiver import Receiver, Reply
 from tests.fake_clock import FakeClock
@@ -23,10 +24,15 @@ START = datetime(2026, 5, 1, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def conn(tmp_path: Path) -> Iterator[sqlite3.Connection]:
-    db = open_writer(tmp_path / "bridge.db")
-    yield db.conn
-    db.conn.close()
+def store(tmp_path: Path) -> Iterator[Store]:
+    opened = Store.open_writer(tmp_path / "bridge.db")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def conn(store: Store) -> sqlite3.Connection:
+    return store.conn
 
 
 @pytest.fixture
@@ -35,11 +41,9 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def deliverer(
-    conn: sqlite3.Connection, clock: FakeClock, receiver: Receiver
-) -> AsyncIterator[Deliverer]:
+async def deliverer(store: Store, clock: FakeClock, receiver: Receiver) -> AsyncIterator[Deliverer]:
     destination = HttpDestination("hook", receiver.url, clock=lambda: clock().timestamp())
-    loop = Deliverer(conn, [destination], clock)
+    loop = Deliverer(store.outbox, [destination], clock)
     await loop.open()
     yield loop
     await loop.close()
