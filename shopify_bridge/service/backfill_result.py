@@ -29,7 +29,6 @@ from shopify_bridge.shopify import new_customer
 from shopify_bridge.shopify.bulk import assemble, documents
 from shopify_bridge.shopify.bulk.query import in_window
 from shopify_bridge.shopify.bulk.staging import clear, discard_staging, open_staging, quarantined
-from shopify_bridge.store.schema import transaction
 from shopify_bridge.timeutil import parse_ts
 
 if TYPE_CHECKING:
@@ -139,7 +138,7 @@ async def _ingest(
     window: list[str],
     label: str,
 ) -> int:
-    ctx, conn = backfill.ctx, backfill.store.conn
+    ctx, store = backfill.ctx, backfill.store
     start, end = parse_ts(window[0]), parse_ts(window[1])
     first_connected = backfill.first_connected_for_ingest(window)
     now = backfill.clock()
@@ -148,10 +147,10 @@ async def _ingest(
     lookups: dict[str, bool | None] = {}
 
     def flush() -> None:
-        with transaction(conn):
+        with store.transaction():
             for doc in batch:
                 ingest.ingest_order(
-                    conn, ctx, doc, origin="bulk", now=now, first_connected_at=first_connected,
+                    store, ctx, doc, origin="bulk", now=now, first_connected_at=first_connected,
                     is_new_customer=lookups.pop(doc["id"], None),
                 )
         batch.clear()
@@ -164,7 +163,7 @@ async def _ingest(
             if not in_window(doc["processedAt"], start, end):
                 continue
             if earlier is not None:
-                if ingest.needs_new_customer_lookup(conn, ctx, doc, first_connected, now):
+                if ingest.needs_new_customer_lookup(store, ctx, doc, first_connected, now):
                     lookups[doc["id"]] = await earlier.is_new_customer(backfill.client, ctx.name, doc)
                 earlier.note(doc)
             batch.append(doc)

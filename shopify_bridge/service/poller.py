@@ -27,7 +27,6 @@ from shopify_bridge.observe.log import get_logger
 from shopify_bridge.service import ingest
 from shopify_bridge.shopify import new_customer, queries
 from shopify_bridge.store import Store
-from shopify_bridge.store.schema import transaction
 from shopify_bridge.store.sources import SourcePosition
 from shopify_bridge.timeutil import Clock, iso, parse_ts, shopify_ts
 
@@ -59,20 +58,15 @@ class SourcePoller:
         self.ctx = ctx
         self.client = client
         self.store = store
-        self.conn = store.conn
+        self.conn = store.conn  # for the read-side callers and tests that still take a connection
         self.clock = clock
         self._notify = on_events or (lambda seqs: None)
 
     def on_events(self, seqs: list[int]) -> None:
         """One info line per event created (never the payload: it holds customer data), then notify."""
-        for seq in seqs:
-            row = self.conn.execute(
-                "SELECT e.event_name, e.event_id, o.name FROM events e "
-                "LEFT JOIN orders o ON o.shop = e.shop AND o.order_id = e.order_id WHERE e.seq = ?",
-                (seq,),
-            ).fetchone()
-            if row:
-                log.info("event created", source=self.ctx.name, event_name=row[0], event_id=row[1], order=row[2])
+        for event in self.store.events.summaries(seqs):
+            log.info("event created", source=self.ctx.name, event_name=event.event_name, event_id=event.event_id,
+                     order=event.order_name)
         self._notify(seqs)
 
     # -- source row ---------------------------------------------------------------------------
@@ -103,7 +97,7 @@ class SourcePoller:
             info = page.get("pageInfo") or {}
             more, cursor = bool(info.get("hasNextPage")), info.get("endCursor")
         doc = normalize_order(node, extra)
-        doc = ingest.with_cached_details(self.conn, self.ctx.shop, doc)
+        doc = ingest.with_cached_details(self.store, self.ctx.shop, doc)
         details: dict[str, dict[str, Any]] = {}
         for refund in doc["refunds"]:
             if not refund_has_details(refund):
@@ -135,17 +129,17 @@ class SourcePoller:
             lookups = {
                 doc["id"]: await self.is_new_customer(doc)
                 for doc in docs
-                if ingest.needs_new_customer_lookup(self.conn, self.ctx, doc, first_connected, now)
+                if ingest.needs_new_customer_lookup(self.store, self.ctx, doc, first_connected, now)
             }
             info = orders.get("pageInfo") or {}
             last_page = not info.get("hasNextPage")
             for doc in docs:
                 newest = max(newest, parse_ts(doc["updatedAt"]))
             page_events: list[int] = []
-            with transaction(self.conn):
+            with self.store.transaction():
                 for doc in docs:
                     page_events += ingest.ingest_order(
-                        self.conn,
+                        self.store,
                         self.ctx,
                         doc,
                         origin="poll",
@@ -173,26 +167,19 @@ class SourcePoller:
         now = self.clock()
         source = self.source_row()
         first_connected = source.first_connected_at or iso(now)
-        due = self.conn.execute(
-            "SELECT order_id, gid FROM orders WHERE shop = ? AND status = 'held' AND release_at <= ? "
-            "ORDER BY release_at",
-            (self.ctx.shop, iso(now)),
-        ).fetchall()
         created: list[int] = []
-        for order_id, gid in due:
-            data = await self.client.execute(queries.READ_ORDER, {"id": gid})
+        for held in self.store.orders.due_holds(self.ctx.shop, now):
+            data = await self.client.execute(queries.READ_ORDER, {"id": held.gid})
             node = data.get("order")
             if node is None:
-                with transaction(self.conn):
-                    ingest.mark_gone(self.conn, self.ctx, order_id, now)
-                log.info("held order no longer exists; no event", source=self.ctx.name, order_id=order_id)
+                ingest.mark_gone(self.store, self.ctx, held.order_id, now)
+                log.info("held order no longer exists; no event", source=self.ctx.name, order_id=held.order_id)
                 continue
             doc = await self._complete(node)
             new_customer = await self.is_new_customer(doc)
-            with transaction(self.conn):
-                ingest.store_version(self.conn, self.ctx, doc, "read", now)
-                created += ingest.release(self.conn, self.ctx, doc, now=now, is_new_customer=new_customer)
-                created += ingest.settle_refunds(self.conn, self.ctx, doc, first_connected_at=first_connected, now=now)
+            created += ingest.release_order(
+                self.store, self.ctx, doc, now=now, first_connected_at=first_connected, is_new_customer=new_customer
+            )
         if created:
             self.on_events(created)
         return created
@@ -203,27 +190,15 @@ class SourcePoller:
         source = self.source_row()
         if source.first_connected_at is None:
             return []
-        rows = self.conn.execute(
-            "SELECT DISTINCT r.order_id, o.gid FROM refunds r "
-            "JOIN orders o ON o.shop = r.shop AND o.order_id = r.order_id "
-            "WHERE r.shop = ? AND r.status = 'waiting' AND o.status IN ('released', 'history', 'gone')",
-            (self.ctx.shop,),
-        ).fetchall()
         created: list[int] = []
-        for _order_id, gid in rows:
-            data = await self.client.execute(queries.READ_ORDER, {"id": gid})
+        for order in self.store.orders.with_waiting_refunds(self.ctx.shop):
+            data = await self.client.execute(queries.READ_ORDER, {"id": order.gid})
             if data.get("order") is None:
                 continue
             doc = await self._complete(data["order"])
-            with transaction(self.conn):
-                created += ingest.ingest_order(
-                    self.conn,
-                    self.ctx,
-                    doc,
-                    origin="read",
-                    now=now,
-                    first_connected_at=source.first_connected_at,
-                )
+            created += ingest.ingest_order(
+                self.store, self.ctx, doc, origin="read", now=now, first_connected_at=source.first_connected_at
+            )
         if created:
             self.on_events(created)
         return created

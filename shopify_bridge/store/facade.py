@@ -28,9 +28,9 @@ class Store:
         self.writable = writable
         self.sql = Sql(self.conn)
         self.sources = Sources(self.sql)
-        self.orders = Orders(self.sql)
-        self.refunds = Refunds(self.sql)
         self.events = Events(self.sql)
+        self.refunds = Refunds(self.sql)
+        self.orders = Orders(self.sql, self.events, self.refunds)  # records decisions with their events
         self.outbox = Outbox(self.sql)
         self.reads = Reads(self.conn)
 
