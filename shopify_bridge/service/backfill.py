@@ -14,8 +14,9 @@ stage (order-independent, flat memory) → ingest in batches → window done. FA
 window in two; FAILED INTERNAL_SERVER_ERROR retries the window and never trusts `partialDataUrl`;
 ACCESS_DENIED names the missing scope (exit 77); CANCELED/EXPIRED run the window again. A restart
 resumes the operation recorded in the state instead of starting another, and so does the next start after
-a stop, which the backfill honours between its steps (`BackfillStopped`). Downloading, staging and
-ingesting a result are in `backfill_result`.
+a stop, which the backfill honours between its steps (`BackfillStopped`). Running, polling and cancelling
+an operation at Shopify is `shopify.bulk.operation`, downloading its result `shopify.bulk.download`;
+staging and ingesting a result are in `backfill_result`.
 """
 
 from __future__ import annotations
@@ -31,38 +32,27 @@ from shopify_bridge.errors import AuthError, BridgeError, TemporaryFailure
 from shopify_bridge.observe.backfill_progress import BackfillProgress, ProgressCallback
 from shopify_bridge.observe.log import get_logger
 from shopify_bridge.service import backfill_result
-from shopify_bridge.service.backfill_result import BackfillStopped
+from shopify_bridge.service.backfill_result import BackfillStopped, ResultJob
 from shopify_bridge.service.check import missing_scopes
 from shopify_bridge.shopify import queries
-from shopify_bridge.shopify.bulk.query import (
-    BULK_CANCEL,
-    BULK_OPERATION,
-    BULK_RUN_QUERY,
-    bulk_orders_query,
-)
+from shopify_bridge.shopify.bulk.download import download as download_result
+from shopify_bridge.shopify.bulk.operation import BulkOperations
+from shopify_bridge.shopify.new_customer import Executes
 from shopify_bridge.store import Store
 from shopify_bridge.store.sources import BackfillState
 from shopify_bridge.timeutil import Clock, iso, parse_ts
 
 log = get_logger(component="backfill")
 
-POLL_MIN_SECONDS = 1.0
-POLL_MAX_SECONDS = 30.0
-BUSY_RETRY_SECONDS = 30.0
-MAX_BUSY_WAITS = 40
 MAX_WINDOW_RETRIES = 5
 MIN_WINDOW = timedelta(hours=1)
-
-
-class ShopifyBulkBug(BridgeError):
-    exit_code = 1
 
 
 class Backfill:
     def __init__(
         self,
         ctx: SourceContext,
-        client: Any,
+        client: Executes,
         store: Store,
         *,
         clock: Clock,
@@ -79,7 +69,7 @@ class Backfill:
         self.sleep = sleep
         self.data_dir = data_dir
         self.progress = progress or (lambda p: None)
-        self.download = download or backfill_result.download
+        self.download = download or download_result
         self.stop = stop
 
     def stop_requested(self) -> bool:
@@ -89,7 +79,14 @@ class Backfill:
     def check_stop(self) -> None:
         """Raise `BackfillStopped` when the bridge is stopping; the saved state resumes the backfill."""
         if self.stop_requested():
-            raise BackfillStopped(f"backfill of {self.ctx.name} stopped; the next start resumes it")
+            raise BackfillStopped.of(self.ctx.name)
+
+    def _operations(self) -> BulkOperations:
+        return BulkOperations(self.client, self.ctx.name, sleep=self.sleep, check_stop=self.check_stop)
+
+    def _result_job(self) -> ResultJob:
+        return ResultJob(self.ctx, self.store, self.client, self.clock, self.data_dir, self.progress, self.download,
+                         self.stop_requested)
 
     # -- state --------------------------------------------------------------------------------
     def _initial_state(self, start: datetime) -> BackfillState:
@@ -112,7 +109,7 @@ class Backfill:
         state = self.store.sources.backfill_state(self.ctx.shop)
         if state is None or state.get("start") != iso(start):
             if state and (leftover := state.get("op_id")):
-                await self._cancel(leftover)  # a leftover of ours for another range
+                await self._operations().cancel(leftover)  # a leftover of ours for another range
             state = self._initial_state(start)
             self._save(state)
         if state["status"] == "complete":
@@ -159,24 +156,29 @@ class Backfill:
     # -- one window ---------------------------------------------------------------------------
     async def _window(self, state: BackfillState, window: list[str]) -> str:
         label = f"{window[0]}..{window[1]}"
+        operations = self._operations()
         op = None
         op_id = state.get("op_id")
         if op_id:
-            op = await self._poll_once(op_id)
+            op = await operations.poll_once(op_id)
             if op is None:
                 op_id = state["op_id"] = None
         if not op_id:
-            op = await self._start(parse_ts(window[0]), parse_ts(window[1]))
+            op = await operations.start(parse_ts(window[0]), parse_ts(window[1]))
             op_id = state["op_id"] = str(op["id"])
             self._save(state)  # persisted before polling: a restart resumes it
-        op = await self._wait(op_id, label, op)
+
+        def running(op: dict[str, Any]) -> None:
+            self.progress(BackfillProgress(self.ctx.name, "running", label, int(op.get("objectCount") or 0)))
+
+        op = await operations.wait(op_id, op, running)
         status, error = op["status"], op.get("errorCode")
         if status == "COMPLETED":
             if not op.get("url"):
                 log.info("bulk window empty", source=self.ctx.name, window=label)
                 return "done"
             try:
-                state["orders"] += await backfill_result.ingest_result(self, op, window, label)
+                state["orders"] += await backfill_result.ingest_result(self._result_job(), op, window, label)
             except TemporaryFailure as exc:
                 # A cut or unreadable result: a new operation, not the same file again.
                 log.warning(
@@ -202,54 +204,6 @@ class Backfill:
         )
         return "retry"
 
-    async def _start(self, start: datetime, end: datetime) -> dict[str, Any]:
-        document = bulk_orders_query(start, end)
-        for _ in range(MAX_BUSY_WAITS):
-            data = await self.client.execute(BULK_RUN_QUERY, {"query": document})
-            payload = data.get("bulkOperationRunQuery") or {}
-            errors = payload.get("userErrors") or []
-            if payload.get("bulkOperation") and not errors:
-                return dict(payload["bulkOperation"])
-            codes = {e.get("code") for e in errors}
-            if codes & {"OPERATION_IN_PROGRESS", "LIMIT_REACHED"}:
-                log.info(
-                    "bulk operation slot busy; waiting",
-                    source=self.ctx.name,
-                    blocking=errors[0].get("message"),
-                )
-                await self.sleep(BUSY_RETRY_SECONDS)
-                self.check_stop()
-                continue
-            raise ShopifyBulkBug(
-                f"Shopify refused the backfill query for {self.ctx.name}: "
-                + "; ".join(str(e.get("message")) for e in errors)
-            )
-        raise TemporaryFailure(f"no bulk operation slot free for {self.ctx.name} after {MAX_BUSY_WAITS} waits")
-
-    async def _poll_once(self, op_id: str) -> dict[str, Any] | None:
-        data = await self.client.execute(BULK_OPERATION, {"id": op_id})
-        op = data.get("bulkOperation")
-        return dict(op) if op else None
-
-    async def _wait(self, op_id: str, label: str, op: dict[str, Any] | None) -> dict[str, Any]:
-        delay = POLL_MIN_SECONDS
-        while op is None or op["status"] in ("CREATED", "RUNNING", "CANCELING"):
-            if op is not None:
-                self.progress(BackfillProgress(self.ctx.name, "running", label, int(op.get("objectCount") or 0)))
-                await self.sleep(delay)
-                self.check_stop()
-                delay = min(POLL_MAX_SECONDS, delay * 2)
-            op = await self._poll_once(op_id)
-            if op is None:
-                return {"id": op_id, "status": "EXPIRED", "errorCode": None}
-        return op
-
-    async def _cancel(self, op_id: str) -> None:
-        try:
-            await self.client.execute(BULK_CANCEL, {"id": op_id})
-        except BridgeError as exc:
-            log.warning("could not cancel a leftover bulk operation", source=self.ctx.name, error=str(exc))
-
     async def _access_denied(self) -> BridgeError:
         try:
             data = await self.client.execute(queries.SHOP_INFO)
@@ -262,11 +216,3 @@ class Backfill:
         return AuthError(
             f"backfill of {self.ctx.name} denied by Shopify (ACCESS_DENIED): missing scope {', '.join(missing)}"
         )
-
-    def first_connected_for_ingest(self, window: list[str]) -> str:
-        """History cut-off: the snapshot, or the window start when history is to be forwarded."""
-        state = self.store.sources.backfill_state(self.ctx.shop)
-        connected = self.store.sources.first_connected_at(self.ctx.shop)
-        if self.ctx.forward_history and connected is None:
-            return state["start"] if state else window[0]
-        return connected or (state["snapshot"] if state else window[1])
