@@ -3,9 +3,9 @@
 A poll reads `orders` by `updated_at` from the high-water mark minus an overlap (Shopify's
 search index lags and `>` behaves like `>=`), pages through with `sortKey: UPDATED_AT`, reads
 what a page leaves out (more line items, refund details, the new-customer count), and only then
-commits the page's versions, decisions, events and — on the last page — the new cursor, in one
-transaction. Re-reading an order already stored is harmless: a version is new only when its
-content differs.
+commits the page's versions, decisions, events and the cursor advance (to the page's newest
+updatedAt) in one transaction. Re-reading an order already stored is harmless: a version is new
+only when its content differs.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from shopify_bridge.decide.orderdoc import (
     OrderDoc,
@@ -26,16 +26,13 @@ from shopify_bridge.decide.source_context import SourceContext
 from shopify_bridge.observe.log import get_logger
 from shopify_bridge.service import ingest
 from shopify_bridge.shopify import new_customer, queries
+from shopify_bridge.shopify.new_customer import Executes
 from shopify_bridge.store import Store
 from shopify_bridge.store.sources import SourcePosition
 from shopify_bridge.timeutil import Clock, iso, parse_ts, shopify_ts
 
 OVERLAP_SECONDS = 60
 log = get_logger(component="poller")
-
-
-class GraphQLExecutor(Protocol):
-    async def execute(self, document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]: ...
 
 
 @dataclass
@@ -50,7 +47,7 @@ class SourcePoller:
     def __init__(
         self,
         ctx: SourceContext,
-        client: GraphQLExecutor,
+        client: Executes,
         store: Store,
         clock: Clock,
         on_events: Callable[[list[int]], None] | None = None,

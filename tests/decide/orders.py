@@ -2,29 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from shopify_bridge.decide.channels import DEFAULT_CHANNEL_TABLE
-from shopify_bridge.decide.exclusions import ExclusionRules
 from shopify_bridge.decide.orderdoc import OrderDoc, normalize_order
 from shopify_bridge.decide.source_context import SourceContext
+from tests.core.test_poller_holds import SHOP as SHOP  # re-exported: the decide tests take it from here
+from tests.core.test_poller_holds import context as poller_context
 from tests.fakes import make_order, money, ts
 
 T0 = datetime(2026, 5, 1, 10, 0, tzinfo=UTC)  # the source's first connection
 CONNECTED = T0.isoformat()
-SHOP = "demo.myshopify.com"
 
 
 def context(delay: int | None = 600, **rules: Any) -> SourceContext:
-    return SourceContext(
-        shop=SHOP,
-        name="Demo",
-        channel_table=DEFAULT_CHANNEL_TABLE,
-        rules=ExclusionRules(**{"channels": ("pos",), "tags": ("Exclude",), **rules}),
-        upsell_delay_seconds=delay,
-        destinations=("events-file", "hook"),
-    )
+    """The poller tests' source (POS and the `Exclude` tag excluded), with two destinations."""
+    return replace(poller_context(delay, **rules), destinations=("events-file", "hook"))
 
 
 def order(number: int = 1, processed: datetime = T0 + timedelta(seconds=5), **overrides: Any) -> OrderDoc:
