@@ -45,8 +45,11 @@ class Sources:
     def ensure(self, shop: str, name: str) -> SourcePosition:
         """The source's row, created on first use; its name follows the config's."""
         with self.sql.transaction():
+            # An unchanged name writes nothing: this runs several times per poll cycle, and a commit that
+            # changed no page costs no fsync.
             self.sql.run(
-                "INSERT INTO sources (shop, name) VALUES (?, ?) ON CONFLICT (shop) DO UPDATE SET name = excluded.name",
+                "INSERT INTO sources (shop, name) VALUES (?, ?) "
+                "ON CONFLICT (shop) DO UPDATE SET name = excluded.name WHERE sources.name <> excluded.name",
                 (shop, name),
             )
             row = self.sql.one("SELECT first_connected_at, cursor FROM sources WHERE shop = ?", (shop,))

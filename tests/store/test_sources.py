@@ -21,8 +21,10 @@ def state(**changes: object) -> BackfillState:
 def test_ensure_creates_the_row_once_and_follows_the_configured_name(store: Store) -> None:
     assert store.sources.ensure(SHOP, "Demo") == store.sources.ensure(SHOP, "Renamed")
     assert store.conn.execute("SELECT shop, name FROM sources").fetchall() == [(SHOP, "Renamed")]
+    changes = store.conn.total_changes
     position = store.sources.ensure(SHOP, "Renamed")
     assert (position.first_connected_at, position.cursor) == (None, None)
+    assert store.conn.total_changes == changes  # an unchanged name writes nothing (no fsync per poll)
 
 
 def test_first_connection_and_cursor_are_what_the_next_poll_starts_from(store: Store) -> None:
