@@ -2,8 +2,9 @@
 
 `bench/backfill.py` measures parsing and reassembly alone against a `json.loads` baseline; this
 adds what a real backfill does after that: every order goes through `ingest.ingest_order`
-(content hash, version row, order row, history decision, refunds) in transactions of 1,000 on
-the store's own connection with `synchronous=FULL`.
+(the order's facts read, `decide.lifecycle`: content hash, history decision, refunds; the decision
+written: version row, order row) in transactions of 1,000 on the store's own connection with
+`synchronous=FULL`.
 
     .venv/bin/python bench/backfill_store.py [--orders 20000]
 """
@@ -23,7 +24,7 @@ from shopify_bridge.decide.source_context import SourceContext
 from shopify_bridge.service import ingest
 from shopify_bridge.shopify.bulk import assemble, documents
 from shopify_bridge.shopify.bulk.staging import open_staging
-from shopify_bridge.store.schema import open_writer, transaction
+from shopify_bridge.store import Store
 from shopify_bridge.timeutil import system_clock
 
 
@@ -35,9 +36,9 @@ def main() -> None:
         folder = Path(tmp)
         source = folder / "bulk.jsonl"
         write_file(source, args.orders)
-        db = open_writer(folder / "store.db")
+        store = Store.open_writer(folder / "store.db")
         ctx = SourceContext(shop="bench.myshopify.com", name="Bench", destinations=("file",))
-        db.conn.execute("INSERT INTO sources (shop, name) VALUES (?, ?)", (ctx.shop, ctx.name))
+        store.sources.ensure(ctx.shop, ctx.name)
         now = system_clock()
         first_connected = now.isoformat()
         started = time.perf_counter()
@@ -48,9 +49,9 @@ def main() -> None:
         count = 0
 
         def flush() -> None:
-            with transaction(db.conn):
+            with store.transaction():
                 for doc in batch:
-                    ingest.ingest_order(db.conn, ctx, doc, origin="bulk", now=now, first_connected_at=first_connected)
+                    ingest.ingest_order(store, ctx, doc, origin="bulk", now=now, first_connected_at=first_connected)
             batch.clear()
 
         for doc in documents.iter_orders(staging, "op"):
@@ -60,7 +61,7 @@ def main() -> None:
                 flush()
         flush()
         done = time.perf_counter()
-        versions = db.conn.execute("SELECT COUNT(*) FROM order_versions").fetchone()[0]
+        versions = store.conn.execute("SELECT COUNT(*) FROM order_versions").fetchone()[0]
         print(f"orders                 {count:>10,}   (staged {stats.orders:,}, versions stored {versions:,})")
         print(f"stage                  {staged - started:>9.2f} s")
         print(f"reassemble + ingest    {done - staged:>9.2f} s")

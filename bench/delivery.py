@@ -8,7 +8,7 @@ loop) that answers 200, then:
 2. outbox: `Deliverer.deliver_once()` + `HttpDestination`, every outcome committed to SQLite.
 
 Prints events/s for both, the share of the outbox run that is bookkeeping, and where the
-bookkeeping time goes (outbox select, dead-refund sweep, commit of the delivered marks).
+bookkeeping time goes (Outbox.due, the dead-refund sweep, the commit of the delivered marks).
 
     .venv/bin/python bench/delivery.py [--events 50000] [--concurrency 16] [--batch-size 1000]
 """
@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import json
 import multiprocessing
-import sqlite3
 import tempfile
 import time
 from collections.abc import Callable
@@ -33,10 +32,10 @@ from typing import Any, TypeVar
 import aiohttp
 from aiohttp import web
 
-from shopify_bridge.deliver import outbox
 from shopify_bridge.deliver.destinations.http import DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY, HttpDestination
 from shopify_bridge.deliver.loop import Deliverer
-from shopify_bridge.store.schema import open_writer, transaction
+from shopify_bridge.store import Store
+from shopify_bridge.store.schema import transaction
 from shopify_bridge.timeutil import iso, system_clock
 
 SHOP = "bench.myshopify.com"
@@ -84,8 +83,9 @@ def sample_payload(number: int) -> str:
     }, separators=(",", ":"))
 
 
-def fill_store(path: Path, events: int) -> tuple[sqlite3.Connection, list[bytes]]:
-    conn = open_writer(path).conn
+def fill_store(path: Path, events: int) -> tuple[Store, list[bytes]]:
+    store = Store.open_writer(path)
+    conn = store.conn
     now = iso(datetime.now(UTC))
     payloads = [sample_payload(n) for n in range(events)]
     with transaction(conn):
@@ -100,7 +100,7 @@ def fill_store(path: Path, events: int) -> tuple[sqlite3.Connection, list[bytes]
             "VALUES (?, ?, 'pending', ?, ?)",
             ((n + 1, DESTINATION, now, now) for n in range(events)),
         )
-    return conn, [payload.encode() for payload in payloads]
+    return store, [payload.encode() for payload in payloads]
 
 
 async def plain_posts(url: str, payloads: list[bytes], concurrency: int) -> float:
@@ -138,16 +138,14 @@ class Timings:
         return timed
 
 
-async def outbox_run(
-    conn: sqlite3.Connection, url: str, concurrency: int, batch_size: int
-) -> tuple[float, Timings]:
-    """Everything through the Deliverer; the outbox functions are timed where the loop calls them."""
+async def outbox_run(store: Store, url: str, concurrency: int, batch_size: int) -> tuple[float, Timings]:
+    """Everything through the Deliverer; the outbox methods are timed where the loop calls them."""
     timings = Timings()
-    originals = {name: getattr(outbox, name) for name in TIMED_OUTBOX_CALLS}
-    for name, function in originals.items():
-        setattr(outbox, name, timings.wrap(name, function))
+    outbox = store.outbox
+    for name in TIMED_OUTBOX_CALLS:  # instance attributes shadow the methods for this run only
+        setattr(outbox, name, timings.wrap(name, getattr(outbox, name)))
     destination = HttpDestination(DESTINATION, url, concurrency=concurrency, batch_size=batch_size)
-    deliverer = Deliverer(conn, [destination], system_clock)
+    deliverer = Deliverer(outbox, [destination], system_clock)
     await deliverer.open()
     try:
         started = time.perf_counter()
@@ -155,9 +153,9 @@ async def outbox_run(
         elapsed = time.perf_counter() - started
     finally:
         await deliverer.close()
-        for name, function in originals.items():
-            setattr(outbox, name, function)
-    delivered = conn.execute(
+        for name in TIMED_OUTBOX_CALLS:
+            delattr(outbox, name)
+    delivered = store.conn.execute(
         "SELECT COUNT(*) FROM deliveries WHERE destination = ? AND state = 'delivered'", (DESTINATION,)
     ).fetchone()[0]
     if delivered != stats.delivered or stats.retried or stats.dead:
@@ -189,12 +187,12 @@ def report(events: int, plains: list[float], full: float, timings: Timings) -> N
 async def bench(port: int, args: argparse.Namespace) -> None:
     url = f"http://127.0.0.1:{port}/hook"
     with tempfile.TemporaryDirectory(prefix="bench-delivery-") as folder:
-        conn, payloads = fill_store(Path(folder) / "bench.db", args.events)
+        store, payloads = fill_store(Path(folder) / "bench.db", args.events)
         await plain_posts(url, payloads[:1000], args.concurrency)  # warm-up: connections, caches
         before = await plain_posts(url, payloads, args.concurrency)
-        full, timings = await outbox_run(conn, url, args.concurrency, args.batch_size)
+        full, timings = await outbox_run(store, url, args.concurrency, args.batch_size)
         after = await plain_posts(url, payloads, args.concurrency)
-        conn.close()
+        store.close()
     report(args.events, [before, after], full, timings)
 
 

@@ -11,26 +11,24 @@ from __future__ import annotations
 
 import asyncio
 import random
-import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from shopify_bridge.deliver import outbox
 from shopify_bridge.deliver.destinations.base import Destination
 from shopify_bridge.observe.log import get_logger
+from shopify_bridge.retry import Backoff
+from shopify_bridge.store.outbox import Due, Outbox
 from shopify_bridge.timeutil import Clock, parse_ts
 
-RETRY_BASE_SECONDS = 2.0
-RETRY_CAP_SECONDS = 3600.0
+DELIVERY_RETRY = Backoff(base=2.0, cap=3600.0)
 IDLE_WAIT_SECONDS = 5.0
 
 log = get_logger(component="delivery")
 
 
 def retry_delay(attempt: int, rng: Callable[[], float] = random.random) -> float:
-    base: float = min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2.0 ** max(0, attempt - 1))
-    return base * (0.5 + rng() / 2)
+    return DELIVERY_RETRY.delay(attempt, rng)
 
 
 @dataclass
@@ -50,19 +48,19 @@ class DeliveryStats:
 class Deliverer:
     def __init__(
         self,
-        conn: sqlite3.Connection,
+        outbox: Outbox,
         destinations: Sequence[Destination],
         clock: Clock,
         policies: dict[str, RetryPolicy] | None = None,
     ) -> None:
-        self.conn = conn
+        self.outbox = outbox
         self.destinations = list(destinations)
         self.clock = clock
         self.policies = policies or {}
         self.wake = asyncio.Event()
 
     async def open(self) -> None:
-        recovered = outbox.recover_in_flight(self.conn, self.clock())
+        recovered = self.outbox.recover_in_flight(self.clock())
         if recovered:
             log.info("re-sending deliveries that were in flight when the bridge stopped", count=recovered)
         for destination in self.destinations:
@@ -75,20 +73,21 @@ class Deliverer:
     async def drain(self, destination: Destination, stop: asyncio.Event | None = None) -> DeliveryStats:
         """Send everything due now to one destination; returns what happened."""
         stats = DeliveryStats()
+        outbox = self.outbox
         while True:
             if stop is not None and stop.is_set():
                 return stats  # shutting down: the batch in flight was finished and recorded; the rest waits
             now = self.clock()
-            outbox.bury_refunds_of_dead_orders(self.conn, destination.name, now)
-            batch = outbox.due(self.conn, destination.name, now, limit=destination.batch_size)
+            outbox.bury_refunds_of_dead_orders(destination.name)
+            batch = outbox.due(destination.name, now, limit=destination.batch_size)
             if not batch:
                 return stats
-            outbox.mark_in_flight(self.conn, destination.name, [d.event_seq for d in batch])
+            outbox.mark_in_flight(destination.name, [d.event_seq for d in batch])
             results = await destination.send([(d.event_id, d.payload.encode()) for d in batch])
             now = self.clock()
             delivered = [d.event_seq for d, r in zip(batch, results, strict=True) if r.outcome == "delivered"]
             if delivered:
-                outbox.mark_delivered(self.conn, destination.name, delivered, now)
+                outbox.mark_delivered(destination.name, delivered, now)
                 stats.delivered += len(delivered)
             progressed = bool(delivered)
             for item, result in zip(batch, results, strict=True):
@@ -114,7 +113,7 @@ class Deliverer:
     def _record_failure(
         self,
         destination: str,
-        item: outbox.Due,
+        item: Due,
         status: int | None,
         error: str,
         permanent: bool,
@@ -125,19 +124,15 @@ class Deliverer:
         policy = self.policies.get(destination, RetryPolicy())
         attempts = item.attempts + 1
         too_many = policy.max_attempts is not None and attempts >= policy.max_attempts
-        created = self.conn.execute(
-            "SELECT created_at FROM deliveries WHERE event_seq = ? AND destination = ?",
-            (item.event_seq, destination),
-        ).fetchone()
-        too_old = policy.max_age is not None and created is not None and now - parse_ts(created[0]) >= policy.max_age
+        too_old = policy.max_age is not None and now - parse_ts(item.created_at) >= policy.max_age
         if permanent or too_many or too_old:
             reason = error if permanent else f"{error} (gave up after {attempts} attempts)"
-            outbox.mark_dead(self.conn, destination, item.event_seq, reason, status)
+            self.outbox.mark_dead(destination, item.event_seq, reason, status)
             stats.dead += 1
             log.warning("delivery dead", destination=destination, event_id=item.event_id, error=reason, status=status)
             return
         delay = retry_after if retry_after is not None else retry_delay(attempts)
-        outbox.mark_retry(self.conn, destination, item.event_seq, now + timedelta(seconds=delay), error, status)
+        self.outbox.mark_retry(destination, item.event_seq, now + timedelta(seconds=delay), error, status)
         stats.retried += 1
         log.info(
             "delivery retry",
@@ -159,13 +154,10 @@ class Deliverer:
         return total
 
     def next_due_in(self, destination: str) -> float:
-        row = self.conn.execute(
-            "SELECT MIN(next_attempt_at) FROM deliveries WHERE destination = ? AND state = 'pending'",
-            (destination,),
-        ).fetchone()
-        if row is None or row[0] is None:
+        next_at = self.outbox.next_attempt_at(destination)
+        if next_at is None:
             return IDLE_WAIT_SECONDS
-        return max(0.0, min(IDLE_WAIT_SECONDS, (parse_ts(row[0]) - self.clock()).total_seconds()))
+        return max(0.0, min(IDLE_WAIT_SECONDS, (next_at - self.clock()).total_seconds()))
 
     async def run(self, stop: asyncio.Event) -> None:
         await asyncio.gather(*(self._loop(d, stop) for d in self.destinations))

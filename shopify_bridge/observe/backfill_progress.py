@@ -7,11 +7,8 @@ the metrics (`bridge`), and `StoredProgress`, which keeps the latest event of ea
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-
-from shopify_bridge.store.schema import transaction
 
 PHASE_WORDS = {
     "running": "Shopify is preparing the result",
@@ -47,8 +44,11 @@ class StoredProgress:
     """Writes each source's latest progress line to `sources.progress`: at most once per `interval` seconds
     per source, and always when the phase changes; cleared when the backfill is done."""
 
-    def __init__(self, conn: sqlite3.Connection, monotonic: Callable[[], float], interval: float = 1.0) -> None:
-        self.conn, self.monotonic, self.interval = conn, monotonic, interval
+    def __init__(
+        self, write: Callable[[str, str | None], None], monotonic: Callable[[], float], interval: float = 1.0
+    ) -> None:
+        """`write(shop, line)` keeps the line (None: no backfill running), e.g. `Sources.set_progress`."""
+        self.write, self.monotonic, self.interval = write, monotonic, interval
         self._last: dict[str, tuple[str, float]] = {}
 
     def __call__(self, shop: str, progress: BackfillProgress) -> bool:
@@ -58,7 +58,5 @@ class StoredProgress:
         if last is not None and last[0] == progress.phase and now - last[1] < self.interval:
             return False
         self._last[shop] = (progress.phase, now)
-        line = None if progress.phase == "done" else progress.line()
-        with transaction(self.conn):
-            self.conn.execute("UPDATE sources SET progress = ? WHERE shop = ?", (line, shop))
+        self.write(shop, None if progress.phase == "done" else progress.line())
         return True

@@ -14,73 +14,46 @@ stage (order-independent, flat memory) → ingest in batches → window done. FA
 window in two; FAILED INTERNAL_SERVER_ERROR retries the window and never trusts `partialDataUrl`;
 ACCESS_DENIED names the missing scope (exit 77); CANCELED/EXPIRED run the window again. A restart
 resumes the operation recorded in the state instead of starting another, and so does the next start after
-a stop, which the backfill honours between its steps (`BackfillStopped`). Downloading, staging and
-ingesting a result are in `backfill_result`.
+a stop, which the backfill honours between its steps (`BackfillStopped`). Running, polling and cancelling
+an operation at Shopify is `shopify.bulk.operation`, downloading its result `shopify.bulk.download`;
+staging and ingesting a result are in `backfill_result`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-import orjson
 
 from shopify_bridge.decide.source_context import SourceContext
 from shopify_bridge.errors import AuthError, BridgeError, TemporaryFailure
 from shopify_bridge.observe.backfill_progress import BackfillProgress, ProgressCallback
 from shopify_bridge.observe.log import get_logger
 from shopify_bridge.service import backfill_result
-from shopify_bridge.service.backfill_result import BackfillStopped
+from shopify_bridge.service.backfill_result import BackfillStopped, ResultJob
 from shopify_bridge.service.check import missing_scopes
 from shopify_bridge.shopify import queries
-from shopify_bridge.shopify.bulk.query import (
-    BULK_CANCEL,
-    BULK_OPERATION,
-    BULK_RUN_QUERY,
-    bulk_orders_query,
-)
-from shopify_bridge.store.schema import transaction
+from shopify_bridge.shopify.bulk.download import download as download_result
+from shopify_bridge.shopify.bulk.operation import BulkOperations
+from shopify_bridge.shopify.new_customer import Executes
+from shopify_bridge.store import Store
+from shopify_bridge.store.sources import BackfillState
 from shopify_bridge.timeutil import Clock, iso, parse_ts
 
 log = get_logger(component="backfill")
 
-POLL_MIN_SECONDS = 1.0
-POLL_MAX_SECONDS = 30.0
-BUSY_RETRY_SECONDS = 30.0
-MAX_BUSY_WAITS = 40
 MAX_WINDOW_RETRIES = 5
 MIN_WINDOW = timedelta(hours=1)
-
-
-class ShopifyBulkBug(BridgeError):
-    exit_code = 1
-
-
-def load_state(conn: sqlite3.Connection, shop: str) -> dict[str, Any] | None:
-    row = conn.execute("SELECT backfill_state FROM sources WHERE shop = ?", (shop,)).fetchone()
-    return orjson.loads(row[0]) if row and row[0] else None
-
-
-def save_state(conn: sqlite3.Connection, shop: str, state: dict[str, Any]) -> None:
-    with transaction(conn):
-        conn.execute("UPDATE sources SET backfill_state = ? WHERE shop = ?", (orjson.dumps(state).decode(), shop))
-
-
-def backfill_due(conn: sqlite3.Connection, shop: str) -> bool:
-    state = load_state(conn, shop)
-    return state is None or state.get("status") != "complete"
 
 
 class Backfill:
     def __init__(
         self,
         ctx: SourceContext,
-        client: Any,
-        conn: sqlite3.Connection,
+        client: Executes,
+        store: Store,
         *,
         clock: Clock,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -91,12 +64,12 @@ class Backfill:
     ) -> None:
         self.ctx = ctx
         self.client = client
-        self.conn = conn
+        self.store = store
         self.clock = clock
         self.sleep = sleep
         self.data_dir = data_dir
         self.progress = progress or (lambda p: None)
-        self.download = download or backfill_result.download
+        self.download = download or download_result
         self.stop = stop
 
     def stop_requested(self) -> bool:
@@ -106,10 +79,17 @@ class Backfill:
     def check_stop(self) -> None:
         """Raise `BackfillStopped` when the bridge is stopping; the saved state resumes the backfill."""
         if self.stop_requested():
-            raise BackfillStopped(f"backfill of {self.ctx.name} stopped; the next start resumes it")
+            raise BackfillStopped.of(self.ctx.name)
+
+    def _operations(self) -> BulkOperations:
+        return BulkOperations(self.client, self.ctx.name, sleep=self.sleep, check_stop=self.check_stop)
+
+    def _result_job(self) -> ResultJob:
+        return ResultJob(self.ctx, self.store, self.client, self.clock, self.data_dir, self.progress, self.download,
+                         self.stop_requested)
 
     # -- state --------------------------------------------------------------------------------
-    def _initial_state(self, start: datetime) -> dict[str, Any]:
+    def _initial_state(self, start: datetime) -> BackfillState:
         snapshot = self.clock()
         return {
             "status": "running",
@@ -121,14 +101,17 @@ class Backfill:
             "orders": 0,
         }
 
-    async def run(self, start: datetime) -> dict[str, Any]:
+    def _save(self, state: BackfillState) -> None:
+        self.store.sources.save_backfill_state(self.ctx.shop, state)
+
+    async def run(self, start: datetime) -> BackfillState:
         """Backfill `[start, snapshot)`; returns the final state. Idempotent and resumable."""
-        state = load_state(self.conn, self.ctx.shop)
+        state = self.store.sources.backfill_state(self.ctx.shop)
         if state is None or state.get("start") != iso(start):
-            if state and state.get("op_id"):
-                await self._cancel(state["op_id"])  # a leftover of ours for another range
+            if state and (leftover := state.get("op_id")):
+                await self._operations().cancel(leftover)  # a leftover of ours for another range
             state = self._initial_state(start)
-            save_state(self.conn, self.ctx.shop, state)
+            self._save(state)
         if state["status"] == "complete":
             return state
         first_connected = self._first_connected(state)
@@ -143,7 +126,7 @@ class Backfill:
             elif outcome == "retry":
                 state["retries"] = state.get("retries", 0) + 1
                 if state["retries"] > MAX_WINDOW_RETRIES:
-                    save_state(self.conn, self.ctx.shop, state)
+                    self._save(state)
                     raise TemporaryFailure(
                         f"backfill of {self.ctx.name} failed {state['retries']} times "
                         f"on window {window[0]}..{window[1]}"
@@ -153,18 +136,8 @@ class Backfill:
                 state["windows"].pop(0)
                 state["retries"] = 0
             state["op_id"] = None
-            save_state(self.conn, self.ctx.shop, state)
-        with transaction(self.conn):
-            self.conn.execute(
-                "UPDATE sources SET first_connected_at = COALESCE(first_connected_at, ?), "
-                "cursor = COALESCE(cursor, ?) WHERE shop = ?",
-                (first_connected, state["snapshot"], self.ctx.shop),
-            )
-            state["status"] = "complete"
-            self.conn.execute(
-                "UPDATE sources SET backfill_state = ? WHERE shop = ?",
-                (orjson.dumps(state).decode(), self.ctx.shop),
-            )
+            self._save(state)
+        self.store.sources.complete_backfill(self.ctx.shop, state, first_connected)
         self.progress(
             BackfillProgress(
                 self.ctx.name,
@@ -177,32 +150,35 @@ class Backfill:
         log.info("backfill complete", source=self.ctx.name, orders=state["orders"])
         return state
 
-    def _first_connected(self, state: dict[str, Any]) -> str:
-        row = self.conn.execute("SELECT first_connected_at FROM sources WHERE shop = ?", (self.ctx.shop,)).fetchone()
-        if row and row[0]:
-            return str(row[0])
-        return str(state["snapshot"])
+    def _first_connected(self, state: BackfillState) -> str:
+        return self.store.sources.first_connected_at(self.ctx.shop) or state["snapshot"]
 
     # -- one window ---------------------------------------------------------------------------
-    async def _window(self, state: dict[str, Any], window: list[str]) -> str:
+    async def _window(self, state: BackfillState, window: list[str]) -> str:
         label = f"{window[0]}..{window[1]}"
+        operations = self._operations()
         op = None
-        if state.get("op_id"):
-            op = await self._poll_once(state["op_id"])
+        op_id = state.get("op_id")
+        if op_id:
+            op = await operations.poll_once(op_id)
             if op is None:
-                state["op_id"] = None
-        if not state.get("op_id"):
-            op = await self._start(parse_ts(window[0]), parse_ts(window[1]))
-            state["op_id"] = op["id"]
-            save_state(self.conn, self.ctx.shop, state)  # persisted before polling: a restart resumes it
-        op = await self._wait(state["op_id"], label, op)
+                op_id = state["op_id"] = None
+        if not op_id:
+            op = await operations.start(parse_ts(window[0]), parse_ts(window[1]))
+            op_id = state["op_id"] = str(op["id"])
+            self._save(state)  # persisted before polling: a restart resumes it
+
+        def running(op: dict[str, Any]) -> None:
+            self.progress(BackfillProgress(self.ctx.name, "running", label, int(op.get("objectCount") or 0)))
+
+        op = await operations.wait(op_id, op, running)
         status, error = op["status"], op.get("errorCode")
         if status == "COMPLETED":
             if not op.get("url"):
                 log.info("bulk window empty", source=self.ctx.name, window=label)
                 return "done"
             try:
-                state["orders"] += await backfill_result.ingest_result(self, op, window, label)
+                state["orders"] += await backfill_result.ingest_result(self._result_job(), op, window, label)
             except TemporaryFailure as exc:
                 # A cut or unreadable result: a new operation, not the same file again.
                 log.warning(
@@ -228,54 +204,6 @@ class Backfill:
         )
         return "retry"
 
-    async def _start(self, start: datetime, end: datetime) -> dict[str, Any]:
-        document = bulk_orders_query(start, end)
-        for _ in range(MAX_BUSY_WAITS):
-            data = await self.client.execute(BULK_RUN_QUERY, {"query": document})
-            payload = data.get("bulkOperationRunQuery") or {}
-            errors = payload.get("userErrors") or []
-            if payload.get("bulkOperation") and not errors:
-                return dict(payload["bulkOperation"])
-            codes = {e.get("code") for e in errors}
-            if codes & {"OPERATION_IN_PROGRESS", "LIMIT_REACHED"}:
-                log.info(
-                    "bulk operation slot busy; waiting",
-                    source=self.ctx.name,
-                    blocking=errors[0].get("message"),
-                )
-                await self.sleep(BUSY_RETRY_SECONDS)
-                self.check_stop()
-                continue
-            raise ShopifyBulkBug(
-                f"Shopify refused the backfill query for {self.ctx.name}: "
-                + "; ".join(str(e.get("message")) for e in errors)
-            )
-        raise TemporaryFailure(f"no bulk operation slot free for {self.ctx.name} after {MAX_BUSY_WAITS} waits")
-
-    async def _poll_once(self, op_id: str) -> dict[str, Any] | None:
-        data = await self.client.execute(BULK_OPERATION, {"id": op_id})
-        op = data.get("bulkOperation")
-        return dict(op) if op else None
-
-    async def _wait(self, op_id: str, label: str, op: dict[str, Any] | None) -> dict[str, Any]:
-        delay = POLL_MIN_SECONDS
-        while op is None or op["status"] in ("CREATED", "RUNNING", "CANCELING"):
-            if op is not None:
-                self.progress(BackfillProgress(self.ctx.name, "running", label, int(op.get("objectCount") or 0)))
-                await self.sleep(delay)
-                self.check_stop()
-                delay = min(POLL_MAX_SECONDS, delay * 2)
-            op = await self._poll_once(op_id)
-            if op is None:
-                return {"id": op_id, "status": "EXPIRED", "errorCode": None}
-        return op
-
-    async def _cancel(self, op_id: str) -> None:
-        try:
-            await self.client.execute(BULK_CANCEL, {"id": op_id})
-        except BridgeError as exc:
-            log.warning("could not cancel a leftover bulk operation", source=self.ctx.name, error=str(exc))
-
     async def _access_denied(self) -> BridgeError:
         try:
             data = await self.client.execute(queries.SHOP_INFO)
@@ -288,12 +216,3 @@ class Backfill:
         return AuthError(
             f"backfill of {self.ctx.name} denied by Shopify (ACCESS_DENIED): missing scope {', '.join(missing)}"
         )
-
-    def first_connected_for_ingest(self, window: list[str]) -> str:
-        """History cut-off: the snapshot, or the window start when history is to be forwarded."""
-        state = load_state(self.conn, self.ctx.shop) or {}
-        row = self.conn.execute("SELECT first_connected_at FROM sources WHERE shop = ?", (self.ctx.shop,)).fetchone()
-        already_connected = bool(row and row[0])
-        if self.ctx.forward_history and not already_connected:
-            return str(state.get("start", window[0]))
-        return str(row[0]) if already_connected else str(state.get("snapshot", window[1]))

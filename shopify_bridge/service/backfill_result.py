@@ -14,77 +14,91 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sqlite3
 import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import aiohttp
-
+from shopify_bridge.decide import lifecycle
+from shopify_bridge.decide.source_context import SourceContext
 from shopify_bridge.errors import TemporaryFailure
-from shopify_bridge.observe.backfill_progress import BackfillProgress
+from shopify_bridge.observe.backfill_progress import BackfillProgress, ProgressCallback
 from shopify_bridge.observe.log import get_logger
 from shopify_bridge.service import ingest
 from shopify_bridge.shopify import new_customer
 from shopify_bridge.shopify.bulk import assemble, documents
 from shopify_bridge.shopify.bulk.query import in_window
-from shopify_bridge.shopify.bulk.staging import clear, discard_staging, open_staging, quarantined
-from shopify_bridge.store.schema import transaction
-from shopify_bridge.timeutil import parse_ts
-
-if TYPE_CHECKING:
-    from shopify_bridge.service.backfill import Backfill
+from shopify_bridge.shopify.bulk.staging import StagingDb, clear, discard_staging, open_staging, quarantined
+from shopify_bridge.store import Store
+from shopify_bridge.timeutil import Clock, parse_ts
 
 log = get_logger(component="backfill")
 
 INGEST_BATCH = 500
-DOWNLOAD_CHUNK = 1 << 20
 
 
 class BackfillStopped(Exception):
     """A stop was requested while the backfill ran; its state lets the next start resume it."""
+
+    @classmethod
+    def of(cls, source_name: str) -> BackfillStopped:
+        return cls(f"backfill of {source_name} stopped; the next start resumes it")
 
 
 class _StagingStopped(Exception):
     """Raised on the staging thread to end `stage_file` early."""
 
 
-async def download(url: str, target: Path) -> int:
-    """Stream the result to disk in chunks; the signed URL gets no Shopify token."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    size = 0
-    timeout = aiohttp.ClientTimeout(total=None, sock_read=120)
-    async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url) as response:
-        if response.status != 200:
-            raise TemporaryFailure(f"bulk result download failed: HTTP {response.status}")
-        with open(target, "wb") as handle:
-            async for chunk in response.content.iter_chunked(DOWNLOAD_CHUNK):
-                handle.write(chunk)
-                size += len(chunk)
-    return size
+@dataclass(frozen=True)
+class ResultJob:
+    """What taking one bulk result in needs from the backfill that ran the operation."""
+
+    ctx: SourceContext
+    store: Store
+    client: new_customer.Executes  # `$is_new_customer` lookups for forwarded history
+    clock: Clock
+    data_dir: Path  # where the result and its staging database are kept while they are read
+    progress: ProgressCallback
+    download: Callable[[str, Path], Awaitable[int]]
+    stop_requested: Callable[[], bool]  # safe to ask from the staging thread
+
+    def check_stop(self) -> None:
+        if self.stop_requested():
+            raise BackfillStopped.of(self.ctx.name)
+
+    def history_cutoff(self, window: list[str]) -> str:
+        state = self.store.sources.backfill_state(self.ctx.shop)
+        return lifecycle.history_cutoff(
+            self.ctx.forward_history,
+            self.store.sources.first_connected_at(self.ctx.shop),
+            state["start"] if state else None,
+            state["snapshot"] if state else None,
+            window,
+        )
 
 
-async def ingest_result(backfill: Backfill, op: dict[str, Any], window: list[str], label: str) -> int:
+async def ingest_result(job: ResultJob, op: dict[str, Any], window: list[str], label: str) -> int:
     """Download, stage and ingest the result of `op` for `window`; the number of orders ingested."""
-    ctx = backfill.ctx
+    ctx = job.ctx
     op_id = str(op["id"])
     tag = f"{ctx.shop.split('.', 1)[0]}-{op_id.rsplit('/', 1)[-1]}"
-    path = backfill.data_dir / f"bulk-{tag}.jsonl"
-    staging_path = backfill.data_dir / f"staging-{tag}.db"
+    path = job.data_dir / f"bulk-{tag}.jsonl"
+    staging_path = job.data_dir / f"staging-{tag}.db"
     total = int(op.get("fileSize") or 0) or None
     keep = False
     try:
-        backfill.progress(BackfillProgress(ctx.name, "downloading", label, 0, total))
-        size = await backfill.download(str(op["url"]), path)
-        backfill.progress(BackfillProgress(ctx.name, "downloading", label, size, total))
+        job.progress(BackfillProgress(ctx.name, "downloading", label, 0, total))
+        size = await job.download(str(op["url"]), path)
+        job.progress(BackfillProgress(ctx.name, "downloading", label, size, total))
         # Its own database file (re-creatable from the download): the staging thread never shares a
         # connection with the event loop's writer.
         staging = open_staging(staging_path)
         try:
             objects = int(op.get("objectCount") or 0) or None
-            stats = await _stage(backfill, staging, op_id, path, label, objects)
-            backfill.check_stop()
-            count = await _ingest(backfill, staging, op_id, stats, window, label)
+            stats = await _stage(job, staging, op_id, path, label, objects)
+            job.check_stop()
+            count = await _ingest(job, staging, op_id, stats, window, label)
             keep = bool(stats.quarantined or quarantined(staging, op_id))
             if keep:
                 log.warning("quarantined bulk lines kept for inspection", source=ctx.name,
@@ -97,22 +111,22 @@ async def ingest_result(backfill: Backfill, op: dict[str, Any], window: list[str
         path.unlink(missing_ok=True)
         if not keep:
             discard_staging(staging_path)
-    backfill.progress(BackfillProgress(ctx.name, "ingesting", label, count, stats.orders))
+    job.progress(BackfillProgress(ctx.name, "ingesting", label, count, stats.orders))
     return count
 
 
 async def _stage(
-    backfill: Backfill, staging: sqlite3.Connection, op_id: str, path: Path, label: str, objects: int | None
+    job: ResultJob, staging: StagingDb, op_id: str, path: Path, label: str, objects: int | None
 ) -> assemble.StageStats:
     """`stage_file` on a thread; it ends before this returns or raises, even when cancelled or stopped."""
     loop = asyncio.get_running_loop()
-    name = backfill.ctx.name
+    name = job.ctx.name
     halt = threading.Event()
 
     def staged(_bytes: int, lines: int) -> None:  # on the staging thread, after every chunk read
-        if halt.is_set() or backfill.stop_requested():
+        if halt.is_set() or job.stop_requested():
             raise _StagingStopped
-        loop.call_soon_threadsafe(backfill.progress, BackfillProgress(name, "staging", label, lines, objects))
+        loop.call_soon_threadsafe(job.progress, BackfillProgress(name, "staging", label, lines, objects))
 
     work = asyncio.ensure_future(asyncio.to_thread(assemble.stage_file, staging, op_id, path, staged))
     try:
@@ -132,26 +146,26 @@ async def _stage(
 
 
 async def _ingest(
-    backfill: Backfill,
-    staging: sqlite3.Connection,
+    job: ResultJob,
+    staging: StagingDb,
     op_id: str,
     stats: assemble.StageStats,
     window: list[str],
     label: str,
 ) -> int:
-    ctx, conn = backfill.ctx, backfill.conn
+    ctx, store = job.ctx, job.store
     start, end = parse_ts(window[0]), parse_ts(window[1])
-    first_connected = backfill.first_connected_for_ingest(window)
-    now = backfill.clock()
+    first_connected = job.history_cutoff(window)
+    now = job.clock()
     count = 0
     batch: list[dict[str, Any]] = []
     lookups: dict[str, bool | None] = {}
 
     def flush() -> None:
-        with transaction(conn):
+        with store.transaction():
             for doc in batch:
                 ingest.ingest_order(
-                    conn, ctx, doc, origin="bulk", now=now, first_connected_at=first_connected,
+                    store, ctx, doc, origin="bulk", now=now, first_connected_at=first_connected,
                     is_new_customer=lookups.pop(doc["id"], None),
                 )
         batch.clear()
@@ -164,18 +178,18 @@ async def _ingest(
             if not in_window(doc["processedAt"], start, end):
                 continue
             if earlier is not None:
-                if ingest.needs_new_customer_lookup(conn, ctx, doc, first_connected, now):
-                    lookups[doc["id"]] = await earlier.is_new_customer(backfill.client, ctx.name, doc)
+                if ingest.needs_new_customer_lookup(store, ctx, doc, first_connected, now):
+                    lookups[doc["id"]] = await earlier.is_new_customer(job.client, ctx.name, doc)
                 earlier.note(doc)
             batch.append(doc)
             count += 1
             if len(batch) >= INGEST_BATCH:
                 flush()
-                backfill.progress(BackfillProgress(ctx.name, "ingesting", label, count, stats.orders))
+                job.progress(BackfillProgress(ctx.name, "ingesting", label, count, stats.orders))
                 # Each batch is its own transaction: let the rest of the bridge (other sources,
                 # deliveries, the dashboard, the signal handlers) run between them, then honour a stop.
                 await asyncio.sleep(0)
-                backfill.check_stop()
+                job.check_stop()
         flush()
     finally:
         docs.close()  # releases the read-ahead threads when stopped half-way

@@ -32,18 +32,18 @@ from shopify_bridge.errors import AuthError, BridgeError
 from shopify_bridge.observe.backfill_progress import BackfillProgress, StoredProgress
 from shopify_bridge.observe.log import get_logger
 from shopify_bridge.observe.metrics import BridgeObserver
-from shopify_bridge.service.backfill import Backfill, backfill_due
+from shopify_bridge.retry import Backoff
+from shopify_bridge.service.backfill import Backfill
 from shopify_bridge.service.backfill_result import BackfillStopped
 from shopify_bridge.service.check import ALL_ORDERS_SCOPE, RECENT_ORDERS_DAYS
 from shopify_bridge.service.poller import SourcePoller
 from shopify_bridge.shopify.client import ShopifyClient
-from shopify_bridge.store.schema import open_writer, transaction
+from shopify_bridge.store import Store
 from shopify_bridge.timeutil import Clock, system_clock
 
 log = get_logger(component="bridge")
 
-FAILURE_BACKOFF_BASE = 5.0
-FAILURE_BACKOFF_CAP = 300.0
+FAILED_SOURCE_RETRY = Backoff(base=5.0, cap=300.0, jitter=False)
 
 
 def source_context(config: Config, source: Source) -> SourceContext:
@@ -158,12 +158,13 @@ class Bridge:
         self.on_change = on_change or (lambda: None)
         self.on_progress = on_progress or _log_progress
         self.metrics = metrics or BridgeObserver()
-        self.db = open_writer(config.database, synchronous=config.synchronous)
-        self.stored_progress = StoredProgress(self.db.conn, monotonic)
+        self.store = Store.open_writer(config.database, synchronous=config.synchronous)
+        self.db = self.store.db  # the connection's sqlite_utils face, for callers that still use it
+        self.stored_progress = StoredProgress(self.store.sources.set_progress, monotonic)
         self._stop: asyncio.Event | None = None
         destinations, policies = build_destinations(config)
         destinations = [self.metrics.observe_destination(d) for d in destinations]
-        self.deliverer = Deliverer(self.db.conn, destinations, clock, policies)
+        self.deliverer = Deliverer(self.store.outbox, destinations, clock, policies)
         self.status = {s.name: SourceStatus(s.name, s.shop_domain) for s in config.sources}
         self._wake = {s.shop_domain: asyncio.Event() for s in config.sources}
 
@@ -184,12 +185,12 @@ class Bridge:
     async def _source_cycle(self, source: Source, client: ShopifyClient) -> int:
         """One poll + release + refund settle for one source; returns its exit code."""
         status = self.status[source.name]
-        poller = SourcePoller(source_context(self.config, source), client, self.db, self.clock, self._events_created)
+        poller = SourcePoller(source_context(self.config, source), client, self.store, self.clock, self._events_created)
         try:
             if status.state in ("idle", "failed"):
                 info = await poller.refresh_shop_info()
                 self._require_history_scope(source, info)
-            if source.start_date is not None and backfill_due(self.db.conn, source.shop_domain):
+            if source.start_date is not None and self.store.sources.backfill_due(source.shop_domain):
                 status.state = "backfilling"
                 poller.set_state("backfilling")
                 self.on_change()
@@ -219,11 +220,9 @@ class Bridge:
 
     def _record_bucket(self, source: Source, client: ShopifyClient) -> None:
         bucket = client.bucket
-        with transaction(self.db.conn):
-            self.db.conn.execute(
-                "UPDATE sources SET bucket_max = ?, bucket_available = ?, bucket_restore = ? WHERE shop = ?",
-                (bucket.maximum, bucket.level(self.monotonic()), bucket.restore_rate, source.shop_domain),
-            )
+        self.store.sources.record_bucket(
+            source.shop_domain, bucket.maximum, bucket.level(self.monotonic()), bucket.restore_rate
+        )
 
     def _require_history_scope(self, source: Source, info: dict[str, Any]) -> None:
         if source.start_date is None:
@@ -238,15 +237,15 @@ class Bridge:
             )
 
     async def _backfill(self, source: Source, client: ShopifyClient, poller: SourcePoller) -> None:
-        row = self.db.conn.execute("SELECT timezone FROM sources WHERE shop = ?", (source.shop_domain,)).fetchone()
-        tz = ZoneInfo(row[0]) if row and row[0] else UTC
+        timezone = self.store.sources.timezone(source.shop_domain)
+        tz = ZoneInfo(timezone) if timezone else UTC
         assert source.start_date is not None
         start = datetime.combine(source.start_date, datetime.min.time(), tzinfo=tz)
         database = Path(self.config.database)
         backfill = Backfill(
             poller.ctx,
             client,
-            self.db.conn,
+            self.store,
             clock=self.clock,
             sleep=self.sleep,
             data_dir=database.parent / f"{database.stem}-bulk",
@@ -285,7 +284,7 @@ class Bridge:
                 if code == exit_codes.OK:
                     wait = float(source.poll_interval_seconds)
                 else:
-                    wait = min(FAILURE_BACKOFF_CAP, FAILURE_BACKOFF_BASE * 2 ** max(0, failures - 1))
+                    wait = FAILED_SOURCE_RETRY.delay(failures)
                 wake = self._wake[source.shop_domain]
                 wake.clear()
                 waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
@@ -305,4 +304,4 @@ class Bridge:
             await self.deliverer.close()
 
     def close(self) -> None:
-        self.db.conn.close()
+        self.store.close()

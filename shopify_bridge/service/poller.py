@@ -3,9 +3,9 @@
 A poll reads `orders` by `updated_at` from the high-water mark minus an overlap (Shopify's
 search index lags and `>` behaves like `>=`), pages through with `sortKey: UPDATED_AT`, reads
 what a page leaves out (more line items, refund details, the new-customer count), and only then
-commits the page's versions, decisions, events and — on the last page — the new cursor, in one
-transaction. Re-reading an order already stored is harmless: a version is new only when its
-content differs.
+commits the page's versions, decisions, events and the cursor advance (to the page's newest
+updatedAt) in one transaction. Re-reading an order already stored is harmless: a version is new
+only when its content differs.
 """
 
 from __future__ import annotations
@@ -13,9 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Protocol
-
-import sqlite_utils
+from typing import Any
 
 from shopify_bridge.decide.orderdoc import (
     OrderDoc,
@@ -28,15 +26,13 @@ from shopify_bridge.decide.source_context import SourceContext
 from shopify_bridge.observe.log import get_logger
 from shopify_bridge.service import ingest
 from shopify_bridge.shopify import new_customer, queries
-from shopify_bridge.store.schema import transaction
+from shopify_bridge.shopify.new_customer import Executes
+from shopify_bridge.store import Store
+from shopify_bridge.store.sources import SourcePosition
 from shopify_bridge.timeutil import Clock, iso, parse_ts, shopify_ts
 
 OVERLAP_SECONDS = 60
 log = get_logger(component="poller")
-
-
-class GraphQLExecutor(Protocol):
-    async def execute(self, document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]: ...
 
 
 @dataclass
@@ -51,70 +47,39 @@ class SourcePoller:
     def __init__(
         self,
         ctx: SourceContext,
-        client: GraphQLExecutor,
-        db: sqlite_utils.Database,
+        client: Executes,
+        store: Store,
         clock: Clock,
         on_events: Callable[[list[int]], None] | None = None,
     ) -> None:
         self.ctx = ctx
         self.client = client
-        self.db = db
-        self.conn = db.conn
+        self.store = store
+        self.conn = store.conn  # for the read-side callers and tests that still take a connection
         self.clock = clock
         self._notify = on_events or (lambda seqs: None)
 
     def on_events(self, seqs: list[int]) -> None:
         """One info line per event created (never the payload: it holds customer data), then notify."""
-        for seq in seqs:
-            row = self.conn.execute(
-                "SELECT e.event_name, e.event_id, o.name FROM events e "
-                "LEFT JOIN orders o ON o.shop = e.shop AND o.order_id = e.order_id WHERE e.seq = ?",
-                (seq,),
-            ).fetchone()
-            if row:
-                log.info("event created", source=self.ctx.name, event_name=row[0], event_id=row[1], order=row[2])
+        for event in self.store.events.summaries(seqs):
+            log.info("event created", source=self.ctx.name, event_name=event.event_name, event_id=event.event_id,
+                     order=event.order_name)
         self._notify(seqs)
 
     # -- source row ---------------------------------------------------------------------------
-    def source_row(self) -> dict[str, Any]:
-        row = self.conn.execute(
-            "SELECT first_connected_at, cursor FROM sources WHERE shop = ?", (self.ctx.shop,)
-        ).fetchone()
-        if row is None:
-            with transaction(self.conn):
-                self.conn.execute(
-                    "INSERT INTO sources (shop, name) VALUES (?, ?) "
-                    "ON CONFLICT(shop) DO UPDATE SET name = excluded.name",
-                    (self.ctx.shop, self.ctx.name),
-                )
-            return {"first_connected_at": None, "cursor": None}
-        self.conn.execute("UPDATE sources SET name = ? WHERE shop = ?", (self.ctx.name, self.ctx.shop))
-        return {"first_connected_at": row[0], "cursor": row[1]}
+    def source_row(self) -> SourcePosition:
+        return self.store.sources.ensure(self.ctx.shop, self.ctx.name)
 
     def set_state(self, state: str, reason: str | None = None, *, ok: bool = False) -> None:
-        now = iso(self.clock())
         self.source_row()  # a source that failed before its first poll still gets its row and reason
-        with transaction(self.conn):
-            self.conn.execute(
-                "UPDATE sources SET state = ?, state_reason = ?, last_poll_at = ?, "
-                "last_poll_ok_at = CASE WHEN ? THEN ? ELSE last_poll_ok_at END WHERE shop = ?",
-                (state, reason, now, ok, now, self.ctx.shop),
-            )
-            if reason and state == "failed":
-                self.conn.execute(
-                    "INSERT INTO errors (at, shop, kind, message) VALUES (?, ?, 'source', ?)",
-                    (now, self.ctx.shop, reason),
-                )
+        self.store.sources.set_state(self.ctx.shop, state, reason, self.clock(), ok=ok)
 
     async def refresh_shop_info(self) -> dict[str, Any]:
         data = await self.client.execute(queries.SHOP_INFO)
         shop = data.get("shop") or {}
         self.source_row()  # the first call for a new source creates its row
-        with transaction(self.conn):
-            self.conn.execute(
-                "UPDATE sources SET shop_name = ?, currency = ?, timezone = ? WHERE shop = ?",
-                (shop.get("name"), shop.get("currencyCode"), shop.get("ianaTimezone"), self.ctx.shop),
-            )
+        self.store.sources.set_shop_info(self.ctx.shop, shop.get("name"), shop.get("currencyCode"),
+                                         shop.get("ianaTimezone"))
         return data
 
     # -- reads --------------------------------------------------------------------------------
@@ -129,7 +94,7 @@ class SourcePoller:
             info = page.get("pageInfo") or {}
             more, cursor = bool(info.get("hasNextPage")), info.get("endCursor")
         doc = normalize_order(node, extra)
-        doc = ingest.with_cached_details(self.conn, self.ctx.shop, doc)
+        doc = ingest.with_cached_details(self.store, self.ctx.shop, doc)
         details: dict[str, dict[str, Any]] = {}
         for refund in doc["refunds"]:
             if not refund_has_details(refund):
@@ -146,8 +111,8 @@ class SourcePoller:
     async def poll(self) -> PollStats:
         now = self.clock()
         source = self.source_row()
-        first_connected = source["first_connected_at"] or iso(now)
-        high_water = parse_ts(source["cursor"] or first_connected)
+        first_connected = source.first_connected_at or iso(now)
+        high_water = parse_ts(source.cursor or first_connected)
         since = high_water - timedelta(seconds=OVERLAP_SECONDS)
         search = f"updated_at:>='{shopify_ts(since)}'"
         stats = PollStats()
@@ -161,17 +126,17 @@ class SourcePoller:
             lookups = {
                 doc["id"]: await self.is_new_customer(doc)
                 for doc in docs
-                if ingest.needs_new_customer_lookup(self.conn, self.ctx, doc, first_connected, now)
+                if ingest.needs_new_customer_lookup(self.store, self.ctx, doc, first_connected, now)
             }
             info = orders.get("pageInfo") or {}
             last_page = not info.get("hasNextPage")
             for doc in docs:
                 newest = max(newest, parse_ts(doc["updatedAt"]))
             page_events: list[int] = []
-            with transaction(self.conn):
+            with self.store.transaction():
                 for doc in docs:
                     page_events += ingest.ingest_order(
-                        self.conn,
+                        self.store,
                         self.ctx,
                         doc,
                         origin="poll",
@@ -179,15 +144,12 @@ class SourcePoller:
                         first_connected_at=first_connected,
                         is_new_customer=lookups.get(doc["id"]),
                     )
-                if source["first_connected_at"] is None:
-                    self.conn.execute(
-                        "UPDATE sources SET first_connected_at = ? WHERE shop = ?",
-                        (first_connected, self.ctx.shop),
-                    )
-                    source["first_connected_at"] = first_connected
+                if source.first_connected_at is None:
+                    self.store.sources.set_first_connected(self.ctx.shop, first_connected)
+                    source.first_connected_at = first_connected
                 # Pages come sorted by updatedAt, so what follows this page is at or after `newest`:
                 # moving the cursor with each page lets a process that keeps dying mid-poll progress.
-                self.conn.execute("UPDATE sources SET cursor = ? WHERE shop = ?", (iso(newest), self.ctx.shop))
+                self.store.sources.advance_cursor(self.ctx.shop, newest)
             stats.pages += 1
             stats.orders_seen += len(docs)
             stats.events_created += page_events
@@ -201,27 +163,20 @@ class SourcePoller:
         """Release held orders whose time has come, each from a fresh read by id."""
         now = self.clock()
         source = self.source_row()
-        first_connected = source["first_connected_at"] or iso(now)
-        due = self.conn.execute(
-            "SELECT order_id, gid FROM orders WHERE shop = ? AND status = 'held' AND release_at <= ? "
-            "ORDER BY release_at",
-            (self.ctx.shop, iso(now)),
-        ).fetchall()
+        first_connected = source.first_connected_at or iso(now)
         created: list[int] = []
-        for order_id, gid in due:
-            data = await self.client.execute(queries.READ_ORDER, {"id": gid})
+        for held in self.store.orders.due_holds(self.ctx.shop, now):
+            data = await self.client.execute(queries.READ_ORDER, {"id": held.gid})
             node = data.get("order")
             if node is None:
-                with transaction(self.conn):
-                    ingest.mark_gone(self.conn, self.ctx, order_id, now)
-                log.info("held order no longer exists; no event", source=self.ctx.name, order_id=order_id)
+                ingest.mark_gone(self.store, self.ctx, held.order_id, now)
+                log.info("held order no longer exists; no event", source=self.ctx.name, order_id=held.order_id)
                 continue
             doc = await self._complete(node)
             new_customer = await self.is_new_customer(doc)
-            with transaction(self.conn):
-                ingest.store_version(self.conn, self.ctx, doc, "read", now)
-                created += ingest.release(self.conn, self.ctx, doc, now=now, is_new_customer=new_customer)
-                created += ingest.settle_refunds(self.conn, self.ctx, doc, first_connected_at=first_connected, now=now)
+            created += ingest.release_order(
+                self.store, self.ctx, doc, now=now, first_connected_at=first_connected, is_new_customer=new_customer
+            )
         if created:
             self.on_events(created)
         return created
@@ -230,29 +185,17 @@ class SourcePoller:
         """Re-read refunds that wait for a successful REFUND transaction on a decided order."""
         now = self.clock()
         source = self.source_row()
-        if source["first_connected_at"] is None:
+        if source.first_connected_at is None:
             return []
-        rows = self.conn.execute(
-            "SELECT DISTINCT r.order_id, o.gid FROM refunds r "
-            "JOIN orders o ON o.shop = r.shop AND o.order_id = r.order_id "
-            "WHERE r.shop = ? AND r.status = 'waiting' AND o.status IN ('released', 'history', 'gone')",
-            (self.ctx.shop,),
-        ).fetchall()
         created: list[int] = []
-        for _order_id, gid in rows:
-            data = await self.client.execute(queries.READ_ORDER, {"id": gid})
+        for order in self.store.orders.with_waiting_refunds(self.ctx.shop):
+            data = await self.client.execute(queries.READ_ORDER, {"id": order.gid})
             if data.get("order") is None:
                 continue
             doc = await self._complete(data["order"])
-            with transaction(self.conn):
-                created += ingest.ingest_order(
-                    self.conn,
-                    self.ctx,
-                    doc,
-                    origin="read",
-                    now=now,
-                    first_connected_at=source["first_connected_at"],
-                )
+            created += ingest.ingest_order(
+                self.store, self.ctx, doc, origin="read", now=now, first_connected_at=source.first_connected_at
+            )
         if created:
             self.on_events(created)
         return created

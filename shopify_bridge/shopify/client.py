@@ -11,7 +11,6 @@ bridge cuts short or cancels on a stop.
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from typing import Any
 
 from shopify_bridge.errors import AuthError, BridgeError, ConfigError, ShopUnavailable, TemporaryFailure
 from shopify_bridge.observe.log import get_logger
+from shopify_bridge.retry import Backoff
 from shopify_bridge.shopify.cost import Operation, operation
 from shopify_bridge.shopify.pacing import PACERS, ShopPacer
 from shopify_bridge.shopify.responses import Outcome, ShopifyAnswer, ShopifyBug, classify
@@ -27,8 +27,7 @@ from shopify_bridge.shopify.transport import AnswerTransport, GqlTransport, endp
 
 log = get_logger(component="shopify")
 
-RETRY_BASE_SECONDS = 1.0
-RETRY_CAP_SECONDS = 30.0
+TEMPORARY_RETRY = Backoff(base=1.0, cap=30.0)
 MAX_TEMPORARY_RETRIES = 5
 MAX_THROTTLE_RETRIES = 30
 
@@ -211,8 +210,7 @@ class ShopifyClient:
 
 
 def _backoff(attempt: int) -> float:
-    base: float = min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2.0 ** (attempt - 1))
-    return base * (0.5 + random.random() / 2)
+    return TEMPORARY_RETRY.delay(attempt)
 
 
 __all__ = [

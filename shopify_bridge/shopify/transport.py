@@ -25,7 +25,7 @@ from gql.transport.exceptions import (
 )
 from graphql import ExecutionResult
 
-from shopify_bridge.deliver.destinations.http import parse_retry_after
+from shopify_bridge.retry import parse_retry_after
 from shopify_bridge.shopify.responses import ShopifyAnswer
 
 

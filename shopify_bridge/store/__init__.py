@@ -3,7 +3,8 @@
 `Store` is its face: one object per connection, with a typed API per table family (`sources`, `orders`,
 `refunds`, `events`, `outbox`, and `reads` for dashboards and commands) and `transaction()`, the one way
 to group writes. No SQL string leaves this package; callers pass and get domain values (dataclasses,
-TypedDicts, plain values). The schema and its migrations are in `schema`.
+TypedDicts, plain values). The schema and its migrations are in `schema`; connections, transactions and
+the statement runner (the one place that knows the driver and its SQL dialect) in `db`.
 
 One writer (the bridge process) and any number of read-only readers (TUI `--attach`, `explain`,
 `events`, `reconcile`), each on its own connection.

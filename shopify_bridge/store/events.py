@@ -2,9 +2,58 @@
 
 from __future__ import annotations
 
-import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from shopify_bridge.decide.decisions import NewEvent
+from shopify_bridge.store.db import Sql
+from shopify_bridge.timeutil import iso
+
+
+@dataclass(frozen=True)
+class EventSummary:
+    """What a log line may say of an event: never its payload (it holds customer data)."""
+
+    seq: int
+    event_name: str
+    event_id: str
+    order_name: str | None
 
 
 class Events:
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
+    def __init__(self, sql: Sql) -> None:
+        self.sql = sql
+
+    def create(self, event: NewEvent, now: datetime) -> int | None:
+        """Insert `event` and its pending deliveries; its seq, or None when its event_id exists already."""
+        at = iso(now)
+        with self.sql.transaction():
+            row = self.sql.returning(
+                "INSERT INTO events (shop, event_id, event_name, order_id, refund_id, timestamp, created_at, payload) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (shop, event_id) DO NOTHING RETURNING seq",
+                (event.shop, event.event_id, event.event_name, event.order_id, event.refund_id, event.timestamp, at,
+                 event.payload),
+            )
+            if row is None:
+                return None
+            seq = int(row[0])
+            self.sql.run_many(
+                "INSERT INTO deliveries (event_seq, destination, state, created_at, next_attempt_at) "
+                "VALUES (?, ?, 'pending', ?, ?)",
+                [(seq, destination, at, at) for destination in event.destinations],
+            )
+        return seq
+
+    def summaries(self, seqs: Sequence[int]) -> list[EventSummary]:
+        """The events `seqs` (those that exist), in the order asked, each with its order's name."""
+        found: list[EventSummary] = []
+        for seq in seqs:
+            row = self.sql.one(
+                "SELECT e.event_name, e.event_id, o.name FROM events e "
+                "LEFT JOIN orders o ON o.shop = e.shop AND o.order_id = e.order_id WHERE e.seq = ?",
+                (seq,),
+            )
+            if row is not None:
+                found.append(EventSummary(seq, str(row[0]), str(row[1]), row[2]))
+        return found

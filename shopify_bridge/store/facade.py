@@ -9,13 +9,14 @@ from pathlib import Path
 
 import sqlite_utils
 
+from shopify_bridge.store.db import Sql
 from shopify_bridge.store.events import Events
 from shopify_bridge.store.operator import Operator
 from shopify_bridge.store.orders import Orders
 from shopify_bridge.store.outbox import Outbox
 from shopify_bridge.store.reads import Reads
 from shopify_bridge.store.refunds import Refunds
-from shopify_bridge.store.schema import open_reader, open_writer, transaction
+from shopify_bridge.store.schema import open_reader, open_writer
 from shopify_bridge.store.sources import Sources
 
 
@@ -26,11 +27,12 @@ class Store:
         self.db = db
         self.conn: sqlite3.Connection = db.conn
         self.writable = writable
-        self.sources = Sources(self.conn)
-        self.orders = Orders(self.conn)
-        self.refunds = Refunds(self.conn)
-        self.events = Events(self.conn)
-        self.outbox = Outbox(self.conn)
+        self.sql = Sql(self.conn)
+        self.sources = Sources(self.sql)
+        self.events = Events(self.sql)
+        self.refunds = Refunds(self.sql)
+        self.orders = Orders(self.sql, self.events, self.refunds)  # records decisions with their events
+        self.outbox = Outbox(self.sql)
         self.reads = Reads(self.conn)
         self.operator = Operator(self.conn, self.outbox)  # hand-made changes: release now, replay
 
@@ -47,7 +49,7 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """`BEGIN IMMEDIATE` … COMMIT; nested use joins the outer transaction; rolled back on any exception."""
-        with transaction(self.conn):
+        with self.sql.transaction():
             yield
 
     def close(self) -> None:

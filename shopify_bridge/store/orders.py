@@ -1,10 +1,148 @@
-"""Orders and their versions: the newest version's hash, new versions, status, holds, decisions."""
+"""Orders and their versions: the facts the lifecycle decides on, and its decisions written.
+
+`facts` reads what `decide.lifecycle` needs of one order; `record` writes the `OrderDecision` it
+returned — the new version, the order row, the hold / exclusion / release with its Placed Order, and
+each refund's step with its Received Refund — in one transaction (the caller's when it opened one,
+so that a page's orders, events and the cursor advance commit together).
+"""
 
 from __future__ import annotations
 
-import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from shopify_bridge.decide.decisions import (
+    Exclude,
+    Gone,
+    Hold,
+    LatestVersion,
+    OrderDecision,
+    OrderFacts,
+    Release,
+    StoredOrder,
+)
+from shopify_bridge.store.db import Sql
+from shopify_bridge.store.events import Events
+from shopify_bridge.store.refunds import Refunds
+from shopify_bridge.timeutil import iso
+
+
+@dataclass(frozen=True)
+class OrderRef:
+    order_id: str  # numeric legacyResourceId
+    gid: str
 
 
 class Orders:
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
+    def __init__(self, sql: Sql, events: Events, refunds: Refunds) -> None:
+        self.sql = sql
+        self.events = events
+        self.refunds = refunds
+
+    # -- facts --------------------------------------------------------------------------------
+    def status(self, shop: str, order_id: str) -> str | None:
+        """The order's status; None when it was never stored."""
+        row = self.sql.one("SELECT status FROM orders WHERE shop = ? AND order_id = ?", (shop, order_id))
+        return None if row is None else str(row[0])
+
+    def latest_version(self, shop: str, order_id: str) -> LatestVersion | None:
+        """The newest stored version's number and content hash (the document itself is not loaded)."""
+        row = self.sql.one(
+            "SELECT version, content_hash FROM order_versions WHERE shop = ? AND order_id = ? "
+            "ORDER BY version DESC LIMIT 1",
+            (shop, order_id),
+        )
+        return None if row is None else LatestVersion(int(row[0]), str(row[1]))
+
+    def facts(self, shop: str, order_id: str, refund_ids: Sequence[str] = ()) -> OrderFacts:
+        """What the lifecycle decides on: the order's status and exclusion, its newest version, and the
+        recorded status of those of `refund_ids` that are recorded."""
+        row = self.sql.one(
+            "SELECT status, exclusion_rule FROM orders WHERE shop = ? AND order_id = ?", (shop, order_id)
+        )
+        return OrderFacts(
+            order=None if row is None else StoredOrder(str(row[0]), row[1]),
+            latest=self.latest_version(shop, order_id),
+            refunds=self.refunds.statuses(shop, refund_ids),
+        )
+
+    def due_holds(self, shop: str, now: datetime) -> list[OrderRef]:
+        """Held orders of `shop` whose release time has come, earliest first."""
+        rows = self.sql.all(
+            "SELECT order_id, gid FROM orders WHERE shop = ? AND status = 'held' AND release_at <= ? "
+            "ORDER BY release_at",
+            (shop, iso(now)),
+        )
+        return [OrderRef(str(order_id), str(gid)) for order_id, gid in rows]
+
+    def with_waiting_refunds(self, shop: str) -> list[OrderRef]:
+        """Decided orders of `shop` with a refund waiting for its money (to be read again)."""
+        rows = self.sql.all(
+            "SELECT DISTINCT r.order_id, o.gid FROM refunds r "
+            "JOIN orders o ON o.shop = r.shop AND o.order_id = r.order_id "
+            "WHERE r.shop = ? AND r.status = 'waiting' AND o.status IN ('released', 'history', 'gone')",
+            (shop,),
+        )
+        return [OrderRef(str(order_id), str(gid)) for order_id, gid in rows]
+
+    # -- decisions ----------------------------------------------------------------------------
+    def record(self, decision: OrderDecision) -> list[int]:
+        """Write `decision`; the seqs of the events it created (an event_id that exists is not created)."""
+        shop, order_id, at = decision.shop, decision.order_id, iso(decision.now)
+        created: list[int] = []
+        with self.sql.transaction():
+            if (version := decision.version) is not None:
+                self.sql.run(
+                    "INSERT INTO order_versions (shop, order_id, version, updated_at, fetched_at, origin, "
+                    "content_hash, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (shop, order_id, version.number, version.updated_at, at, version.origin, version.content_hash,
+                     version.doc),
+                )
+            if (new := decision.new_order) is not None:
+                self.sql.run(
+                    "INSERT INTO orders (shop, order_id, gid, name, processed_at, updated_at, first_seen_at, total, "
+                    "status, exclusion_rule, exclusion_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (shop, order_id, new.gid, new.name, new.processed_at, new.updated_at, at, new.total, new.status,
+                     new.exclusion_rule, new.exclusion_value),
+                )
+            elif (refresh := decision.refresh) is not None:
+                self.sql.run(
+                    "UPDATE orders SET updated_at = ?, total = ?, name = ? WHERE shop = ? AND order_id = ?",
+                    (refresh.updated_at, refresh.total, refresh.name, shop, order_id),
+                )
+            created += self._transition(decision, at)
+            for step in decision.refunds:
+                seq = self.events.create(step.event, decision.now) if step.event is not None else None
+                self.refunds.record(shop, order_id, step, seq)
+                if seq is not None:
+                    created.append(seq)
+        return created
+
+    def _transition(self, decision: OrderDecision, at: str) -> list[int]:
+        shop, order_id, transition = decision.shop, decision.order_id, decision.transition
+        if isinstance(transition, Hold):
+            self.sql.run(
+                "UPDATE orders SET status = 'held', release_at = ? WHERE shop = ? AND order_id = ?",
+                (iso(transition.release_at), shop, order_id),
+            )
+        elif isinstance(transition, Exclude):
+            self.sql.run(
+                "UPDATE orders SET status = 'excluded', exclusion_rule = ?, exclusion_value = ?, released_at = ?, "
+                "built_version = ? WHERE shop = ? AND order_id = ?",
+                (transition.rule, transition.value, at, transition.built_version, shop, order_id),
+            )
+        elif isinstance(transition, Release):
+            seq = self.events.create(transition.placed, decision.now)
+            self.sql.run(
+                "UPDATE orders SET status = 'released', released_at = ?, built_version = ?, placed_event_seq = ? "
+                "WHERE shop = ? AND order_id = ?",
+                (at, transition.built_version, seq, shop, order_id),
+            )
+            return [] if seq is None else [seq]
+        elif isinstance(transition, Gone):
+            self.sql.run(
+                "UPDATE orders SET status = 'gone', released_at = ? WHERE shop = ? AND order_id = ?",
+                (at, shop, order_id),
+            )
+        return []

@@ -1,29 +1,147 @@
-"""The outbox (deliveries): what is due per destination, claims, outcomes, requeue."""
+"""The outbox (deliveries): what is due per destination, claims, outcomes, requeue.
+
+Per destination, events go out in creation order, and a Received Refund waits until that
+destination accepted its order's Placed Order. When the Placed Order will never be sent to it
+(history, excluded before, or the destination did not exist then) the refund goes on its own;
+when the Placed Order is dead, its refunds go dead with it (`placed_order_dead`).
+
+A delivery is `pending` → `in_flight` (claimed before sending) → `delivered` | `pending` again (retry)
+| `dead`; `requeue` puts any of them back to `pending`. Each method is one transaction of its own,
+or part of the caller's (`Store.transaction()`).
+"""
 
 from __future__ import annotations
 
-import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from shopify_bridge.store.schema import transaction
-from shopify_bridge.timeutil import iso
+from shopify_bridge.store.db import Sql
+from shopify_bridge.timeutil import iso, parse_ts
+
+ERROR_MAX_CHARS = 500
+
+
+@dataclass(frozen=True)
+class Due:
+    """One delivery to send now: the event's exact wire payload and what the retry policy needs."""
+
+    event_seq: int
+    event_id: str
+    event_name: str
+    payload: str
+    attempts: int
+    created_at: str  # when the delivery was queued (UTC ISO): a policy's max_age counts from it
+
+
+_DUE = """
+SELECT d.event_seq, e.event_id, e.event_name, e.payload, d.attempts, d.created_at
+FROM deliveries d
+JOIN events e ON e.seq = d.event_seq
+LEFT JOIN orders o ON e.refund_id IS NOT NULL AND o.shop = e.shop AND o.order_id = e.order_id
+LEFT JOIN deliveries p ON p.event_seq = o.placed_event_seq AND p.destination = d.destination
+WHERE d.destination = ? AND d.state = 'pending' AND d.next_attempt_at <= ?
+  AND (e.refund_id IS NULL OR o.placed_event_seq IS NULL OR p.state IS NULL OR p.state = 'delivered')
+ORDER BY d.event_seq
+LIMIT ?
+"""
+
+# Pending refunds whose Placed Order is dead at the same destination. The subquery starts from the (few)
+# dead Placed Orders, not from the (many) pending deliveries: SQLite runs it once and then looks each
+# refund up by the deliveries index (the plain join form would walk every pending delivery instead).
+_ORPHANED_BY_DEAD_PLACED = """
+SELECT d.event_seq FROM deliveries d
+WHERE d.destination = ? AND d.state = 'pending' AND d.event_seq IN (
+    SELECT e.seq FROM deliveries p
+    JOIN orders o ON o.placed_event_seq = p.event_seq
+    JOIN events e ON e.shop = o.shop AND e.order_id = o.order_id AND e.refund_id IS NOT NULL
+    WHERE p.destination = ? AND p.state = 'dead')
+"""
 
 
 class Outbox:
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
+    def __init__(self, sql: Sql) -> None:
+        self.sql = sql
+
+    def due(self, destination: str, now: datetime, limit: int = 500) -> list[Due]:
+        """The deliveries to `destination` due at `now`, in event order, refunds after their Placed Order."""
+        rows = self.sql.all(_DUE, (destination, iso(now), limit))
+        return [Due(int(r[0]), str(r[1]), str(r[2]), str(r[3]), int(r[4]), str(r[5])) for r in rows]
+
+    def next_attempt_at(self, destination: str) -> datetime | None:
+        """When the earliest pending delivery to `destination` is due; None when nothing is pending."""
+        row = self.sql.one(
+            "SELECT MIN(next_attempt_at) FROM deliveries WHERE destination = ? AND state = 'pending'", (destination,)
+        )
+        return None if row is None or row[0] is None else parse_ts(row[0])
+
+    def bury_refunds_of_dead_orders(self, destination: str) -> int:
+        """Refunds waiting for a Placed Order that went dead at `destination` go dead too; how many."""
+        seqs = [row[0] for row in self.sql.all(_ORPHANED_BY_DEAD_PLACED, (destination, destination))]
+        if not seqs:
+            return 0
+        with self.sql.transaction():
+            self.sql.run_many(
+                "UPDATE deliveries SET state = 'dead', last_error = 'placed_order_dead', next_attempt_at = NULL "
+                "WHERE event_seq = ? AND destination = ? AND state = 'pending'",
+                [(seq, destination) for seq in seqs],
+            )
+        return len(seqs)
+
+    def mark_in_flight(self, destination: str, seqs: Sequence[int]) -> None:
+        """Before sending: the rows are visibly in flight; a crash leaves them so until `recover_in_flight`."""
+        with self.sql.transaction():
+            self.sql.run_many(
+                "UPDATE deliveries SET state = 'in_flight' "
+                "WHERE event_seq = ? AND destination = ? AND state = 'pending'",
+                [(seq, destination) for seq in seqs],
+            )
+
+    def recover_in_flight(self, now: datetime) -> int:
+        """At start-up: whatever was in flight when the process died is sent again (at-least-once)."""
+        with self.sql.transaction():
+            return self.sql.run(
+                "UPDATE deliveries SET state = 'pending', next_attempt_at = ? WHERE state = 'in_flight'", (iso(now),)
+            )
+
+    def mark_delivered(self, destination: str, seqs: Sequence[int], now: datetime, status: int | None = None) -> None:
+        with self.sql.transaction():
+            self.sql.run_many(
+                "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, delivered_at = ?, "
+                "last_status = ?, last_error = NULL, next_attempt_at = NULL WHERE event_seq = ? AND destination = ?",
+                [(iso(now), status, seq, destination) for seq in seqs],
+            )
+
+    def mark_retry(self, destination: str, seq: int, next_at: datetime, error: str, status: int | None) -> None:
+        with self.sql.transaction():
+            self.sql.run(
+                "UPDATE deliveries SET state = 'pending', attempts = attempts + 1, next_attempt_at = ?, "
+                "last_error = ?, last_status = ? WHERE event_seq = ? AND destination = ?",
+                (iso(next_at), error[:ERROR_MAX_CHARS], status, seq, destination),
+            )
+
+    def mark_dead(self, destination: str, seq: int, error: str, status: int | None) -> None:
+        with self.sql.transaction():
+            self.sql.run(
+                "UPDATE deliveries SET state = 'dead', attempts = attempts + 1, next_attempt_at = NULL, "
+                "last_error = ?, last_status = ? WHERE event_seq = ? AND destination = ?",
+                (error[:ERROR_MAX_CHARS], status, seq, destination),
+            )
 
     def requeue(self, destination: str, event_seqs: list[int], now: datetime, *, reset_attempts: bool = True) -> int:
-        """Put these deliveries back to pending, due `now` (replay: same event, same event_id); returns how many.
+        """Put deliveries to `destination` back to pending, due `now`: the same event, the same event_id.
 
-        `reset_attempts` restarts the retry budget, as a replay does: a dead delivery comes back with a
-        full set of attempts instead of dying again on its next failure.
+        Whatever their state (dead, delivered, pending), the rows named are sent again; the number put
+        back is returned (seqs without a delivery to `destination` count nothing). A requeue is an
+        operator's fresh start, so by default the attempts restart at 0 and a retry policy's
+        `max_attempts` allows the full count again; `reset_attempts=False` keeps the count.
         """
-        attempts = ", attempts = 0" if reset_attempts else ""
-        with transaction(self.conn):
-            cur = self.conn.executemany(
-                f"UPDATE deliveries SET state = 'pending', next_attempt_at = ?, last_error = NULL{attempts} "
-                "WHERE event_seq = ? AND destination = ?",
+        if not event_seqs:
+            return 0
+        attempts = "0" if reset_attempts else "attempts"
+        with self.sql.transaction():
+            return self.sql.run_many(
+                "UPDATE deliveries SET state = 'pending', next_attempt_at = ?, last_error = NULL, "
+                f"attempts = {attempts} WHERE event_seq = ? AND destination = ?",
                 [(iso(now), seq, destination) for seq in event_seqs],
             )
-        return cur.rowcount

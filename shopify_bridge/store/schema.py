@@ -1,25 +1,26 @@
-"""Schema, migrations and connections of the SQLite store.
+"""Schema and migrations of the SQLite store, and opening it at the right schema version.
 
 The store runs in WAL mode with one writer (the bridge process) and read-only readers (TUI
-`--attach`, `explain`, `events`), each on its own connection. Writes use `BEGIN IMMEDIATE`
-so that a writer never fails half-way on a lock upgrade; readers get a busy timeout so they
-never surface SQLITE_BUSY. `synchronous=FULL` by default: the outbox is the product, and a
+`--attach`, `explain`, `events`), each on its own connection (opened by `db`). Writes use
+`BEGIN IMMEDIATE` so that a writer never fails half-way on a lock upgrade; readers get a busy
+timeout so they never surface SQLITE_BUSY. `synchronous=FULL` by default: the outbox is the product, and a
 delivered-but-not-durable mark is the one thing that could double an event after a power cut.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import sqlite_utils
 
-from shopify_bridge.errors import BridgeError
+# Connections and transactions are `db`'s; imported here too for the callers that know them from here.
+from shopify_bridge.store.db import BUSY_TIMEOUT_MS, StoreError, connect_reader, connect_writer, transaction
+
+__all__ = ["BUSY_TIMEOUT_MS", "MIGRATIONS", "SCHEMA_VERSION", "StoreError", "migrate", "open_reader", "open_writer",
+           "transaction"]
 
 SCHEMA_VERSION = 2
-BUSY_TIMEOUT_MS = 10_000
 
 # Each entry migrates from version i to i+1. Never edit a shipped entry; append a new one.
 MIGRATIONS: list[str] = [
@@ -134,16 +135,6 @@ MIGRATIONS: list[str] = [
 ]
 
 
-class StoreError(BridgeError):
-    exit_code = 1
-
-
-def _configure(conn: sqlite3.Connection, synchronous: str) -> None:
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute(f"PRAGMA synchronous = {'FULL' if synchronous == 'full' else 'NORMAL'}")
-
-
 def _current_version(conn: sqlite3.Connection) -> int:
     has_meta = conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone()
     if not has_meta:
@@ -172,49 +163,17 @@ def migrate(conn: sqlite3.Connection) -> int:
     return SCHEMA_VERSION
 
 
-def _sqlite_file(path: Path | str) -> Path | str:
-    if isinstance(path, str) and path.lower().startswith(("postgresql://", "postgres://")):
-        raise StoreError("not supported yet: a PostgreSQL store (database = \"postgresql://…\")", exit_code=78)
-    return path
-
-
 def open_writer(path: Path | str, synchronous: str = "full") -> sqlite_utils.Database:
     """The one writing connection: WAL, migrated, autocommit mode with explicit transactions."""
-    path = _sqlite_file(path)
-    try:
-        conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode = WAL")
-    except sqlite3.Error as exc:
-        raise StoreError(f"cannot open database {path}: {exc}") from exc
-    _configure(conn, synchronous)
+    conn = connect_writer(path, synchronous)
     migrate(conn)
     return sqlite_utils.Database(conn)
 
 
 def open_reader(path: Path | str) -> sqlite_utils.Database:
     """A read-only connection for dashboards and commands; never blocks the writer."""
-    path = _sqlite_file(path)
-    if not Path(path).exists():
-        raise StoreError(f"no database at {path}: run `shopify-bridge run` first")
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn = connect_reader(path)
     version = _current_version(conn)
     if version != SCHEMA_VERSION:
         raise StoreError(f"database {path} has schema version {version}, expected {SCHEMA_VERSION}")
     return sqlite_utils.Database(conn)
-
-
-@contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """`BEGIN IMMEDIATE` … COMMIT, rolled back on any exception (nothing half-written survives)."""
-    if conn.in_transaction:
-        # Nested use joins the outer transaction: one commit for ingest, events and cursor.
-        yield conn
-        return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")

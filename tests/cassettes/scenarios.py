@@ -27,7 +27,7 @@ from shopify_bridge.shopify.client import ShopifyClient
 from shopify_bridge.shopify.queries import SHOP_INFO
 from shopify_bridge.simulator.clock import ManualClock
 from shopify_bridge.simulator.shop import SimulatorState
-from shopify_bridge.store.schema import open_writer
+from shopify_bridge.store import Store
 
 T0 = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
 SEED = 7
@@ -86,12 +86,12 @@ class Harness:
             upsell_delay_seconds=upsell_delay,
             destinations=("events-file",),
         )
-        db = open_writer(self.database)
+        store = Store.open_writer(self.database)
         try:
             async with self.client() as client:
-                yield SourcePoller(ctx, client, db, self.clock)
+                yield SourcePoller(ctx, client, store, self.clock)
         finally:
-            db.conn.close()
+            store.close()
 
 
 async def check(h: Harness) -> CheckReport:

@@ -14,11 +14,11 @@ import pytest
 
 from shopify_bridge.errors import AuthError, TemporaryFailure
 from shopify_bridge.service import backfill_result
-from shopify_bridge.service.backfill import Backfill, load_state
+from shopify_bridge.service.backfill import Backfill
 from shopify_bridge.service.backfill_result import BackfillStopped
 from shopify_bridge.service.poller import SourcePoller
 from shopify_bridge.shopify.client import operation_name
-from shopify_bridge.store.schema import open_writer
+from shopify_bridge.store import Store
 from tests.core.test_poller_holds import context
 from tests.fakes import FakeClock, make_order
 
@@ -117,28 +117,28 @@ def setup(tmp_path: Path, n: int = 5, **ctx: Any) -> tuple[Backfill, ScriptedBul
     clock = FakeClock(T0)
     orders = [make_order(i, datetime(2026, 4, 10 + i, tzinfo=UTC)) for i in range(n)]
     fake = ScriptedBulk(clock, orders)
-    db = open_writer(tmp_path / "b.db")
-    db.conn.execute("INSERT INTO sources (shop, name) VALUES ('demo.myshopify.com', 'Demo')")
+    store = Store.open_writer(tmp_path / "b.db")
+    store.conn.execute("INSERT INTO sources (shop, name) VALUES ('demo.myshopify.com', 'Demo')")
     sleeps = Sleeps()
     backfill = Backfill(
         context(delay=None, **ctx) if not ctx.get("forward") else context(delay=None),
         fake,
-        db.conn,
+        store,
         clock=clock,
         sleep=sleeps,
         data_dir=tmp_path / "data",
         download=fake.download,
     )
-    return backfill, fake, db, sleeps, clock
+    return backfill, fake, store, sleeps, clock
 
 
 async def test_backfill_stores_history_and_hands_over_the_cursor_at_the_snapshot(tmp_path: Path) -> None:
-    backfill, fake, db, sleeps, _ = setup(tmp_path)
+    backfill, fake, store, sleeps, _ = setup(tmp_path)
     state = await backfill.run(START)
     assert state["status"] == "complete" and state["orders"] == 5
-    assert db.conn.execute("SELECT COUNT(*) FROM orders WHERE status = 'history'").fetchone()[0] == 5
-    assert db.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 0
-    first, cursor = db.conn.execute("SELECT first_connected_at, cursor FROM sources").fetchone()
+    assert store.conn.execute("SELECT COUNT(*) FROM orders WHERE status = 'history'").fetchone()[0] == 5
+    assert store.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 0
+    first, cursor = store.conn.execute("SELECT first_connected_at, cursor FROM sources").fetchone()
     assert first == cursor == "2026-05-01T10:00:00+00:00"
     assert "processed_at:>='2026-04-01T00:00:00Z'" in fake.runs[0]
     assert "groupObjects" not in fake.runs[0]  # the query travels as a variable
@@ -146,13 +146,13 @@ async def test_backfill_stores_history_and_hands_over_the_cursor_at_the_snapshot
 
 
 async def test_rerunning_the_backfill_creates_no_second_event(tmp_path: Path) -> None:
-    backfill, _fake, db, _, _ = setup(tmp_path)
+    backfill, _fake, store, _, _ = setup(tmp_path)
     backfill.ctx = replace(backfill.ctx, forward_history=True)
     await backfill.run(START)
-    assert db.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 5
-    db.conn.execute("UPDATE sources SET backfill_state = NULL")
+    assert store.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 5
+    store.conn.execute("UPDATE sources SET backfill_state = NULL")
     await backfill.run(START)
-    assert db.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 5
+    assert store.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 5
 
 
 async def test_completed_without_url_is_an_empty_window(tmp_path: Path) -> None:
@@ -187,12 +187,12 @@ async def test_timeout_splits_the_window(tmp_path: Path) -> None:
 
 
 async def test_internal_error_with_partial_data_is_never_marked_complete(tmp_path: Path) -> None:
-    backfill, fake, db, _, _ = setup(tmp_path)
+    backfill, fake, store, _, _ = setup(tmp_path)
     fake.outcomes += [{"status": "FAILED", "errorCode": "INTERNAL_SERVER_ERROR", "partialDataUrl": "https://x/p"}] * 6
     with pytest.raises(TemporaryFailure, match="failed 6 times"):
         await backfill.run(START)
-    assert load_state(db.conn, "demo.myshopify.com")["status"] == "running"
-    assert db.conn.execute("SELECT COUNT(*) FROM orders").fetchone()[0] == 0
+    assert store.sources.backfill_state("demo.myshopify.com")["status"] == "running"
+    assert store.conn.execute("SELECT COUNT(*) FROM orders").fetchone()[0] == 0
 
 
 async def test_canceled_or_expired_runs_the_window_again(tmp_path: Path) -> None:
@@ -211,7 +211,7 @@ async def test_access_denied_names_the_scope(tmp_path: Path) -> None:
 
 
 async def test_restart_resumes_the_recorded_operation(tmp_path: Path) -> None:
-    backfill, fake, db, _, _ = setup(tmp_path)
+    backfill, fake, store, _, _ = setup(tmp_path)
 
     class Crash(Exception):
         pass
@@ -222,7 +222,7 @@ async def test_restart_resumes_the_recorded_operation(tmp_path: Path) -> None:
     backfill.sleep = crash
     with pytest.raises(Crash):
         await backfill.run(START)
-    assert load_state(db.conn, "demo.myshopify.com")["op_id"] == "gid://shopify/BulkOperation/1"
+    assert store.sources.backfill_state("demo.myshopify.com")["op_id"] == "gid://shopify/BulkOperation/1"
     backfill.sleep = Sleeps()
     await backfill.run(START)
     assert len(fake.runs) == 1  # resumed, not started again
@@ -248,7 +248,7 @@ async def test_truncated_result_is_detected_and_a_new_operation_is_run(tmp_path:
 
 
 async def test_a_result_cut_every_time_gives_up_without_marking_complete(tmp_path: Path) -> None:
-    backfill, fake, db, _, _ = setup(tmp_path)
+    backfill, fake, store, _, _ = setup(tmp_path)
 
     async def truncated(url: str, target: Path) -> int:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -259,11 +259,11 @@ async def test_a_result_cut_every_time_gives_up_without_marking_complete(tmp_pat
     backfill.download = truncated
     with pytest.raises(TemporaryFailure, match="failed 6 times"):
         await backfill.run(START)
-    assert load_state(db.conn, "demo.myshopify.com")["status"] == "running"
+    assert store.sources.backfill_state("demo.myshopify.com")["status"] == "running"
 
 
 async def test_polling_after_backfill_has_no_gap_and_no_duplicate(tmp_path: Path) -> None:
-    backfill, fake, db, _, clock = setup(tmp_path)
+    backfill, fake, store, _, clock = setup(tmp_path)
     await backfill.run(START)
     from tests.fakes import FakeShopify
 
@@ -272,10 +272,10 @@ async def test_polling_after_backfill_has_no_gap_and_no_duplicate(tmp_path: Path
         shop.orders[order["id"]] = order
     clock.advance(30)
     shop.put(make_order(50, clock()))  # processed after the snapshot
-    poller = SourcePoller(backfill.ctx, shop, db, clock)
+    poller = SourcePoller(backfill.ctx, shop, store, clock)
     await poller.cycle()
-    assert db.conn.execute("SELECT COUNT(*) FROM order_versions").fetchone()[0] == 6
-    assert db.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 1
+    assert store.conn.execute("SELECT COUNT(*) FROM order_versions").fetchone()[0] == 6
+    assert store.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 1
 
 
 async def test_the_event_loop_runs_other_work_between_ingest_batches(
@@ -302,7 +302,7 @@ async def test_the_event_loop_runs_other_work_between_ingest_batches(
 
 
 async def test_forwarded_history_gets_is_new_customer_with_one_lookup_per_customer(tmp_path: Path) -> None:
-    backfill, fake, db, _, _ = setup(tmp_path, n=0)
+    backfill, fake, store, _, _ = setup(tmp_path, n=0)
     ann, bob = {"id": "gid://shopify/Customer/1"}, {"id": "gid://shopify/Customer/2"}
     fake.orders = [
         make_order(1, datetime(2026, 4, 10, tzinfo=UTC), customer=ann),
@@ -313,7 +313,7 @@ async def test_forwarded_history_gets_is_new_customer_with_one_lookup_per_custom
     ]
     backfill.ctx = replace(backfill.ctx, forward_history=True)
     await backfill.run(START)
-    rows = db.conn.execute("SELECT order_id, payload FROM events ORDER BY order_id").fetchall()
+    rows = store.conn.execute("SELECT order_id, payload FROM events ORDER BY order_id").fetchall()
     new = {order_id[-1]: json.loads(payload)["properties"].get("$is_new_customer") for order_id, payload in rows}
     assert new == {"1": True, "2": False, "3": True, "4": True, "5": False}
     assert [search.split(" ")[0] for search in fake.count_searches] == [
@@ -333,16 +333,16 @@ async def test_staging_reports_lines_read_against_the_object_count(tmp_path: Pat
 
 
 async def test_two_sources_backfilling_at_once_keep_their_own_results(tmp_path: Path) -> None:
-    first, _, db, _, _ = setup(tmp_path, n=4)
-    db.conn.execute("INSERT INTO sources (shop, name) VALUES ('other.myshopify.com', 'Other')")
+    first, _, store, _, _ = setup(tmp_path, n=4)
+    store.conn.execute("INSERT INTO sources (shop, name) VALUES ('other.myshopify.com', 'Other')")
     (tmp_path / "b").mkdir()
     second, fake_b, _, _, _ = setup(tmp_path / "b", n=0)
     second.ctx = replace(second.ctx, shop="other.myshopify.com", name="Other")
-    second.conn, second.data_dir = db.conn, first.data_dir  # one store, one data folder, as in the bridge
+    second.store, second.data_dir = store, first.data_dir  # one store, one data folder, as in the bridge
     fake_b.orders = [make_order(100 + i, datetime(2026, 4, 20, tzinfo=UTC)) for i in range(3)]
     # Both fakes number their operations from 1: only the source in the file names keeps them apart.
     await asyncio.gather(first.run(START), second.run(START))
-    rows = db.conn.execute("SELECT shop, COUNT(*), MIN(order_id) FROM orders GROUP BY shop ORDER BY shop").fetchall()
+    rows = store.conn.execute("SELECT shop, COUNT(*), MIN(order_id) FROM orders GROUP BY shop ORDER BY shop").fetchall()
     assert rows == [("demo.myshopify.com", 4, "5800000000000"), ("other.myshopify.com", 3, "5800000000100")]
     assert list(first.data_dir.iterdir()) == []  # results and staging files are gone once ingested
 
@@ -351,20 +351,20 @@ async def test_a_stop_between_ingest_batches_pauses_and_the_next_start_resumes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(backfill_result, "INGEST_BATCH", 2)
-    backfill, fake, db, _, _ = setup(tmp_path, n=7)
+    backfill, fake, store, _, _ = setup(tmp_path, n=7)
     stop = backfill.stop = asyncio.Event()
     backfill.progress = lambda p: stop.set() if p.phase == "ingesting" and p.done == 2 else None
     with pytest.raises(BackfillStopped):
         await backfill.run(START)
-    assert db.conn.execute("SELECT COUNT(*) FROM orders").fetchone()[0] == 2  # the first batch is in
-    state = load_state(db.conn, "demo.myshopify.com")
+    assert store.conn.execute("SELECT COUNT(*) FROM orders").fetchone()[0] == 2  # the first batch is in
+    state = store.sources.backfill_state("demo.myshopify.com")
     assert state is not None and state["status"] == "running" and state["op_id"] == "gid://shopify/BulkOperation/1"
     assert list(backfill.data_dir.iterdir()) == []  # the download and staging are re-made on resume
     backfill.stop = None
     state = await backfill.run(START)
     assert state["status"] == "complete" and len(fake.runs) == 1  # the same operation, resumed
-    assert db.conn.execute("SELECT COUNT(*), COUNT(DISTINCT order_id) FROM orders").fetchone() == (7, 7)
-    assert db.conn.execute("SELECT COUNT(*) FROM order_versions").fetchone()[0] == 7
+    assert store.conn.execute("SELECT COUNT(*), COUNT(DISTINCT order_id) FROM orders").fetchone() == (7, 7)
+    assert store.conn.execute("SELECT COUNT(*) FROM order_versions").fetchone()[0] == 7
 
 
 async def test_a_cancelled_backfill_lets_the_staging_thread_finish_before_closing_its_connection(

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from shopify_bridge.deliver.destinations.jsonl import JsonlDestination
 from shopify_bridge.deliver.loop import Deliverer, retry_delay
-from shopify_bridge.store.schema import open_writer, transaction
+from shopify_bridge.store import Store
+from shopify_bridge.store.schema import transaction
 from tests.fakes import FakeClock
 
 T0 = datetime(2026, 5, 1, 10, 0, tzinfo=UTC)
@@ -30,10 +31,10 @@ def seed(conn, n: int, destination: str = "file") -> None:  # type: ignore[no-un
 
 
 async def test_jsonl_appends_in_order_and_marks_delivered(tmp_path: Path) -> None:
-    db = open_writer(tmp_path / "b.db")
-    seed(db.conn, 1200)
+    store = Store.open_writer(tmp_path / "b.db")
+    seed(store.conn, 1200)
     out = tmp_path / "events.jsonl"
-    deliverer = Deliverer(db.conn, [JsonlDestination("file", out)], FakeClock(T0))
+    deliverer = Deliverer(store.outbox, [JsonlDestination("file", out)], FakeClock(T0))
     await deliverer.open()
     stats = await deliverer.deliver_once()
     assert stats.delivered == 1200
@@ -45,15 +46,15 @@ async def test_jsonl_appends_in_order_and_marks_delivered(tmp_path: Path) -> Non
 
 
 async def test_unwritable_file_is_retried_later_not_lost(tmp_path: Path) -> None:
-    db = open_writer(tmp_path / "b.db")
-    seed(db.conn, 3)
+    store = Store.open_writer(tmp_path / "b.db")
+    seed(store.conn, 3)
     blocker = tmp_path / "dir-not-file"
     blocker.mkdir()
     clock = FakeClock(T0)
-    deliverer = Deliverer(db.conn, [JsonlDestination("file", blocker)], clock)
+    deliverer = Deliverer(store.outbox, [JsonlDestination("file", blocker)], clock)
     stats = await deliverer.deliver_once()
     assert stats.delivered == 0 and stats.retried >= 1
-    row = db.conn.execute("SELECT state, attempts, last_error FROM deliveries WHERE event_seq = 1").fetchone()
+    row = store.conn.execute("SELECT state, attempts, last_error FROM deliveries WHERE event_seq = 1").fetchone()
     assert row[0] == "pending" and row[1] == 1 and "cannot write" in row[2]
 
 
@@ -65,14 +66,12 @@ def test_retry_schedule_grows_and_is_capped() -> None:
 
 
 async def test_deliveries_in_flight_at_a_crash_are_sent_again_at_start(tmp_path: Path) -> None:
-    from shopify_bridge.deliver import outbox
-
-    db = open_writer(tmp_path / "b.db")
-    seed(db.conn, 3)
-    outbox.mark_in_flight(db.conn, "file", [1, 2])  # the process died while sending these
-    assert outbox.due(db.conn, "file", T0) and [d.event_seq for d in outbox.due(db.conn, "file", T0)] == [3]
+    store = Store.open_writer(tmp_path / "b.db")
+    seed(store.conn, 3)
+    store.outbox.mark_in_flight("file", [1, 2])  # the process died while sending these
+    assert [d.event_seq for d in store.outbox.due("file", T0)] == [3]
     out = tmp_path / "events.jsonl"
-    deliverer = Deliverer(db.conn, [JsonlDestination("file", out)], FakeClock(T0))
+    deliverer = Deliverer(store.outbox, [JsonlDestination("file", out)], FakeClock(T0))
     await deliverer.open()  # start-up recovers them
     assert (await deliverer.deliver_once()).delivered == 3
     assert [json.loads(line)["event_id"] for line in out.read_text().splitlines()] == ["0", "1", "2"]
@@ -81,8 +80,8 @@ async def test_deliveries_in_flight_at_a_crash_are_sent_again_at_start(tmp_path:
 async def test_a_stop_ends_the_drain_after_the_batch_in_flight(tmp_path: Path) -> None:
     import asyncio
 
-    db = open_writer(tmp_path / "b.db")
-    seed(db.conn, 1200)                                       # three batches of 500
+    store = Store.open_writer(tmp_path / "b.db")
+    seed(store.conn, 1200)                                       # three batches of 500
     stop = asyncio.Event()
     destination = JsonlDestination("file", tmp_path / "events.jsonl")
     original = destination.send
@@ -93,9 +92,9 @@ async def test_a_stop_ends_the_drain_after_the_batch_in_flight(tmp_path: Path) -
         return results
 
     destination.send = send_then_stop  # type: ignore[method-assign]
-    stats = await Deliverer(db.conn, [destination], FakeClock(T0)).drain(destination, stop)
+    stats = await Deliverer(store.outbox, [destination], FakeClock(T0)).drain(destination, stop)
     assert stats.delivered == 500                             # finished and recorded, nothing more started
-    states = dict(db.conn.execute("SELECT state, COUNT(*) FROM deliveries GROUP BY state").fetchall())
+    states = dict(store.conn.execute("SELECT state, COUNT(*) FROM deliveries GROUP BY state").fetchall())
     assert states == {"delivered": 500, "pending": 700}
 
 

@@ -4,9 +4,10 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from shopify_bridge.deliver.outbox import due, mark_dead
 from shopify_bridge.service.event_log import EventQuery, list_events, replay
 from shopify_bridge.store import Store
+from shopify_bridge.store.db import Sql
+from shopify_bridge.store.outbox import Outbox
 from shopify_bridge.store.schema import open_writer, transaction
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -33,7 +34,7 @@ def _db(tmp_path: Path) -> Store:
 
 def test_list_events_filters_and_shows_states(tmp_path: Path) -> None:
     db = _db(tmp_path)
-    mark_dead(db.conn, "hook", 2, "HTTP 404: not found", 404)
+    Outbox(Sql(db.conn)).mark_dead("hook", 2, "HTTP 404: not found", 404)
     events = list_events(db, EventQuery())
     assert [e["event_id"] for e in events] == ["e3", "e2", "e1"]
     dead = list_events(db, EventQuery(dead=True))
@@ -48,34 +49,34 @@ def test_list_events_filters_and_shows_states(tmp_path: Path) -> None:
 
 def test_replay_dead_requeues_only_dead_deliveries(tmp_path: Path) -> None:
     db = _db(tmp_path)
-    mark_dead(db.conn, "hook", 2, "HTTP 404", 404)
+    Outbox(Sql(db.conn)).mark_dead("hook", 2, "HTTP 404", 404)
     assert replay(db, EventQuery(dead=True), NOW) == 1
-    assert [d.event_id for d in due(db.conn, "hook", NOW)] == ["e2"]
-    assert due(db.conn, "file", NOW) == []
+    assert [d.event_id for d in Outbox(Sql(db.conn)).due("hook", NOW)] == ["e2"]
+    assert Outbox(Sql(db.conn)).due("file", NOW) == []
 
 
 def test_replay_by_id_and_since_and_destination(tmp_path: Path) -> None:
     db = _db(tmp_path)
     assert replay(db, EventQuery(event_ids=("e1",)), NOW) == 2
     assert replay(db, EventQuery(since=datetime(2026, 5, 1, 12, 30, tzinfo=UTC)), NOW, destination="hook") == 1
-    assert [d.event_id for d in due(db.conn, "hook", NOW)] == ["e1", "e3"]
+    assert [d.event_id for d in Outbox(Sql(db.conn)).due("hook", NOW)] == ["e1", "e3"]
 
 
 def test_replay_restarts_the_attempts_of_a_dead_delivery(tmp_path: Path) -> None:
     db = _db(tmp_path)
-    mark_dead(db.conn, "hook", 2, "HTTP 404", 404)
-    mark_dead(db.conn, "hook", 2, "HTTP 404", 404)
+    Outbox(Sql(db.conn)).mark_dead("hook", 2, "HTTP 404", 404)
+    Outbox(Sql(db.conn)).mark_dead("hook", 2, "HTTP 404", 404)
     assert replay(db, EventQuery(dead=True), NOW) == 1
     (hook,) = [d for d in list_events(db, EventQuery(event_ids=("e2",)))[0]["deliveries"] if d["destination"] == "hook"]
     assert (hook["state"], hook["attempts"], hook["last_error"]) == ("pending", 0, None)
-    assert [(d.event_id, d.attempts) for d in due(db.conn, "hook", NOW)] == [("e2", 0)]
+    assert [(d.event_id, d.attempts) for d in Outbox(Sql(db.conn)).due("hook", NOW)] == [("e2", 0)]
 
 
 def test_requeue_can_keep_the_attempts(tmp_path: Path) -> None:
     db = _db(tmp_path)
-    mark_dead(db.conn, "hook", 1, "HTTP 500", 500)
+    Outbox(Sql(db.conn)).mark_dead("hook", 1, "HTTP 500", 500)
     assert db.outbox.requeue("hook", [1, 3], NOW, reset_attempts=False) == 2
-    assert [(d.event_id, d.attempts) for d in due(db.conn, "hook", NOW)] == [("e1", 1), ("e3", 0)]
+    assert [(d.event_id, d.attempts) for d in Outbox(Sql(db.conn)).due("hook", NOW)] == [("e1", 1), ("e3", 0)]
     assert db.outbox.requeue("hook", [99], NOW) == 0  # no such delivery: nothing put back
 
 

@@ -22,7 +22,7 @@ async def test_explain_shows_versions_decision_and_payload_and_edit_after_releas
     shopify.edit(order["id"], currentTotalPriceSet=money("27.5"))
     await poller.cycle()
     for ref in ("#1001", "1001", order["legacyResourceId"], order["id"]):
-        exp = explain(Store(poller.db, writable=False), ref)
+        exp = explain(Store(poller.store.db, writable=False), ref)
         assert exp.order["order_id"] == order["legacyResourceId"]
     data = as_dict(exp)
     assert [v["version"] for v in data["versions"]] == [1, 2]
@@ -36,4 +36,4 @@ async def test_explain_unknown_order_is_one_clear_error(tmp_path: Path) -> None:
     clock = FakeClock(T0)
     poller = poller_for(tmp_path, FakeShopify(clock), clock, context())
     with pytest.raises(OrderNotFound, match="no stored order matches '#9999'"):
-        explain(Store(poller.db, writable=False), "#9999")
+        explain(Store(poller.store.db, writable=False), "#9999")

@@ -13,7 +13,7 @@ from shopify_bridge.decide.channels import DEFAULT_CHANNEL_TABLE
 from shopify_bridge.decide.exclusions import ExclusionRules
 from shopify_bridge.decide.source_context import SourceContext
 from shopify_bridge.service.poller import SourcePoller
-from shopify_bridge.store.schema import open_writer
+from shopify_bridge.store import Store
 from tests.fakes import FakeClock, FakeShopify, make_order, money
 
 T0 = datetime(2026, 5, 1, 10, 0, 0, tzinfo=UTC)
@@ -42,8 +42,8 @@ def shopify(clock: FakeClock) -> FakeShopify:
 
 
 def poller_for(tmp_path: Path, shopify: FakeShopify, clock: FakeClock, ctx: SourceContext) -> SourcePoller:
-    db = open_writer(tmp_path / "bridge.db")
-    return SourcePoller(ctx, shopify, db, clock)
+    store = Store.open_writer(tmp_path / "bridge.db")
+    return SourcePoller(ctx, shopify, store, clock)
 
 
 def events(poller: SourcePoller) -> list[dict[str, Any]]:

@@ -30,7 +30,7 @@ async def _mixed_run(tmp_path: Path) -> tuple[FakeShopify, SourcePoller, FakeClo
     clock.advance(700)
     shopify.put(make_order(4, clock()))  # held
     await poller.cycle()
-    deliverer = Deliverer(poller.conn, [JsonlDestination("events-file", tmp_path / "e.jsonl")], clock)
+    deliverer = Deliverer(poller.store.outbox, [JsonlDestination("events-file", tmp_path / "e.jsonl")], clock)
     await deliverer.deliver_once()
     return shopify, poller, clock
 
@@ -38,7 +38,7 @@ async def _mixed_run(tmp_path: Path) -> tuple[FakeShopify, SourcePoller, FakeClo
 async def test_reconcile_balances_after_a_mixed_run(tmp_path: Path) -> None:
     shopify, poller, clock = await _mixed_run(tmp_path)
     since = datetime(2026, 5, 1, 0, 0, tzinfo=UTC)
-    [day] = await reconcile_source(shopify, Store(poller.db, writable=False), SHOP, "UTC", since, clock())
+    [day] = await reconcile_source(shopify, Store(poller.store.db, writable=False), SHOP, "UTC", since, clock())
     assert day.ok, day
     assert dict(day.local) == {"history": 1, "forwarded": 1, "excluded": 1, "held": 1}
     assert day.shopify == 4
@@ -48,7 +48,7 @@ async def test_reconcile_lists_an_order_that_falls_through(tmp_path: Path) -> No
     shopify, poller, clock = await _mixed_run(tmp_path)
     poller.conn.execute("DELETE FROM orders WHERE order_id = ?", (str(5800000000000 + 2),))
     since = datetime(2026, 5, 1, 0, 0, tzinfo=UTC)
-    [day] = await reconcile_source(shopify, Store(poller.db, writable=False), SHOP, "UTC", since, clock())
+    [day] = await reconcile_source(shopify, Store(poller.store.db, writable=False), SHOP, "UTC", since, clock())
     assert not day.ok
     assert day.missing == ["#1002 (5800000000002)"]
 
@@ -58,7 +58,7 @@ async def test_days_follow_the_shop_timezone(tmp_path: Path) -> None:
     since = datetime(2026, 4, 30, 0, 0, tzinfo=UTC)
     days = await reconcile_source(
         shopify,
-        Store(poller.db, writable=False),
+        Store(poller.store.db, writable=False),
         SHOP,
         "Pacific/Kiritimati",
         since,

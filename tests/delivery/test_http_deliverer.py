@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from shopify_bridge.deliver.destinations.http import HttpDestination
-from shopify_bridge.deliver.loop import RETRY_BASE_SECONDS, Deliverer
-from shopify_bridge.store.schema import open_writer, transaction
+from shopify_bridge.deliver.loop import DELIVERY_RETRY, Deliverer
+from shopify_bridge.store import Store
+from shopify_bridge.store.schema import transaction
 from shopify_bridge.timeutil import iso
 from tests.delivery.receiver import Receiver, Reply
 from tests.fake_clock import FakeClock
@@ -23,10 +24,15 @@ START = datetime(2026, 5, 1, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def conn(tmp_path: Path) -> Iterator[sqlite3.Connection]:
-    db = open_writer(tmp_path / "bridge.db")
-    yield db.conn
-    db.conn.close()
+def store(tmp_path: Path) -> Iterator[Store]:
+    opened = Store.open_writer(tmp_path / "bridge.db")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def conn(store: Store) -> sqlite3.Connection:
+    return store.conn
 
 
 @pytest.fixture
@@ -35,11 +41,9 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def deliverer(
-    conn: sqlite3.Connection, clock: FakeClock, receiver: Receiver
-) -> AsyncIterator[Deliverer]:
+async def deliverer(store: Store, clock: FakeClock, receiver: Receiver) -> AsyncIterator[Deliverer]:
     destination = HttpDestination("hook", receiver.url, clock=lambda: clock().timestamp())
-    loop = Deliverer(conn, [destination], clock)
+    loop = Deliverer(store.outbox, [destination], clock)
     await loop.open()
     yield loop
     await loop.close()
@@ -99,7 +103,7 @@ async def test_retry_then_delivered(
     await deliverer.deliver_once()  # not due yet: nothing is sent
     assert len(receiver.requests) == 1
 
-    clock.advance(RETRY_BASE_SECONDS)  # the first retry waits at most the base delay
+    clock.advance(DELIVERY_RETRY.base)  # the first retry waits at most the base delay
     stats = await deliverer.deliver_once()
     assert stats.delivered == 1
     assert delivery(conn, seq)["state"] == "delivered" and delivery(conn, seq)["attempts"] == 2
@@ -148,7 +152,7 @@ async def test_refund_waits_until_its_placed_order_is_delivered(
     assert receiver.ids() == ["5801"]
     assert delivery(conn, refund)["state"] == "pending" and delivery(conn, refund)["attempts"] == 0
 
-    clock.advance(RETRY_BASE_SECONDS)
+    clock.advance(DELIVERY_RETRY.base)
     await deliverer.deliver_once()
     assert receiver.ids() == ["5801", "5801", "5801-refund-77"]
     assert delivery(conn, placed)["state"] == delivery(conn, refund)["state"] == "delivered"

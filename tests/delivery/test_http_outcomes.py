@@ -8,7 +8,7 @@ from email.utils import formatdate
 import pytest
 from structlog.testing import capture_logs
 
-from shopify_bridge.deliver.destinations.http import MAX_RETRY_AFTER_SECONDS, parse_retry_after
+from shopify_bridge.retry import MAX_RETRY_AFTER_SECONDS, parse_retry_after
 from tests.delivery.conftest import NOW_UNIX, MakeDestination, event
 from tests.delivery.receiver import Receiver, Reply, closed_port
 

@@ -11,11 +11,12 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from shopify_bridge import exit_codes
 from shopify_bridge.deliver.destinations.base import DeliveryResult
-from shopify_bridge.deliver.outbox import mark_dead
 from shopify_bridge.observe.backfill_progress import BackfillProgress
 from shopify_bridge.observe.health import HealthCheck, default_stale_after, evaluate
 from shopify_bridge.observe.metrics import BridgeMetrics, BridgeObserver
 from shopify_bridge.simulator.clock import ManualClock
+from shopify_bridge.store.db import Sql
+from shopify_bridge.store.outbox import Outbox
 from shopify_bridge.store.reads_metrics import StoreScraper
 from shopify_bridge.store.schema import open_writer
 from shopify_bridge.timeutil import iso
@@ -84,7 +85,7 @@ def test_store_gauges_and_totals_come_from_the_store_and_grow_with_it(tmp_path: 
     # Later scrapes add only what is new, and follow state changes.
     add_order(conn, "3", "held", versions=1)
     add_event(conn, "2", "Received Refund", iso(T0), ["events-file"])
-    mark_dead(conn, "broken-file", seq, "HTTP 400", 400)
+    Outbox(Sql(conn)).mark_dead("broken-file", seq, "HTTP 400", 400)
     conn.execute("UPDATE deliveries SET state = 'delivered' WHERE destination = 'events-file'")
     conn.execute("INSERT INTO sources (shop, name, bucket_available, bucket_max) VALUES (?, ?, 1500, 2000)",
                  (SHOP, SOURCE))

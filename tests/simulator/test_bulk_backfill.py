@@ -13,10 +13,10 @@ import pytest
 
 from shopify_bridge.decide.source_context import SourceContext
 from shopify_bridge.errors import AuthError, TemporaryFailure
-from shopify_bridge.service.backfill import Backfill, load_state
+from shopify_bridge.service.backfill import Backfill
 from shopify_bridge.shopify.client import ShopifyClient
 from shopify_bridge.simulator import ManualClock, SimulatorServer
-from shopify_bridge.store.schema import open_writer
+from shopify_bridge.store import Store
 from tests.simulator.conftest import START
 
 SHOP = "sim-snowboards.myshopify.com"
@@ -28,8 +28,12 @@ class Rig:
     sim: SimulatorServer
     clock: ManualClock
     client: ShopifyClient
-    conn: Any
+    store: Store
     backfill: Backfill
+
+    @property
+    def conn(self) -> Any:
+        return self.store.conn
 
     def order_rows(self) -> list[tuple[str, str]]:
         return list(self.conn.execute("SELECT gid, status FROM orders ORDER BY gid"))
@@ -60,19 +64,19 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
             api_url=sim.url,
             sleep=sleep,
         )
-        db = open_writer(tmp_path / "bridge.db")
-        db.conn.execute("INSERT INTO sources (shop, name) VALUES (?, ?)", (SHOP, "Sim"))
+        store = Store.open_writer(tmp_path / "bridge.db")
+        store.conn.execute("INSERT INTO sources (shop, name) VALUES (?, ?)", (SHOP, "Sim"))
         backfill = Backfill(
             SourceContext(shop=SHOP, name="Sim"),
             client,
-            db.conn,
+            store,
             clock=clock,
             sleep=sleep,
             data_dir=tmp_path / "data",
         )
         async with client:
-            yield Rig(sim, clock, client, db.conn, backfill)
-        db.conn.close()
+            yield Rig(sim, clock, client, store, backfill)
+        store.close()
 
 
 def operations(rig: Rig) -> list[dict[str, Any]]:
@@ -135,7 +139,7 @@ async def test_a_result_truncated_every_time_is_never_marked_complete(rig: Rig) 
     with pytest.raises(TemporaryFailure, match="failed 6 times"):
         await rig.backfill.run(BACKFILL_FROM)
     assert rig.order_rows() == []
-    assert (load_state(rig.conn, SHOP) or {}).get("status") == "running"
+    assert (rig.store.sources.backfill_state(SHOP) or {}).get("status") == "running"
 
 
 @pytest.mark.parametrize("kind", ["bulk_canceled", "bulk_expired", "bulk_no_url"])

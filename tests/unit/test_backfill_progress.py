@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from shopify_bridge.observe.backfill_progress import BackfillProgress, StoredProgress
-from shopify_bridge.store.schema import open_writer
+from shopify_bridge.store import Store
 
 SHOP = "demo.myshopify.com"
 
@@ -30,13 +30,13 @@ class Ticks:
 
 
 def test_the_store_gets_a_line_per_second_and_per_phase_change_and_none_when_done(tmp_path: Path) -> None:
-    db = open_writer(tmp_path / "s.db")
-    db.conn.execute("INSERT INTO sources (shop, name) VALUES (?, 'Demo')", (SHOP,))
+    store = Store.open_writer(tmp_path / "s.db")
+    store.sources.ensure(SHOP, "Demo")
     clock = Ticks()
-    stored = StoredProgress(db.conn, clock)
+    stored = StoredProgress(store.sources.set_progress, clock)
 
     def line() -> str | None:
-        return db.conn.execute("SELECT progress FROM sources WHERE shop = ?", (SHOP,)).fetchone()[0]
+        return store.conn.execute("SELECT progress FROM sources WHERE shop = ?", (SHOP,)).fetchone()[0]
 
     assert stored(SHOP, BackfillProgress("Demo", "ingesting", "w", 1, 10))
     assert not stored(SHOP, BackfillProgress("Demo", "ingesting", "w", 2, 10))  # within the second

@@ -16,11 +16,8 @@ line: a misbehaving receiver that echoes the request back in its error body is s
 from __future__ import annotations
 
 import asyncio
-import email.utils
-import math
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC
 from typing import Protocol
 
 import aiohttp
@@ -30,6 +27,7 @@ from yarl import URL
 
 from shopify_bridge.deliver.destinations import signing
 from shopify_bridge.deliver.destinations.base import DeliveryResult
+from shopify_bridge.retry import parse_retry_after
 
 DEFAULT_CONCURRENCY = 16
 # Large enough that one outbox round-trip (select + one commit) is spread over many requests.
@@ -37,7 +35,6 @@ DEFAULT_BATCH_SIZE = 1000  # larger batches leave fewer idle slots at the tail o
 BODY_HEAD_CHARS = 200
 BODY_READ_LIMIT = 8192
 # A server asking for more than this is capped, so that max_attempts/max_age still get checked.
-MAX_RETRY_AFTER_SECONDS = 3600.0
 # Query values shorter than this are not scrubbed (they are flags and page numbers, not tokens).
 MIN_SCRUBBED_QUERY_VALUE = 8
 REDACTED = "[redacted]"
@@ -58,26 +55,6 @@ class HttpDestinationSpec(Protocol):
     def signing_secret(self) -> SecretStr | None: ...
     @property
     def timeout_seconds(self) -> float: ...
-
-
-def parse_retry_after(value: str | None, now: float) -> float | None:
-    """`Retry-After` as seconds from `now` (unix seconds): delay-seconds or an HTTP-date; None if unusable."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    try:
-        seconds = float(text)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = when.timestamp() - now
-    if not math.isfinite(seconds):
-        return None
-    return min(max(0.0, seconds), MAX_RETRY_AFTER_SECONDS)
 
 
 def _looks_like_html(content_type: str, body: bytes) -> bool:

@@ -1,6 +1,8 @@
 """Bulk-operation backfill: the bulk query documents, the JSONL reader and the SQLite reassembly.
 
 - `query`: `bulk_orders_query(start, end)`, `in_window`, and the run / poll / cancel documents.
+- `operation`: `BulkOperations` — run the query, wait for the operation, cancel a leftover (Shopify only).
+- `download`: `download(url, target)` — stream a result file from its signed URL.
 - `jsonl`: `JsonlReader` / `read_records` — a streaming, typed view of one result file.
 - `assemble`: `stage_file` — order-independent staging of a result file, quarantine with reasons.
 - `documents`: `iter_orders` — the staged orders as order documents, each parsed once.

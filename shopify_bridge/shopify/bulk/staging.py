@@ -23,6 +23,9 @@ from pathlib import Path
 
 import orjson
 
+StagingDb = sqlite3.Connection
+"""A connection to a staging file (the bulk reader's scratch database, never the store)."""
+
 STAGING_CACHE_KIB = 8 * 1024
 STAGING_PAGE_SIZE = 8192
 

@@ -1,0 +1,156 @@
+"""The values the order lifecycle works on: the stored facts it reads and the decision it returns.
+
+`lifecycle` and `refunds` turn `OrderFacts` (what the store knows of one order), a fetched version,
+the source's context and `now` into an `OrderDecision`; the store writes that decision as it is, in
+the caller's transaction. Nothing here reads or writes anything: a decision is plain data, so every
+rule can be tested by comparing values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from shopify_bridge.decide.money import dumps_event
+from shopify_bridge.decide.source_context import SourceContext
+
+# An order in one of these states never produces a Placed Order again.
+DECIDED = ("released", "excluded", "history", "gone")
+
+
+# -- facts: what the store knows ---------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class StoredOrder:
+    status: str  # new | held | released | excluded | history | gone
+    exclusion_rule: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LatestVersion:
+    """The newest stored version of an order: its number and content hash (not the document)."""
+
+    number: int
+    content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFacts:
+    order: StoredOrder | None = None  # None: the order was never stored
+    latest: LatestVersion | None = None
+    refunds: Mapping[str, str] = field(default_factory=dict)  # refund id → status, for the refunds recorded
+
+
+# -- the decision: what to store ---------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event to create once (per shop and event_id), with one pending delivery per destination."""
+
+    shop: str
+    event_id: str
+    event_name: str
+    order_id: str
+    refund_id: str | None
+    timestamp: str
+    payload: str  # the exact JSON sent on the wire
+    destinations: tuple[str, ...]
+
+
+def new_event(ctx: SourceContext, event: dict[str, Any], *, order_id: str, refund_id: str | None) -> NewEvent:
+    return NewEvent(
+        shop=ctx.shop,
+        event_id=event["event_id"],
+        event_name=event["event_name"],
+        order_id=order_id,
+        refund_id=refund_id,
+        timestamp=event["timestamp"],
+        payload=dumps_event(event).decode(),
+        destinations=ctx.destinations,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class NewVersion:
+    """A fetched version whose content differs from the newest stored one."""
+
+    number: int
+    updated_at: str
+    origin: str  # poll | read | bulk
+    content_hash: str
+    doc: str  # the canonical JSON that was hashed
+
+
+@dataclass(frozen=True, slots=True)
+class NewOrder:
+    """An order seen for the first time: `new` (to be held or released) or `history`."""
+
+    gid: str
+    name: str
+    processed_at: str
+    updated_at: str
+    total: str | None
+    status: str
+    exclusion_rule: str | None = None  # history is never sent, but its exclusion still decides its refunds
+    exclusion_value: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRefresh:
+    """The display fields of a stored order, from its newer version."""
+
+    updated_at: str
+    total: str | None
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    release_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Exclude:
+    rule: str
+    value: str
+    built_version: int | None  # the version the exclusion was decided on
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    placed: NewEvent  # the Placed Order, built once from `built_version`
+    built_version: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Gone:
+    """The held order no longer exists in Shopify: no event, ever."""
+
+
+Transition = Hold | Exclude | Release | Gone
+
+
+@dataclass(frozen=True, slots=True)
+class RefundStep:
+    """What happens to one refund of the version: recorded, its details kept, its status moved."""
+
+    refund_id: str
+    gid: str
+    timestamp: str | None  # createdAt, else processedAt
+    detail: str | None  # the READ_REFUND node (JSON) when this version carries the details
+    first_seen: bool  # recorded now, with `status`
+    status: str  # waiting | history | excluded | zero_amount_refund | evented
+    status_changed: bool  # a recorded refund moves to `status`
+    event: NewEvent | None = None  # the Received Refund to create (status `evented`)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderDecision:
+    shop: str
+    order_id: str
+    now: datetime  # fetched_at, first_seen_at, released_at and the events' created_at
+    version: NewVersion | None = None
+    new_order: NewOrder | None = None
+    refresh: OrderRefresh | None = None
+    transition: Transition | None = None
+    refunds: tuple[RefundStep, ...] = ()

@@ -1,0 +1,91 @@
+"""Orders, refunds and events written from lifecycle decisions, and the facts read back for the next one."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import timedelta
+
+import pytest
+
+from shopify_bridge.decide import lifecycle
+from shopify_bridge.decide.decisions import LatestVersion, OrderFacts, StoredOrder
+from shopify_bridge.store import Store
+from tests.decide.orders import CONNECTED, SHOP, T0, context, order, refund, with_refunds
+
+ORDER_ID = "5800000000001"
+LATER = T0 + timedelta(minutes=30)
+
+
+def fetch(store: Store, doc, now, delay: int | None = None) -> list[int]:  # type: ignore[no-untyped-def]
+    facts = store.orders.facts(SHOP, ORDER_ID, [r["id"].rsplit("/", 1)[-1] for r in doc["refunds"]])
+    decision = lifecycle.on_fetch(facts, context(delay), doc, origin="poll", now=now, first_connected_at=CONNECTED)
+    return store.orders.record(decision)
+
+
+def test_a_released_order_is_written_with_its_version_and_its_placed_order_for_each_destination(
+    store: Store,
+) -> None:
+    doc = order()
+    [seq] = fetch(store, doc, T0 + timedelta(seconds=10))
+    row = store.conn.execute(
+        "SELECT status, built_version, placed_event_seq, released_at, first_seen_at, total FROM orders"
+    ).fetchone()
+    assert row == ("released", 1, seq, "2026-05-01T10:00:10+00:00", "2026-05-01T10:00:10+00:00", "20.0")
+    assert store.conn.execute("SELECT version, origin FROM order_versions").fetchall() == [(1, "poll")]
+    deliveries = store.conn.execute("SELECT destination, state FROM deliveries WHERE event_seq = ?", (seq,))
+    assert sorted(deliveries) == [("events-file", "pending"), ("hook", "pending")]
+    facts = store.orders.facts(SHOP, ORDER_ID)
+    assert facts.order == StoredOrder("released", None) and facts.latest is not None and facts.latest.number == 1
+    assert store.events.summaries([seq, 999])[0].order_name == "#1001"
+
+
+def test_a_held_order_keeps_its_deadline_and_is_found_due_then(store: Store) -> None:
+    fetch(store, order(), T0 + timedelta(seconds=10), delay=600)
+    assert store.conn.execute("SELECT status, release_at FROM orders").fetchone() == (
+        "held", "2026-05-01T10:10:05+00:00")
+    assert store.orders.due_holds(SHOP, T0 + timedelta(minutes=10)) == []
+    [due] = store.orders.due_holds(SHOP, T0 + timedelta(minutes=11))
+    assert (due.order_id, due.gid) == (ORDER_ID, "gid://shopify/Order/5800000000001")
+    store.orders.record(lifecycle.on_gone(context(), ORDER_ID, LATER))
+    assert store.orders.status(SHOP, ORDER_ID) == "gone"
+
+
+def test_an_event_id_that_exists_is_not_created_twice(store: Store) -> None:
+    decision = lifecycle.on_fetch(OrderFacts(), context(None), order(), origin="poll", now=LATER,
+                                  first_connected_at=CONNECTED)
+    [seq] = store.orders.record(decision)
+    again = lifecycle.on_release(
+        OrderFacts(StoredOrder("held"), LatestVersion(1, "x")), context(None), order(), now=LATER,
+        first_connected_at=CONNECTED, is_new_customer=None)
+    assert store.orders.record(again) == []
+    assert store.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 1
+    assert store.conn.execute("SELECT COUNT(*) FROM deliveries").fetchone()[0] == 2
+    assert store.conn.execute("SELECT placed_event_seq FROM orders").fetchone()[0] is None   # as before
+    assert seq == 1
+
+
+def test_refunds_are_recorded_then_moved_with_their_details_and_event(store: Store) -> None:
+    fetch(store, order(), T0 + timedelta(seconds=10))
+    pending = with_refunds(order(), refund(77, LATER, status="PENDING"))
+    pending["updatedAt"] = "2026-05-01T10:30:00Z"
+    assert fetch(store, pending, LATER) == []
+    assert store.refunds.statuses(SHOP, ["77", "78"]) == {"77": "waiting"}
+    assert store.refunds.settled_details(SHOP, ORDER_ID) == {}       # waiting: read again next time
+    settled = with_refunds(pending, refund(77, LATER))
+    [seq] = fetch(store, settled, LATER + timedelta(minutes=1))
+    row = store.conn.execute("SELECT status, event_seq, timestamp FROM refunds").fetchone()
+    assert row == ("evented", seq, "2026-05-01T10:30:00Z")
+    [detail] = store.refunds.settled_details(SHOP, ORDER_ID).values()
+    assert detail["transactions"][0]["status"] == "SUCCESS"
+    assert store.orders.with_waiting_refunds(SHOP) == []
+
+
+def test_a_decision_is_written_whole_or_not_at_all(store: Store) -> None:
+    doc = with_refunds(order(), refund(77, LATER))
+    decision = lifecycle.on_fetch(OrderFacts(), context(None), doc, origin="poll", now=LATER,
+                                  first_connected_at=CONNECTED)
+    store.conn.execute("CREATE TRIGGER no_refunds BEFORE INSERT ON refunds BEGIN SELECT RAISE(ABORT, 'boom'); END")
+    with pytest.raises(sqlite3.Error, match="boom"):
+        store.orders.record(decision)
+    for table in ("orders", "order_versions", "events", "deliveries"):
+        assert store.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == 0
