@@ -33,11 +33,11 @@ from shopify_bridge.observe.backfill_progress import BackfillProgress, ProgressC
 from shopify_bridge.observe.log import get_logger
 from shopify_bridge.service import backfill_result
 from shopify_bridge.service.backfill_result import BackfillStopped, ResultJob
-from shopify_bridge.service.check import missing_scopes
 from shopify_bridge.shopify import queries
 from shopify_bridge.shopify.bulk.download import download as download_result
 from shopify_bridge.shopify.bulk.operation import BulkOperations
 from shopify_bridge.shopify.new_customer import Executes
+from shopify_bridge.shopify.scopes import ALL_ORDERS_SCOPE, granted_scopes, is_granted, missing_scopes
 from shopify_bridge.store import Store
 from shopify_bridge.store.sources import BackfillState
 from shopify_bridge.timeutil import Clock, iso, parse_ts
@@ -207,12 +207,14 @@ class Backfill:
     async def _access_denied(self) -> BridgeError:
         try:
             data = await self.client.execute(queries.SHOP_INFO)
-            granted = {s["handle"] for s in (data.get("currentAppInstallation") or {}).get("accessScopes") or []}
-            missing = missing_scopes(granted, None, self.clock().date()) or ["read_all_orders"]
-            if "read_all_orders" not in granted and "read_all_orders" not in missing:
-                missing.append("read_all_orders")
+            granted = granted_scopes(data)
+            # The backfill may reach past 60 days: read_all_orders is suspect even when start_date is recent.
+            missing = missing_scopes(granted, None, self.clock().date())
+            if not is_granted(granted, ALL_ORDERS_SCOPE):
+                missing.append(ALL_ORDERS_SCOPE)
+            missing = missing or [ALL_ORDERS_SCOPE]
         except BridgeError:
-            missing = ["read_orders", "read_all_orders"]
+            missing = ["read_orders", ALL_ORDERS_SCOPE]
         return AuthError(
             f"backfill of {self.ctx.name} denied by Shopify (ACCESS_DENIED): missing scope {', '.join(missing)}"
         )

@@ -35,9 +35,9 @@ from shopify_bridge.observe.metrics import BridgeObserver
 from shopify_bridge.retry import Backoff
 from shopify_bridge.service.backfill import Backfill
 from shopify_bridge.service.backfill_result import BackfillStopped
-from shopify_bridge.service.check import ALL_ORDERS_SCOPE, RECENT_ORDERS_DAYS
 from shopify_bridge.service.poller import SourcePoller
 from shopify_bridge.shopify.client import ShopifyClient
+from shopify_bridge.shopify.scopes import ALL_ORDERS_SCOPE, RECENT_ORDERS_DAYS, granted_scopes, missing_scopes
 from shopify_bridge.store import Store
 from shopify_bridge.timeutil import Clock, system_clock
 
@@ -225,12 +225,7 @@ class Bridge:
         )
 
     def _require_history_scope(self, source: Source, info: dict[str, Any]) -> None:
-        if source.start_date is None:
-            return
-        if source.start_date >= self.clock().date() - timedelta(days=RECENT_ORDERS_DAYS):
-            return
-        granted = {s["handle"] for s in (info.get("currentAppInstallation") or {}).get("accessScopes") or []}
-        if ALL_ORDERS_SCOPE not in granted and "write_all_orders" not in granted:
+        if ALL_ORDERS_SCOPE in missing_scopes(granted_scopes(info), source.start_date, self.clock().date()):
             raise AuthError(
                 f"{source.name}: start_date {source.start_date} is more than {RECENT_ORDERS_DAYS} days back and the "
                 f"token lacks the scope {ALL_ORDERS_SCOPE}"

@@ -7,16 +7,13 @@ rule is tested without a network; `check_source` only does the one read.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from shopify_bridge import exit_codes
 from shopify_bridge.errors import BridgeError
 from shopify_bridge.shopify import queries
-
-REQUIRED_SCOPES = ("read_customer_events", "read_customers", "read_orders", "read_products")
-ALL_ORDERS_SCOPE = "read_all_orders"
-RECENT_ORDERS_DAYS = 60
+from shopify_bridge.shopify.scopes import ALL_ORDERS_SCOPE, REQUIRED_SCOPES, granted_scopes, missing_scopes
 
 
 @dataclass
@@ -42,19 +39,6 @@ class CheckReport:
         return self.exit_code == exit_codes.OK
 
 
-def _granted(scopes: set[str], wanted: str) -> bool:
-    # A write_X handle implies read_X (Shopify sometimes lists only the write handle).
-    return wanted in scopes or wanted.replace("read_", "write_", 1) in scopes
-
-
-def missing_scopes(granted: set[str], start_date: date | None, today: date) -> list[str]:
-    missing = [scope for scope in REQUIRED_SCOPES if not _granted(granted, scope)]
-    too_old = start_date is not None and start_date < today - timedelta(days=RECENT_ORDERS_DAYS)
-    if too_old and not _granted(granted, ALL_ORDERS_SCOPE):
-        missing.append(ALL_ORDERS_SCOPE)
-    return missing
-
-
 def evaluate(
     source: str,
     shop: str,
@@ -73,8 +57,7 @@ def evaluate(
         report.bucket = f"{bucket[0]:.0f} points, restores {bucket[1]:.0f}/s"
     report.lines.append(CheckLine("shop answers", True, f"{report.shop_name} ({info.get('myshopifyDomain', shop)})"))
     report.lines.append(CheckLine("token accepted", True))
-    granted = {s["handle"] for s in (data.get("currentAppInstallation") or {}).get("accessScopes") or []}
-    missing = missing_scopes(granted, start_date, today)
+    missing = missing_scopes(granted_scopes(data), start_date, today)
     for scope in REQUIRED_SCOPES:
         report.lines.append(CheckLine(f"scope {scope}", scope not in missing))
     if start_date is not None and ALL_ORDERS_SCOPE in missing:

@@ -1,7 +1,8 @@
 from datetime import date
 
 from shopify_bridge import exit_codes
-from shopify_bridge.service.check import evaluate, missing_scopes
+from shopify_bridge.service.check import evaluate
+from shopify_bridge.shopify.scopes import missing_scopes
 
 TODAY = date(2026, 11, 29)
 ALL = {"read_customer_events", "read_customers", "read_orders", "read_products"}
