@@ -60,7 +60,13 @@ def needs_new_customer_lookup(
     """
     if status in DECIDED or is_history(doc, first_connected_at):
         return False
-    return release_at(ctx, doc) <= now
+    return not held_until_later(ctx, doc, now)
+
+
+def held_until_later(ctx: SourceContext, doc: OrderDoc, now: datetime) -> bool:
+    """Whether a new order waits for its upsell window; without a delay it goes at once, even when its
+    `processedAt` is ahead of our clock."""
+    return bool(ctx.upsell_delay_seconds) and release_at(ctx, doc) > now
 
 
 def new_version(latest: LatestVersion | None, doc: OrderDoc, origin: str) -> NewVersion | None:
@@ -142,7 +148,7 @@ def on_fetch(
     transition: Transition | None = None
     if status == "new":
         due = release_at(ctx, doc)
-        if ctx.upsell_delay_seconds and due > now:
+        if held_until_later(ctx, doc, now):
             transition = Hold(due)
         else:
             built = version.number if version is not None else facts.latest.number if facts.latest else None

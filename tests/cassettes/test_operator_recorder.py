@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -55,8 +56,14 @@ PII = [
 
 
 def seed_canary_orders(sim: SimulatorServer) -> None:
-    """Two fresh orders full of canary customer data: one of a registered customer, one of a guest."""
+    """Two fresh orders full of canary customer data: one of a registered customer, one of a guest.
+
+    They are processed a minute after the shop's clock, so the run connects before them whatever second it
+    starts in: an order processed before the first connection is history and would never be forwarded.
+    """
+    processed = datetime.now(UTC) + timedelta(minutes=1)
     common: dict[str, Any] = {
+        "processedAt": processed.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "sourceName": "web",
         "test": False,
         "tags": [],

@@ -140,6 +140,12 @@ def test_the_new_customer_lookup_is_asked_only_when_the_version_may_be_released_
     assert not lifecycle.needs_new_customer_lookup(None, ctx, history, CONNECTED, due)
 
 
+def test_without_a_delay_an_order_ahead_of_our_clock_is_released_with_its_lookup() -> None:
+    """Shopify's clock may run ahead of ours: no hold means release now, and the lookup goes with it."""
+    ctx, ahead = context(delay=None), order(processed=T0 + timedelta(minutes=2))
+    assert lifecycle.needs_new_customer_lookup(None, ctx, ahead, CONNECTED, T0 + timedelta(seconds=10))
+
+
 def test_the_backfill_history_cutoff() -> None:
     window = ["2026-04-01T00:00:00+00:00", "2026-05-01T00:00:00+00:00"]
     start, snapshot = "2026-03-01T00:00:00+00:00", "2026-05-01T10:00:00+00:00"
