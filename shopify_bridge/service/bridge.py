@@ -10,6 +10,9 @@ and retried with backoff while the others go on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -37,13 +40,16 @@ from shopify_bridge.service.backfill_result import BackfillStopped
 from shopify_bridge.service.check import ALL_ORDERS_SCOPE, RECENT_ORDERS_DAYS
 from shopify_bridge.service.poller import SourcePoller
 from shopify_bridge.shopify.client import ShopifyClient
+from shopify_bridge.store import Store
 from shopify_bridge.store.schema import open_writer, transaction
+from shopify_bridge.store.writer_heartbeat import record_heartbeat
 from shopify_bridge.timeutil import Clock, system_clock
 
 log = get_logger(component="bridge")
 
 FAILURE_BACKOFF_BASE = 5.0
 FAILURE_BACKOFF_CAP = 300.0
+HEARTBEAT_SECONDS = 5.0  # how often `run` tells `tui --attach` it is alive
 
 
 def source_context(config: Config, source: Source) -> SourceContext:
@@ -117,6 +123,7 @@ class SourceStatus:
     failures: int = 0
     last_events: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    paused: bool = False  # by the operator (`pause_source`): the loop polls and releases nothing meanwhile
 
 
 _last_logged: dict[str, float] = {}
@@ -172,6 +179,15 @@ class Bridge:
         event = self._wake.get(shop)
         if event is not None:
             event.set()
+
+    def pause_source(self, shop: str, paused: bool) -> bool:
+        """Pause (or resume) one source's loop after its cycle in flight; False when no source has that shop."""
+        for status in self.status.values():
+            if status.shop == shop:
+                status.paused = paused
+                self.wake_source(shop)
+                return True
+        return False
 
     def _client(self, source: Source) -> ShopifyClient:
         return client_for(source, clock=self.monotonic, sleep=self.sleep)
@@ -280,14 +296,19 @@ class Bridge:
         bind_contextvars(source=source.name)
         async with self._client(source) as client:
             while not stop.is_set():
-                code = await self._source_cycle(source, client)
-                failures = self.status[source.name].failures
-                if code == exit_codes.OK:
-                    wait = float(source.poll_interval_seconds)
-                else:
-                    wait = min(FAILURE_BACKOFF_CAP, FAILURE_BACKOFF_BASE * 2 ** max(0, failures - 1))
                 wake = self._wake[source.shop_domain]
-                wake.clear()
+                wake.clear()  # before the cycle: a wake during it (release now, pause) is not lost
+                wait: float | None = None  # paused: until resumed or stopped
+                if self.status[source.name].paused:
+                    # Written here too: a cycle that was in flight when the pause came wrote its own state.
+                    Store(self.db, writable=True).operator.show_source_paused(source.shop_domain, True)
+                else:
+                    code = await self._source_cycle(source, client)
+                    failures = self.status[source.name].failures
+                    if code == exit_codes.OK:
+                        wait = float(source.poll_interval_seconds)
+                    else:
+                        wait = min(FAILURE_BACKOFF_CAP, FAILURE_BACKOFF_BASE * 2 ** max(0, failures - 1))
                 waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
                 await asyncio.wait(waiters, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
                 for waiter in waiters:
@@ -300,9 +321,20 @@ class Bridge:
             await asyncio.gather(
                 *(self._source_loop(source, stop) for source in self.config.sources),
                 self.deliverer.run(stop),
+                self._heartbeat(stop),
             )
         finally:
             await self.deliverer.close()
+
+    async def _heartbeat(self, stop: asyncio.Event) -> None:
+        """Tell dashboards in other processes (`tui --attach`) that this writer is alive: pid and time."""
+        while not stop.is_set():
+            try:
+                record_heartbeat(self.db.conn, os.getpid(), self.clock())
+            except sqlite3.Error as exc:  # a missed beat shows as a stale writer; it must not stop the bridge
+                log.warning("heartbeat not written", error=str(exc))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), HEARTBEAT_SECONDS)
 
     def close(self) -> None:
         self.db.conn.close()
