@@ -234,7 +234,7 @@ def bench_data(path: Path, ticks: int, writer: Writer) -> None:
 async def bench_app(path: Path, ticks: int, writer: Writer) -> None:
     app = DashboardApp(path, refresh_seconds=3600, clock=lambda: NOW)
     start = time.perf_counter()
-    async with app.run_test(size=(200, 50)) as pilot:
+    async with app.run_test(size=(200, 50)):
         while app.refresh_count == 0:
             await asyncio.sleep(0.001)
         report("app: start until first snapshot shown", [(time.perf_counter() - start) * 1000], 1000)

@@ -168,15 +168,21 @@ class DashboardApp(OperatorActions):
             self.query_one(HoldsTable).show_holds(snapshot.holds, names, now)
         if self._changed("recent", (snapshot.recent_events, names, now.date())):
             self.query_one("#recent-table", EventsTable).show_events(snapshot.recent_events, names, now)
-        if snapshot.event_filter == self._event_filter and self._changed(
+        self._show_current_view(snapshot, names, now)
+        self._titles(snapshot)
+        self.refresh_count += 1
+
+    def _show_current_view(self, snapshot: Snapshot, names: dict[str, str], now: datetime) -> None:
+        """The full lists are brought up to date only while on screen (and when switched to)."""
+        current = self.query_one(ContentSwitcher).current
+        if current == "events" and snapshot.event_filter == self._event_filter and self._changed(
             "events", (snapshot.events, names, snapshot.event_filter, now.date())
         ):  # a page read for an older filter must not overwrite the new one
             self.query_one(EventsPanel).show(snapshot.events, tuple(names.items()), now)
-        if self._changed("dead", (snapshot.dead_letters, now.date())):
+        if current == "dead" and self._changed("dead", (snapshot.dead_letters, now.date())):
             self.query_one(DeadLettersTable).show_dead(snapshot.dead_letters, now)
-        self._show_problems(snapshot, names, now)
-        self._titles(snapshot)
-        self.refresh_count += 1
+        if current == "problems":
+            self._show_problems(snapshot, names, now)
 
     def _titles(self, snapshot: Snapshot) -> None:
         shown = len(snapshot.holds)
@@ -279,6 +285,8 @@ class DashboardApp(OperatorActions):
 
     def action_show_view(self, view: str) -> None:
         self.query_one(ContentSwitcher).current = view
+        if self.snapshot is not None:
+            self._show_current_view(self.snapshot, {s.shop: s.name for s in self.snapshot.sources}, self.clock())
         self._focus_view()
 
     def _focus_view(self) -> None:

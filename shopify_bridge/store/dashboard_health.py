@@ -17,9 +17,11 @@ MINUTES = 60
 
 def _first_seq_since(conn: sqlite3.Connection, since: str) -> int | None:
     """The smallest seq created at or after `since` (an `iso` string), assuming created_at grows with seq."""
-    low, high = conn.execute("SELECT MIN(seq), MAX(seq) FROM events").fetchone()
+    # Two queries: SQLite answers a lone MIN or MAX from the key, but both at once with a full scan.
+    (low,) = conn.execute("SELECT MIN(seq) FROM events").fetchone()
     if low is None:
         return None
+    (high,) = conn.execute("SELECT MAX(seq) FROM events").fetchone()
     high += 1
     while low < high:
         middle = (low + high) // 2
