@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+from shopify_bridge.errors import BridgeError
+from shopify_bridge.service.explain import Explanation, explain
 from shopify_bridge.store import Store
 from shopify_bridge.store.reads_dashboard import DashboardReads
 from tui.models import EventDetail, EventFilter, OrderDetail, Snapshot
@@ -61,9 +63,9 @@ class DashboardStore:
         exclusions_limit: int = 200,
         errors_limit: int = 100,
     ) -> Snapshot:
-        # Only the store and the day boundary (for "orders today") change a snapshot. A quarter
-        # hour is fine enough for every timezone offset in use (+5:45 is the oddest).
-        quarter = now.replace(minute=now.minute - now.minute % 15, second=0, microsecond=0)
+        # Only the store and the clock's minute (the events-per-minute line moves on; the day boundary of
+        # "orders today" falls on a minute in every timezone) change a snapshot.
+        minute = now.replace(second=0, microsecond=0)
         limits = {
             "events_limit": events_limit,
             "holds_limit": holds_limit,
@@ -71,7 +73,7 @@ class DashboardStore:
             "errors_limit": errors_limit,
         }
         with self._reading() as reads:
-            key = (self._data_version, quarter, event_filter, *limits.values())
+            key = (self._data_version, minute, event_filter, *limits.values())
             if self._last is not None and self._last[0] == key:
                 return self._last[1]  # nothing was committed since: a quiet tick reads nothing
             snapshot = reads.snapshot(now, event_filter, **limits)
@@ -87,3 +89,12 @@ class DashboardStore:
     def order_detail(self, shop: str, order_id: str) -> OrderDetail | None:
         with self._reading() as reads:
             return reads.order_detail(shop, order_id)
+
+    def explain(self, shop: str, order_id: str) -> Explanation | None:
+        """What `shopify-bridge explain` says about the order (None when it is not stored)."""
+        with self._reading():
+            assert self._store is not None
+            try:
+                return explain(self._store, order_id, source=shop)
+            except BridgeError:
+                return None

@@ -16,6 +16,7 @@ from tui.format import delivery_state, full_time, indent_json, money, redact
 from tui.messages import ReplayRequested
 from tui.models import EventDetail
 from tui.table_sync import Cell, selected_key
+from tui.text import joined, literal
 
 DELIVERY_COLUMNS = (
     ("destination", "Destination"),
@@ -31,7 +32,7 @@ DELIVERY_COLUMNS = (
 class EventDetailScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss", "Close"),
-        Binding("p", "replay", "Replay to destination"),
+        Binding("p", "replay", "Replay to this destination"),
         Binding("w", "toggle_raw", "Raw/indented"),
     ]
 
@@ -44,12 +45,21 @@ class EventDetailScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         event = self.detail.event
         with Vertical(id="event-detail", classes="detail"):
-            title = Text(f"{event.event_name} {event.order_name or ''}", style="bold")
-            title.append(f"  ·  {money(event.total, event.currency)}  ·  {event.shop}")
+            title = joined(
+                Text(event.event_name, style="bold"),
+                literal(event.order_name or "", "bold"),
+                f" ·  {money(event.total, event.currency)}  · ",
+                literal(event.shop),
+            )
             yield Label(title, classes="detail-title")
             yield Label(
-                f"event_id {event.event_id} · seq {event.seq} · timestamp {self.detail.timestamp} · "
-                f"created {full_time(event.created_at)}",
+                joined(
+                    "event_id",
+                    literal(event.event_id),
+                    f"· seq {event.seq} · timestamp",
+                    literal(self.detail.timestamp),
+                    f"· created {full_time(event.created_at)}",
+                ),
                 classes="detail-subtitle",
             )
             yield DataTable[Cell](id="detail-deliveries", cursor_type="row")
@@ -64,13 +74,13 @@ class EventDetailScreen(ModalScreen[None]):
             table.add_column(label, key=key)
         for delivery in self.detail.event.deliveries:
             table.add_row(
-                delivery.destination,
+                literal(delivery.destination),
                 delivery_state(delivery),
-                str(delivery.attempts),
-                str(delivery.last_status) if delivery.last_status is not None else "—",
-                redact(delivery.last_error) if delivery.last_error else "—",
-                full_time(delivery.next_attempt_at),
-                full_time(delivery.delivered_at),
+                Text(str(delivery.attempts)),
+                Text(str(delivery.last_status) if delivery.last_status is not None else "—"),
+                literal(redact(delivery.last_error) if delivery.last_error else "—"),
+                Text(full_time(delivery.next_attempt_at)),
+                Text(full_time(delivery.delivered_at)),
                 key=delivery.destination,
             )
         table.focus()
@@ -81,9 +91,7 @@ class EventDetailScreen(ModalScreen[None]):
         return self.detail.payload if self.raw else indent_json(self.detail.payload)
 
     def _payload(self) -> Syntax:
-        return Syntax(
-            self.payload_text, "json", word_wrap=True, theme="ansi_dark", background_color="default"
-        )
+        return Syntax(self.payload_text, "json", word_wrap=True, theme="ansi_dark", background_color="default")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "replay" and self.read_only:

@@ -1,8 +1,13 @@
-"""Events: what the bridge forwarded, newest first, with each destination's delivery state."""
+"""Events: what the bridge forwarded, newest first, with each destination's delivery state.
+
+`EventsTable` follows new rows (while its cursor is on the newest) and is used twice: the overview's
+recent events, and the Events view (`EventsPanel`) with its filter bar and paging through older events.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from datetime import datetime
 from typing import ClassVar
 
@@ -10,87 +15,125 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Select, Static
+from textual.widgets import Select, Static
 
+from tui.fit_table import ColumnSpec, FitTable
 from tui.format import clock_time, delivery_cell, money
 from tui.messages import EventDetailRequested, EventFilterChanged, ReplayRequested
 from tui.models import DELIVERY_STATES, EVENT_NAMES, EventFilter, EventRow
-from tui.table_sync import Cell, Row, selected_key, sync_rows, update_static
+from tui.table_sync import Cell, Row, update_static
+from tui.text import literal
 
-COLUMNS = (
-    ("time", "Time"),
-    ("event", "Event"),
-    ("order", "Order"),
-    ("total", "Total"),
-    ("deliveries", "Deliveries"),
+RECENT_COLUMNS = (
+    ColumnSpec("time", "Time"),
+    ColumnSpec("order", "Order", min_width=5, give=1),
+    ColumnSpec("event", "Event", min_width=6, give=2),
+    ColumnSpec("deliveries", "Destinations", min_width=10, give=3),
+)
+ALL_COLUMNS = (
+    ColumnSpec("time", "Time"),
+    ColumnSpec("order", "Order", min_width=5, give=1),
+    ColumnSpec("event", "Event", min_width=6, give=2),
+    ColumnSpec("source", "Source", min_width=6, give=4),
+    ColumnSpec("total", "Total", min_width=6, give=1),
+    ColumnSpec("deliveries", "Destinations", min_width=14, give=3),
 )
 
 
-class EventsPanel(Vertical):
+def event_cells(event: EventRow, names: dict[str, str], now: datetime, columns: Sequence[ColumnSpec]) -> list[Cell]:
+    values: dict[str, Cell] = {
+        "time": Text(clock_time(event.created_at, now)),
+        "order": literal(event.order_name or event.order_id, "bold"),
+        "event": Text(event.event_name, style="cyan" if event.event_name == "Received Refund" else ""),
+        "source": literal(names.get(event.shop, event.shop)),
+        "total": Text(money(event.total, event.currency), no_wrap=True, overflow="ellipsis"),
+        "deliveries": delivery_cell(event.deliveries),
+    }
+    return [values[spec.key] for spec in columns]
+
+
+class EventsTable(FitTable):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "details", "Details"),
         Binding("p", "replay", "Replay"),
+    ]
+
+    def __init__(self, columns: Sequence[ColumnSpec] = RECENT_COLUMNS, *, id: str | None = None) -> None:
+        super().__init__(columns, follow=True, id=id)
+        self.events: dict[str, EventRow] = {}
+
+    def show_events(self, events: tuple[EventRow, ...], names: dict[str, str], now: datetime) -> None:
+        self.events = {str(e.seq): e for e in events}
+        rows: list[Row] = [(str(e.seq), event_cells(e, names, now, self.specs)) for e in events]
+        self.show(rows)
+
+    def selected_event(self) -> EventRow | None:
+        key = self.selected()
+        return self.events.get(key) if key else None
+
+    def action_details(self) -> None:
+        event = self.selected_event()
+        if event is not None:
+            self.post_message(EventDetailRequested(event.seq))
+
+    def action_replay(self) -> None:
+        event = self.selected_event()
+        if event is not None:
+            destinations = tuple(d.destination for d in event.deliveries)
+            self.post_message(ReplayRequested(event.seq, destinations, event.order_name or event.event_id))
+
+    def on_data_table_row_selected(self, event: FitTable.RowSelected) -> None:
+        event.stop()
+        self.action_details()
+
+
+class EventsPanel(Vertical):
+    """All events: a filter bar (source, event, delivery state), the table, and paging by `o` / `l`."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f", "focus_filters", "Filter"),
         Binding("o", "older", "Older"),
         Binding("l", "latest", "Latest"),
     ]
 
-    def __init__(self, *, read_only: bool, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.read_only = read_only
-        self._events: dict[str, EventRow] = {}
         self._filter = EventFilter()
         self._shop_options: tuple[tuple[str, str], ...] = ()
+        self._count = 0
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="event-filters"):
             yield Select[str]((), prompt="Any source", id="filter-source")
             yield Select[str](((n, n) for n in EVENT_NAMES), prompt="Any event", id="filter-event")
             yield Select[str](((s, s) for s in DELIVERY_STATES), prompt="Any state", id="filter-state")
-        yield DataTable[Cell](id="events-table", cursor_type="row", zebra_stripes=True)
+        yield EventsTable(ALL_COLUMNS, id="events-table")
         yield Static("", id="events-status")
-
-    def on_mount(self) -> None:
-        table = self.query_one("#events-table", DataTable)
-        for key, label in COLUMNS:
-            table.add_column(label, key=key)
 
     @property
     def event_filter(self) -> EventFilter:
         return self._filter
+
+    @property
+    def table(self) -> EventsTable:
+        return self.query_one("#events-table", EventsTable)
 
     def show(self, events: tuple[EventRow, ...], shops: tuple[tuple[str, str], ...], now: datetime) -> None:
         if shops != self._shop_options:
             self._shop_options = shops
             source = self.query_one("#filter-source", Select)
             keep = source.value
-            source.set_options((name, shop) for shop, name in shops)
+            # Select options are Content, not markup: a source named "[red]" is shown as written.
+            source.set_options((literal(name), shop) for shop, name in shops)
             if isinstance(keep, str) and any(shop == keep for shop, _ in shops):
                 source.value = keep
-        self._events = {str(e.seq): e for e in events}
-        rows: list[Row] = [
-            (
-                str(e.seq),
-                [
-                    clock_time(e.created_at, now),
-                    e.event_name,
-                    e.order_name or e.order_id,
-                    money(e.total, e.currency),
-                    delivery_cell(e.deliveries),
-                ],
-            )
-            for e in events
-        ]
-        sync_rows(self.query_one("#events-table", DataTable), rows)
+        self.table.show_events(events, dict(shops), now)
+        self._count = len(events)
         page = "newest" if self._filter.before_seq is None else f"older than #{self._filter.before_seq}"
-        status = Text(f"{len(events)} events · {page} · enter: details", style="dim")
+        status = Text(f"{len(events)} events · {page} · enter: details · o: older · l: latest", style="dim")
         if not events and self._filter != EventFilter():
             status.append(" · nothing matches the filter", style="yellow")
         update_static(self.query_one("#events-status", Static), status)
-
-    def selected(self) -> EventRow | None:
-        key = selected_key(self.query_one("#events-table", DataTable))
-        return self._events.get(key) if key else None
 
     def set_filter(self, event_filter: EventFilter) -> None:
         if event_filter != self._filter:
@@ -106,39 +149,17 @@ class EventsPanel(Vertical):
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
         value = None if event.value is Select.NULL else str(event.value)
-        field = {"filter-source": "shop", "filter-event": "event_name", "filter-state": "state"}[
-            event.select.id or ""
-        ]
+        field = {"filter-source": "shop", "filter-event": "event_name", "filter-state": "state"}[event.select.id or ""]
         # A new filter starts again from the newest events (before_seq is dropped).
         self.set_filter(dataclasses.replace(self._filter, before_seq=None, **{field: value}))
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "replay" and self.read_only:
-            return None
-        return True
-
-    def action_details(self) -> None:
-        event = self.selected()
-        if event is not None:
-            self.post_message(EventDetailRequested(event.seq))
-
-    def action_replay(self) -> None:
-        event = self.selected()
-        if event is not None:
-            destinations = tuple(d.destination for d in event.deliveries)
-            self.post_message(ReplayRequested(event.seq, destinations, event.order_name or event.event_id))
 
     def action_focus_filters(self) -> None:
         self.query_one("#filter-source", Select).focus()
 
     def action_older(self) -> None:
-        if self._events:
-            oldest = min(e.seq for e in self._events.values())
+        if self.table.events:
+            oldest = min(e.seq for e in self.table.events.values())
             self.set_filter(dataclasses.replace(self._filter, before_seq=oldest))
 
     def action_latest(self) -> None:
         self.set_filter(dataclasses.replace(self._filter, before_seq=None))
-
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        self.action_details()

@@ -1,18 +1,22 @@
-"""How values look on screen: ages, countdowns, money, delivery states, and redaction (`redact`: the
-process-wide one of `observe.log`, which also knows the config's registered secrets).
+"""How values look on screen: ages, countdowns, money, buckets, delivery states, the events sparkline,
+and redaction (`redact`: the process-wide one of `observe.log`, which also knows the config's secrets).
 
 Pure functions of their arguments (the clock's `now` is passed in), so snapshots are stable.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
 from rich.text import Text
 
 from shopify_bridge.observe.log import redact as redact  # the dashboard's panels mask through it
+from shopify_bridge.timeutil import parse_ts
 from tui.models import Delivery
+from tui.text import literal
 
 STATE_STYLES = {
     "delivered": "green",
@@ -22,38 +26,50 @@ STATE_STYLES = {
     "dead": "bold red",
 }
 SOURCE_STATE_STYLES = {
-    "polling": "green",
+    "ok": "green",
     "backfilling": "cyan",
     "throttled": "yellow",
     "failed": "bold red",
-    "idle": "dim",
+    "paused": "magenta",
+    "starting": "dim",
 }
+# The store's source states in the words the dashboard uses: `polling` is simply healthy.
+SOURCE_STATE_WORDS = {"polling": "ok", "idle": "starting"}
+SPARK = "▁▂▃▄▅▆▇█"
+_PERCENT = re.compile(r"\((\d{1,3}) %\)\s*$")
 
 
-def _span(seconds: int) -> str:
+def span(seconds: int) -> str:
+    """A duration the way people say it: `12 s`, `4 min`, `3 h 5 min`, `2 d 4 h`."""
+    seconds = max(0, seconds)
     if seconds < 60:
-        return f"{seconds}s"
+        return f"{seconds} s"
     if seconds < 3600:
-        return f"{seconds // 60}m {seconds % 60:02d}s"
+        return f"{seconds // 60} min"
     if seconds < 86400:
-        return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"
-    return f"{seconds // 86400}d {seconds % 86400 // 3600}h"
+        minutes = seconds % 3600 // 60
+        return f"{seconds // 3600} h" + (f" {minutes} min" if minutes else "")
+    hours = seconds % 86400 // 3600
+    return f"{seconds // 86400} d" + (f" {hours} h" if hours else "")
 
 
 def age(moment: datetime | None, now: datetime) -> str:
     if moment is None:
         return "never"
     seconds = int((now - moment).total_seconds())
-    return "just now" if seconds <= 0 else f"{_span(seconds)} ago"
+    return "just now" if seconds <= 0 else f"{span(seconds)} ago"
 
 
 def countdown(release_at: datetime | None, now: datetime) -> Text:
+    """Time left until a hold is released, `mm:ss` (`h:mm:ss` past an hour)."""
     if release_at is None:
         return Text("no deadline", style="dim")
     seconds = int((release_at - now).total_seconds())
     if seconds <= 0:
-        return Text("due now", style="bold yellow")
-    return Text(f"in {_span(seconds)}", style="yellow" if seconds < 60 else "")
+        return Text("due", style="bold yellow")
+    hours, rest = divmod(seconds, 3600)
+    shown = f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:02d}:{rest % 60:02d}"
+    return Text(shown, style="yellow" if seconds < 60 else "")
 
 
 def clock_time(moment: datetime | None, now: datetime) -> str:
@@ -79,20 +95,51 @@ def money(value: Decimal | None, currency: str | None) -> str:
 
 
 def bucket(available: float | None, maximum: float | None) -> str:
+    """The cost bucket as `1,981 / 2,000` points."""
     if available is None or maximum is None:
         return "—"
-    return f"{available:.0f}/{maximum:.0f}"
+    return f"{available:,.0f} / {maximum:,.0f}"
+
+
+def cursor_lag(cursor: str | None, now: datetime) -> str:
+    """How far the incremental cursor is behind now: what a poll would still have to catch up."""
+    if not cursor:
+        return "—"
+    try:
+        return span(int((now - parse_ts(cursor)).total_seconds()))
+    except ValueError:
+        return "?"
+
+
+def backfill_percent(progress: str | None) -> str:
+    """`45 %` from the stored progress line (`… storing orders 4,500/10,000 (45 %)`), else empty."""
+    found = _PERCENT.search(progress or "")
+    return f"{found.group(1)} %" if found else ""
+
+
+def source_state(state: str, reason: str | None, progress: str | None = None) -> Text:
+    """`ok`, `failed: 401 Unauthorized…`, `backfilling 45 %`, `paused`: the words, the reason literally."""
+    word = SOURCE_STATE_WORDS.get(state, state)
+    text = Text(word, style=SOURCE_STATE_STYLES.get(word, ""), no_wrap=True, overflow="ellipsis", end="")
+    if state == "backfilling" and backfill_percent(progress):
+        text.append(f" {backfill_percent(progress)}")
+    if reason and state != "paused":
+        text.append(": ", style="dim")
+        text.append(literal(redact(reason), "red" if state == "failed" else "dim"))
+    return text
 
 
 def delivery_cell(deliveries: tuple[Delivery, ...]) -> Text:
-    """Per destination: `events-file ✓ delivered · converge ↻ retrying ×3`."""
+    """Per destination: `events-file ✓ · converge ↻3 · meta ✗ dead` — names literally."""
+    out = Text(no_wrap=True, overflow="ellipsis", end="")
     if not deliveries:
-        return Text("no destination", style="dim")
-    out = Text()
+        out.append("no destination", style="dim")
+        return out
     for index, delivery in enumerate(deliveries):
         if index:
             out.append(" · ", style="dim")
-        out.append(f"{delivery.destination} ")
+        out.append(literal(delivery.destination))
+        out.append(" ")
         out.append(delivery_state(delivery))
     return out
 
@@ -104,11 +151,23 @@ def delivery_state(delivery: Delivery) -> Text:
     return Text(label, style=STATE_STYLES.get(delivery.state, ""))
 
 
-def source_state(state: str, reason: str | None) -> Text:
-    text = Text(state, style=SOURCE_STATE_STYLES.get(state, ""))
-    if reason:
-        text.append(f": {redact(reason)}", style="dim" if state != "failed" else "red")
-    return text
+def sparkline(counts: Sequence[int], bars: int = 12) -> str:
+    """`counts` (oldest first) folded into `bars` block characters, scaled to the busiest bar."""
+    if not counts:
+        return ""
+    size = max(1, len(counts) // bars)
+    sums = [sum(counts[i : i + size]) for i in range(0, len(counts), size)][-bars:]
+    top = max(sums)
+    if top == 0:
+        return SPARK[0] * len(sums)
+    return "".join(SPARK[min(len(SPARK) - 1, (value * (len(SPARK) - 1) + top - 1) // top)] for value in sums)
+
+
+def per_minute(counts: Sequence[int], minutes: int = 5) -> str:
+    """Events per minute over the last `minutes` full minutes (the current one is still filling)."""
+    window = list(counts[-minutes - 1 : -1]) if len(counts) > minutes else list(counts)
+    rate = sum(window) / max(1, len(window))
+    return f"{rate:.0f}" if rate >= 10 or rate == 0 else f"{rate:.1f}"
 
 
 def indent_json(text: str, indent: int = 2) -> str:

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from tui.models import EventDetail, EventFilter, OrderDetail, Snapshot
+from shopify_bridge.service.explain import Explanation
+from tui.models import EventDetail, EventFilter, OrderDetail, Snapshot, SourceRow
+from tui.writer_status import WriterStatus
 
 
 class SnapshotLoaded(Message):
-    """A refresh worker finished reading the store."""
+    """A refresh worker finished reading the store (and, attached, looked at the writer)."""
 
-    def __init__(self, snapshot: Snapshot) -> None:
+    def __init__(self, snapshot: Snapshot, writer: WriterStatus | None = None) -> None:
         super().__init__()
         self.snapshot = snapshot
+        self.writer = writer
 
 
 class EventDetailLoaded(Message):
@@ -27,9 +30,12 @@ class EventDetailLoaded(Message):
 
 
 class OrderDetailLoaded(Message):
-    def __init__(self, detail: OrderDetail | None, shop: str, order_id: str) -> None:
+    def __init__(
+        self, detail: OrderDetail | None, shop: str, order_id: str, explanation: Explanation | None = None
+    ) -> None:
         super().__init__()
         self.detail = detail
+        self.explanation = explanation
         self.shop = shop
         self.order_id = order_id
 
@@ -69,3 +75,17 @@ class OrderDetailRequested(Message):
         super().__init__()
         self.shop = shop
         self.order_id = order_id
+
+
+class PauseRequested(Message):
+    def __init__(self, shop: str, name: str, *, pause: bool) -> None:
+        super().__init__()
+        self.shop = shop
+        self.name = name
+        self.pause = pause
+
+
+class SourceDetailRequested(Message):
+    def __init__(self, source: SourceRow) -> None:
+        super().__init__()
+        self.source = source

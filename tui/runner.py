@@ -1,9 +1,16 @@
 """Running the dashboard: over the store alone (`tui --attach`) or beside an in-process bridge.
 
 With a bridge, the bridge's loops and the dashboard share one event loop: quitting the
-dashboard stops the bridge (gracefully, through `stop`), and a `stop` set elsewhere (SIGTERM,
-the demo's duration) closes the dashboard. A bridge that dies is shown in the errors view, not
-swallowed: the operator keeps looking at a store that no longer moves and must know why.
+dashboard stops the bridge, and a `stop` set elsewhere (SIGTERM, the demo's duration) closes the
+dashboard. A bridge that dies is shown in the errors view, not swallowed: the operator keeps
+looking at a store that no longer moves and must know why.
+
+Quitting must not wait for slow work: the bridge notices `stop` only between its steps, and a
+step can be a poll waiting on Shopify (30 s timeout, retried), a bulk operation being waited out
+or a send waiting on a destination, which left the operator before a blank screen for a minute
+or more. After `STOP_GRACE` the bridge is cancelled instead: its open transaction rolls back (a
+poll's orders and cursor are read again at the next start) and a delivery that was in flight is
+re-sent then, as after a crash — at least once, never lost.
 """
 
 from __future__ import annotations
@@ -18,6 +25,9 @@ from typing import Protocol
 from shopify_bridge.timeutil import system_clock
 from tui.actions import DashboardActions
 from tui.app import DashboardApp
+
+STOP_GRACE = 0.5  # seconds the bridge gets to finish by itself once the dashboard has quit
+CANCEL_GRACE = 0.4  # then, for its cancellation to unwind (closing destinations, rolling back)
 
 
 class _HasDatabase(Protocol):
@@ -44,9 +54,7 @@ async def run_dashboard(
     await run_beside(app, bridge=bridge, stop=stop or asyncio.Event(), headless=headless)
 
 
-async def run_beside(
-    app: DashboardApp, *, bridge: _Runs | None, stop: asyncio.Event, headless: bool = False
-) -> None:
+async def run_beside(app: DashboardApp, *, bridge: _Runs | None, stop: asyncio.Event, headless: bool = False) -> None:
     """Run `app` (and `bridge`, if any) on this loop; either side ending ends both."""
     bridge_task = asyncio.create_task(bridge.run(stop), name="bridge") if bridge is not None else None
 
@@ -70,4 +78,15 @@ async def run_beside(
         with contextlib.suppress(asyncio.CancelledError):
             await closer
         if bridge_task is not None:
-            await bridge_task  # a bridge failure surfaces to the command, which maps it to an exit code
+            await stop_bridge(bridge_task)
+
+
+async def stop_bridge(task: asyncio.Task[None]) -> None:
+    """Give the bridge `STOP_GRACE` to stop by itself, then cancel it; a failure of its own is raised
+    (the command maps it to an exit code), a cancellation is not."""
+    done, _ = await asyncio.wait({task}, timeout=STOP_GRACE)
+    if not done:
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=CANCEL_GRACE)
+    if done and not task.cancelled():
+        task.result()

@@ -28,11 +28,12 @@ def selected_key(table: DataTable[Cell]) -> str | None:
     return None if row_key.value is None else str(row_key.value)
 
 
-def sync_rows(table: DataTable[Cell], rows: Sequence[Row]) -> None:
-    """Make the table show `rows`, touching only what changed; the cursor stays on its row's key."""
+def sync_rows(table: DataTable[Cell], rows: Sequence[Row], *, keep_cursor: bool = True) -> None:
+    """Make the table show `rows`, touching only what changed; the cursor stays on its row's key
+    (unless `keep_cursor` is false: a table following its newest rows puts it back on the first)."""
     keys = [key for key, _ in rows]
     current = [str(row.key.value) for row in table.ordered_rows]
-    keep = selected_key(table)
+    keep = selected_key(table) if keep_cursor else None
     wanted = set(keys)
     survivors = [key for key in current if key in wanted]
     if keys[: len(survivors)] == survivors:
@@ -54,6 +55,8 @@ def sync_rows(table: DataTable[Cell], rows: Sequence[Row]) -> None:
             table.add_row(*cells, key=key)
     if keep is not None and keep in wanted and table.cursor_row != keys.index(keep):
         table.move_cursor(row=keys.index(keep), animate=False, scroll=True)
+    elif not keep_cursor and rows and table.cursor_row != 0:
+        table.move_cursor(row=0, animate=False, scroll=True)
 
 
 def update_static(widget: Static, content: Cell) -> None:
@@ -67,3 +70,8 @@ def update_static(widget: Static, content: Cell) -> None:
 def update_label(tab: Tab, label: str) -> None:
     if tab.label.plain != label:
         tab.label = label
+
+
+def update_label_text(label: Static, text: str) -> None:
+    """A title of ours (constant words and counts): updated only when it changed."""
+    update_static(label, text)

@@ -1,4 +1,5 @@
-"""Operator actions on a running bridge (used by the dashboard): release a hold now, replay an event.
+"""Operator actions on a running bridge (used by the dashboard): release a hold now, replay an event,
+pause or resume a source.
 
 Both only change rows in the store through the bridge's own writer connection and wake the
 loop that acts on them, so the dashboard never writes behind the bridge's back.
@@ -25,3 +26,9 @@ class BridgeActions:
         """Send the event to `destination` again, with a fresh set of attempts (as `shopify-bridge replay`)."""
         self.store.outbox.requeue(destination, [event_seq], self.bridge.clock())
         self.bridge.deliverer.wake.set()
+
+    async def set_source_paused(self, shop: str, paused: bool) -> None:
+        """Pause a source (no poll, no release, until resumed or the bridge restarts), or resume it now."""
+        if not self.bridge.pause_source(shop, paused):
+            raise ValueError(f"no running source has the shop {shop}")
+        self.store.operator.show_source_paused(shop, paused)

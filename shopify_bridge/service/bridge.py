@@ -10,6 +10,8 @@ and retried with backoff while the others go on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -38,12 +40,14 @@ from shopify_bridge.service.backfill_result import BackfillStopped
 from shopify_bridge.service.poller import SourcePoller
 from shopify_bridge.shopify.client import ShopifyClient
 from shopify_bridge.shopify.scopes import ALL_ORDERS_SCOPE, RECENT_ORDERS_DAYS, granted_scopes, missing_scopes
-from shopify_bridge.store import Store
+from shopify_bridge.store import Store, StoreError
+from shopify_bridge.store.writer_heartbeat import record_heartbeat
 from shopify_bridge.timeutil import Clock, system_clock
 
 log = get_logger(component="bridge")
 
 FAILED_SOURCE_RETRY = Backoff(base=5.0, cap=300.0, jitter=False)
+HEARTBEAT_SECONDS = 5.0  # how often `run` tells `tui --attach` it is alive
 
 
 def source_context(config: Config, source: Source) -> SourceContext:
@@ -117,6 +121,7 @@ class SourceStatus:
     failures: int = 0
     last_events: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    paused: bool = False  # by the operator (`pause_source`): the loop polls and releases nothing meanwhile
 
 
 _last_logged: dict[str, float] = {}
@@ -173,6 +178,15 @@ class Bridge:
         event = self._wake.get(shop)
         if event is not None:
             event.set()
+
+    def pause_source(self, shop: str, paused: bool) -> bool:
+        """Pause (or resume) one source's loop after its cycle in flight; False when no source has that shop."""
+        for status in self.status.values():
+            if status.shop == shop:
+                status.paused = paused
+                self.wake_source(shop)
+                return True
+        return False
 
     def _client(self, source: Source) -> ShopifyClient:
         return client_for(source, clock=self.monotonic, sleep=self.sleep)
@@ -274,14 +288,19 @@ class Bridge:
         bind_contextvars(source=source.name)
         async with self._client(source) as client:
             while not stop.is_set():
-                code = await self._source_cycle(source, client)
-                failures = self.status[source.name].failures
-                if code == exit_codes.OK:
-                    wait = float(source.poll_interval_seconds)
-                else:
-                    wait = FAILED_SOURCE_RETRY.delay(failures)
                 wake = self._wake[source.shop_domain]
-                wake.clear()
+                wake.clear()  # before the cycle: a wake during it (release now, pause) is not lost
+                wait: float | None = None  # paused: until resumed or stopped
+                if self.status[source.name].paused:
+                    # Written here too: a cycle that was in flight when the pause came wrote its own state.
+                    self.store.operator.show_source_paused(source.shop_domain, True)
+                else:
+                    code = await self._source_cycle(source, client)
+                    failures = self.status[source.name].failures
+                    if code == exit_codes.OK:
+                        wait = float(source.poll_interval_seconds)
+                    else:
+                        wait = FAILED_SOURCE_RETRY.delay(failures)
                 waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
                 await asyncio.wait(waiters, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
                 for waiter in waiters:
@@ -294,9 +313,20 @@ class Bridge:
             await asyncio.gather(
                 *(self._source_loop(source, stop) for source in self.config.sources),
                 self.deliverer.run(stop),
+                self._heartbeat(stop),
             )
         finally:
             await self.deliverer.close()
+
+    async def _heartbeat(self, stop: asyncio.Event) -> None:
+        """Tell dashboards in other processes (`tui --attach`) that this writer is alive: pid and time."""
+        while not stop.is_set():
+            try:
+                record_heartbeat(self.store.conn, os.getpid(), self.clock())
+            except StoreError as exc:  # a missed beat shows as a stale writer; it must not stop the bridge
+                log.warning("heartbeat not written", error=str(exc))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), HEARTBEAT_SECONDS)
 
     def close(self) -> None:
         self.store.close()

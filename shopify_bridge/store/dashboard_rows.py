@@ -30,6 +30,11 @@ class SourceRow:
     pending_deliveries: int
     dead_deliveries: int
     progress: str | None = None  # the running backfill in one line (`sources.progress`)
+    last_poll_at: datetime | None = None  # the last poll attempt, successful or not
+
+    @property
+    def paused(self) -> bool:
+        return self.state == "paused"
 
 
 @dataclass(frozen=True)
@@ -138,6 +143,14 @@ class EventFilter:
 
 
 @dataclass(frozen=True)
+class Heartbeat:
+    """What the writing bridge last said about itself (`meta.writer_heartbeat`): its pid and when."""
+
+    pid: int
+    at: datetime
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """Everything one refresh tick read, from one consistent read transaction."""
 
@@ -148,3 +161,18 @@ class Snapshot:
     errors: tuple[ErrorRow, ...]
     destinations: tuple[str, ...] = field(default=())
     event_filter: EventFilter = field(default_factory=EventFilter)
+    recent_events: tuple[EventRow, ...] = ()  # the newest events, whatever `event_filter` picks
+    dead_letters: tuple[EventRow, ...] = ()  # events with a dead delivery, newest first
+    holds_total: int = 0  # every held order, also those past the `holds` page
+    # Events created per minute over the last hour, oldest first; the last entry is the current minute.
+    events_per_minute: tuple[int, ...] = ()
+    heartbeat: Heartbeat | None = None
+
+    @property
+    def backlog(self) -> int:
+        """Deliveries waiting to go out (pending, retrying or in flight), over every source."""
+        return sum(s.pending_deliveries for s in self.sources)
+
+    @property
+    def dead(self) -> int:
+        return sum(s.dead_deliveries for s in self.sources)

@@ -1,4 +1,4 @@
-"""What an operator may change by hand: release a hold now, replay events. Needs the writing store."""
+"""What an operator may change by hand: release a hold now, replay events, pause a source. Needs the writing store."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from shopify_bridge.store.outbox import Outbox
 from shopify_bridge.store.reads_events import EventLogReads, EventQuery
 from shopify_bridge.store.schema import transaction
 from shopify_bridge.timeutil import iso
+
+PAUSED_REASON = "paused by the operator"
 
 
 class Operator:
@@ -36,3 +38,21 @@ class Operator:
             for name, seqs in EventLogReads(self.conn).replay_targets(query, destination).items():
                 count += self.outbox.requeue(name, seqs, now)
         return count
+
+    def show_source_paused(self, shop: str, paused: bool) -> bool:
+        """Show a source as paused (state `paused`), or as waiting for its next poll again (`idle`).
+
+        Only what dashboards read: the bridge's source loop is what honours the pause (`Bridge.pause_source`),
+        and its next poll writes the source's real state over `idle`. False when the source is unknown.
+        """
+        with transaction(self.conn):
+            if paused:
+                cur = self.conn.execute(
+                    "UPDATE sources SET state = 'paused', state_reason = ? WHERE shop = ?", (PAUSED_REASON, shop)
+                )
+            else:
+                cur = self.conn.execute(
+                    "UPDATE sources SET state = 'idle', state_reason = NULL WHERE shop = ? AND state = 'paused'",
+                    (shop,),
+                )
+        return cur.rowcount > 0

@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 
 from shopify_bridge.store import dashboard_convert as convert
+from shopify_bridge.store.dashboard_health import events_per_minute
 from shopify_bridge.store.dashboard_rows import (
     Delivery,
     ErrorRow,
@@ -32,6 +33,7 @@ from shopify_bridge.store.dashboard_rows import (
     Snapshot,
     SourceRow,
 )
+from shopify_bridge.store.writer_heartbeat import read_heartbeat
 from shopify_bridge.timeutil import parse_ts, shopify_ts
 
 # Per display state: the condition on a deliveries row, used together with the
@@ -72,9 +74,7 @@ LIMIT ?
 
 MAX_STATE_BATCH = 20_000  # deliveries read per destination and round by a state filter
 
-_DELIVERY_COLUMNS = (
-    "event_seq, destination, state, attempts, last_status, last_error, next_attempt_at, delivered_at"
-)
+_DELIVERY_COLUMNS = "event_seq, destination, state, attempts, last_status, last_error, next_attempt_at, delivered_at"
 
 
 class DashboardReads:
@@ -110,23 +110,31 @@ class DashboardReads:
         holds_limit: int = 1000,
         exclusions_limit: int = 200,
         errors_limit: int = 100,
+        dead_limit: int = 200,
     ) -> Snapshot:
         """Everything one refresh tick shows, from one consistent read."""
         with self.consistent():
             destinations = tuple(str(r[0]) for r in self.conn.execute(_DESTINATIONS_SQL))
+            (holds_total,) = self.conn.execute("SELECT COUNT(*) FROM orders WHERE status = 'held'").fetchone()
+            events = self._events(destinations, event_filter, events_limit)
             return Snapshot(
                 sources=self._sources(now, destinations),
                 holds=self._holds(holds_limit),
-                events=self._events(destinations, event_filter, events_limit),
+                events=events,
+                recent_events=events
+                if event_filter == EventFilter()
+                else self._events(destinations, EventFilter(), events_limit),
                 exclusions=self._exclusions(exclusions_limit),
                 errors=self._errors(errors_limit),
                 destinations=destinations,
                 event_filter=event_filter,
+                dead_letters=self._events(destinations, EventFilter(state="dead"), dead_limit),
+                holds_total=int(holds_total),
+                events_per_minute=events_per_minute(self.conn, now),
+                heartbeat=read_heartbeat(self.conn),
             )
 
-    def _sources(
-        self, now: datetime, destinations: Sequence[str]
-    ) -> tuple[SourceRow, ...]:
+    def _sources(self, now: datetime, destinations: Sequence[str]) -> tuple[SourceRow, ...]:
         pending: dict[str, int] = {}
         dead: dict[str, int] = {}
         for destination in destinations:
@@ -142,9 +150,9 @@ class DashboardReads:
         out = []
         rows = self.conn.execute(
             "SELECT shop, name, state, state_reason, last_poll_ok_at, cursor, bucket_available, bucket_max, "
-            "timezone, progress FROM sources ORDER BY name, shop"
+            "timezone, progress, last_poll_at FROM sources ORDER BY name, shop"
         ).fetchall()
-        for shop, name, state, reason, last_ok, cursor, available, maximum, timezone, progress in rows:
+        for shop, name, state, reason, last_ok, cursor, available, maximum, timezone, progress, last in rows:
             # Today's orders in the shop's own day, as reconcile counts them; processed_at is stored as
             # Shopify sends it ("…Z"), so the bound is written the same way for a plain text range on
             # the (shop, processed_at) index.
@@ -166,6 +174,7 @@ class DashboardReads:
                     pending_deliveries=pending.get(shop, 0),
                     dead_deliveries=dead.get(shop, 0),
                     progress=progress if state == "backfilling" else None,
+                    last_poll_at=convert.ts(last),
                 )
             )
         return tuple(out)
@@ -200,9 +209,7 @@ class DashboardReads:
             self._item_counts[key] = convert.item_count(orjson.loads(row[0])) if row else 0
         return self._item_counts[key]
 
-    def _events(
-        self, destinations: Sequence[str], flt: EventFilter, limit: int
-    ) -> tuple[EventRow, ...]:
+    def _events(self, destinations: Sequence[str], flt: EventFilter, limit: int) -> tuple[EventRow, ...]:
         if flt.state is not None:
             rows = self._events_in_state(destinations, flt, limit)
         else:
@@ -231,9 +238,7 @@ class DashboardReads:
             params.append(flt.event_name)
         return where, params
 
-    def _events_in_state(
-        self, destinations: Sequence[str], flt: EventFilter, limit: int
-    ) -> list[Sequence[Any]]:
+    def _events_in_state(self, destinations: Sequence[str], flt: EventFilter, limit: int) -> list[Sequence[Any]]:
         """A state: walk the deliveries index per destination, newest first, until `limit` events that
         also match the other filters (source, event name).
 
@@ -277,15 +282,12 @@ class DashboardReads:
             batch = min(batch * 4, MAX_STATE_BATCH)
         return found[:limit]
 
-    def _with_deliveries(
-        self, rows: Sequence[Sequence[Any]]
-    ) -> tuple[EventRow, ...]:
+    def _with_deliveries(self, rows: Sequence[Sequence[Any]]) -> tuple[EventRow, ...]:
         by_seq: dict[int, list[Delivery]] = {int(r[0]): [] for r in rows}
         if by_seq:
             marks = ",".join("?" * len(by_seq))
             for d in self.conn.execute(
-                f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE event_seq IN ({marks}) "
-                "ORDER BY destination",
+                f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE event_seq IN ({marks}) ORDER BY destination",
                 list(by_seq),
             ):
                 by_seq[int(d[0])].append(convert.delivery(d))

@@ -34,12 +34,16 @@ class RecordingActions:
     def __init__(self) -> None:
         self.released: list[tuple[str, str]] = []
         self.replayed: list[tuple[int, str]] = []
+        self.paused: list[tuple[str, bool]] = []
 
     async def release_now(self, shop: str, order_id: str) -> None:
         self.released.append((shop, order_id))
 
     async def replay(self, event_seq: int, destination: str) -> None:
         self.replayed.append((event_seq, destination))
+
+    async def set_source_paused(self, shop: str, paused: bool) -> None:
+        self.paused.append((shop, paused))
 
 
 @pytest.fixture
@@ -51,7 +55,10 @@ def demo_store(tmp_path: Path) -> tuple[Path, dict[str, int]]:
 @pytest.fixture
 def make_app(demo_store: tuple[Path, dict[str, int]]) -> Callable[..., DashboardApp]:
     def make(
-        actions: RecordingActions | None = None, clock: FixedClock | None = None, events_page: int = 200
+        actions: RecordingActions | None = None,
+        clock: FixedClock | None = None,
+        events_page: int = 200,
+        running: Callable[[int], bool] = lambda pid: True,
     ) -> DashboardApp:
         # A refresh period of an hour: tests drive every refresh themselves.
         app = DashboardApp(
@@ -60,6 +67,7 @@ def make_app(demo_store: tuple[Path, dict[str, int]]) -> Callable[..., Dashboard
             clock=clock or FixedClock(),
             refresh_seconds=3600,
             events_page=events_page,
+            running=running,
         )
         app.animation_level = "none"  # tab underlines would otherwise glide for 0.3 s per switch
         return app

@@ -11,13 +11,23 @@ from hypothesis import strategies as st
 
 from shopify_bridge.observe.log import register_secrets
 from tests.tui.store_builder import NOW, placed_payload
-from tui.format import age, countdown, indent_json, money, redact
+from tui.format import (
+    age,
+    bucket,
+    countdown,
+    cursor_lag,
+    indent_json,
+    money,
+    per_minute,
+    redact,
+    source_state,
+    sparkline,
+)
+from tui.text import literal
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(),
-    lambda children: (
-        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
-    ),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3),
     max_leaves=12,
 )
 
@@ -59,11 +69,42 @@ def test_redact_also_masks_the_registered_secrets_of_the_config() -> None:
 
 
 def test_countdown_and_age_read_the_given_clock() -> None:
-    assert countdown(NOW + timedelta(minutes=4, seconds=12), NOW).plain == "in 4m 12s"
-    assert countdown(NOW + timedelta(hours=2, minutes=3), NOW).plain == "in 2h 03m"
-    assert countdown(NOW - timedelta(seconds=1), NOW).plain == "due now"
-    assert age(NOW - timedelta(seconds=15), NOW) == "15s ago"
+    assert countdown(NOW + timedelta(minutes=4, seconds=12), NOW).plain == "04:12"
+    assert countdown(NOW + timedelta(hours=2, minutes=3), NOW).plain == "2:03:00"
+    assert countdown(NOW - timedelta(seconds=1), NOW).plain == "due"
+    assert age(NOW - timedelta(seconds=15), NOW) == "15 s ago"
+    assert age(NOW - timedelta(minutes=3, seconds=20), NOW) == "3 min ago"
+    assert age(NOW - timedelta(hours=3, minutes=5), NOW) == "3 h 5 min ago"
+    assert age(NOW - timedelta(days=2), NOW) == "2 d ago"
     assert age(None, NOW) == "never"
+
+
+def test_bucket_lag_and_backfill_share_read_like_sentences() -> None:
+    assert bucket(1981.4, 2000) == "1,981 / 2,000"
+    assert cursor_lag("2026-05-01T11:59:40+00:00", NOW) == "20 s"
+    assert cursor_lag(None, NOW) == "—"
+    assert source_state("backfilling", None, "backfill a..b: storing orders 4,500/10,000 (45 %)").plain == (
+        "backfilling 45 %"
+    )
+    assert source_state("polling", None).plain == "ok"
+    assert source_state("failed", "401 [/bold] nope").plain == "failed: 401 [/bold] nope"
+
+
+def test_sparkline_scales_to_the_busiest_bar_and_rate_skips_the_filling_minute() -> None:
+    counts = [0] * 55 + [5, 5, 5, 5, 5] + [100]  # the current minute (last) is still filling
+    assert len(sparkline(counts[-60:])) == 12
+    assert sparkline([0] * 60) == "▁" * 12
+    assert sparkline([0] * 55 + [10] * 5)[-1] == "█"
+    assert per_minute(counts[-60:]) == "5.0"
+
+
+def test_literal_shows_markup_and_control_characters_as_written() -> None:
+    for nasty in ("[/bold]", "[red]x", "[link=https://evil.example]me[/link]", "[redacted]"):
+        assert literal(nasty).plain == nasty  # never parsed: no crash, no link, nothing vanishes
+    shown = literal("a\x1b[31mb\rc\x07d\u202ee\n")
+    assert shown.plain == "a\\x1b[31mb\\rc\\x07d\\u202ee\\n"
+    assert all(ord(char) >= 32 for char in shown.plain)
+    assert [shown.plain[s.start : s.end] for s in shown.spans] == ["\\x1b", "\\r", "\\x07", "\\u202e", "\\n"]
 
 
 def test_money_shows_cents_without_rounding_away_digits() -> None:

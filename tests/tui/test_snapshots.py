@@ -1,111 +1,120 @@
-"""SVG snapshots of every view at 80×24 and 120×40, on a fixed clock, and a check that no secret shows.
+"""SVG snapshots of the dashboard (pytest-textual-snapshot) at 120×40, 100×30 and 80×24, on a fixed clock
+and fixed data: the demo with holds and events, a failed source, an empty database, attach with a
+dead writer, and the detail, dead-letter and help screens. Plus: no secret and no markup reaches the screen.
 
-`UPDATE_SNAPSHOTS=1 pytest tests/tui/test_snapshots.py` writes the reference SVGs under
-`tests/tui/snapshots/`; without it a missing reference fails. A mismatch leaves the new SVG in
-the test's tmp dir for a look in a browser.
+`pytest tests/tui/test_snapshots.py --snapshot-update` rewrites the references under `__snapshots__/`;
+a mismatch writes `snapshot_report.html` with both renderings side by side.
 """
 
 from __future__ import annotations
 
 import html
-import os
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.pilot import Pilot
 
-from tests.tui.conftest import RecordingActions, settle
-from tests.tui.store_builder import FAKE_TOKEN
+from shopify_bridge.store.writer_heartbeat import record_heartbeat
+from tests.tui.conftest import FixedClock, RecordingActions, settle
+from tests.tui.store_builder import FAKE_TOKEN, NOW, SHOP, StoreBuilder
 from tui.app import DashboardApp
 
-SNAPSHOTS = Path(__file__).parent / "snapshots"
-TABS = ("sources", "holds", "events", "problems")
-MakeApp = Callable[..., DashboardApp]
+SIZES = [(120, 40), (100, 30), (80, 24)]
+SIZE_IDS = ["120x40", "100x30", "80x24"]
+SnapCompare = Callable[..., bool]
 
 
-def normalized(svg: str) -> str:
-    # Rich names CSS classes after a hash of the content ("terminal-123-r4"); keep them stable.
-    return re.sub(r"terminal-\d+", "terminal", svg)
+def dashboard(path: Path, *, attached: bool = False, writer_running: bool = True) -> DashboardApp:
+    app = DashboardApp(
+        path,
+        actions=None if attached else RecordingActions(),
+        clock=FixedClock(),
+        refresh_seconds=3600,
+        running=lambda pid: writer_running,
+    )
+    app.animation_level = "none"
+    return app
 
 
-async def quiet(pilot: Pilot[None]) -> None:
-    """Until the footer has caught up with the focus change (it recomposes one message later)."""
-    await pilot.pause()
-    await pilot.wait_for_scheduled_animations()
-    await pilot.pause()
-
-
-async def capture_views(app: DashboardApp, pilot: Pilot[None]) -> dict[str, str]:
-    await settle(app, pilot)
-    views = {}
-    for tab in TABS:
-        await app.run_action(f"show_tab('{tab}')")
-        await quiet(pilot)
-        views[tab] = normalized(app.export_screenshot(title="shopify-bridge"))
-    await app.run_action("event_details")
-    await settle(app, pilot)
-    await quiet(pilot)
-    views["event-detail"] = normalized(app.export_screenshot(title="shopify-bridge"))
-    return views
-
-
-def compare(views: dict[str, str], prefix: str, tmp_path: Path) -> None:
-    problems = []
-    for view, svg in views.items():
-        reference = SNAPSHOTS / f"{prefix}-{view}.svg"
-        if os.environ.get("UPDATE_SNAPSHOTS") == "1":
-            SNAPSHOTS.mkdir(exist_ok=True)
-            reference.write_text(svg)
-        elif not reference.exists():
-            problems.append(f"{reference.name} is missing: run with UPDATE_SNAPSHOTS=1 to write it")
-        elif reference.read_text() != svg:
-            actual = tmp_path / reference.name
-            actual.write_text(svg)
-            problems.append(f"{reference.name} differs; new rendering in {actual}")
-    assert not problems, "\n".join(problems)
-
-
-@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
-async def test_views_match_their_snapshots(make_app: MakeApp, size: tuple[int, int], tmp_path: Path) -> None:
-    app = make_app(RecordingActions())
-    async with app.run_test(size=size) as pilot:
-        views = await capture_views(app, pilot)
-    compare(views, f"{size[0]}x{size[1]}", tmp_path)
-
-
-async def test_attach_mode_snapshot_shows_the_notice_and_disabled_keys(
-    make_app: MakeApp, tmp_path: Path
-) -> None:
-    app = make_app(None)
-    async with app.run_test(size=(80, 24)) as pilot:
+def settled(*keys: str) -> Callable[[Pilot[Any]], Any]:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        assert isinstance(app, DashboardApp)
         await settle(app, pilot)
-        await app.run_action("show_tab('holds')")
-        await quiet(pilot)
-        compare(
-            {"holds": normalized(app.export_screenshot(title="shopify-bridge"))}, "attach-80x24", tmp_path
-        )
-
-
-async def test_snapshots_are_deterministic(make_app: MakeApp) -> None:
-    renders = []
-    for _ in range(2):
-        app = make_app(RecordingActions())
-        async with app.run_test(size=(80, 24)) as pilot:
+        for key in keys:
+            await pilot.press(key)
             await settle(app, pilot)
-            renders.append(normalized(app.export_screenshot(title="shopify-bridge")))
-    assert renders[0] == renders[1]
+        await pilot.wait_for_scheduled_animations()
+
+    return run_before
 
 
-async def test_no_secret_reaches_the_screen(make_app: MakeApp) -> None:
+def failed_source_store(path: Path) -> None:
+    b = StoreBuilder(path)
+    b.source(
+        SHOP,
+        "Convergestore Store Backend",
+        state="failed",
+        state_reason=f"HTTP 401 Unauthorized: [Invalid API key or access token] (X-Shopify-Access-Token: {FAKE_TOKEN})",
+        last_poll_ok_at="2026-05-01T09:00:00+00:00",
+        last_poll_at="2026-05-01T11:59:55+00:00",
+        cursor="2026-05-01T08:59:00+00:00",
+    )
+    b.error(NOW - timedelta(seconds=5), SHOP, "source", "poll failed: HTTP 401 [Invalid API key or access token]")
+    b.close()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+def test_overview_with_holds_and_events(snap_compare: SnapCompare, demo_store: Any, size: tuple[int, int]) -> None:
+    assert snap_compare(dashboard(demo_store[0]), terminal_size=size, run_before=settled())
+
+
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+def test_overview_with_a_failed_source(snap_compare: SnapCompare, tmp_path: Path, size: tuple[int, int]) -> None:
+    failed_source_store(tmp_path / "bridge.db")
+    assert snap_compare(dashboard(tmp_path / "bridge.db"), terminal_size=size, run_before=settled())
+
+
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+def test_overview_of_an_empty_database(snap_compare: SnapCompare, tmp_path: Path, size: tuple[int, int]) -> None:
+    StoreBuilder(tmp_path / "bridge.db").close()
+    assert snap_compare(dashboard(tmp_path / "bridge.db"), terminal_size=size, run_before=settled())
+
+
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+def test_attached_with_a_dead_writer(snap_compare: SnapCompare, demo_store: Any, size: tuple[int, int]) -> None:
+    builder = StoreBuilder(demo_store[0])
+    record_heartbeat(builder.conn, 4242, NOW - timedelta(minutes=5))
+    builder.close()
+    app = dashboard(demo_store[0], attached=True, writer_running=False)
+    assert snap_compare(app, terminal_size=size, run_before=settled())
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [("2",), ("3",), ("4",), ("tab", "down", "enter"), ("tab", "tab", "enter"), ("question_mark",), ("tab", "x")],
+    ids=["all-events", "dead-letters", "problems", "order-detail", "event-detail", "help", "confirm-release"],
+)
+def test_views_at_80x24(snap_compare: SnapCompare, demo_store: Any, keys: tuple[str, ...]) -> None:
+    assert snap_compare(dashboard(demo_store[0]), terminal_size=(80, 24), run_before=settled(*keys))
+
+
+async def test_no_secret_reaches_the_screen(demo_store: Any) -> None:
     # Wide enough that nothing is cut off: the redaction, not the column width, must hide the token.
-    app = make_app(RecordingActions())
+    app = dashboard(demo_store[0])
+    screens = []
     async with app.run_test(size=(200, 50)) as pilot:
-        views = await capture_views(app, pilot)
-    screens = {view: html.unescape(svg).replace("\xa0", " ") for view, svg in views.items()}
-    assert "X-Shopify-Access-Token: ***" in screens["problems"]  # the error is shown, its token is not
-    for view, text in screens.items():
-        assert FAKE_TOKEN not in text, view
-        assert not re.search(r"shp(at|ca|pa|ss)_[0-9a-f]{6}", text), view
+        await settle(app, pilot)
+        for key in ("1", "2", "3", "4"):
+            await pilot.press(key)
+            await settle(app, pilot)
+            screens.append(html.unescape(app.export_screenshot()).replace("\xa0", " "))
+    assert any("X-Shopify-Access-Token: ***" in screen for screen in screens)  # the error is shown, not its token
+    for screen in screens:
+        assert FAKE_TOKEN not in screen
+        assert not re.search(r"shp(at|ca|pa|ss)_[0-9a-f]{6}", screen)
     assert all(FAKE_TOKEN not in notice for notice in app.notices)

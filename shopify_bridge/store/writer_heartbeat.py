@@ -1,0 +1,43 @@
+"""The writer's heartbeat: the bridge's pid and the time, in `meta`, so that a dashboard in another
+process (`tui --attach`) can tell a live writer from a store nobody is updating any more.
+
+One row, `meta.writer_heartbeat`, JSON `{"pid": 1234, "at": "2026-05-01T12:00:00+00:00"}`, rewritten every
+few seconds by the bridge (`Bridge.run`); read by `reads_dashboard.DashboardReads.heartbeat`.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime
+
+from shopify_bridge.store.dashboard_rows import Heartbeat
+from shopify_bridge.store.schema import StoreError, transaction
+from shopify_bridge.timeutil import iso, parse_ts
+
+HEARTBEAT_KEY = "writer_heartbeat"
+
+
+def record_heartbeat(conn: sqlite3.Connection, pid: int, now: datetime) -> None:
+    """Write the beat; a database error comes back as StoreError (the caller logs it and goes on)."""
+    value = json.dumps({"pid": pid, "at": iso(now)})
+    try:
+        with transaction(conn):
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (HEARTBEAT_KEY, value),
+            )
+    except sqlite3.Error as exc:
+        raise StoreError(f"heartbeat not written: {exc}") from exc
+
+
+def read_heartbeat(conn: sqlite3.Connection) -> Heartbeat | None:
+    """The last heartbeat, or None when no bridge ever wrote one (or it cannot be read)."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (HEARTBEAT_KEY,)).fetchone()
+    if row is None:
+        return None
+    try:
+        data = json.loads(row[0])
+        return Heartbeat(pid=int(data["pid"]), at=parse_ts(str(data["at"])))
+    except (ValueError, KeyError, TypeError):
+        return None
