@@ -19,11 +19,11 @@ from shopify_bridge.decide.orderdoc import OrderDoc
 from shopify_bridge.decide.source_context import SourceContext
 from shopify_bridge.observe.log import get_logger
 from shopify_bridge.service import ingest, order_reader, refund_settler
-from shopify_bridge.shopify import new_customer, queries
+from shopify_bridge.shopify import new_customer, queries, search
 from shopify_bridge.shopify.new_customer import Executes
 from shopify_bridge.store import Store
 from shopify_bridge.store.sources import SourcePosition
-from shopify_bridge.timeutil import Clock, iso, parse_ts, shopify_ts
+from shopify_bridge.timeutil import Clock, iso, parse_ts
 
 OVERLAP_SECONDS = 60
 log = get_logger(component="poller")
@@ -92,12 +92,12 @@ class SourcePoller:
         first_connected = source.first_connected_at or iso(now)
         high_water = parse_ts(source.cursor or first_connected)
         since = high_water - timedelta(seconds=OVERLAP_SECONDS)
-        search = f"updated_at:>='{shopify_ts(since)}'"
+        wanted = search.date_term("updated_at", ">=", since)
         stats = PollStats()
         after: str | None = None
         newest = high_water
         while True:
-            data = await self.client.execute(queries.POLL_ORDERS, {"query": search, "after": after})
+            data = await self.client.execute(queries.POLL_ORDERS, {"query": wanted, "after": after})
             orders = data.get("orders") or {}
             nodes = orders.get("nodes") or []
             docs = [await self._complete(node) for node in nodes]

@@ -14,8 +14,8 @@ from typing import Any, Protocol
 
 from shopify_bridge.decide.orderdoc import OrderDoc, legacy_id
 from shopify_bridge.observe.log import get_logger
-from shopify_bridge.shopify import queries
-from shopify_bridge.timeutil import parse_ts, shopify_ts
+from shopify_bridge.shopify import queries, search
+from shopify_bridge.timeutil import parse_ts
 
 log = get_logger(component="new_customer")
 
@@ -28,9 +28,9 @@ def customer_term(doc: OrderDoc) -> str | None:
     """The search term for the order's customer (guests: its email); None when it has neither."""
     customer = doc.get("customer")
     if customer and customer.get("id"):
-        return f"customer_id:{legacy_id(customer['id'])}"
+        return search.term("customer_id", legacy_id(customer["id"]))
     if doc.get("email"):
-        return f"email:'{doc['email'].strip()}'"
+        return search.term("email", doc["email"].strip(), quote=True)
     return None
 
 
@@ -45,9 +45,9 @@ async def ask_shopify(client: Executes, source: str, doc: OrderDoc) -> bool | No
     who = customer_term(doc)
     if who is None:
         return None
-    before = shopify_ts(earlier_bound(doc))
+    wanted = search.all_of(who, search.date_term("processed_at", "<", earlier_bound(doc)), search.term("test", "false"))
     try:
-        data = await client.execute(queries.ORDERS_COUNT, {"query": f"{who} processed_at:<'{before}' test:false"})
+        data = await client.execute(queries.ORDERS_COUNT, {"query": wanted})
     except Exception as exc:  # the property is omitted when it cannot be determined
         log.warning("new-customer lookup failed", source=source, order=doc.get("name"), error=str(exc))
         return None
