@@ -38,12 +38,6 @@ def flatten_connection(value: Any) -> list[dict[str, Any]]:
     raise ValueError(f"not a connection: keys {sorted(value)}")
 
 
-def has_more_line_items(node: dict[str, Any]) -> tuple[bool, str | None]:
-    """Whether a polled order node's `lineItems` page says there are more, and the cursor."""
-    page = (node.get("lineItems") or {}).get("pageInfo") or {}
-    return bool(page.get("hasNextPage")), page.get("endCursor")
-
-
 def normalize_order(node: dict[str, Any], extra_line_items: list[dict[str, Any]] | None = None) -> OrderDoc:
     """A GraphQL order node (poll or read-by-id) → the normalized document."""
     doc = dict(node)

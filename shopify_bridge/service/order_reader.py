@@ -1,43 +1,45 @@
-"""Reading an order completely: what a polled or read order node leaves out, fetched with follow-up queries.
+"""Reading orders completely: what polled or read order nodes leave out, fetched with follow-up queries.
 
 A node of `orders(...)` or `order(id:)` carries the first page of its line items and only the summary of
-each refund; the rest of the line items and each refund's details are read here, before anything is
-decided (see `ingest`).
+each refund. Before anything is decided (see `ingest`), the rest of each order's line items is read to the
+last page, and the details of every refund whose money is not settled yet are read for the whole page of
+orders at once (`shopify.refund_details`: batched, every page). A settled refund's details were stored when
+it settled and are taken from the store: they never change.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from shopify_bridge.decide.orderdoc import (
-    OrderDoc,
-    has_more_line_items,
-    merge_refund_details,
-    normalize_order,
-    refund_has_details,
-)
+from shopify_bridge.decide.orderdoc import OrderDoc, merge_refund_details, normalize_order, refund_has_details
 from shopify_bridge.service import ingest
-from shopify_bridge.shopify import queries
+from shopify_bridge.shopify import queries, refund_details
 from shopify_bridge.shopify.new_customer import Executes
+from shopify_bridge.shopify.pages import rest_of
 from shopify_bridge.store import Store
 
 
+def _line_items(data: dict[str, Any]) -> dict[str, Any] | None:
+    found: dict[str, Any] | None = (data.get("order") or {}).get("lineItems")
+    return found
+
+
+async def complete_page(client: Executes, store: Store, shop: str, nodes: Sequence[dict[str, Any]]) -> list[OrderDoc]:
+    """Polled/read order nodes → full normalized documents (all line items, every refund's details)."""
+    docs = []
+    for node in nodes:
+        extra = await rest_of(client, node.get("lineItems"), queries.ORDER_LINE_ITEMS_PAGE, {"id": node["id"]},
+                              _line_items)
+        docs.append(ingest.with_cached_details(store, shop, normalize_order(node, extra)))
+    unread = [refund["id"] for doc in docs for refund in doc["refunds"] if not refund_has_details(refund)]
+    if not unread:
+        return docs
+    details = await refund_details.read(client, unread)
+    return [merge_refund_details(doc, details) for doc in docs]
+
+
 async def complete(client: Executes, store: Store, shop: str, node: dict[str, Any]) -> OrderDoc:
-    """A polled/read order node → a full normalized document (all line items, refund details)."""
-    extra: list[dict[str, Any]] = []
-    more, cursor = has_more_line_items(node)
-    while more:
-        data = await client.execute(queries.ORDER_LINE_ITEMS_PAGE, {"id": node["id"], "after": cursor})
-        page = (data.get("order") or {}).get("lineItems") or {}
-        extra += page.get("nodes") or []
-        info = page.get("pageInfo") or {}
-        more, cursor = bool(info.get("hasNextPage")), info.get("endCursor")
-    doc = normalize_order(node, extra)
-    doc = ingest.with_cached_details(store, shop, doc)
-    details: dict[str, dict[str, Any]] = {}
-    for refund in doc["refunds"]:
-        if not refund_has_details(refund):
-            data = await client.execute(queries.READ_REFUND, {"id": refund["id"]})
-            if data.get("node"):
-                details[refund["id"]] = data["node"]
-    return merge_refund_details(doc, details) if details else doc
+    """One polled/read order node → its full normalized document."""
+    [doc] = await complete_page(client, store, shop, [node])
+    return doc

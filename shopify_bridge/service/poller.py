@@ -100,7 +100,7 @@ class SourcePoller:
             data = await self.client.execute(queries.POLL_ORDERS, {"query": wanted, "after": after})
             orders = data.get("orders") or {}
             nodes = orders.get("nodes") or []
-            docs = [await self._complete(node) for node in nodes]
+            docs = await order_reader.complete_page(self.client, self.store, self.ctx.shop, nodes)
             lookups = {
                 doc["id"]: await self.is_new_customer(doc)
                 for doc in docs

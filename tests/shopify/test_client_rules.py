@@ -100,8 +100,8 @@ async def test_no_page_size_left_to_halve_is_one_clear_error() -> None:
         await time.run(client.execute(queries.POLL_ORDERS, POLL))
     assert [(v["first"], v["lineItemsFirst"]) for _, v in shop.sent][-1] == (1, 1)
     assert "BridgePollOrders for Main exceeds Shopify's single-query cost limit with no page size" in str(caught.value)
-    with pytest.raises(BridgeError, match="no page size left to halve"):  # literal page sizes: nothing to halve
-        await time.run(client.execute(queries.READ_REFUND, {"id": "gid://shopify/Refund/1"}))
+    with pytest.raises(BridgeError, match="no page size left to halve"):  # no page size at all: nothing to halve
+        await time.run(client.execute(queries.SHOP_INFO))
 
 
 async def test_a_caller_page_size_is_sent_as_given_and_defaults_are_sent_explicitly() -> None:

@@ -129,7 +129,7 @@ async def test_read_refund_returns_the_refund_with_its_connections(
         shipping=True,
         note="damaged",
     )
-    node = (await caller.data(queries.READ_REFUND, id=refund["id"]))["node"]
+    [node] = (await caller.data(queries.READ_REFUNDS, ids=[refund["id"]]))["nodes"]
     assert node["note"] == "damaged" and node["legacyResourceId"] == refund["legacyResourceId"]
     assert node["totalRefundedSet"]["shopMoney"] == {"amount": "15.0", "currencyCode": "CAD"}
     [item] = node["refundLineItems"]["nodes"]
