@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from shopify_bridge.decide.money import dumps_event
+from shopify_bridge.decide.settling import RecordedRefund, Wait
 from shopify_bridge.decide.source_context import SourceContext
 
 # An order in one of these states never produces a Placed Order again.
@@ -39,7 +40,7 @@ class LatestVersion:
 class OrderFacts:
     order: StoredOrder | None = None  # None: the order was never stored
     latest: LatestVersion | None = None
-    refunds: Mapping[str, str] = field(default_factory=dict)  # refund id → status, for the refunds recorded
+    refunds: Mapping[str, RecordedRefund] = field(default_factory=dict)  # by refund id, the refunds recorded
 
 
 # -- the decision: what to store ---------------------------------------------------------------
@@ -139,9 +140,10 @@ class RefundStep:
     timestamp: str | None  # createdAt, else processedAt
     detail: str | None  # the READ_REFUND node (JSON) when this version carries the details
     first_seen: bool  # recorded now, with `status`
-    status: str  # waiting | history | excluded | zero_amount_refund | evented
+    status: str  # waiting | history | excluded | zero_amount_refund | refund_unsettled | evented
     status_changed: bool  # a recorded refund moves to `status`
     event: NewEvent | None = None  # the Received Refund to create (status `evented`)
+    wait: Wait | None = None  # while `waiting`: what for, since when, reads so far, the next read
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,6 +81,15 @@ def merge_refund_details(doc: OrderDoc, details: dict[str, dict[str, Any]]) -> O
     return out
 
 
+def forget_refund_details(doc: OrderDoc, gids: set[str]) -> OrderDoc:
+    """`doc` with the details of these refunds dropped (asked for and not returned: not read)."""
+    refunds = [
+        {k: v for k, v in refund.items() if k not in _CONNECTION_KEYS_OF_REFUND} if refund["id"] in gids else refund
+        for refund in doc.get("refunds") or []
+    ]
+    return {**doc, "refunds": refunds}
+
+
 def legacy_id(gid_or_id: str | int) -> str:
     """`gid://shopify/Order/123` (or `123`) → `"123"`."""
     text = str(gid_or_id)

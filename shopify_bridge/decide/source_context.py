@@ -19,3 +19,4 @@ class SourceContext:
     upsell_delay_seconds: int | None = None  # None: upsell delay off
     destinations: tuple[str, ...] = ()
     forward_history: bool = False
+    refund_settle_days: int = 14  # how long a refund's money is waited for (then `refund_unsettled`)

@@ -68,6 +68,7 @@ def source_context(config: Config, source: Source) -> SourceContext:
         upsell_delay_seconds=source.upsell_delay_seconds if source.upsell_delay else None,
         destinations=names,
         forward_history=source.forward_history,
+        refund_settle_days=source.refund_settle_days,
     )
 
 

@@ -9,7 +9,9 @@ poller or the backfill.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from shopify_bridge.decide import lifecycle
 from shopify_bridge.decide.orderdoc import OrderDoc, legacy_id, merge_refund_details
@@ -30,8 +32,10 @@ def ingest_order(
 ) -> list[int]:
     """Store one fetched order and act on it; returns the seqs of events created."""
     facts = store.orders.facts(ctx.shop, legacy_id(doc["id"]), refund_ids(doc))
+    deferred = known_refunds(store, ctx.shop, doc, now).deferred
     decision = lifecycle.on_fetch(
-        facts, ctx, doc, origin=origin, now=now, first_connected_at=first_connected_at, is_new_customer=is_new_customer
+        facts, ctx, doc, origin=origin, now=now, first_connected_at=first_connected_at,
+        is_new_customer=is_new_customer, deferred=deferred,
     )
     return store.orders.record(decision)
 
@@ -53,6 +57,21 @@ def release_order(
     return store.orders.record(decision)
 
 
+def reread_refunds(
+    store: Store,
+    ctx: SourceContext,
+    doc: OrderDoc,
+    *,
+    now: datetime,
+    first_connected_at: str,
+    read: set[str],
+) -> list[int]:
+    """Move the refunds `read` (numeric ids) of a stored order, read again into `doc`; the events created."""
+    facts = store.orders.facts(ctx.shop, legacy_id(doc["id"]), refund_ids(doc))
+    decision = lifecycle.on_refunds_read(facts, ctx, doc, now=now, first_connected_at=first_connected_at, read=read)
+    return store.orders.record(decision)
+
+
 def mark_gone(store: Store, ctx: SourceContext, order_id: str, now: datetime) -> None:
     store.orders.record(lifecycle.on_gone(ctx, order_id, now))
 
@@ -65,6 +84,31 @@ def needs_new_customer_lookup(
     return lifecycle.needs_new_customer_lookup(status, ctx, doc, first_connected_at, now)
 
 
-def with_cached_details(store: Store, shop: str, doc: OrderDoc) -> OrderDoc:
-    """`doc` with the refund details already read for refunds whose money is settled (not read again)."""
-    return merge_refund_details(doc, store.refunds.settled_details(shop, legacy_id(doc["id"])))
+@dataclass(frozen=True)
+class KnownRefunds:
+    """What the store already knows of an order's refunds, for a fetched version of it."""
+
+    details: dict[str, dict[str, Any]]  # by gid: details that need no new read
+    not_read: set[str]  # gids not to ask Shopify about: final ones, and waiting ones whose read is not due
+    deferred: set[str]  # numeric ids of waiting refunds left as they are until their next read
+
+
+def known_refunds(store: Store, shop: str, doc: OrderDoc, now: datetime) -> KnownRefunds:
+    """A final refund (settled, history, excluded…) never changes: its stored details stand. A waiting
+    refund is read again when its next read has come (`decide.settling`'s backoff), or when the order
+    itself changed — a new `updatedAt` may be its money moving; until then it is left as it is."""
+    stored = store.refunds.of_order(shop, legacy_id(doc["id"]))
+    unchanged = store.orders.updated_at(shop, legacy_id(doc["id"])) == doc.get("updatedAt")
+    final = [r for r in stored if r.status != "waiting"]
+    later = [r for r in stored if unchanged and r.read_later(now)]
+    return KnownRefunds(
+        details={r.gid: r.detail for r in (*final, *later) if r.detail is not None},
+        not_read={r.gid for r in (*final, *later)},
+        deferred={r.refund_id for r in later},
+    )
+
+
+def with_known_details(store: Store, shop: str, doc: OrderDoc, now: datetime) -> tuple[OrderDoc, set[str]]:
+    """`doc` with the refund details that need no new read, and the gids of the refunds not to read."""
+    known = known_refunds(store, shop, doc, now)
+    return merge_refund_details(doc, known.details), known.not_read

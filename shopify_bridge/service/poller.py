@@ -79,7 +79,7 @@ class SourcePoller:
     # -- reads --------------------------------------------------------------------------------
     async def _complete(self, node: dict[str, Any]) -> OrderDoc:
         """A polled/read order node → a full normalized document (all line items, refund details)."""
-        return await order_reader.complete(self.client, self.store, self.ctx.shop, node)
+        return await order_reader.complete(self.client, self.store, self.ctx.shop, node, self.clock())
 
     async def is_new_customer(self, doc: OrderDoc) -> bool | None:
         """True when Shopify has no earlier non-test order of this customer (guests: this email)."""
@@ -100,7 +100,7 @@ class SourcePoller:
             data = await self.client.execute(queries.POLL_ORDERS, {"query": wanted, "after": after})
             orders = data.get("orders") or {}
             nodes = orders.get("nodes") or []
-            docs = await order_reader.complete_page(self.client, self.store, self.ctx.shop, nodes)
+            docs = await order_reader.complete_page(self.client, self.store, self.ctx.shop, nodes, now)
             lookups = {
                 doc["id"]: await self.is_new_customer(doc)
                 for doc in docs
@@ -160,9 +160,9 @@ class SourcePoller:
         return created
 
     async def settle_waiting_refunds(self) -> list[int]:
-        """Re-read refunds that wait for a successful REFUND transaction on a decided order."""
+        """Read again the waiting refunds whose time has come; settle what they say."""
         return await refund_settler.settle_waiting_refunds(
-            self.ctx, self.client, self.store, self.clock, self._complete, self.on_events
+            self.ctx, self.client, self.store, self.clock, self.on_events
         )
 
     async def cycle(self) -> PollStats:

@@ -20,7 +20,7 @@ from shopify_bridge.store.db import BUSY_TIMEOUT_MS, StoreError, connect_reader,
 __all__ = ["BUSY_TIMEOUT_MS", "MIGRATIONS", "SCHEMA_VERSION", "StoreError", "migrate", "open_reader", "open_writer",
            "transaction"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Each entry migrates from version i to i+1. Never edit a shipped entry; append a new one.
 MIGRATIONS: list[str] = [
@@ -131,6 +131,23 @@ MIGRATIONS: list[str] = [
     # 2: the running backfill's progress in one line (phase and counts), for dashboards; NULL when none.
     """
     ALTER TABLE sources ADD COLUMN progress TEXT;
+    """,
+    # 3: a waiting refund's settling state (what it waits for, since when, reads so far, the next read);
+    # the scopes the token was granted (whether orders older than 60 days are visible); and, per customer,
+    # the earliest non-test order known (`$is_new_customer` settled without asking Shopify again).
+    """
+    ALTER TABLE refunds ADD COLUMN waits_for TEXT;
+    ALTER TABLE refunds ADD COLUMN waiting_since TEXT;
+    ALTER TABLE refunds ADD COLUMN read_attempts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE refunds ADD COLUMN next_read_at TEXT;
+    CREATE INDEX refunds_due ON refunds (shop, status, next_read_at);
+    ALTER TABLE sources ADD COLUMN access_scopes TEXT;
+    CREATE TABLE customer_orders (
+        shop TEXT NOT NULL,
+        customer_key TEXT NOT NULL,         -- sha256 of "customer:<id>" or "email:<trimmed lower-cased email>"
+        earliest_at TEXT NOT NULL,          -- a non-test order of that customer was processed at or before this
+        PRIMARY KEY (shop, customer_key)
+    );
     """,
 ]
 

@@ -254,9 +254,11 @@ async def test_refund_after_release_waits_for_success_then_is_forwarded_once(tmp
     shopify.edit(order["id"], refunds=[summary])
     await poller.cycle()
     assert [e["event_name"] for e in events(poller)] == ["Placed Order"]
-    detail["transactions"]["nodes"][0]["status"] = "SUCCESS"
+    detail["transactions"]["nodes"][0]["status"] = "SUCCESS"       # settled, the order untouched
     clock.advance(30)
     await poller.cycle()
+    assert len(events(poller)) == 1                                   # its next read is a minute after the last
+    clock.advance(30)
     await poller.cycle()
     names = [e["event_name"] for e in events(poller)]
     assert names == ["Placed Order", "Received Refund"]

@@ -9,6 +9,7 @@ import pytest
 
 from shopify_bridge.decide import lifecycle
 from shopify_bridge.decide.decisions import LatestVersion, OrderFacts, StoredOrder
+from shopify_bridge.decide.settling import RecordedRefund
 from shopify_bridge.store import Store
 from tests.decide.orders import CONNECTED, SHOP, T0, context, order, refund, with_refunds
 
@@ -69,15 +70,22 @@ def test_refunds_are_recorded_then_moved_with_their_details_and_event(store: Sto
     pending = with_refunds(order(), refund(77, LATER, status="PENDING"))
     pending["updatedAt"] = "2026-05-01T10:30:00Z"
     assert fetch(store, pending, LATER) == []
-    assert store.refunds.statuses(SHOP, ["77", "78"]) == {"77": "waiting"}
-    assert store.refunds.settled_details(SHOP, ORDER_ID) == {}       # waiting: read again next time
+    assert store.refunds.recorded(SHOP, ["77", "78"]) == {
+        "77": RecordedRefund("waiting", "pending", "2026-05-01T10:30:00+00:00", 1)}
+    [stored] = store.refunds.of_order(SHOP, ORDER_ID)
+    assert stored.read_later(LATER + timedelta(seconds=59)) and not stored.read_later(LATER + timedelta(minutes=1))
+    assert store.refunds.due(SHOP, LATER + timedelta(seconds=59), 10) == []
+    [due] = store.refunds.due(SHOP, LATER + timedelta(minutes=1), 10)  # the first re-read: one minute later
+    assert (due.refund_id, due.gid, due.order_id) == ("77", "gid://shopify/Refund/77", ORDER_ID)
     settled = with_refunds(pending, refund(77, LATER))
     [seq] = fetch(store, settled, LATER + timedelta(minutes=1))
-    row = store.conn.execute("SELECT status, event_seq, timestamp FROM refunds").fetchone()
-    assert row == ("evented", seq, "2026-05-01T10:30:00Z")
-    [detail] = store.refunds.settled_details(SHOP, ORDER_ID).values()
-    assert detail["transactions"][0]["status"] == "SUCCESS"
-    assert store.orders.with_waiting_refunds(SHOP) == []
+    row = store.conn.execute(
+        "SELECT status, event_seq, timestamp, waits_for, waiting_since, next_read_at FROM refunds").fetchone()
+    assert row == ("evented", seq, "2026-05-01T10:30:00Z", None, None, None)
+    [stored] = store.refunds.of_order(SHOP, ORDER_ID)
+    assert stored.detail is not None and stored.detail["transactions"][0]["status"] == "SUCCESS"
+    assert store.refunds.due(SHOP, LATER + timedelta(days=1), 10) == []
+    assert store.orders.latest_doc(SHOP, ORDER_ID) == settled
 
 
 def test_a_decision_is_written_whole_or_not_at_all(store: Store) -> None:
