@@ -40,6 +40,8 @@ def check_table(report: CheckReport, title: str) -> Table:
 # -- explain --------------------------------------------------------------------------------------
 def print_explanation(out: Console, exp: Explanation, note: str | None) -> None:
     """The order, its hold or exclusion, its versions, refunds, and each event with its deliveries."""
+    from shopify_bridge.service.explain import waiting_note
+
     o = exp.order
     out.print(f"[bold]{o['name']}[/] (id {o['order_id']}) — source {exp.source_name or exp.shop}")
     out.print(f"processed {o['processed_at']} · status [bold]{o['status']}[/]")
@@ -68,7 +70,9 @@ def print_explanation(out: Console, exp: Explanation, note: str | None) -> None:
         )
     out.print(versions)
     for refund in exp.refunds:
-        out.print(f"refund {refund['refund_id']} at {refund['timestamp']}: {refund['status']}")
+        waiting = waiting_note(refund)
+        out.print(f"refund {refund['refund_id']} at {refund['timestamp']}: {refund['status']}"
+                  + (f" ({waiting})" if waiting else ""))
     for event in exp.events:
         out.print(f"\n[bold]{event['event_name']}[/] {event['event_id']} (created {event['created_at']})")
         for d in event["deliveries"]:

@@ -48,7 +48,11 @@ class StoredVersion(TypedDict):
 class RefundRecord(TypedDict):
     refund_id: str
     timestamp: str | None
-    status: str
+    status: str  # waiting | evented | zero_amount_refund | refund_unsettled | excluded | history
+    waits_for: str | None  # while waiting: placed_order | details | pending
+    waiting_since: str | None
+    read_attempts: int  # reads that found it still waiting
+    next_read_at: str | None
 
 
 class DeliveryRecord(TypedDict):
@@ -137,11 +141,13 @@ class OrderReads:
         ]
 
     def refunds(self, shop: str, order_id: str) -> list[RefundRecord]:
-        rows = self.conn.execute(
-            "SELECT refund_id, timestamp, status FROM refunds WHERE shop = ? AND order_id = ? ORDER BY refund_id",
+        """The order's refunds, each with its settling state while it waits."""
+        rows = self._dicts(
+            "SELECT refund_id, timestamp, status, waits_for, waiting_since, read_attempts, next_read_at "
+            "FROM refunds WHERE shop = ? AND order_id = ? ORDER BY refund_id",
             (shop, order_id),
-        ).fetchall()
-        return [RefundRecord(refund_id=r, timestamp=t, status=s) for r, t, s in rows]
+        )
+        return [RefundRecord(**{**row, "read_attempts": int(row["read_attempts"] or 0)}) for row in rows]  # type: ignore[typeddict-item]
 
     def events(self, shop: str, order_id: str) -> list[OrderEvent]:
         """The order's events (Placed Order, refunds) in creation order, each with its deliveries."""

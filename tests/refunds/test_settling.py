@@ -142,3 +142,26 @@ async def test_two_refunds_in_one_poll_only_the_last_is_the_full_refund(rig: Rig
     await rig.cycle(advance=5)
     full = {e["properties"]["id"]: e["properties"]["is_full_refund"] for e in rig.events("Received Refund")}
     assert full == {first["legacyResourceId"]: False, second["legacyResourceId"]: True}
+
+
+async def test_explain_shows_what_a_waiting_refund_waits_for_since_when_and_its_next_read(rig: Rig) -> None:
+    from rich.console import Console
+
+    from shopify_bridge.cli.output import print_explanation
+    from shopify_bridge.service.explain import as_dict, explain
+
+    await rig.cycle()
+    order = await released(rig)
+    refund = rig.shop.refund(order["id"], every_line(order)[:1],
+                             transactions=[{"kind": "REFUND", "status": "PENDING", "amount": "10"}])
+    await rig.cycle(advance=5)
+    exp = explain(rig.store, order["name"])
+    [state] = as_dict(exp)["refunds"]
+    assert state == {"refund_id": refund["legacyResourceId"], "timestamp": refund["createdAt"], "status": "waiting",
+                     "waits_for": "pending", "waiting_since": "2026-07-01T12:00:10+00:00", "read_attempts": 1,
+                     "next_read_at": "2026-07-01T12:01:10+00:00"}
+    console = Console(record=True, width=200)
+    print_explanation(console, exp, None)
+    assert (f"refund {refund['legacyResourceId']} at {refund['createdAt']}: waiting (waits for a pending REFUND "
+            "transaction to settle · since 2026-07-01T12:00:10+00:00 · read 1× · next read "
+            "2026-07-01T12:01:10+00:00)") in console.export_text()
