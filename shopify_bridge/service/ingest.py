@@ -17,6 +17,7 @@ from shopify_bridge.decide import lifecycle
 from shopify_bridge.decide.orderdoc import OrderDoc, legacy_id, merge_refund_details
 from shopify_bridge.decide.refunds import refund_ids
 from shopify_bridge.decide.source_context import SourceContext
+from shopify_bridge.service import new_customers
 from shopify_bridge.store import Store
 
 
@@ -37,6 +38,7 @@ def ingest_order(
         facts, ctx, doc, origin=origin, now=now, first_connected_at=first_connected_at,
         is_new_customer=is_new_customer, deferred=deferred,
     )
+    new_customers.note_orders(store, ctx.shop, [doc])  # an earlier order of its customer's later ones
     return store.orders.record(decision)
 
 

@@ -18,9 +18,10 @@ from typing import Any
 from shopify_bridge.decide.orderdoc import OrderDoc
 from shopify_bridge.decide.source_context import SourceContext
 from shopify_bridge.observe.log import get_logger
-from shopify_bridge.service import ingest, order_reader, refund_settler
-from shopify_bridge.shopify import new_customer, queries, search
+from shopify_bridge.service import ingest, new_customers, order_reader, refund_settler
+from shopify_bridge.shopify import queries, search
 from shopify_bridge.shopify.new_customer import Executes
+from shopify_bridge.shopify.scopes import granted_scopes
 from shopify_bridge.store import Store
 from shopify_bridge.store.sources import SourcePosition
 from shopify_bridge.timeutil import Clock, iso, parse_ts
@@ -74,6 +75,7 @@ class SourcePoller:
         self.source_row()  # the first call for a new source creates its row
         self.store.sources.set_shop_info(self.ctx.shop, shop.get("name"), shop.get("currencyCode"),
                                          shop.get("ianaTimezone"))
+        self.store.sources.set_scopes(self.ctx.shop, granted_scopes(data))
         return data
 
     # -- reads --------------------------------------------------------------------------------
@@ -83,7 +85,7 @@ class SourcePoller:
 
     async def is_new_customer(self, doc: OrderDoc) -> bool | None:
         """True when Shopify has no earlier non-test order of this customer (guests: this email)."""
-        return await new_customer.ask_shopify(self.client, self.ctx.name, doc)
+        return await new_customers.is_new_customer(self.client, self.store, self.ctx, doc)
 
     # -- cycle --------------------------------------------------------------------------------
     async def poll(self) -> PollStats:

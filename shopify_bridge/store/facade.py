@@ -9,6 +9,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from shopify_bridge.store.customers import Customers
 from shopify_bridge.store.db import Sql
 from shopify_bridge.store.events import Events
 from shopify_bridge.store.operator import Operator
@@ -33,6 +34,7 @@ class Store:
         self.refunds = Refunds(self.sql)
         self.orders = Orders(self.sql, self.events, self.refunds)  # records decisions with their events
         self.outbox = Outbox(self.sql)
+        self.customers = Customers(self.sql)  # by when each customer had an order: `$is_new_customer`
         self.reads = Reads(self.conn)
         self.operator = Operator(self.conn, self.outbox)  # hand-made changes: release now, replay
 

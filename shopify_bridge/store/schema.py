@@ -134,7 +134,7 @@ MIGRATIONS: list[str] = [
     """,
     # 3: a waiting refund's settling state (what it waits for, since when, reads so far, the next read);
     # the scopes the token was granted (whether orders older than 60 days are visible); and, per customer,
-    # the earliest non-test order known (`$is_new_customer` settled without asking Shopify again).
+    # by when a non-test order of theirs is known to exist (`$is_new_customer` settled without asking again).
     """
     ALTER TABLE refunds ADD COLUMN waits_for TEXT;
     ALTER TABLE refunds ADD COLUMN waiting_since TEXT;
@@ -145,7 +145,7 @@ MIGRATIONS: list[str] = [
     CREATE TABLE customer_orders (
         shop TEXT NOT NULL,
         customer_key TEXT NOT NULL,         -- sha256 of "customer:<id>" or "email:<trimmed lower-cased email>"
-        earliest_at TEXT NOT NULL,          -- a non-test order of that customer was processed at or before this
+        earliest_at TEXT NOT NULL,          -- a non-test order of that customer was processed by then (UTC ISO)
         PRIMARY KEY (shop, customer_key)
     );
     """,
