@@ -49,7 +49,7 @@ async def test_history_refunds_carry_their_items_and_shipping_like_polled_ones(
         events = {e["properties"]["id"]: e for e in read_events(tmp_path) if e["event_name"] == "Received Refund"}
         moved_money = {ref for ref, (_o, r) in refunds.items()
                        if any(t["kind"] == "REFUND" and t["status"] == "SUCCESS" for t in r["transactions"])}
-        assert len(moved_money) >= 6
+        assert len(moved_money) >= 4
         assert set(events) == {refunds[ref][1]["legacyResourceId"] for ref in moved_money}
         for event in events.values():
             props = event["properties"]
