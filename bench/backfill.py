@@ -13,6 +13,7 @@ Targets: ≥ 20,000 orders/s for stage + iterate, peak RSS ≤ 150 MB and not gr
 
     .venv/bin/python bench/backfill.py                      # quick: 10k orders
     .venv/bin/python bench/backfill.py --sizes 10000,100000,300000
+    .venv/bin/python bench/backfill.py --forward-history     # requests per 1,000 orders, 20,000 orders' time
 """
 
 from __future__ import annotations
@@ -156,16 +157,26 @@ def _print_row(r: dict[str, Any]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", default="10000", help="order counts, e.g. 10000,100000,300000")
+    parser.add_argument("--sizes", help="order counts, e.g. 10000,100000,300000 (default 10000; 20000 with "
+                        "--forward-history)")
+    parser.add_argument("--forward-history", action="store_true",
+                        help="a whole forward_history backfill against the simulator: requests per 1,000 orders "
+                        "and the time (bench/backfill_forward.py)")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # internal: the per-size subprocess
     parser.add_argument("--orders", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
         print(json.dumps(measure(args.measure, args.orders)))
         return
+    if args.forward_history:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+        from bench.backfill_forward import main as forward_history
+
+        forward_history([int(s) for s in (args.sizes or "20000").split(",")])
+        return
     print(f"{'orders':>8} {'lines':>9} {'MB':>8} {'json.loads':>10} {'stage':>8} {'iterate':>8} {'ratio':>7} "
           f"{'orders/s':>10} {'RSS MB':>8}")
-    for size in (int(s) for s in args.sizes.split(",")):
+    for size in (int(s) for s in (args.sizes or "10000").split(",")):
         with tempfile.TemporaryDirectory(prefix="bench-backfill-") as tmp:
             path = Path(tmp) / "result.jsonl"
             write_file(path, size)
