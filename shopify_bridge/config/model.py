@@ -88,7 +88,7 @@ class Source(Section):
 
     forward_history: bool = False
     """Forward backfilled (history) orders too; by default they are stored, not forwarded. Their
-    `$is_new_customer` costs one Shopify lookup per distinct customer of the backfilled range."""
+    `$is_new_customer` costs one more bulk operation (the earlier orders), never a request per customer."""
 
     upsell_delay: bool = False
     """Hold new orders until `processedAt + upsell_delay_seconds` so post-purchase upsells are included."""
