@@ -46,6 +46,16 @@ def counts_as_earlier(doc: OrderDoc) -> bool:
     return not doc.get("test")
 
 
+def note_earliest(earliest: dict[str, datetime], doc: OrderDoc) -> None:
+    """Fold `doc` into `earliest` (per customer key, the earliest order known) when it counts."""
+    if not counts_as_earlier(doc):
+        return
+    at = parse_ts(doc["processedAt"])
+    for key in known_keys(doc):
+        if key not in earliest or at < earliest[key]:
+            earliest[key] = at
+
+
 def earlier_bound(doc: OrderDoc) -> datetime:
     """The latest processedAt that counts as earlier. Shopify's `<` behaves like `<=`, so the bound is one
     second before this order's processedAt; an earlier order processed in that same second is missed."""

@@ -19,7 +19,6 @@ from shopify_bridge.shopify import queries
 from shopify_bridge.shopify.new_customer import Executes, count_earlier_orders
 from shopify_bridge.shopify.scopes import ALL_ORDERS_SCOPE, granted_scopes, is_granted
 from shopify_bridge.store import Store
-from shopify_bridge.timeutil import parse_ts
 
 
 async def all_orders_visible(client: Executes, store: Store, shop: str) -> bool:
@@ -36,12 +35,7 @@ def note_orders(store: Store, shop: str, docs: Iterable[OrderDoc]) -> None:
     """Remember the non-test orders taken in as earlier orders of their customers."""
     earliest: dict[str, datetime] = {}
     for doc in docs:
-        if not rules.counts_as_earlier(doc):
-            continue
-        at = parse_ts(doc["processedAt"])
-        for key in rules.known_keys(doc):
-            if key not in earliest or at < earliest[key]:
-                earliest[key] = at
+        rules.note_earliest(earliest, doc)
     store.customers.note(shop, earliest)
 
 

@@ -19,7 +19,6 @@ import orjson
 
 from shopify_bridge.decide import new_customer as rules
 from shopify_bridge.shopify.bulk.query import orders_search
-from shopify_bridge.timeutil import parse_ts
 
 # Shopify echoes the query in `BulkOperation.query`: this line names the operation's purpose.
 EARLIER_ORDERS_QUERY_TAG = "# shopify-bridge: earlier orders (new customers)"
@@ -49,12 +48,7 @@ def read_result(path: Path, batch: int = NOTE_BATCH) -> Iterator[dict[str, datet
                 continue
             if not isinstance(order, dict) or "__parentId" in order or not order.get("processedAt"):
                 continue
-            if not rules.counts_as_earlier(order):
-                continue
-            at = parse_ts(order["processedAt"])
-            for key in rules.known_keys(order):
-                if key not in earliest or at < earliest[key]:
-                    earliest[key] = at
+            rules.note_earliest(earliest, order)
             if len(earliest) >= batch:
                 yield earliest
                 earliest = {}

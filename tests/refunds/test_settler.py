@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from shopify_bridge.service.poller import SourcePoller
 from tests.core.test_poller_holds import T0, _refund, context, events, poller_for
 from tests.fakes import FakeClock, FakeShopify, make_order
 
@@ -12,14 +13,20 @@ def reads(shopify: FakeShopify) -> list[list[str]]:
     return [variables["ids"] for name, variables in shopify.calls if name == "BridgeReadRefunds"]
 
 
-async def test_pending_refunds_of_unchanged_orders_are_read_together_on_their_backoff(tmp_path: Path) -> None:
+async def connected(tmp_path: Path, *numbers: int) -> tuple[FakeClock, FakeShopify, SourcePoller, list[dict]]:  # type: ignore[type-arg]
+    """A first connection, then these orders polled and released."""
     clock = FakeClock(T0)
     shopify = FakeShopify(clock)
     poller = poller_for(tmp_path, shopify, clock, context(delay=None))
     await poller.cycle()
     clock.advance(5)
-    orders = [shopify.put(make_order(n, clock())) for n in (1, 2)]
+    orders = [shopify.put(make_order(n, clock())) for n in numbers]
     await poller.cycle()
+    return clock, shopify, poller, orders
+
+
+async def test_pending_refunds_of_unchanged_orders_are_read_together_on_their_backoff(tmp_path: Path) -> None:
+    clock, shopify, poller, orders = await connected(tmp_path, 1, 2)
     clock.advance(5)
     details = []
     for number, order in enumerate(orders, start=70):
@@ -47,13 +54,7 @@ async def test_pending_refunds_of_unchanged_orders_are_read_together_on_their_ba
 
 
 async def test_a_refund_shopify_does_not_return_is_asked_again_on_the_backoff(tmp_path: Path) -> None:
-    clock = FakeClock(T0)
-    shopify = FakeShopify(clock)
-    poller = poller_for(tmp_path, shopify, clock, context(delay=None))
-    await poller.cycle()
-    clock.advance(5)
-    order = shopify.put(make_order(1, clock()))
-    await poller.cycle()
+    clock, shopify, poller, [order] = await connected(tmp_path, 1)
     summary, _detail = _refund(order, 80, "10.0")
     shopify.edit(order["id"], refunds=[summary])                     # no details to be had
     await poller.cycle()
