@@ -92,7 +92,7 @@ async def _tui(config: Config, attach: bool) -> int:
     from shopify_bridge.service.actions import BridgeActions
     from shopify_bridge.service.bridge import Bridge
 
-    _log_to_file(Path(config.database).with_suffix(".log"))
+    _log_to_file(config.local_path(".log"))
     bridge = Bridge(config)
     try:
         await run_dashboard(config, bridge=bridge, stop=asyncio.Event(), actions=BridgeActions(bridge))

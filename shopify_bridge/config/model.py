@@ -254,8 +254,6 @@ class Config(Section):
         """Keys of the contract this build cannot act on yet: `check` and `run` refuse them (exit 78)
         rather than accept a config whose promise they would silently break."""
         missing: list[str] = []
-        if isinstance(self.database, str):
-            missing.append("database = \"postgresql://…\" (a PostgreSQL store)")
         for index, destination in enumerate(self.destinations):
             if destination.type not in SUPPORTED_DESTINATION_TYPES:
                 missing.append(f"destinations[{index}].type = {destination.type!r}")
@@ -264,6 +262,15 @@ class Config(Section):
         if self.alerts is not None:
             missing.append("[alerts]")
         return missing
+
+    def local_path(self, suffix: str) -> Path:
+        """A file (or folder) of this bridge's own beside its store: `<stem><suffix>` next to an SQLite file;
+        with a PostgreSQL store, `shopify-bridge<suffix>` next to the config file (else in the working
+        directory)."""
+        if isinstance(self.database, Path):
+            return self.database.parent / f"{self.database.stem}{suffix}"
+        folder = self._file.parent if self._file is not None else Path.cwd()
+        return folder / f"shopify-bridge{suffix}"
 
     def destination_names(self, source: Source) -> tuple[str, ...]:
         """The destinations `source` forwards to, in config order."""

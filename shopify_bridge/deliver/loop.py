@@ -5,6 +5,11 @@ Each destination has its own loop, so a slow or failing destination never holds 
 delay(n) = min(RETRY_CAP, RETRY_BASE * 2**(n-1)) * uniform(0.5, 1.0), or the server's
 `Retry-After` when it gave one; a delivery goes dead after `max_attempts` attempts or once it is
 older than `max_age` (then `replay` re-sends it with the same event_id).
+
+A batch is claimed (`Outbox.claim`: read and marked in flight for this process in one transaction)
+before it is sent, so processes sharing a PostgreSQL store drain the same destination side by side
+and never send one row twice. `may_claim` (the lease keeper's liveness) stops a process whose
+heartbeat no longer counts from claiming: the others may then be taking its claims back.
 """
 
 from __future__ import annotations
@@ -52,11 +57,14 @@ class Deliverer:
         destinations: Sequence[Destination],
         clock: Clock,
         policies: dict[str, RetryPolicy] | None = None,
+        *,
+        may_claim: Callable[[], bool] | None = None,
     ) -> None:
         self.outbox = outbox
         self.destinations = list(destinations)
         self.clock = clock
         self.policies = policies or {}
+        self.may_claim = may_claim or (lambda: True)
         self.wake = asyncio.Event()
 
     async def open(self) -> None:
@@ -78,11 +86,13 @@ class Deliverer:
             if stop is not None and stop.is_set():
                 return stats  # shutting down: the batch in flight was finished and recorded; the rest waits
             now = self.clock()
+            if not self.may_claim():
+                log.warning("not claiming: this process's heartbeat is overdue", destination=destination.name)
+                return stats
             outbox.bury_refunds_of_dead_orders(destination.name)
-            batch = outbox.due(destination.name, now, limit=destination.batch_size)
+            batch = outbox.claim(destination.name, now, limit=destination.batch_size)
             if not batch:
                 return stats
-            outbox.mark_in_flight(destination.name, [d.event_seq for d in batch])
             results = await destination.send([(d.event_id, d.payload.encode()) for d in batch])
             now = self.clock()
             delivered = [d.event_seq for d, r in zip(batch, results, strict=True) if r.outcome == "delivered"]

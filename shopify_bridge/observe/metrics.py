@@ -132,7 +132,7 @@ class BridgeMetrics(BridgeObserver):
             for outcome in DELIVERY_OUTCOMES:
                 self.delivery_attempts.labels(destination.name, outcome)
         self.store = StoreCollector(
-            Path(config.database),
+            config.database,
             {s.shop_domain: s.name for s in config.sources},
             [d.name for d in config.destinations],
             clock,
@@ -178,7 +178,9 @@ class BridgeMetrics(BridgeObserver):
 class StoreCollector(Collector):
     """Gauges and totals computed from the store at scrape time (`StoreScraper`, its own read-only connection)."""
 
-    def __init__(self, database: Path, source_names: dict[str, str], destinations: list[str], clock: Clock) -> None:
+    def __init__(
+        self, database: Path | str, source_names: dict[str, str], destinations: list[str], clock: Clock
+    ) -> None:
         self.database = database
         self.source_names = source_names
         self.destinations = destinations

@@ -5,6 +5,9 @@ the next poll is scheduled only after the last one finished) and one delivery lo
 destination, until `stop` is set. `Bridge.run_once()` does one cycle of everything and returns
 the most severe exit code over all sources. A failing source is marked failed with its reason
 and retried with backoff while the others go on.
+
+On a PostgreSQL store shared by several processes, a source loop polls only while this process
+holds the shop's lease (`LeaseKeeper`); the delivery loops claim their rows, so every process drains.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -37,6 +39,7 @@ from shopify_bridge.observe.metrics import BridgeObserver
 from shopify_bridge.retry import Backoff
 from shopify_bridge.service.backfill import Backfill
 from shopify_bridge.service.backfill_result import BackfillStopped
+from shopify_bridge.service.lease_keeper import RENEW_SECONDS, LeaseKeeper
 from shopify_bridge.service.poller import SourcePoller
 from shopify_bridge.shopify.client import ShopifyClient
 from shopify_bridge.shopify.scopes import ALL_ORDERS_SCOPE, RECENT_ORDERS_DAYS, granted_scopes, missing_scopes
@@ -164,14 +167,20 @@ class Bridge:
         self.on_progress = on_progress or _log_progress
         self.metrics = metrics or BridgeObserver()
         self.store = Store.open_writer(config.database, synchronous=config.synchronous)
-        self.db = self.store.db  # the connection's sqlite_utils face, for callers that still use it
         self.stored_progress = StoredProgress(self.store.sources.set_progress, monotonic)
         self._stop: asyncio.Event | None = None
         destinations, policies = build_destinations(config)
         destinations = [self.metrics.observe_destination(d) for d in destinations]
-        self.deliverer = Deliverer(self.store.outbox, destinations, clock, policies)
         self.status = {s.name: SourceStatus(s.name, s.shop_domain) for s in config.sources}
         self._wake = {s.shop_domain: asyncio.Event() for s in config.sources}
+        # Several processes on one PostgreSQL store: a lease per shop (SQLite has one writer, no leases).
+        self.leases = (
+            LeaseKeeper(self.store, [s.shop_domain for s in config.sources], clock, on_gained=self.wake_source)
+            if self.store.shared else None
+        )
+        self.deliverer = Deliverer(
+            self.store.outbox, destinations, clock, policies, may_claim=self.leases.alive if self.leases else None
+        )
 
     def wake_source(self, shop: str) -> None:
         """Run that source's next cycle now instead of after its poll interval."""
@@ -250,14 +259,13 @@ class Bridge:
         tz = ZoneInfo(timezone) if timezone else UTC
         assert source.start_date is not None
         start = datetime.combine(source.start_date, datetime.min.time(), tzinfo=tz)
-        database = Path(self.config.database)
         backfill = Backfill(
             poller.ctx,
             client,
             self.store,
             clock=self.clock,
             sleep=self.sleep,
-            data_dir=database.parent / f"{database.stem}-bulk",
+            data_dir=self.config.local_path("-bulk"),
             progress=lambda progress: self._backfill_progress(source.shop_domain, progress),
             stop=self._stop,
         )
@@ -269,18 +277,30 @@ class Bridge:
         if self.stored_progress(shop, progress):
             self.on_change()
 
+    def _polls(self, shop: str) -> bool:
+        """This process polls `shop` now (always, but for a shop another process holds the lease of)."""
+        return self.leases is None or self.leases.holds(shop)
+
     async def run_once(self) -> int:
-        """One cycle of every source, then deliver what is pending; the most severe exit code."""
+        """One cycle of every source (whose lease this process gets), then deliver what is pending;
+        the most severe exit code."""
         codes: list[int] = []
+        if self.leases is not None:
+            self.leases.tick()
         await self.deliverer.open()
         try:
             for source in self.config.sources:
+                if not self._polls(source.shop_domain):
+                    log.info("another process polls this source (it holds the lease)", source=source.name)
+                    continue
                 with bound_contextvars(source=source.name):
                     async with self._client(source) as client:
                         codes.append(await self._source_cycle(source, client))
             await self.deliverer.deliver_once()
         finally:
             await self.deliverer.close()
+            if self.leases is not None:
+                self.leases.retire()
         return exit_codes.most_severe(codes)
 
     async def _source_loop(self, source: Source, stop: asyncio.Event) -> None:
@@ -294,8 +314,10 @@ class Bridge:
                 if self.status[source.name].paused:
                     # Written here too: a cycle that was in flight when the pause came wrote its own state.
                     self.store.operator.show_source_paused(source.shop_domain, True)
+                elif not self._polls(source.shop_domain):
+                    wait = RENEW_SECONDS  # another process polls it; the keeper wakes us when we take it
                 else:
-                    code = await self._source_cycle(source, client)
+                    code = await self._leased_cycle(source, client)
                     failures = self.status[source.name].failures
                     if code == exit_codes.OK:
                         wait = float(source.poll_interval_seconds)
@@ -306,23 +328,31 @@ class Bridge:
                 for waiter in waiters:
                     waiter.cancel()
 
+    async def _leased_cycle(self, source: Source, client: ShopifyClient) -> int:
+        if self.leases is None:
+            return await self._source_cycle(source, client)
+        with self.leases.working(source.shop_domain):
+            return await self._source_cycle(source, client)
+
     async def run(self, stop: asyncio.Event) -> None:
         self._stop = stop  # a backfill checks it between its steps
+        loops = [self._source_loop(source, stop) for source in self.config.sources]
+        if self.leases is not None:
+            self.leases.tick()  # registered as a live worker before claiming anything, and our first shops
+            loops.append(self.leases.run(stop))
         await self.deliverer.open()
         try:
-            await asyncio.gather(
-                *(self._source_loop(source, stop) for source in self.config.sources),
-                self.deliverer.run(stop),
-                self._heartbeat(stop),
-            )
+            await asyncio.gather(*loops, self.deliverer.run(stop), self._heartbeat(stop))
         finally:
             await self.deliverer.close()
+            if self.leases is not None:
+                self.leases.retire()
 
     async def _heartbeat(self, stop: asyncio.Event) -> None:
         """Tell dashboards in other processes (`tui --attach`) that this writer is alive: pid and time."""
         while not stop.is_set():
             try:
-                record_heartbeat(self.store.conn, os.getpid(), self.clock())
+                record_heartbeat(self.store.sql, os.getpid(), self.clock())
             except StoreError as exc:  # a missed beat shows as a stale writer; it must not stop the bridge
                 log.warning("heartbeat not written", error=str(exc))
             with contextlib.suppress(TimeoutError):

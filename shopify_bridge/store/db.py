@@ -1,11 +1,10 @@
-"""Connections, transactions and the statement runner: the store's only contact with the database driver.
+"""SQLite's connections, transactions and statement runner (`SqliteSql`).
 
-Everything driver- or dialect-specific lives here: how a connection is opened and tuned, how a write
-transaction begins (`BEGIN IMMEDIATE` on SQLite), and how a statement is run. The table modules
+Everything SQLite-specific about running statements lives here: how a connection is opened and tuned,
+how a write transaction begins (`BEGIN IMMEDIATE`), and how a statement is run. The table modules
 (`sources`, `orders`, `refunds`, `events`, `outbox`) write their SQL in a portable subset — `?`
-placeholders, `INSERT … ON CONFLICT`, `INSERT … RETURNING` instead of `lastrowid`, no SQLite-only
-functions — and run it through `Sql`, so that a PostgreSQL backend (psycopg 3's synchronous
-connection) can later sit behind the same API with a `Sql` of its own that converts the placeholders.
+placeholders, `INSERT … ON CONFLICT`, `INSERT … RETURNING` instead of `lastrowid`, the `dialect` for
+the rest — and run it through a `Sql` runner: this one, or PostgreSQL's in `postgres`.
 """
 
 from __future__ import annotations
@@ -16,21 +15,19 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
-from shopify_bridge.errors import BridgeError
+from shopify_bridge.store.dialect import SQLITE
+from shopify_bridge.store.sql import Row, Sql, StoreError, is_postgres_url
+
+__all__ = ["BUSY_TIMEOUT_MS", "Row", "Sql", "SqliteSql", "StoreError", "connect_reader", "connect_writer",
+           "transaction"]
 
 BUSY_TIMEOUT_MS = 10_000
 
-Row = tuple[Any, ...]
-
-
-class StoreError(BridgeError):
-    exit_code = 1
-
 
 def sqlite_path(path: Path | str) -> Path | str:
-    """The SQLite file named by `database`; a PostgreSQL URL is refused (until issue #17) with 78."""
-    if isinstance(path, str) and path.lower().startswith(("postgresql://", "postgres://")):
-        raise StoreError("not supported yet: a PostgreSQL store (database = \"postgresql://…\")", exit_code=78)
+    """The SQLite file named by `database`; a PostgreSQL URL is opened by `postgres`, never here."""
+    if is_postgres_url(path):
+        raise StoreError("a PostgreSQL URL is not an SQLite file", exit_code=78)
     return path
 
 
@@ -81,38 +78,48 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("COMMIT")
 
 
-class Sql:
-    """Runs the table modules' statements on one connection; rows come back as plain tuples."""
+class SqliteSql(Sql):
+    """Runs the table modules' statements on one SQLite connection; rows come back as plain tuples."""
+
+    dialect = SQLITE
+    errors = (sqlite3.Error,)
 
     def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
+        self.conn: sqlite3.Connection = conn
 
-    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
-        return transaction(self.conn)
+    def transaction(self) -> AbstractContextManager[None]:
+        return _joined(transaction(self.conn))
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        if self.conn.in_transaction:
+            yield
+            return
+        self.conn.execute("BEGIN")  # deferred: a read transaction sees one state until it ends
+        try:
+            yield
+        finally:
+            self.conn.execute("COMMIT")
 
     @property
     def in_transaction(self) -> bool:
         return self.conn.in_transaction
 
-    def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        row: Row | None = self.conn.execute(sql, params).fetchone()
-        return row
+    def change_counter(self) -> int:
+        """SQLite's `PRAGMA data_version`: moves only when another connection commits."""
+        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
 
-    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        return self.conn.execute(sql, params).fetchall()
-
-    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
-        """Run one write statement; the number of rows it changed."""
-        return self.conn.execute(sql, params).rowcount
+    def cursor(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        return self.conn.execute(sql, params)
 
     def run_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
-        """Run one write statement per parameter row; the number of rows changed over all of them."""
         return self.conn.executemany(sql, rows).rowcount
 
-    def returning(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        """Run an `INSERT … RETURNING …`; the returned row, or None when the insert did nothing.
+    def close(self) -> None:
+        self.conn.close()
 
-        The cursor is read to its end: an SQLite statement left half-stepped would hold up the commit.
-        """
-        rows = self.conn.execute(sql, params).fetchall()
-        return rows[0] if rows else None
+
+@contextmanager
+def _joined(inner: AbstractContextManager[sqlite3.Connection]) -> Iterator[None]:
+    with inner:
+        yield

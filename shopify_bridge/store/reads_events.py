@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypedDict
 
+from shopify_bridge.store.sql import Sql
 from shopify_bridge.timeutil import iso
 
 
@@ -63,18 +63,18 @@ def _where(q: EventQuery) -> tuple[str, list[Any]]:
 
 
 class EventLogReads:
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
+    def __init__(self, sql: Sql) -> None:
+        self.sql = sql
 
     def events(self, query: EventQuery) -> list[LoggedEvent]:
         """The chosen events, newest first, at most `query.limit`, each with its deliveries by destination."""
         where, params = _where(query)
-        rows = self.conn.execute(
+        rows = self.sql.all(
             "SELECT e.seq, e.event_id, e.event_name, e.timestamp, e.created_at, e.shop, o.name "
             f"FROM events e LEFT JOIN orders o ON o.shop = e.shop AND o.order_id = e.order_id WHERE {where} "
             "ORDER BY e.seq DESC LIMIT ?",
             [*params, query.limit],
-        ).fetchall()
+        )
         deliveries = self._deliveries([int(r[0]) for r in rows])
         return [
             LoggedEvent(
@@ -89,7 +89,7 @@ class EventLogReads:
         if not seqs:
             return out
         marks = ",".join("?" * len(seqs))
-        for seq, destination, state, attempts, status, error in self.conn.execute(
+        for seq, destination, state, attempts, status, error in self.sql.all(
             "SELECT event_seq, destination, state, attempts, last_status, last_error FROM deliveries "
             f"WHERE event_seq IN ({marks}) ORDER BY event_seq, destination",
             list(seqs),
@@ -110,7 +110,7 @@ class EventLogReads:
             where += " AND d.destination = ?"
             params.append(destination)
         targets: dict[str, list[int]] = {}
-        for name, seq in self.conn.execute(
+        for name, seq in self.sql.all(
             f"SELECT d.destination, d.event_seq FROM deliveries d JOIN events e ON e.seq = d.event_seq WHERE {where} "
             "ORDER BY d.destination, d.event_seq",
             params,

@@ -3,13 +3,13 @@ the store's totals (the demo's running summary)."""
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypedDict
 
 import orjson
 
+from shopify_bridge.store.sql import Sql
 from shopify_bridge.timeutil import parse_ts, shopify_ts
 
 
@@ -107,13 +107,11 @@ FROM orders o WHERE o.shop = ? AND o.processed_at >= ?
 
 
 class OrderReads:
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
+    def __init__(self, sql: Sql) -> None:
+        self.sql = sql
 
     def _dicts(self, sql: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
-        cursor = self.conn.execute(sql, params)
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        return self.sql.dicts(sql, params)
 
     def orders_matching(self, *, order_id: str, name: str, gid: str) -> list[OrderRecord]:
         """Every stored order (any source) with this numeric id, name or gid."""
@@ -126,30 +124,30 @@ class OrderReads:
         return [OrderRecord(**row) for row in rows]  # type: ignore[typeddict-item]
 
     def versions(self, shop: str, order_id: str) -> list[StoredVersion]:
-        rows = self.conn.execute(
+        rows = self.sql.all(
             "SELECT version, updated_at, fetched_at, origin, doc FROM order_versions "
             "WHERE shop = ? AND order_id = ? ORDER BY version",
             (shop, order_id),
-        ).fetchall()
+        )
         return [
             StoredVersion(version=int(v), updated_at=u, fetched_at=f, origin=o, doc=orjson.loads(doc))
             for v, u, f, o, doc in rows
         ]
 
     def refunds(self, shop: str, order_id: str) -> list[RefundRecord]:
-        rows = self.conn.execute(
+        rows = self.sql.all(
             "SELECT refund_id, timestamp, status FROM refunds WHERE shop = ? AND order_id = ? ORDER BY refund_id",
             (shop, order_id),
-        ).fetchall()
+        )
         return [RefundRecord(refund_id=r, timestamp=t, status=s) for r, t, s in rows]
 
     def events(self, shop: str, order_id: str) -> list[OrderEvent]:
         """The order's events (Placed Order, refunds) in creation order, each with its deliveries."""
-        rows = self.conn.execute(
+        rows = self.sql.all(
             "SELECT seq, event_id, event_name, created_at, payload FROM events "
             "WHERE shop = ? AND order_id = ? ORDER BY seq",
             (shop, order_id),
-        ).fetchall()
+        )
         out = []
         for seq, event_id, name, created_at, payload in rows:
             deliveries = self._dicts(
@@ -168,7 +166,7 @@ class OrderReads:
     def outcomes(self, shop: str, since: datetime) -> list[OrderOutcome]:
         """The shop's orders processed since `since`, with the state of their Placed Order's deliveries."""
         # processed_at is stored as Shopify sends it ("…Z"): the bound is written the same way.
-        rows = self.conn.execute(_OUTCOMES_SQL, (shop, shopify_ts(since))).fetchall()
+        rows = self.sql.all(_OUTCOMES_SQL, (shop, shopify_ts(since)))
         return [
             OrderOutcome(str(oid), str(name), parse_ts(processed), str(status), int(total), int(done), int(dead))
             for oid, name, processed, status, total, done, dead in rows
@@ -176,15 +174,15 @@ class OrderReads:
 
     def source_connection(self, shop: str) -> SourceConnection | None:
         """None when the source is not in the store at all."""
-        row = self.conn.execute("SELECT first_connected_at, timezone FROM sources WHERE shop = ?", (shop,)).fetchone()
+        row = self.sql.one("SELECT first_connected_at, timezone FROM sources WHERE shop = ?", (shop,))
         if row is None:
             return None
         return SourceConnection(parse_ts(row[0]) if row[0] else None, row[1])
 
     def totals(self) -> StoreTotals:
-        by_status = self.conn.execute("SELECT status, COUNT(*) FROM orders GROUP BY status")
-        by_name = self.conn.execute("SELECT event_name, COUNT(*) FROM events GROUP BY event_name")
+        by_status = self.sql.all("SELECT status, COUNT(*) FROM orders GROUP BY status")
+        by_name = self.sql.all("SELECT event_name, COUNT(*) FROM events GROUP BY event_name")
         statuses = {str(status): int(n) for status, n in by_status}
         names = {str(name): int(n) for name, n in by_name}
-        (delivered,) = self.conn.execute("SELECT COUNT(*) FROM deliveries WHERE state = 'delivered'").fetchone()
+        (delivered,) = self.sql.one("SELECT COUNT(*) FROM deliveries WHERE state = 'delivered'") or (0,)
         return StoreTotals(statuses, names, int(delivered))

@@ -1,4 +1,7 @@
-"""Schema and migrations of the SQLite store, and opening it at the right schema version.
+"""Schema and migrations of the store (both backends), and opening an SQLite store at the right version.
+
+The migrations are written once, in SQLite's words; `store.postgres` runs the same list through
+`Dialect.ddl` on PostgreSQL. Append new steps in the portable subset (TEXT, INTEGER, REAL).
 
 The store runs in WAL mode with one writer (the bridge process) and read-only readers (TUI
 `--attach`, `explain`, `events`), each on its own connection (opened by `db`). Writes use
@@ -16,11 +19,12 @@ import sqlite_utils
 
 # Connections and transactions are `db`'s; imported here too for the callers that know them from here.
 from shopify_bridge.store.db import BUSY_TIMEOUT_MS, StoreError, connect_reader, connect_writer, transaction
+from shopify_bridge.store.dialect import SQLITE
 
 __all__ = ["BUSY_TIMEOUT_MS", "MIGRATIONS", "SCHEMA_VERSION", "StoreError", "migrate", "open_reader", "open_writer",
            "transaction"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Each entry migrates from version i to i+1. Never edit a shipped entry; append a new one.
 MIGRATIONS: list[str] = [
@@ -132,6 +136,24 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE sources ADD COLUMN progress TEXT;
     """,
+    # 3: several processes on one (PostgreSQL) store: who is alive, who polls which shop, who sends what.
+    """
+    CREATE TABLE workers (
+        owner TEXT PRIMARY KEY,             -- one bridge process: host:pid:random
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        started_at TEXT NOT NULL,
+        seen_at TEXT NOT NULL               -- its last heartbeat; older than the lease time: dead
+    );
+    CREATE TABLE leases (
+        shop TEXT PRIMARY KEY,              -- polled by `owner` alone until `expires_at`
+        owner TEXT NOT NULL,
+        acquired_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    ALTER TABLE deliveries ADD COLUMN claimed_by TEXT;  -- the worker sending an in_flight delivery
+    CREATE INDEX deliveries_in_flight ON deliveries (claimed_by) WHERE state = 'in_flight';
+    """,
 ]
 
 
@@ -152,9 +174,8 @@ def migrate(conn: sqlite3.Connection) -> int:
                 f"database schema version {version} is newer than this shopify-bridge ({SCHEMA_VERSION}); upgrade it"
             )
         for step in range(version, SCHEMA_VERSION):
-            for statement in MIGRATIONS[step].split(";\n"):
-                if statement.strip():
-                    conn.execute(statement)
+            for statement in SQLITE.ddl(MIGRATIONS[step]):
+                conn.execute(statement)
         conn.execute(
             "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",

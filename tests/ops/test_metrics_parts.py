@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,10 +14,9 @@ from shopify_bridge.observe.backfill_progress import BackfillProgress
 from shopify_bridge.observe.health import HealthCheck, default_stale_after, evaluate
 from shopify_bridge.observe.metrics import BridgeMetrics, BridgeObserver
 from shopify_bridge.simulator.clock import ManualClock
-from shopify_bridge.store.db import Sql
-from shopify_bridge.store.outbox import Outbox
+from shopify_bridge.store import Store
 from shopify_bridge.store.reads_metrics import StoreScraper
-from shopify_bridge.store.schema import open_writer
+from shopify_bridge.store.sql import Sql
 from shopify_bridge.timeutil import iso
 from tests.ops.scrape import SOURCE, T0, ops_config
 
@@ -43,31 +41,33 @@ class Monotonic:
         return self.now
 
 
-def add_order(conn: sqlite3.Connection, order_id: str, status: str, *, shop: str = SHOP, versions: int = 1) -> None:
-    conn.execute("INSERT INTO orders (shop, order_id, gid, name, processed_at, updated_at, first_seen_at, status) "
+def add_order(sql: Sql, order_id: str, status: str, *, shop: str = SHOP, versions: int = 1) -> None:
+    sql.run("INSERT INTO orders (shop, order_id, gid, name, processed_at, updated_at, first_seen_at, status) "
                  "VALUES (?, ?, ?, ?, '2026', '2026', '2026', ?)", (shop, order_id, f"gid:{order_id}", "#1", status))
     for version in range(1, versions + 1):
-        conn.execute("INSERT INTO order_versions (shop, order_id, version, updated_at, fetched_at, origin, "
+        sql.run("INSERT INTO order_versions (shop, order_id, version, updated_at, fetched_at, origin, "
                      "content_hash, doc) VALUES (?, ?, ?, 'u', 'f', 'poll', 'h', '{}')", (shop, order_id, version))
 
 
-def add_event(conn: sqlite3.Connection, order_id: str, name: str, created: str, destinations: list[str]) -> int:
-    cur = conn.execute("INSERT INTO events (shop, event_id, event_name, order_id, timestamp, created_at, payload) "
-                       "VALUES (?, ?, ?, ?, 't', ?, '{}')", (SHOP, f"{order_id}-{name}", name, order_id, created))
-    seq = int(cur.lastrowid or 0)
+def add_event(sql: Sql, order_id: str, name: str, created: str, destinations: list[str]) -> int:
+    (seq,) = sql.returning(
+        "INSERT INTO events (shop, event_id, event_name, order_id, timestamp, created_at, payload) "
+        "VALUES (?, ?, ?, ?, 't', ?, '{}') RETURNING seq", (SHOP, f"{order_id}-{name}", name, order_id, created)
+    ) or (0,)
     for destination in destinations:
-        conn.execute("INSERT INTO deliveries (event_seq, destination, state, next_attempt_at, created_at) "
-                     "VALUES (?, ?, 'pending', ?, ?)", (seq, destination, created, created))
+        sql.run("INSERT INTO deliveries (event_seq, destination, state, next_attempt_at, created_at) "
+                "VALUES (?, ?, 'pending', ?, ?)", (seq, destination, created, created))
     return seq
 
 
-def test_store_gauges_and_totals_come_from_the_store_and_grow_with_it(tmp_path: Path) -> None:
+def test_store_gauges_and_totals_come_from_the_store_and_grow_with_it(tmp_path: Path, database: Path | str) -> None:
     clock = ManualClock(T0)
-    config = ops_config(tmp_path, "http://127.0.0.1:9", broken_destination=True)
+    config = ops_config(tmp_path, "http://127.0.0.1:9", broken_destination=True, database=database)
     metrics = BridgeMetrics(config, clock=clock)
     assert at(samples(metrics), "shopify_bridge_orders_stored", source=SOURCE) is None   # no database yet: no error
 
-    conn = open_writer(config.database).conn
+    store = Store.open_writer(config.database)
+    conn = store.sql
     add_order(conn, "1", "held", versions=2)
     add_order(conn, "2", "released")
     add_order(conn, "9", "released", shop="gone-store.myshopify.com")        # a source no longer configured
@@ -85,10 +85,10 @@ def test_store_gauges_and_totals_come_from_the_store_and_grow_with_it(tmp_path: 
     # Later scrapes add only what is new, and follow state changes.
     add_order(conn, "3", "held", versions=1)
     add_event(conn, "2", "Received Refund", iso(T0), ["events-file"])
-    Outbox(Sql(conn)).mark_dead("broken-file", seq, "HTTP 400", 400)
-    conn.execute("UPDATE deliveries SET state = 'delivered' WHERE destination = 'events-file'")
-    conn.execute("INSERT INTO sources (shop, name, bucket_available, bucket_max) VALUES (?, ?, 1500, 2000)",
-                 (SHOP, SOURCE))
+    store.outbox.mark_dead("broken-file", seq, "HTTP 400", 400)
+    conn.run("UPDATE deliveries SET state = 'delivered' WHERE destination = 'events-file'")
+    conn.run("INSERT INTO sources (shop, name, bucket_available, bucket_max) VALUES (?, ?, 1500, 2000)",
+             (SHOP, SOURCE))
     found = samples(metrics)
     assert at(found, "shopify_bridge_orders_stored", source=SOURCE) == 3
     assert at(found, "shopify_bridge_order_versions_stored_total", source=SOURCE) == 4
@@ -101,7 +101,7 @@ def test_store_gauges_and_totals_come_from_the_store_and_grow_with_it(tmp_path: 
     assert at(found, "shopify_bridge_oldest_pending_delivery_age_seconds", destination="events-file") == 0
     assert at(found, "shopify_bridge_throttle_available_points", source=SOURCE) == 1500
     assert at(found, "shopify_bridge_throttle_maximum_points", source=SOURCE) == 2000
-    conn.close()
+    store.close()
     metrics.close()
 
 
@@ -111,14 +111,14 @@ def test_an_unreadable_store_skips_the_scrape_and_the_next_one_reads_again(tmp_p
     scraper = StoreScraper(path)
     assert scraper.scrape(["events-file"], ["pending"]) is None
     path.unlink()
-    conn = open_writer(path).conn
-    add_order(conn, "1", "held")
-    add_event(conn, "1", "Placed Order", iso(T0), ["events-file"])
+    store = Store.open_writer(path)
+    add_order(store.sql, "1", "held")
+    add_event(store.sql, "1", "Placed Order", iso(T0), ["events-file"])
     scrape = scraper.scrape(["events-file"], ["pending"])
     assert scrape is not None
     assert (scrape.orders, scrape.held, scrape.deliveries) == ({(SHOP,): 1}, {SHOP: 1}, {("events-file", "pending"): 1})
     assert scrape.oldest_pending == {"events-file": T0}
-    conn.close()
+    store.close()
     scraper.close()
 
 

@@ -16,13 +16,13 @@ def add_event(store: Store, event_id: str, order_id: str, destinations: tuple[st
     """An event and its pending deliveries, due at T0 (raw rows: the outbox is what is under test)."""
     name = "Received Refund" if refund_id else "Placed Order"
     with store.transaction():
-        seq = store.conn.execute(
+        (seq,) = store.sql.returning(
             "INSERT INTO events (shop, event_id, event_name, order_id, refund_id, timestamp, created_at, payload) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
             (SHOP, event_id, name, order_id, refund_id, iso(T0), iso(T0), f'{{"event_id":"{event_id}"}}'),
-        ).lastrowid
+        ) or (None,)
         for destination in destinations:
-            store.conn.execute(
+            store.sql.run(
                 "INSERT INTO deliveries (event_seq, destination, state, created_at, next_attempt_at) "
                 "VALUES (?, ?, 'pending', ?, ?)",
                 (seq, destination, iso(T0), iso(T0)),
@@ -32,7 +32,7 @@ def add_event(store: Store, event_id: str, order_id: str, destinations: tuple[st
 
 
 def add_order(store: Store, order_id: str, placed_seq: int | None) -> None:
-    store.conn.execute(
+    store.sql.run(
         "INSERT INTO orders (shop, order_id, gid, name, processed_at, updated_at, first_seen_at, status, "
         "placed_event_seq) VALUES (?, ?, ?, '#1', ?, ?, ?, ?, ?)",
         (SHOP, order_id, f"gid://shopify/Order/{order_id}", iso(T0), iso(T0), iso(T0),
@@ -41,10 +41,10 @@ def add_order(store: Store, order_id: str, placed_seq: int | None) -> None:
 
 
 def delivery(store: Store, seq: int, destination: str = "hook") -> tuple[str, int, str | None, str | None]:
-    row = store.conn.execute(
+    row = store.sql.one(
         "SELECT state, attempts, next_attempt_at, last_error FROM deliveries WHERE event_seq = ? AND destination = ?",
         (seq, destination),
-    ).fetchone()
+    )
     return tuple(row)
 
 

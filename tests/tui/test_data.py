@@ -214,4 +214,4 @@ def test_the_dashboard_never_writes(demo_store: Demo) -> None:
     store = DashboardStore(demo_store[0])
     store.snapshot(NOW, EventFilter())
     with pytest.raises(Exception, match="readonly"), store._reading() as reads:
-        reads.conn.execute("DELETE FROM events")
+        reads.sql.run("DELETE FROM events")

@@ -315,13 +315,26 @@ def test_secret_literal_is_not_echoed_in_a_type_error(tmp_path: Path) -> None:
 
 
 NOT_BUILT = {
-    "postgres": ('database = "postgresql://bridge:pw-canary@db.test/bridge"\n' + SOURCE, "a PostgreSQL store"),
     "ga4": (SOURCE + GA4, "destinations[0].type = 'ga4'"),
     "meta": (SOURCE + META, "destinations[0].type = 'meta_capi'"),
     "segment": (SOURCE + SEGMENT, "destinations[0].type = 'segment'"),
     "filters": (SOURCE + JSONL + 'channels = ["web"]\n', "destinations[0]: events/channels/exclude_tags"),
     "alerts": (SOURCE + JSONL + '[alerts]\nurl = "https://x.test/"\n', "[alerts]"),
 }
+
+
+def test_a_postgresql_store_is_accepted_and_an_unreachable_server_is_one_line_without_the_password(
+    tmp_path: Path,
+) -> None:
+    """`run` acts on a PostgreSQL URL (issue #17): a server it cannot reach is a temporary failure (75)."""
+    path = write(tmp_path, 'database = "postgresql://bridge:pw-canary@127.0.0.1:1/bridge"\n' + SOURCE + JSONL)
+    assert load_config(path, ENV).not_supported_yet() == []
+    result = CliRunner().invoke(app, ["--config", str(path), "run", "--once"], env=ENV)
+    assert result.exit_code == exit_codes.TEMPFAIL, result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "cannot connect to PostgreSQL at postgresql://bridge:***@127.0.0.1:1/bridge" in lines[0], lines[0]
+    assert "pw-canary" not in result.output
 
 
 @pytest.mark.parametrize("command", ["check", "run"])

@@ -43,7 +43,7 @@ def test_reader_is_read_only_and_names_a_missing_database(tmp_path: Path) -> Non
 
 
 def test_a_version_1_store_is_migrated_keeping_its_rows(tmp_path: Path) -> None:
-    from shopify_bridge.store.schema import MIGRATIONS
+    from shopify_bridge.store.schema import MIGRATIONS, SCHEMA_VERSION
 
     path = tmp_path / "v1.db"
     conn = sqlite3.connect(path)
@@ -53,6 +53,6 @@ def test_a_version_1_store_is_migrated_keeping_its_rows(tmp_path: Path) -> None:
     conn.commit()
     conn.close()
     db = open_writer(path)
-    assert db.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "2"
+    assert db.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
     assert db.conn.execute("SELECT name, cursor, progress FROM sources").fetchone() == (
         "A", "2026-05-01T00:00:00Z", None)
