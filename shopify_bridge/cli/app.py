@@ -146,6 +146,7 @@ COMMAND_MODULES = {
     "events": "inspect",
     "replay": "inspect",
     "reconcile": "inspect",
+    "migrate": "migrate",
 }
 
 
@@ -384,6 +385,18 @@ def replay(
 def reconcile(ctx: typer.Context) -> None:
     """Per source and shop day: Shopify's order count against what the bridge did (exit 65 on a mismatch)."""
     _run_command(ctx, "reconcile")
+
+
+@app.command()
+def migrate(
+    ctx: typer.Context,
+    to: Annotated[
+        str, typer.Option("--to", metavar="URL", help="The PostgreSQL database to copy into (postgresql://…); "
+                          "it must hold no store yet.")
+    ],
+) -> None:
+    """Copy this config's SQLite store (every table, cursors, holds, outbox) into PostgreSQL and verify the counts."""
+    _run_command(ctx, "migrate", to=to)
 
 
 def main(argv: list[str] | None = None) -> int:

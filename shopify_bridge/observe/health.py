@@ -118,14 +118,24 @@ class HealthCheck:
         metrics: BridgeMetrics,
         windows: Mapping[str, float],
         states: Callable[[], Mapping[str, tuple[str, str | None]]] | None = None,
+        polled: Callable[[], Mapping[str, datetime]] | None = None,
     ) -> None:
         self.metrics = metrics
         self.windows = dict(windows)
         self.states = states or dict
+        # Several processes on one store: the sources this one polls now, each judged from when it took
+        # it over (the others are the business of the process holding their lease). None: every source.
+        self.polled = polled
 
     def report(self) -> HealthReport:
         m = self.metrics
-        return evaluate(self.windows, m.last_alive, m.last_success, m.started_at, m.clock(), self.states())
+        windows, alive = self.windows, dict(m.last_alive)
+        if self.polled is not None:
+            mine = self.polled()
+            windows = {name: window for name, window in windows.items() if name in mine}
+            for name, since in mine.items():
+                alive[name] = max(alive.get(name, m.started_at), since)
+        return evaluate(windows, alive, m.last_success, m.started_at, m.clock(), self.states())
 
 
 class ObservabilityServer:
@@ -201,7 +211,8 @@ async def serving(
     def states() -> dict[str, tuple[str, str | None]]:
         return {name: (status.state, status.reason) for name, status in bridge.status.items()}
 
-    server = ObservabilityServer(metrics, HealthCheck(metrics, windows, states), host, port)
+    polled = bridge.polled_sources if bridge.leases is not None else None
+    server = ObservabilityServer(metrics, HealthCheck(metrics, windows, states, polled), host, port)
     try:
         await server.start()
     except OSError as exc:

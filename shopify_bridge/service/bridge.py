@@ -277,6 +277,13 @@ class Bridge:
         if self.stored_progress(shop, progress):
             self.on_change()
 
+    def polled_sources(self) -> dict[str, datetime]:
+        """Source name -> since when this process polls it (the sources whose lease it holds)."""
+        if self.leases is None:
+            return {}
+        return {s.name: self.leases.gained_at.get(s.shop_domain, self.clock())
+                for s in self.config.sources if self.leases.holds(s.shop_domain)}
+
     def _polls(self, shop: str) -> bool:
         """This process polls `shop` now (always, but for a shop another process holds the lease of)."""
         return self.leases is None or self.leases.holds(shop)

@@ -52,6 +52,7 @@ class LeaseKeeper:
         self.on_gained = on_gained or (lambda shop: None)
         self.duration = duration
         self.held: dict[str, datetime] = {}  # shop -> when its lease expires, as last renewed
+        self.gained_at: dict[str, datetime] = {}  # shop -> when this process took it
         self.busy: set[str] = set()  # shops whose cycle runs now: never given back meanwhile
         self.alive_until: datetime | None = None  # our heartbeat counts until then
 
@@ -119,6 +120,7 @@ class LeaseKeeper:
                 previous = taken.get(shop)
                 log.info("lease taken", shop=shop, previous_owner=previous.owner if previous else None)
                 self.held[shop] = now + self.duration
+                self.gained_at[shop] = now
                 self.on_gained(shop)
 
     def _rank(self, shop: str) -> str:

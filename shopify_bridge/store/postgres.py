@@ -88,6 +88,20 @@ class PgSql(Sql):
     def snapshot(self) -> Any:
         return self._begin("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
 
+    def copy_rows(self, table: str, columns: Sequence[str], batches: Iterable[Sequence[Sequence[Any]]]) -> None:
+        """Append rows to `table` with COPY (a bulk load, in the caller's transaction)."""
+        with self.conn.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for batch in batches:
+                for row in batch:
+                    copy.write_row(row)
+
+    def restart_identity(self, table: str, column: str) -> None:
+        """New rows of `table` get keys above every copied one."""
+        self.run(
+            f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), COALESCE(MAX({column}), 0) + 1, false) "
+            f"FROM {table}"
+        )
+
     def change_counter(self) -> int:
         """The server's WAL position: it moves with every commit (and now and then without one)."""
         row = self.one("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn")

@@ -117,3 +117,18 @@ def test_a_shop_dropped_from_the_config_is_given_back(stores: list[Store], clock
     smaller = keeper(stores[0], clock, SHOPS[:2])  # the same process, restarted with a shorter config
     smaller.tick()
     assert sorted(owners(stores[0])) == SHOPS[:2]
+
+
+def test_health_judges_only_the_sources_this_process_polls_from_when_it_took_them() -> None:
+    from types import SimpleNamespace
+    from typing import Any
+
+    from shopify_bridge.observe.health import HealthCheck
+
+    metrics: Any = SimpleNamespace(last_alive={}, last_success={}, started_at=T0,
+                                   clock=lambda: T0 + timedelta(minutes=10))
+    windows = {"A": 60.0, "B": 60.0}
+    taken = T0 + timedelta(minutes=9, seconds=30)  # A's lease came to us 30 s ago; B is another process's
+    report = HealthCheck(metrics, windows, polled=lambda: {"A": taken}).report()
+    assert [s.name for s in report.sources] == ["A"] and report.healthy
+    assert HealthCheck(metrics, windows).report().stale == ["A", "B"]  # one process alone: both silent 10 min
