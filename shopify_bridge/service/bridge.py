@@ -39,7 +39,7 @@ from shopify_bridge.observe.metrics import BridgeObserver
 from shopify_bridge.retry import Backoff
 from shopify_bridge.service.backfill import Backfill
 from shopify_bridge.service.backfill_result import BackfillStopped
-from shopify_bridge.service.lease_keeper import RENEW_SECONDS, LeaseKeeper
+from shopify_bridge.service.lease_keeper import LeaseKeeper, LeaseTiming
 from shopify_bridge.service.poller import SourcePoller
 from shopify_bridge.shopify.client import ShopifyClient
 from shopify_bridge.shopify.scopes import ALL_ORDERS_SCOPE, RECENT_ORDERS_DAYS, granted_scopes, missing_scopes
@@ -175,7 +175,8 @@ class Bridge:
         self._wake = {s.shop_domain: asyncio.Event() for s in config.sources}
         # Several processes on one PostgreSQL store: a lease per shop (SQLite has one writer, no leases).
         self.leases = (
-            LeaseKeeper(self.store, [s.shop_domain for s in config.sources], clock, on_gained=self.wake_source)
+            LeaseKeeper(self.store, [s.shop_domain for s in config.sources], clock, on_gained=self.wake_source,
+                        timing=LeaseTiming.from_env())
             if self.store.shared else None
         )
         self.deliverer = Deliverer(
@@ -321,8 +322,8 @@ class Bridge:
                 if self.status[source.name].paused:
                     # Written here too: a cycle that was in flight when the pause came wrote its own state.
                     self.store.operator.show_source_paused(source.shop_domain, True)
-                elif not self._polls(source.shop_domain):
-                    wait = RENEW_SECONDS  # another process polls it; the keeper wakes us when we take it
+                elif self.leases is not None and not self.leases.holds(source.shop_domain):
+                    wait = self.leases.timing.renew  # another process polls it; we are woken when we take it
                 else:
                     code = await self._leased_cycle(source, client)
                     failures = self.status[source.name].failures

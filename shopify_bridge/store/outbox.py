@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from shopify_bridge.store.leases import WORKER_TIMEOUT
 from shopify_bridge.store.sql import Sql
@@ -117,11 +117,11 @@ class Outbox:
                 [(self.owner, seq, destination) for seq in seqs],
             )
 
-    def recover_in_flight(self, now: datetime) -> int:
+    def recover_in_flight(self, now: datetime, silence: timedelta = WORKER_TIMEOUT) -> int:
         """What was in flight when its worker died is sent again (at-least-once); how many rows.
 
         SQLite has one writer: at its start-up every row in flight is a dead process's. On PostgreSQL
-        only the claims of workers silent for `WORKER_TIMEOUT` are taken back (the others are being sent).
+        only the claims of workers silent for `silence` are taken back (the others are being sent).
         """
         with self.sql.transaction():
             if not self.sql.dialect.postgres:
@@ -134,7 +134,7 @@ class Outbox:
                 "UPDATE deliveries SET state = 'pending', claimed_by = NULL, next_attempt_at = ? "
                 "WHERE state = 'in_flight' AND (claimed_by IS NULL OR claimed_by NOT IN "
                 "(SELECT owner FROM workers WHERE seen_at > ?))",
-                (iso(now), iso(now - WORKER_TIMEOUT)),
+                (iso(now), iso(now - silence)),
             )
 
     def mark_delivered(self, destination: str, seqs: Sequence[int], now: datetime, status: int | None = None) -> None:

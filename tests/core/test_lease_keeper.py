@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from shopify_bridge.service.lease_keeper import RENEW_SECONDS, SAFETY_MARGIN, LeaseKeeper
+from shopify_bridge.service.lease_keeper import LeaseKeeper, LeaseTiming
 from shopify_bridge.store import Store
 from tests.fake_clock import FakeClock
 
@@ -59,7 +59,7 @@ def test_a_dead_processs_shops_are_taken_within_60_seconds(stores: list[Store], 
     lost = sorted(a.held)
     died = clock()  # A is SIGKILLed right after its last renewal: it never ticks again
     while set(b.held) != set(SHOPS):
-        clock.advance(RENEW_SECONDS)
+        clock.advance(b.timing.renew)
         b.tick()
     assert clock() - died <= timedelta(seconds=60)
     assert sorted(gained[-2:]) == lost  # each taken shop's loop is woken at once
@@ -72,7 +72,7 @@ def test_a_process_without_renewals_stops_polling_before_its_lease_can_be_taken(
     a, b = keeper(stores[0], clock), keeper(stores[1], clock)
     a.tick()
     assert a.holds(SHOPS[0]) and a.alive()
-    clock.advance(a.duration.total_seconds() - SAFETY_MARGIN.total_seconds())  # the database was out of reach
+    clock.advance((a.duration - a.timing.margin).total_seconds())  # the database was out of reach
     assert not a.holds(SHOPS[0]) and not a.alive()
     assert not b.store.leases.acquire(SHOPS[0], clock(), a.duration)  # still A's: nobody polled meanwhile
 
@@ -132,3 +132,15 @@ def test_health_judges_only_the_sources_this_process_polls_from_when_it_took_the
     report = HealthCheck(metrics, windows, polled=lambda: {"A": taken}).report()
     assert [s.name for s in report.sources] == ["A"] and report.healthy
     assert HealthCheck(metrics, windows).report().stale == ["A", "B"]  # one process alone: both silent 10 min
+
+
+def test_the_lease_time_is_30_s_unless_the_environment_says_otherwise() -> None:
+    from shopify_bridge.errors import BridgeError
+
+    assert LeaseTiming.from_env({}).duration == timedelta(seconds=30)
+    short = LeaseTiming.from_env({"SHOPIFY_BRIDGE_LEASE_SECONDS": "6"})
+    assert (short.duration, short.renew, short.margin) == (timedelta(seconds=6), 2.0, timedelta(seconds=1))
+    for bad in ("abc", "1", "601"):
+        with pytest.raises(BridgeError, match="SHOPIFY_BRIDGE_LEASE_SECONDS") as raised:
+            LeaseTiming.from_env({"SHOPIFY_BRIDGE_LEASE_SECONDS": bad})
+        assert raised.value.exit_code == 78
