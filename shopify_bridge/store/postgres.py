@@ -104,7 +104,7 @@ class PgSql(Sql):
 
     def change_counter(self) -> int:
         """The server's WAL position: it moves with every commit (and now and then without one)."""
-        row = self.one("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn")
+        row = self.one("SELECT pg_current_wal_insert_lsn() - '0/0'::pg_lsn")
         return int(row[0]) if row else 0
 
     def close(self) -> None:

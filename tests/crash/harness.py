@@ -207,6 +207,8 @@ class CrashHarness:
         """The randomized schedule: kills, checkpoints every `checkpoint_every` kills, a final run."""
         s = self.settings
         async with self:
+            if s.processes > 1:
+                await self.warm_up()
             for number in range(1, s.kills + 1):
                 if s.processes > 1:
                     await self.kill_one_of_many(number)
@@ -233,6 +235,18 @@ class CrashHarness:
                             f"generation {bridge.generation})")
         await bridge.kill()
         self._after_kill(f"kill #{number} after {run_for:.2f}s")
+
+    async def warm_up(self) -> None:
+        """Start every process and wait for the shop's first connection: the kills then hit a running
+        system (processes take a second or two to start, more on a busy machine)."""
+        for index, bridge in enumerate(self.bridges, start=1):
+            await bridge.start(f"process {index} started")
+        deadline = time.monotonic() + self.settings.settle_timeout_seconds
+        while read_store(self.database).first_connected_at is None:
+            if time.monotonic() > deadline:
+                self._violation("no process connected the shop within the settle timeout")
+                return
+            await asyncio.sleep(STORE_POLL_SECONDS)
 
     async def kill_one_of_many(self, number: int) -> None:
         """Every process runs (a killed one is started again); the shop changes; one of them, chosen at
