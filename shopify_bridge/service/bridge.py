@@ -166,6 +166,7 @@ class Bridge:
         self.on_change = on_change or (lambda: None)
         self.on_progress = on_progress or _log_progress
         self.metrics = metrics or BridgeObserver()
+        timing = LeaseTiming.from_env()  # a bad value stops us before anything is opened
         self.store = Store.open_writer(config.database, synchronous=config.synchronous)
         self.stored_progress = StoredProgress(self.store.sources.set_progress, monotonic)
         self._stop: asyncio.Event | None = None
@@ -176,7 +177,7 @@ class Bridge:
         # Several processes on one PostgreSQL store: a lease per shop (SQLite has one writer, no leases).
         self.leases = (
             LeaseKeeper(self.store, [s.shop_domain for s in config.sources], clock, on_gained=self.wake_source,
-                        timing=LeaseTiming.from_env())
+                        timing=timing)
             if self.store.shared else None
         )
         self.deliverer = Deliverer(

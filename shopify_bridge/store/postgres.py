@@ -23,7 +23,7 @@ from psycopg import pq
 
 from shopify_bridge import exit_codes
 from shopify_bridge.store.dialect import POSTGRESQL
-from shopify_bridge.store.schema import MIGRATIONS, SCHEMA_VERSION
+from shopify_bridge.store.schema import SCHEMA_VERSION, apply_migrations
 from shopify_bridge.store.sql import Sql, StoreError, safe_url
 
 LOCK_TIMEOUT = "10s"  # as SQLite's busy timeout: a writer waits this long for a row another one holds
@@ -136,20 +136,7 @@ def migrate(sql: PgSql) -> int:
     """Bring the schema to SCHEMA_VERSION in one transaction (DDL is transactional); refuse a newer one."""
     with sql.transaction():
         sql.run("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK_KEY,))
-        version = current_version(sql)
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"database schema version {version} is newer than this shopify-bridge ({SCHEMA_VERSION}); upgrade it"
-            )
-        for step in range(version, SCHEMA_VERSION):
-            for statement in POSTGRESQL.ddl(MIGRATIONS[step]):
-                sql.run(statement)
-        sql.run(
-            "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
-            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (str(SCHEMA_VERSION),),
-        )
-    return SCHEMA_VERSION
+        return apply_migrations(current_version(sql), POSTGRESQL, sql.run)
 
 
 def open_writer(url: str) -> PgSql:

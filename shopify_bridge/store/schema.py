@@ -13,13 +13,14 @@ delivered-but-not-durable mark is the one thing that could double an event after
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import sqlite_utils
 
 # Connections and transactions are `db`'s; imported here too for the callers that know them from here.
 from shopify_bridge.store.db import BUSY_TIMEOUT_MS, StoreError, connect_reader, connect_writer, transaction
-from shopify_bridge.store.dialect import SQLITE
+from shopify_bridge.store.dialect import SQLITE, Dialect
 
 __all__ = ["BUSY_TIMEOUT_MS", "MIGRATIONS", "SCHEMA_VERSION", "StoreError", "migrate", "open_reader", "open_writer",
            "transaction"]
@@ -165,23 +166,28 @@ def _current_version(conn: sqlite3.Connection) -> int:
     return int(row[0]) if row else 0
 
 
+def apply_migrations(version: int, dialect: Dialect, execute: Callable[..., object]) -> int:
+    """Run the steps from `version` to SCHEMA_VERSION in `dialect`'s words and record the new version,
+    all through `execute(sql, params)` in the caller's transaction; refuse a newer database."""
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"database schema version {version} is newer than this shopify-bridge ({SCHEMA_VERSION}); upgrade it"
+        )
+    for step in range(version, SCHEMA_VERSION):
+        for statement in dialect.ddl(MIGRATIONS[step]):
+            execute(statement, ())
+    execute(
+        "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (str(SCHEMA_VERSION),),
+    )
+    return SCHEMA_VERSION
+
+
 def migrate(conn: sqlite3.Connection) -> int:
     """Bring the schema to SCHEMA_VERSION in one transaction; refuse a newer database."""
     with transaction(conn):
-        version = _current_version(conn)
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"database schema version {version} is newer than this shopify-bridge ({SCHEMA_VERSION}); upgrade it"
-            )
-        for step in range(version, SCHEMA_VERSION):
-            for statement in SQLITE.ddl(MIGRATIONS[step]):
-                conn.execute(statement)
-        conn.execute(
-            "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
-            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            (str(SCHEMA_VERSION),),
-        )
-    return SCHEMA_VERSION
+        return apply_migrations(_current_version(conn), SQLITE, conn.execute)
 
 
 def open_writer(path: Path | str, synchronous: str = "full") -> sqlite_utils.Database:
