@@ -57,7 +57,7 @@ def postgres_server_url() -> str:
     if not url:
         if os.environ.get(REQUIRE_SHARED):
             pytest.fail(f"{TEST_POSTGRES} is not set but {REQUIRE_SHARED} is: CI must run the PostgreSQL tests")
-        pytest.skip(f"no PostgreSQL server for the tests: set {TEST_POSTGRES} (README, 'Tests')")
+        pytest.skip(f"no PostgreSQL server for the tests: set {TEST_POSTGRES} (the README says how)")
     return url
 
 
