@@ -162,13 +162,21 @@ COMMANDS_INTRO = """\
 # Command reference
 
 {generated}
-`shopify-bridge COMMAND` (also `python -m shopify_bridge COMMAND`). The global options go before the
-command: `shopify-bridge --config /etc/shopify-bridge/shopify-bridge.toml run`.
+`shopify-bridge COMMAND` (also `python -m shopify_bridge COMMAND`). The global options (`--config`,
+`--json-logs`, `--debug`) go before or after the command: `shopify-bridge --config /etc/shopify-bridge.toml
+run` and `shopify-bridge run --config /etc/shopify-bridge.toml` are the same.
 
-Exit codes: `0` ok · `1` unexpected failure · `2` usage · `65` reconcile mismatch · `69` Shopify
-unreachable or the shop unavailable/locked · `75` temporary failure (throttling, 5xx, timeouts after
-retries) · `77` authentication or missing scope · `78` configuration error. Every non-zero exit prints
-one line naming the cause; `--debug` adds the traceback.
+Exit codes: `0` ok · `1` unexpected failure · `2` usage (also an unknown event id, source or destination
+name, named in the message) · `65` reconcile mismatch · `69` Shopify unreachable or the shop
+unavailable/locked; a destination unreachable (`check`) · `75` temporary failure (throttling, 5xx,
+timeouts after retries) · `77` authentication or missing scope · `78` configuration error (also a
+file destination that cannot be written). Every non-zero exit prints one
+line naming the cause; `--debug` adds the traceback.
+
+Output: text from Shopify, destinations and the config is shown literally; control characters are
+shown escaped (`\\x1b`, `\\r`), while `--json` keeps the exact strings. `NO_COLOR` turns off all
+styling. Piped, tables are never cut to a terminal width. A closed pipe (`shopify-bridge events | head
+-1`) ends the command quietly with exit 0.
 """
 
 
@@ -197,10 +205,71 @@ def help_texts() -> list[tuple[str, str]]:
     return texts
 
 
+JSON_INTRO = """\
+## JSON output
+
+`check`, `events`, `explain` and `reconcile` take `--json`: one JSON document on stdout, nothing else
+there (logs and errors go to stderr), the exit code as without `--json`. Every key below is always
+present (`null` when unknown); keys may be added, never renamed or removed. Strings are exact: what
+the text output shows escaped is plain JSON text here. `a[].b` is the key `b` of each element of the
+array `a`.
+"""
+
+
+def json_type(annotation: Any) -> str:
+    """A JSON-minded name for a `--json` model field's type."""
+    from pydantic import BaseModel as Model
+
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        present = [arg for arg in args if arg is not type(None)]
+        named = " or ".join(json_type(arg) for arg in present)
+        return f"{named} or null" if len(present) < len(args) else named
+    if origin is list:
+        inner = json_type(args[0])
+        return "array of objects" if inner == "object" else f"array of {inner}s"
+    if isinstance(annotation, type) and issubclass(annotation, Model):
+        return "object"
+    return {str: "string", int: "integer", bool: "boolean", float: "number"}.get(annotation, "any JSON value")
+
+
+def _nested_model(annotation: Any) -> type[BaseModel] | None:
+    for candidate in (annotation, *typing.get_args(annotation)):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
+
+
+def json_rows(model: type[BaseModel], prefix: str = "") -> list[tuple[str, str, str]]:
+    """(key path, type, description) of every key of a `--json` document, nested keys after their parent."""
+    rows = []
+    for name, field in model.model_fields.items():
+        path = f"{prefix}{name}"
+        rows.append((path, json_type(field.annotation), " ".join((field.description or "").split())))
+        nested = _nested_model(field.annotation)
+        if nested is not None:
+            is_list = typing.get_origin(field.annotation) is list
+            rows += json_rows(nested, f"{path}[]." if is_list else f"{path}.")
+    return rows
+
+
+def json_markdown() -> str:
+    from shopify_bridge.cli.json_output import DOCUMENTS
+
+    parts = [JSON_INTRO]
+    for command, model, shape in DOCUMENTS:
+        what = "An array with one object per element, each:" if shape == "array" else "An object:"
+        table = ["| key | type | description |", "|---|---|---|"]
+        table += [f"| `{path}` | {kind} | {_cell(text)} |" for path, kind, text in json_rows(model)]
+        parts.append(f"### `shopify-bridge {command} --json`\n\n{what}\n\n" + "\n".join(table) + "\n")
+    return "\n".join(parts)
+
+
 def commands_markdown() -> str:
-    parts = [COMMANDS_INTRO.format(generated=GENERATED.format(source="shopify_bridge/cli/app.py"))]
+    parts = [COMMANDS_INTRO.format(generated=GENERATED.format(source="shopify_bridge/cli/app.py and json_output.py"))]
     for path, text in help_texts():
         parts.append(f"## `{path}`\n\n```text\n{text.rstrip()}\n```\n")
+    parts.append(json_markdown())
     return "\n".join(parts)
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -38,3 +41,15 @@ def real_schema() -> Any:
     import graphql
 
     return graphql.build_schema(REAL_SCHEMA.read_text(), assume_valid=True)
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """The CLI configures structlog and the root logger globally; leave them as other tests expect."""
+    saved = structlog.get_config()
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    structlog.configure(**saved)
+    root.handlers[:] = handlers
+    root.setLevel(level)

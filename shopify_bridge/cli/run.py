@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 from pathlib import Path
 from typing import Any
 
 from shopify_bridge import exit_codes
+from shopify_bridge.cli.console import console
+from shopify_bridge.cli.output import cycle_line
 from shopify_bridge.cli.signals import install_stop_signals
 from shopify_bridge.config import Config
 from shopify_bridge.errors import BridgeError
+from shopify_bridge.observe.log import human_logs
 
 
 # -- run ------------------------------------------------------------------------------------------
@@ -28,15 +30,19 @@ async def _run(
     from shopify_bridge.service.bridge import Bridge
 
     on_progress = None
-    if sys.stderr.isatty():
+    if human_logs():  # bars only beside human log lines: never inside JSON lines or a file
         from shopify_bridge.observe.progress import TerminalProgress
 
-        on_progress = TerminalProgress()
+        on_progress = TerminalProgress(console(stderr=True))
     metrics = BridgeMetrics(config) if metrics_port is not None else None
     bridge = Bridge(config, on_progress=on_progress, metrics=metrics)
     try:
         if once:
-            return await bridge.run_once()
+            cycles = await bridge.run_cycle()
+            out = console()
+            for cycle in cycles:
+                out.print(cycle_line(cycle))
+            return exit_codes.most_severe(cycle.exit_code for cycle in cycles)
         if metrics is None:
             await bridge.run(stop)
         else:
@@ -105,13 +111,17 @@ def tui(config: Config, *, attach: bool = False) -> int:
     return asyncio.run(_tui(config, attach))
 
 
-def demo(*, headless: bool = False, out: Path | None = None, duration: float | None = None) -> int:
+def demo(
+    *, headless: bool = False, out: Path | None = None, duration: float | None = None, fresh: bool = False
+) -> int:
     from shopify_bridge.cli.demo import run_demo
+    from shopify_bridge.cli.demo_state import prepare_demo_dir
 
     out_dir = (out or Path("demo-output")).resolve()
+    start = prepare_demo_dir(out_dir, fresh=fresh)
     if not headless:
         _log_to_file(out_dir / "demo.log")
-    return asyncio.run(run_demo(out_dir, headless=headless, duration=duration))
+    return asyncio.run(run_demo(out_dir, headless=headless, duration=duration, start=start))
 
 
 async def _simulate(host: str, port: int, shops: int, options: Any) -> None:

@@ -2,9 +2,10 @@
 
 `Bridge.run(stop)` runs one loop per source (poll, release due holds, settle waiting refunds;
 the next poll is scheduled only after the last one finished) and one delivery loop per
-destination, until `stop` is set. `Bridge.run_once()` does one cycle of everything and returns
-the most severe exit code over all sources. A failing source is marked failed with its reason
-and retried with backoff while the others go on.
+destination, until `stop` is set. `Bridge.run_cycle()` does one cycle of everything and reports
+per source what it did (`run --once` prints it); `run_once()` returns the most severe exit code
+over all sources. A failing source is marked failed with its reason and retried with backoff
+while the others go on.
 """
 
 from __future__ import annotations
@@ -120,8 +121,22 @@ class SourceStatus:
     exit_code: int = 0
     failures: int = 0
     last_events: int = 0
+    last_seen: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
     paused: bool = False  # by the operator (`pause_source`): the loop polls and releases nothing meanwhile
+
+
+@dataclass(frozen=True)
+class SourceCycle:
+    """What one source's cycle in `run_cycle` did (the `run --once` summary line)."""
+
+    source: str
+    exit_code: int
+    seen: int  # orders the poll read from Shopify
+    created: int  # events created (new orders, released holds, settled refunds)
+    delivered: int  # deliveries of this source's events completed by this cycle
+    held: int  # orders of this source in an upsell hold afterwards
+    reason: str | None = None  # why the source failed, when it did
 
 
 _last_logged: dict[str, float] = {}
@@ -225,6 +240,7 @@ class Bridge:
             return exc.exit_code
         status.state, status.reason, status.exit_code, status.failures = "polling", None, 0, 0
         status.last_events = len(stats.events_created)
+        status.last_seen = stats.orders_seen
         poller.set_state("polling", ok=True)
         self._record_bucket(source, client)
         log.debug("poll done", source=source.name, orders=stats.orders_seen, events=len(stats.events_created))
@@ -271,17 +287,35 @@ class Bridge:
 
     async def run_once(self) -> int:
         """One cycle of every source, then deliver what is pending; the most severe exit code."""
-        codes: list[int] = []
+        return exit_codes.most_severe(cycle.exit_code for cycle in await self.run_cycle())
+
+    async def run_cycle(self) -> list[SourceCycle]:
+        """One cycle of every source, then deliver what is pending; what each source's cycle did."""
+        reads = self.store.reads.event_log
+        delivered_before = {s.shop_domain: reads.delivered_count(s.shop_domain) for s in self.config.sources}
+        codes: dict[str, int] = {}
         await self.deliverer.open()
         try:
             for source in self.config.sources:
                 with bound_contextvars(source=source.name):
                     async with self._client(source) as client:
-                        codes.append(await self._source_cycle(source, client))
+                        codes[source.name] = await self._source_cycle(source, client)
             await self.deliverer.deliver_once()
         finally:
             await self.deliverer.close()
-        return exit_codes.most_severe(codes)
+        cycles = []
+        for source in self.config.sources:
+            status, ok = self.status[source.name], codes[source.name] == exit_codes.OK
+            cycles.append(SourceCycle(
+                source=source.name,
+                exit_code=codes[source.name],
+                seen=status.last_seen if ok else 0,
+                created=status.last_events if ok else 0,
+                delivered=reads.delivered_count(source.shop_domain) - delivered_before[source.shop_domain],
+                held=self.store.reads.orders.held_count(source.shop_domain),
+                reason=None if ok else status.reason,
+            ))
+        return cycles
 
     async def _source_loop(self, source: Source, stop: asyncio.Event) -> None:
         # Each loop is its own task: every log line of it (the libraries' too) names the source.

@@ -37,6 +37,7 @@ class LoggedEvent(TypedDict):
     event_name: str
     timestamp: str
     created_at: str
+    source: str | None  # the source's name, when the store knows the shop
     shop: str
     order: str | None  # the order's name, when the order is stored
     deliveries: list[DeliveryState]
@@ -70,18 +71,19 @@ class EventLogReads:
         """The chosen events, newest first, at most `query.limit`, each with its deliveries by destination."""
         where, params = _where(query)
         rows = self.conn.execute(
-            "SELECT e.seq, e.event_id, e.event_name, e.timestamp, e.created_at, e.shop, o.name "
-            f"FROM events e LEFT JOIN orders o ON o.shop = e.shop AND o.order_id = e.order_id WHERE {where} "
+            "SELECT e.seq, e.event_id, e.event_name, e.timestamp, e.created_at, s.name, e.shop, o.name "
+            "FROM events e LEFT JOIN orders o ON o.shop = e.shop AND o.order_id = e.order_id "
+            f"LEFT JOIN sources s ON s.shop = e.shop WHERE {where} "
             "ORDER BY e.seq DESC LIMIT ?",
             [*params, query.limit],
         ).fetchall()
         deliveries = self._deliveries([int(r[0]) for r in rows])
         return [
             LoggedEvent(
-                seq=seq, event_id=event_id, event_name=name, timestamp=ts, created_at=created, shop=shop,
-                order=order_name, deliveries=deliveries.get(seq, []),
+                seq=seq, event_id=event_id, event_name=name, timestamp=ts, created_at=created, source=source,
+                shop=shop, order=order_name, deliveries=deliveries.get(seq, []),
             )
-            for seq, event_id, name, ts, created, shop, order_name in rows
+            for seq, event_id, name, ts, created, source, shop, order_name in rows
         ]
 
     def _deliveries(self, seqs: Sequence[int]) -> dict[int, list[DeliveryState]]:
@@ -117,3 +119,27 @@ class EventLogReads:
         ):
             targets.setdefault(str(name), []).append(int(seq))
         return targets
+
+    def unknown_event_ids(self, event_ids: Sequence[str]) -> list[str]:
+        """Those of `event_ids` that no stored event has, in the order given."""
+        known: set[str] = set()
+        for start in range(0, len(event_ids), 500):  # well under SQLite's bound-parameter limit
+            chunk = list(event_ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            known.update(row[0] for row in self.conn.execute(
+                f"SELECT event_id FROM events WHERE event_id IN ({marks})", chunk
+            ))
+        return [event_id for event_id in event_ids if event_id not in known]
+
+    def sources(self) -> dict[str, str]:
+        """shop -> name of every source the store knows (also those no longer in the config)."""
+        return {str(shop): str(name) for shop, name in self.conn.execute("SELECT shop, name FROM sources")}
+
+    def delivered_count(self, shop: str) -> int:
+        """How many deliveries of the shop's events are delivered (a `run --once` counts its own by difference)."""
+        (count,) = self.conn.execute(
+            "SELECT COUNT(*) FROM deliveries d JOIN events e ON e.seq = d.event_seq "
+            "WHERE e.shop = ? AND d.state = 'delivered'",
+            (shop,),
+        ).fetchone()
+        return int(count)

@@ -188,3 +188,21 @@ class OrderReads:
         names = {str(name): int(n) for name, n in by_name}
         (delivered,) = self.conn.execute("SELECT COUNT(*) FROM deliveries WHERE state = 'delivered'").fetchone()
         return StoreTotals(statuses, names, int(delivered))
+
+    def held_count(self, shop: str) -> int:
+        """Orders of the shop waiting in an upsell hold."""
+        (count,) = self.conn.execute(
+            "SELECT COUNT(*) FROM orders WHERE shop = ? AND status = 'held'", (shop,)
+        ).fetchone()
+        return int(count)
+
+    def highest_numbers(self) -> tuple[int, int]:
+        """The highest numeric order id and the highest order number (`#1041` -> 1041) stored; 0 when none."""
+        highest_id, highest_number = 0, 0
+        for order_id, name in self.conn.execute("SELECT order_id, name FROM orders"):
+            if str(order_id).isdigit():
+                highest_id = max(highest_id, int(order_id))
+            digits = str(name).lstrip("#")
+            if digits.isdigit():
+                highest_number = max(highest_number, int(digits))
+        return highest_id, highest_number
