@@ -78,9 +78,10 @@ def run(
 def _log_to_file(path: Path) -> None:
     """While the dashboard owns the terminal, log lines go to a file instead of garbling the screen."""
     from shopify_bridge.observe.log import configure_logging
+    from shopify_bridge.private_files import open_private_text
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    configure_logging(json_logs=True, stream=open(path, "a", encoding="utf-8"))  # noqa: SIM115
+    configure_logging(json_logs=True, stream=open_private_text(path))
 
 
 async def _tui(config: Config, attach: bool) -> int:

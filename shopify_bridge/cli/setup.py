@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -72,7 +73,13 @@ async def _check(config: Config) -> int:
     from shopify_bridge.cli.output import check_table, console
     from shopify_bridge.service.bridge import client_for
     from shopify_bridge.service.check import check_source
+    from shopify_bridge.service.local_files import storage_problem, wide_mode_warnings
 
+    problem = storage_problem(config)  # what `run` would refuse with 78, said before contacting any shop
+    if problem is not None:
+        raise BridgeError(problem, exit_code=exit_codes.CONFIG)
+    for warning in wide_mode_warnings(config):
+        print(warning, file=sys.stderr)
     out = console()
     codes = []
     for source in config.sources:

@@ -163,7 +163,7 @@ class Bridge:
         self.on_change = on_change or (lambda: None)
         self.on_progress = on_progress or _log_progress
         self.metrics = metrics or BridgeObserver()
-        self.store = Store.open_writer(config.database, synchronous=config.synchronous)
+        self.store = Store.open_writer(config.database, synchronous=config.synchronous, exclusive=True)
         self.db = self.store.db  # the connection's sqlite_utils face, for callers that still use it
         self.stored_progress = StoredProgress(self.store.sources.set_progress, monotonic)
         self._stop: asyncio.Event | None = None
