@@ -10,7 +10,9 @@ One writer (the bridge process) and any number of read-only readers (TUI `--atta
 `events`, `reconcile`), each on its own connection.
 """
 
+from shopify_bridge.store.db import StorageFailure, storage_failure
 from shopify_bridge.store.facade import Store
 from shopify_bridge.store.schema import SCHEMA_VERSION, StoreError, open_reader, open_writer, transaction
 
-__all__ = ["SCHEMA_VERSION", "Store", "StoreError", "open_reader", "open_writer", "transaction"]
+__all__ = ["SCHEMA_VERSION", "StorageFailure", "Store", "StoreError", "open_reader", "open_writer", "storage_failure",
+           "transaction"]

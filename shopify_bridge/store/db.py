@@ -31,6 +31,13 @@ class StoreError(BridgeError):
     exit_code = 1
 
 
+class StorageFailure(StoreError):
+    """The local storage failed (disk full, I/O error, the database file removed or replaced): the process
+    must stop (exit 74); nothing committed is lost, and what was not committed is done again at the next start."""
+
+    exit_code = exit_codes.IOERR
+
+
 # SQLite's primary result codes that mean the local storage failed, not the bridge (exit 74).
 _STORAGE_FAILURES = {
     8: "the database became read-only",  # SQLITE_READONLY (e.g. the file was moved or remounted)
@@ -49,16 +56,15 @@ class StoreConnection(sqlite3.Connection):
     before_commit: Callable[[], None] | None = None
 
 
-def storage_failure(exc: BaseException, conn: sqlite3.Connection | None = None) -> StoreError | None:
+def storage_failure(exc: BaseException, conn: sqlite3.Connection | None = None) -> StorageFailure | None:
     """The exit-74 error for a driver error that says the disk or file failed (disk full, I/O error), else None."""
     code = getattr(exc, "sqlite_errorcode", None)
     if not isinstance(exc, sqlite3.Error) or code is None or code & 0xFF not in _STORAGE_FAILURES:
         return None
     path = getattr(conn, "path", "the database")
-    return StoreError(
+    return StorageFailure(
         f"local storage failure on {path}: {_STORAGE_FAILURES[code & 0xFF]} ({exc}); stopping (nothing committed "
-        "is lost)",
-        exit_code=exit_codes.IOERR,
+        "is lost)"
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import sqlite_utils
@@ -88,6 +88,9 @@ class Store:
             self.identity.check()
 
     def close(self) -> None:
+        if self.identity is not None:
+            with suppress(StoreError):  # a last update of the witness: `run --once` connects and exits
+                self.identity.sync_witness()
         self.conn.close()
         if self.lock is not None:
             self.lock.release()  # after the connection: the next writer finds the database closed

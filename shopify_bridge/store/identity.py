@@ -1,14 +1,16 @@
 """Which database is this? Its id (in `meta`), and a witness beside it that outlives the database file.
 
 A database removed while the bridge runs, or replaced by another file, must stop the bridge (exit 74)
-before anything is committed into a file nobody will read again. `DatabaseIdentity.check` is run
-each cycle: the device and inode of the path (`FileIdentity`) and the id stored inside (which also
-catches a file copied over the database in place); `before_commit` checks the path before every commit.
+before anything is committed into a file nobody will read again. `DatabaseIdentity.check` runs each
+cycle and `before_commit` before every commit: the device and inode the path names (`FileIdentity`)
+must still be those of the opened file. (A file copied over the database in place keeps the inode;
+in WAL mode SQLite keeps reading its own WAL and cache then, so no in-process check can see it reliably.)
 
 The harder case is the restart after such a loss: a new, empty database would take the time of its
 first poll as each source's `first_connected_at`, so every order placed since the old database went
 away would count as history and never be sent — silently. The witness `<database>.identity` (JSON,
-0600) records the database id and each source's `first_connected_at`. Opening a database that lacks
+0600) records the database id (`meta.database_id`, made at the first exclusive opening) and each source's
+`first_connected_at`. Opening a database that lacks
 the state of a source the witness knows (a new file, or another database) is refused with exit 74,
 naming the sources and the way out: restore the database from a backup, or delete the witness to
 start over on purpose (orders placed meanwhile then count as history). Opening another database that
@@ -25,9 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shopify_bridge import exit_codes
 from shopify_bridge.private_files import open_private_text
-from shopify_bridge.store.db import StoreError
+from shopify_bridge.store.db import StorageFailure
 from shopify_bridge.store.sqlite_file import FileIdentity
 
 DATABASE_ID_KEY = "database_id"
@@ -51,8 +52,7 @@ class Witness:
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise StoreError(f"{path} cannot be read ({exc}); restore it, or delete it to start over",
-                              exit_code=exit_codes.IOERR) from None
+            raise StorageFailure(f"{path} cannot be read ({exc}); restore it, or delete it to start over") from None
 
     def write(self, path: Path) -> None:
         """Replace the witness atomically (a crash leaves the old one or the new one, never half of one)."""
@@ -90,11 +90,10 @@ def refuse_lost_sources(database: Path, witness: Witness | None, stored: dict[st
     if not lost:
         return
     names = ", ".join(f"{shop} (connected since {at})" for shop, at in sorted(lost.items()))
-    raise StoreError(
+    raise StorageFailure(
         f"database {database} does not hold the state of {names}, which a previous database here had "
         f"(see {witness_path(database)}): orders placed since it was lost would count as history and never be "
-        f"sent. Restore that database from a backup, or delete {witness_path(database)} to start over on purpose",
-        exit_code=exit_codes.IOERR,
+        f"sent. Restore that database from a backup, or delete {witness_path(database)} to start over on purpose"
     )
 
 
@@ -121,19 +120,11 @@ class DatabaseIdentity:
         """Refuse to commit into a file that is no longer the database (removed or replaced)."""
         problem = self.file.problem()
         if problem is not None:
-            raise StoreError(f"{problem}; stopping (nothing committed is lost)", exit_code=exit_codes.IOERR)
+            raise StorageFailure(f"{problem}; stopping (nothing committed is lost)")
 
     def check(self) -> None:
-        """Each cycle: the path still names the opened file, the file is still this database; the witness
-        follows the sources connected since."""
+        """Each cycle: the path still names the opened file; the witness follows the sources connected since."""
         self.before_commit()
-        found = stored_database_id(self.conn)
-        if found != self.database_id:
-            raise StoreError(
-                f"the database file {self.database} was overwritten by another database (id {found}) while "
-                "running; stopping (nothing committed is lost)",
-                exit_code=exit_codes.IOERR,
-            )
         self.sync_witness()
 
     def sync_witness(self) -> None:
@@ -143,6 +134,5 @@ class DatabaseIdentity:
         try:
             Witness(self.database_id, sources).write(self.witness)
         except OSError as exc:
-            raise StoreError(f"cannot write {self.witness}: {exc.strerror or exc}",
-                              exit_code=exit_codes.IOERR) from None
+            raise StorageFailure(f"cannot write {self.witness}: {exc.strerror or exc}") from None
         self._witnessed = sources
