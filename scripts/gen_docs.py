@@ -166,9 +166,12 @@ COMMANDS_INTRO = """\
 command: `shopify-bridge --config /etc/shopify-bridge/shopify-bridge.toml run`.
 
 Exit codes: `0` ok · `1` unexpected failure · `2` usage · `65` reconcile mismatch · `69` Shopify
-unreachable or the shop unavailable/locked · `75` temporary failure (throttling, 5xx, timeouts after
-retries) · `77` authentication or missing scope · `78` configuration error. Every non-zero exit prints
-one line naming the cause; `--debug` adds the traceback.
+unreachable or the shop unavailable/locked · `74` local storage failure (disk full, I/O error, the
+database file removed or replaced; nothing committed is lost) · `75` temporary failure (throttling, 5xx,
+timeouts after retries; another process writes the database) · `77` authentication or missing scope
+(`run`: every source's token rejected) · `78` configuration error (also a database path that is a
+directory, unwritable or not a shopify-bridge database; a port in use). Every non-zero exit prints one
+line naming the cause; `--debug` adds the traceback.
 """
 
 

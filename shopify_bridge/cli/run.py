@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shopify_bridge import exit_codes
 from shopify_bridge.cli.signals import install_stop_signals
 from shopify_bridge.config import Config
 from shopify_bridge.errors import BridgeError
+
+if TYPE_CHECKING:
+    from shopify_bridge.service.bridge import Bridge
 
 
 # -- run ------------------------------------------------------------------------------------------
@@ -38,17 +41,40 @@ async def _run(
         if once:
             return await bridge.run_once()
         if metrics is None:
-            await bridge.run(stop)
+            await _run_informing_systemd(bridge, stop)
         else:
             from shopify_bridge.observe.health import serving
 
             async with serving(bridge, metrics, host=metrics_host, port=metrics_port or 0, stale_after=stale_after):
-                await bridge.run(stop)
+                await _run_informing_systemd(bridge, stop)
         return exit_codes.OK
     finally:
         if on_progress is not None:
             on_progress.stop()
         bridge.close()
+
+
+async def _run_informing_systemd(bridge: Bridge, stop: asyncio.Event) -> None:
+    """`bridge.run(stop)`, telling systemd (`Type=notify`) when it is ready and that it is alive."""
+    from shopify_bridge.observe.systemd import SystemdNotifier, keep_informed
+
+    notifier = SystemdNotifier.from_env()
+    if notifier is None:
+        await bridge.run(stop)
+        return
+
+    def status() -> str:
+        return "; ".join(f"{s.name}: {s.state}" for s in bridge.status.values())
+
+    informing = asyncio.create_task(keep_informed(
+        notifier, stop, ready=bridge.liveness.ready, stuck=bridge.liveness.stuck,
+        store_problem=lambda: bridge.store_problem, status=status,
+    ))
+    try:
+        await bridge.run(stop)
+    finally:
+        stop.set()
+        await informing
 
 
 def run(
