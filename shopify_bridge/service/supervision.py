@@ -26,7 +26,7 @@ from shopify_bridge.errors import AuthError
 from shopify_bridge.retry import Backoff
 from shopify_bridge.store import StorageFailure, storage_failure
 
-STOP_GRACE_SECONDS = 1.0
+STOP_GRACE_SECONDS = 0.5
 """How long stopping waits for work in flight before cancelling it (SIGTERM to exit stays under 2 s)."""
 
 FAILED_SOURCE_RETRY = Backoff(base=5.0, cap=300.0, jitter=False)

@@ -6,6 +6,10 @@ transaction begins (`BEGIN IMMEDIATE` on SQLite), and how a statement is run. Th
 placeholders, `INSERT … ON CONFLICT`, `INSERT … RETURNING` instead of `lastrowid`, no SQLite-only
 functions — and run it through `Sql`, so that a PostgreSQL backend (psycopg 3's synchronous
 connection) can later sit behind the same API with a `Sql` of its own that converts the placeholders.
+
+SQLite's opening rules live here too: a path the bridge cannot write is refused (78) before SQLite creates
+anything, a new file is born 0600, readers never write, and the driver's disk and file errors come out of a
+transaction as `StorageFailure` (74) after the rollback.
 """
 
 from __future__ import annotations

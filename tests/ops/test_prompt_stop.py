@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from shopify_bridge.deliver.destinations.base import DeliveryResult
 from shopify_bridge.service.bridge import Bridge
 from shopify_bridge.simulator.clock import ManualClock
 from shopify_bridge.simulator.server import SimulatorServer
 from tests.ops.scrape import T0, WAIT_SECONDS, no_wait, ops_config
 from tests.ops.scrape import TOKEN as OPS_TOKEN
+from tests.ops.test_shutdown import GatedDestination
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
@@ -94,27 +94,6 @@ async def test_sigterm_ends_run_within_2_s_whatever_it_waits_for(tmp_path: Path,
     assert took < STOP_WITHIN_SECONDS, f"stopped {took:.2f} s after SIGTERM"
 
 
-class SilentDestination:
-    """A destination whose sends never return (a receiver that accepted the connection and went quiet)."""
-
-    name = "events-file"
-    batch_size = 100
-
-    def __init__(self) -> None:
-        self.entered = asyncio.Event()
-
-    async def open(self) -> None:
-        return None
-
-    async def close(self) -> None:
-        return None
-
-    async def send(self, items: list[tuple[str, bytes]]) -> list[DeliveryResult]:
-        self.entered.set()
-        await asyncio.sleep(3600)
-        raise AssertionError("unreachable")
-
-
 async def test_a_delivery_that_never_ends_is_cancelled_on_stop_and_sent_again_at_the_next_start(
     tmp_path: Path,
 ) -> None:
@@ -122,7 +101,7 @@ async def test_a_delivery_that_never_ends_is_cancelled_on_stop_and_sent_again_at
     async with SimulatorServer(token=OPS_TOKEN, seed=2, orders=0, clock=clock, search_lag_seconds=0) as sim:
         config = ops_config(tmp_path, sim.url, upsell_seconds=0)
         bridge = Bridge(config, clock=clock, sleep=no_wait)
-        destination = SilentDestination()
+        destination = GatedDestination()                                  # its gate never opens
         bridge.deliverer.destinations = [destination]
         stop = asyncio.Event()
         run = asyncio.create_task(bridge.run(stop))

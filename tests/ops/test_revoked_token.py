@@ -16,7 +16,7 @@ from shopify_bridge.service.bridge import Bridge
 from shopify_bridge.service.supervision import retry_delay
 from shopify_bridge.simulator.server import SimulatorServer
 from tests.e2e.test_several_stores import two_store_config
-from tests.ops.scrape import WAIT_SECONDS, wait_until
+from tests.ops.scrape import WAIT_SECONDS, bridge_task, wait_until
 from tests.threaded_simulator import threaded_simulator, write_config
 
 pytestmark = pytest.mark.e2e
@@ -36,9 +36,7 @@ async def test_run_goes_on_while_one_token_is_revoked_and_exits_77_once_every_to
     ):
         config = two_store_config(tmp_path, a.url, b.url, poll=0.05)   # store B's token is wrong
         bridge = Bridge(config)
-        stop = asyncio.Event()
-        run = asyncio.create_task(bridge.run(stop))
-        try:
+        async with bridge_task(bridge) as run:
             async def b_failed_a_polled() -> bool:
                 return bridge.status["Store B"].state == "failed" and bridge.status["Store A"].state == "polling"
 
@@ -50,11 +48,6 @@ async def test_run_goes_on_while_one_token_is_revoked_and_exits_77_once_every_to
             a.state.inject("http_401", count=1000)                      # now store A's token is revoked too
             with pytest.raises(AuthError) as failed:
                 await asyncio.wait_for(run, WAIT_SECONDS)
-        finally:
-            stop.set()
-            if not run.done():
-                await asyncio.wait_for(run, WAIT_SECONDS)
-            bridge.close()
     assert failed.value.exit_code == exit_codes.NOPERM
     message = str(failed.value)
     assert message.startswith("every source failed authentication")

@@ -16,7 +16,7 @@ from shopify_bridge.service.bridge import Bridge
 from shopify_bridge.simulator.clock import ManualClock
 from shopify_bridge.simulator.server import SimulatorServer
 from shopify_bridge.store import StorageFailure
-from tests.ops.scrape import T0, TOKEN, WAIT_SECONDS, no_wait, ops_config, wait_until
+from tests.ops.scrape import T0, TOKEN, WAIT_SECONDS, bridge_task, no_wait, ops_config, wait_until
 from tests.threaded_simulator import threaded_simulator, write_config
 
 pytestmark = pytest.mark.e2e
@@ -32,9 +32,7 @@ async def test_a_full_disk_stops_run_with_74_and_the_next_start_loses_nothing(tm
     async with SimulatorServer(token=TOKEN, seed=3, orders=0, clock=clock, search_lag_seconds=0) as sim:
         config = ops_config(tmp_path, sim.url, upsell_seconds=0)
         bridge = Bridge(config, clock=clock, sleep=no_wait)
-        stop = asyncio.Event()
-        run = asyncio.create_task(bridge.run(stop))
-        try:
+        async with bridge_task(bridge) as run:
             clock.advance(1)
             first = sim.state.create_order(sourceName="web", test=False, tags=[])
 
@@ -48,11 +46,6 @@ async def test_a_full_disk_stops_run_with_74_and_the_next_start_loses_nothing(tm
             later = [sim.state.create_order(sourceName="web", test=False, tags=["x" * 2000]) for _ in range(20)]
             with pytest.raises(StorageFailure) as failed:
                 await asyncio.wait_for(run, WAIT_SECONDS)
-        finally:
-            stop.set()
-            if not run.done():
-                await asyncio.wait_for(run, WAIT_SECONDS)
-            bridge.close()
         assert failed.value.exit_code == exit_codes.IOERR
         assert "the disk is full" in str(failed.value) and "nothing committed is lost" in str(failed.value)
 
@@ -70,9 +63,7 @@ async def test_run_ends_with_74_when_its_database_file_is_removed(tmp_path: Path
     async with SimulatorServer(token=TOKEN, seed=3, orders=1, clock=clock, search_lag_seconds=0) as sim:
         config = ops_config(tmp_path, sim.url, upsell_seconds=0)
         bridge = Bridge(config, clock=clock, sleep=no_wait)
-        stop = asyncio.Event()
-        run = asyncio.create_task(bridge.run(stop))
-        try:
+        async with bridge_task(bridge) as run:
             async def polled() -> bool:
                 return bridge.status[config.sources[0].name].state == "polling"
 
@@ -80,11 +71,6 @@ async def test_run_ends_with_74_when_its_database_file_is_removed(tmp_path: Path
             Path(config.database).unlink()                              # `rm bridge.db` while it runs
             with pytest.raises(StorageFailure, match="was removed while running"):
                 await asyncio.wait_for(run, WAIT_SECONDS)
-        finally:
-            stop.set()
-            if not run.done():
-                await asyncio.wait_for(run, WAIT_SECONDS)
-            bridge.close()
 
 
 def test_run_once_after_the_database_vanished_exits_74_in_one_line(
