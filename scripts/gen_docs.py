@@ -168,10 +168,12 @@ run` and `shopify-bridge run --config /etc/shopify-bridge.toml` are the same.
 
 Exit codes: `0` ok · `1` unexpected failure · `2` usage (also an unknown event id, source or destination
 name, named in the message) · `65` reconcile mismatch · `69` Shopify unreachable or the shop
-unavailable/locked; a destination unreachable (`check`) · `75` temporary failure (throttling, 5xx,
-timeouts after retries) · `77` authentication or missing scope · `78` configuration error (also a
-file destination that cannot be written). Every non-zero exit prints one
-line naming the cause; `--debug` adds the traceback.
+unavailable/locked; a destination unreachable (`check`) · `74` local storage failure (disk full, I/O error,
+the database file removed or replaced; nothing committed is lost) · `75` temporary failure (throttling, 5xx,
+timeouts after retries; another process writes the database) · `77` authentication or missing scope
+(`run`: every source's token rejected) · `78` configuration error (also a database path that is a
+directory, unwritable or not a shopify-bridge database; a file destination that cannot be written; a port
+in use). Every non-zero exit prints one line naming the cause; `--debug` adds the traceback.
 
 Output: text from Shopify, destinations and the config is shown literally; control characters are
 shown escaped (`\\x1b`, `\\r`), while `--json` keeps the exact strings. `NO_COLOR` turns off all

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -81,6 +82,13 @@ async def _check(config: Config, *, as_json: bool = False) -> int:
     from shopify_bridge.service.bridge import client_for
     from shopify_bridge.service.check import CheckReport, check_source
     from shopify_bridge.service.check_destinations import probe_destinations
+    from shopify_bridge.service.local_files import storage_problem, wide_mode_warnings
+
+    problem = storage_problem(config)  # what `run` would refuse with 78, said before contacting any shop
+    if problem is not None:
+        raise BridgeError(problem, exit_code=exit_codes.CONFIG)
+    for warning in wide_mode_warnings(config):
+        print(warning, file=sys.stderr)
 
     async def one(source: Source) -> CheckReport:
         # An operator waits at the terminal: one retry and a short timeout answer an unreachable shop in

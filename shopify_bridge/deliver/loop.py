@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from shopify_bridge.deliver.destinations.base import Destination
 from shopify_bridge.observe.log import get_logger
 from shopify_bridge.retry import Backoff
+from shopify_bridge.store.db import StorageFailure, storage_failure
 from shopify_bridge.store.outbox import Due, Outbox
 from shopify_bridge.timeutil import Clock, parse_ts
 
@@ -166,7 +167,12 @@ class Deliverer:
         while not stop.is_set():
             try:
                 await self.drain(destination, stop)
+            except StorageFailure:
+                raise  # the disk or the database file failed: the whole process stops (exit 74)
             except Exception as exc:  # a destination bug must not end the process's other work
+                failure = storage_failure(exc)
+                if failure is not None:
+                    raise failure from exc
                 log.error("delivery loop failed", destination=destination.name, error=f"{type(exc).__name__}: {exc}")
             wait = self.next_due_in(destination.name)
             self.wake.clear()

@@ -35,19 +35,18 @@ from shopify_bridge.errors import AuthError, BridgeError
 from shopify_bridge.observe.backfill_progress import BackfillProgress, StoredProgress
 from shopify_bridge.observe.log import get_logger
 from shopify_bridge.observe.metrics import BridgeObserver
-from shopify_bridge.retry import Backoff
 from shopify_bridge.service.backfill import Backfill
 from shopify_bridge.service.backfill_result import BackfillStopped
 from shopify_bridge.service.poller import SourcePoller
+from shopify_bridge.service.supervision import Liveness, all_failed_authentication, retry_delay, run_until_stopped
 from shopify_bridge.shopify.client import ShopifyClient
 from shopify_bridge.shopify.scopes import ALL_ORDERS_SCOPE, RECENT_ORDERS_DAYS, granted_scopes, missing_scopes
-from shopify_bridge.store import Store, StoreError
+from shopify_bridge.store import StorageFailure, Store, StoreError
 from shopify_bridge.store.writer_heartbeat import record_heartbeat
 from shopify_bridge.timeutil import Clock, system_clock
 
 log = get_logger(component="bridge")
 
-FAILED_SOURCE_RETRY = Backoff(base=5.0, cap=300.0, jitter=False)
 HEARTBEAT_SECONDS = 5.0  # how often `run` tells `tui --attach` it is alive
 
 
@@ -124,6 +123,7 @@ class SourceStatus:
     last_seen: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
     paused: bool = False  # by the operator (`pause_source`): the loop polls and releases nothing meanwhile
+    next_attempt_in: float | None = None  # seconds from the end of the last cycle to the next one
 
 
 @dataclass(frozen=True)
@@ -178,11 +178,17 @@ class Bridge:
         self.on_change = on_change or (lambda: None)
         self.on_progress = on_progress or _log_progress
         self.metrics = metrics or BridgeObserver()
-        self.store = Store.open_writer(config.database, synchronous=config.synchronous)
+        self.store = Store.open_writer(config.database, synchronous=config.synchronous, exclusive=True)
         self.db = self.store.db  # the connection's sqlite_utils face, for callers that still use it
         self.stored_progress = StoredProgress(self.store.sources.set_progress, monotonic)
         self._stop: asyncio.Event | None = None
-        destinations, policies = build_destinations(config)
+        self.liveness = Liveness(tuple(s.name for s in config.sources), monotonic)
+        self.store_problem: str | None = None  # why the last heartbeat could not be written (health reads it)
+        try:
+            destinations, policies = build_destinations(config)
+        except BaseException:
+            self.store.close()  # lets the writer lock go
+            raise
         destinations = [self.metrics.observe_destination(d) for d in destinations]
         self.deliverer = Deliverer(self.store.outbox, destinations, clock, policies)
         self.status = {s.name: SourceStatus(s.name, s.shop_domain) for s in config.sources}
@@ -214,7 +220,9 @@ class Bridge:
     async def _source_cycle(self, source: Source, client: ShopifyClient) -> int:
         """One poll + release + refund settle for one source; returns its exit code."""
         status = self.status[source.name]
+        self.store.check_identity()  # the database file removed or replaced: StorageFailure, the process stops
         poller = SourcePoller(source_context(self.config, source), client, self.store, self.clock, self._events_created)
+        self.liveness.cycle_started(source.name)
         try:
             if status.state in ("idle", "failed"):
                 info = await poller.refresh_shop_info()
@@ -230,6 +238,8 @@ class Bridge:
             log.info("backfill paused for the stop; the next start resumes it", source=source.name)
             status.reason = str(stopped)
             return exit_codes.OK
+        except StorageFailure:
+            raise  # not this source's failure: the process stops (exit 74)
         except BridgeError as exc:
             status.state, status.reason, status.exit_code = "failed", str(exc), exc.exit_code
             status.failures += 1
@@ -238,6 +248,8 @@ class Bridge:
             self.metrics.poll_finished(source.name, exc.exit_code)
             self.on_change()
             return exc.exit_code
+        finally:
+            self.liveness.cycle_ended(source.name)
         status.state, status.reason, status.exit_code, status.failures = "polling", None, 0, 0
         status.last_events = len(stats.events_created)
         status.last_seen = stats.orders_seen
@@ -281,6 +293,7 @@ class Bridge:
 
     def _backfill_progress(self, shop: str, progress: BackfillProgress) -> None:
         self.metrics.backfill_progress(progress)
+        self.liveness.progressed(progress.source)
         self.on_progress(progress)
         if self.stored_progress(shop, progress):
             self.on_change()
@@ -330,11 +343,13 @@ class Bridge:
                     self.store.operator.show_source_paused(source.shop_domain, True)
                 else:
                     code = await self._source_cycle(source, client)
+                    verdict = all_failed_authentication({n: (s.exit_code, s.reason) for n, s in self.status.items()})
+                    if verdict is not None:
+                        raise verdict  # every token revoked: `run` exits 77 instead of retrying forever
                     failures = self.status[source.name].failures
-                    if code == exit_codes.OK:
-                        wait = float(source.poll_interval_seconds)
-                    else:
-                        wait = FAILED_SOURCE_RETRY.delay(failures)
+                    ok = code == exit_codes.OK
+                    wait = float(source.poll_interval_seconds) if ok else retry_delay(code, failures)
+                    self.status[source.name].next_attempt_in = wait
                 waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
                 await asyncio.wait(waiters, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
                 for waiter in waiters:
@@ -344,11 +359,12 @@ class Bridge:
         self._stop = stop  # a backfill checks it between its steps
         await self.deliverer.open()
         try:
-            await asyncio.gather(
+            # Ends within 2 s of `stop` whatever the loops are doing; a loop's fatal error ends them all.
+            await run_until_stopped(stop, [
                 *(self._source_loop(source, stop) for source in self.config.sources),
                 self.deliverer.run(stop),
                 self._heartbeat(stop),
-            )
+            ])
         finally:
             await self.deliverer.close()
 
@@ -356,8 +372,13 @@ class Bridge:
         """Tell dashboards in other processes (`tui --attach`) that this writer is alive: pid and time."""
         while not stop.is_set():
             try:
+                self.store.check_identity()  # also while every source waits (a long backoff, a pause)
                 record_heartbeat(self.store.conn, os.getpid(), self.clock())
+                self.store_problem = None
+            except StorageFailure:
+                raise
             except StoreError as exc:  # a missed beat shows as a stale writer; it must not stop the bridge
+                self.store_problem = str(exc)
                 log.warning("heartbeat not written", error=str(exc))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), HEARTBEAT_SECONDS)

@@ -47,6 +47,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from shopify_bridge import exit_codes
 from shopify_bridge.errors import BridgeError
+from shopify_bridge.private_files import open_private_text
 from shopify_bridge.redaction import mask_shapes
 
 RECORD_ENV = "SHOPIFY_BRIDGE_RECORD"
@@ -328,6 +329,25 @@ class LiteralYaml:
         return yaml.safe_load(cassette_string)
 
 
+class PrivatePersister:
+    """vcrpy's file persister, except that a cassette it creates is 0600: scrubbed or not, it is a shop's traffic."""
+
+    @classmethod
+    def load_cassette(cls, cassette_path: str | Path, serializer: Any) -> Any:
+        from vcr.persisters.filesystem import FilesystemPersister
+
+        return FilesystemPersister.load_cassette(cassette_path, serializer)
+
+    @staticmethod
+    def save_cassette(cassette_path: str | Path, cassette_dict: dict[str, Any], serializer: Any) -> None:
+        from vcr.serialize import serialize
+
+        path = Path(cassette_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open_private_text(path, "w") as handle:
+            handle.write(serialize(cassette_dict, serializer))
+
+
 def vcr_config(record_mode: str = "none", *, scrub_key: bytes | None = None) -> Any:
     """A `vcr.VCR` with the bridge's matcher and filters (imports vcrpy; see `require_vcr`)."""
     vcr = require_vcr()
@@ -345,6 +365,7 @@ def vcr_config(record_mode: str = "none", *, scrub_key: bytes | None = None) -> 
     )
     config.register_serializer("bridge-yaml", LiteralYaml)
     config.register_matcher("graphql_body", graphql_body_matcher)
+    config.register_persister(PrivatePersister)
     return config
 
 
@@ -381,6 +402,7 @@ __all__ = [
     "SIMULATOR_ORIGIN",
     "CassetteUnavailable",
     "LiteralYaml",
+    "PrivatePersister",
     "Scrubber",
     "canonical_url",
     "graphql_body_matcher",

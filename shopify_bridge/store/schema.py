@@ -14,11 +14,21 @@ from pathlib import Path
 
 import sqlite_utils
 
-# Connections and transactions are `db`'s; imported here too for the callers that know them from here.
-from shopify_bridge.store.db import BUSY_TIMEOUT_MS, StoreError, connect_reader, connect_writer, transaction
+from shopify_bridge import exit_codes
 
-__all__ = ["BUSY_TIMEOUT_MS", "MIGRATIONS", "SCHEMA_VERSION", "StoreError", "migrate", "open_reader", "open_writer",
-           "transaction"]
+# Connections and transactions are `db`'s; imported here too for the callers that know them from here.
+from shopify_bridge.store.db import (
+    BUSY_TIMEOUT_MS,
+    StoreError,
+    connect_reader,
+    connect_writer,
+    transaction,
+    use_wal,
+)
+from shopify_bridge.store.sqlite_file import writable_problem
+
+__all__ = ["BUSY_TIMEOUT_MS", "MIGRATIONS", "SCHEMA_VERSION", "StoreError", "database_problem", "migrate",
+           "open_reader", "open_writer", "transaction"]
 
 SCHEMA_VERSION = 2
 
@@ -143,14 +153,24 @@ def _current_version(conn: sqlite3.Connection) -> int:
     return int(row[0]) if row else 0
 
 
+def schema_problem(conn: sqlite3.Connection, path: Path | str) -> str | None:
+    """Why the database at `path` is not one this shopify-bridge can use (someone else's, or newer), or None."""
+    version = _current_version(conn)
+    if version == 0 and conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' LIMIT 1").fetchone():
+        return f"database = {path} is not a shopify-bridge database (it holds other tables)"
+    if version > SCHEMA_VERSION:
+        return f"database {path} has schema version {version}, newer than this shopify-bridge ({SCHEMA_VERSION}); " \
+               "upgrade shopify-bridge"
+    return None
+
+
 def migrate(conn: sqlite3.Connection) -> int:
-    """Bring the schema to SCHEMA_VERSION in one transaction; refuse a newer database."""
+    """Bring the schema to SCHEMA_VERSION in one transaction; refuse someone else's database or a newer one."""
     with transaction(conn):
+        problem = schema_problem(conn, getattr(conn, "path", "the database"))
+        if problem is not None:
+            raise StoreError(problem, exit_code=exit_codes.CONFIG)
         version = _current_version(conn)
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"database schema version {version} is newer than this shopify-bridge ({SCHEMA_VERSION}); upgrade it"
-            )
         for step in range(version, SCHEMA_VERSION):
             for statement in MIGRATIONS[step].split(";\n"):
                 if statement.strip():
@@ -163,17 +183,50 @@ def migrate(conn: sqlite3.Connection) -> int:
     return SCHEMA_VERSION
 
 
+def database_problem(path: Path | str) -> str | None:
+    """What `check` reports about the configured database (exit 78), touching nothing; None when usable."""
+    database = Path(path)
+    problem = writable_problem(database)
+    if problem is not None or not database.exists() or database.stat().st_size == 0:
+        return problem
+    try:
+        conn = connect_reader(database, probe=True)
+    except StoreError as exc:
+        return str(exc)
+    try:
+        return schema_problem(conn, database)
+    except sqlite3.Error as exc:
+        return f"database = {database} cannot be read: {exc}"
+    finally:
+        conn.close()
+
+
 def open_writer(path: Path | str, synchronous: str = "full") -> sqlite_utils.Database:
-    """The one writing connection: WAL, migrated, autocommit mode with explicit transactions."""
+    """The one writing connection: WAL, migrated, autocommit mode with explicit transactions.
+
+    Someone else's database, or a newer one, is refused before anything is written to it (not even WAL mode).
+    """
     conn = connect_writer(path, synchronous)
-    migrate(conn)
+    try:
+        problem = schema_problem(conn, path)
+        if problem is not None:
+            raise StoreError(problem, exit_code=exit_codes.CONFIG)
+        use_wal(conn)
+        migrate(conn)
+    except BaseException:
+        conn.close()
+        raise
     return sqlite_utils.Database(conn)
 
 
 def open_reader(path: Path | str) -> sqlite_utils.Database:
     """A read-only connection for dashboards and commands; never blocks the writer."""
     conn = connect_reader(path)
+    problem = schema_problem(conn, path)
     version = _current_version(conn)
-    if version != SCHEMA_VERSION:
+    if problem is not None or version != SCHEMA_VERSION:
+        conn.close()
+        if problem is not None:
+            raise StoreError(problem, exit_code=exit_codes.CONFIG)
         raise StoreError(f"database {path} has schema version {version}, expected {SCHEMA_VERSION}")
     return sqlite_utils.Database(conn)

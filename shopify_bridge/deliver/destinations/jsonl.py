@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from shopify_bridge.deliver.destinations.base import DeliveryResult
+from shopify_bridge.private_files import open_private
 
 TAIL_SCAN = 1 << 16
 
@@ -56,7 +57,7 @@ class JsonlDestination:
         return None
 
     def _append(self, payloads: list[bytes]) -> None:
-        with open(self.path, "ab") as handle:
+        with open_private(self.path, "ab") as handle:  # events hold customers' data: a new file is 0600
             _cut_torn_tail(handle)
             handle.write(b"".join(p + b"\n" for p in payloads))
             handle.flush()
