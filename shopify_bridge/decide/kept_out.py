@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
-FILTERED = "filtered"
-SKIPPED = "skipped"
-KEPT_OUT_STATES = (FILTERED, SKIPPED)
+KeptOutState = Literal["filtered", "skipped"]
+FILTERED: KeptOutState = "filtered"
+SKIPPED: KeptOutState = "skipped"
+KEPT_OUT_STATES: tuple[KeptOutState, ...] = (FILTERED, SKIPPED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +23,7 @@ class KeptOut:
     """A delivery that will not be sent: `filtered` by a destination's key (`reason` names it: events,
     channels, exclude_tags), or `skipped` by its payload rules (`reason`: too_old_for_destination, …)."""
 
-    state: Literal["filtered", "skipped"]
+    state: KeptOutState
     reason: str
     detail: str
 

@@ -24,12 +24,15 @@ from structlog.contextvars import bind_contextvars, bound_contextvars
 
 from shopify_bridge import exit_codes
 from shopify_bridge.config import Config, Source
+from shopify_bridge.config.destinations import HttpDestination as HttpSpec
+from shopify_bridge.config.destinations import JsonlDestination as JsonlSpec
 from shopify_bridge.decide.channels import DEFAULT_CHANNEL_TABLE
 from shopify_bridge.decide.exclusions import ExclusionRules
 from shopify_bridge.decide.source_context import SourceContext
 from shopify_bridge.deliver.destinations.base import Destination
 from shopify_bridge.deliver.destinations.jsonl import JsonlDestination
 from shopify_bridge.deliver.loop import Deliverer, RetryPolicy
+from shopify_bridge.deliver.routing import Router
 from shopify_bridge.errors import AuthError, BridgeError
 from shopify_bridge.observe.backfill_progress import BackfillProgress, StoredProgress
 from shopify_bridge.observe.log import get_logger
@@ -50,7 +53,7 @@ FAILED_SOURCE_RETRY = Backoff(base=5.0, cap=300.0, jitter=False)
 HEARTBEAT_SECONDS = 5.0  # how often `run` tells `tui --attach` it is alive
 
 
-def source_context(config: Config, source: Source) -> SourceContext:
+def source_context(config: Config, source: Source, router: Router | None = None) -> SourceContext:
     table = {**DEFAULT_CHANNEL_TABLE, **(config.channel_types or {})}
     everywhere = tuple(d.name for d in config.destinations)
     names = tuple(source.destinations) if source.destinations is not None else everywhere
@@ -68,6 +71,7 @@ def source_context(config: Config, source: Source) -> SourceContext:
         upsell_delay_seconds=source.upsell_delay_seconds if source.upsell_delay else None,
         destinations=names,
         forward_history=source.forward_history,
+        keep_out=router if router is not None else Router(config.destinations),
     )
 
 
@@ -93,21 +97,25 @@ def client_for(
     )
 
 
-def build_destinations(config: Config) -> tuple[list[Destination], dict[str, RetryPolicy]]:
+def build_destinations(
+    config: Config, clock: Clock = system_clock
+) -> tuple[list[Destination], dict[str, RetryPolicy]]:
+    """One sender per `[[destinations]]` entry, and the retry policy of each network one (every type
+    reached over HTTP retries, goes dead and replays alike)."""
+    from shopify_bridge.deliver.destinations.http import HttpDestination
+    from shopify_bridge.deliver.destinations.mapped import MappedDestination
+
     destinations: list[Destination] = []
     policies: dict[str, RetryPolicy] = {}
     for spec in config.destinations:
-        if spec.type == "jsonl":
+        if isinstance(spec, JsonlSpec):
             destinations.append(JsonlDestination(spec.name, spec.path))
-        elif spec.type == "http":
-            from shopify_bridge.deliver.destinations.http import HttpDestination
-
+            continue
+        if isinstance(spec, HttpSpec):
             destinations.append(HttpDestination.from_config(spec))
-            policies[spec.name] = RetryPolicy(
-                max_attempts=spec.max_attempts, max_age=timedelta(hours=spec.max_age_hours)
-            )
-        else:  # refused by `check`/`run` before a Bridge exists (Config.not_supported_yet)
-            raise BridgeError(f"not supported yet: destination type {spec.type!r}", exit_code=exit_codes.CONFIG)
+        else:
+            destinations.append(MappedDestination(spec, clock=clock))
+        policies[spec.name] = RetryPolicy(max_attempts=spec.max_attempts, max_age=timedelta(hours=spec.max_age_hours))
     return destinations, policies
 
 
@@ -167,9 +175,10 @@ class Bridge:
         self.db = self.store.db  # the connection's sqlite_utils face, for callers that still use it
         self.stored_progress = StoredProgress(self.store.sources.set_progress, monotonic)
         self._stop: asyncio.Event | None = None
-        destinations, policies = build_destinations(config)
+        self.router = Router(config.destinations)
+        destinations, policies = build_destinations(config, clock)
         destinations = [self.metrics.observe_destination(d) for d in destinations]
-        self.deliverer = Deliverer(self.store.outbox, destinations, clock, policies)
+        self.deliverer = Deliverer(self.store.outbox, destinations, clock, policies, router=self.router)
         self.status = {s.name: SourceStatus(s.name, s.shop_domain) for s in config.sources}
         self._wake = {s.shop_domain: asyncio.Event() for s in config.sources}
 
@@ -199,7 +208,8 @@ class Bridge:
     async def _source_cycle(self, source: Source, client: ShopifyClient) -> int:
         """One poll + release + refund settle for one source; returns its exit code."""
         status = self.status[source.name]
-        poller = SourcePoller(source_context(self.config, source), client, self.store, self.clock, self._events_created)
+        ctx = source_context(self.config, source, self.router)
+        poller = SourcePoller(ctx, client, self.store, self.clock, self._events_created)
         try:
             if status.state in ("idle", "failed"):
                 info = await poller.refresh_shop_info()
