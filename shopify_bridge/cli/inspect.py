@@ -104,10 +104,12 @@ def replay(
 async def _reconcile(config: Config, store: Store) -> int:
     from zoneinfo import ZoneInfo
 
+    from shopify_bridge.service.alerting import ReconcileAlerts
     from shopify_bridge.service.bridge import client_for
     from shopify_bridge.service.reconcile import CATEGORIES, reconcile_source
 
     out = console()
+    alerts = ReconcileAlerts(config, store, lambda: datetime.now(UTC))
     mismatch = False
     for source in config.sources:
         connection = store.reads.orders.source_connection(source.shop_domain)
@@ -124,7 +126,9 @@ async def _reconcile(config: Config, store: Store) -> int:
             days = await reconcile_source(client, store, source.shop_domain, tz, since, datetime.now(UTC))
         out.print(reconcile_table(days, CATEGORIES, f"{source.name} ({tz})"))
         print_mismatches(out, days)
+        alerts.mismatch(source.name, days)
         mismatch = mismatch or not all(day.ok for day in days)
+    await alerts.flush()
     if mismatch:
         out.print("reconcile: mismatch")
         return exit_codes.RECONCILE_MISMATCH

@@ -255,8 +255,6 @@ class Config(Section):
         missing: list[str] = []
         if isinstance(self.database, str):
             missing.append("database = \"postgresql://…\" (a PostgreSQL store)")
-        if self.alerts is not None:
-            missing.append("[alerts]")
         return missing
 
     def destination_names(self, source: Source) -> tuple[str, ...]:

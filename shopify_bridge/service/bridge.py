@@ -38,6 +38,7 @@ from shopify_bridge.observe.backfill_progress import BackfillProgress, StoredPro
 from shopify_bridge.observe.log import get_logger
 from shopify_bridge.observe.metrics import BridgeObserver
 from shopify_bridge.retry import Backoff
+from shopify_bridge.service.alerting import BridgeAlerts
 from shopify_bridge.service.backfill import Backfill
 from shopify_bridge.service.backfill_result import BackfillStopped
 from shopify_bridge.service.poller import SourcePoller
@@ -176,9 +177,12 @@ class Bridge:
         self.stored_progress = StoredProgress(self.store.sources.set_progress, monotonic)
         self._stop: asyncio.Event | None = None
         self.router = Router(config.destinations)
+        self.alerts = BridgeAlerts.for_config(config, self.store.alerts, clock, sleep)
         destinations, policies = build_destinations(config, clock)
         destinations = [self.metrics.observe_destination(d) for d in destinations]
-        self.deliverer = Deliverer(self.store.outbox, destinations, clock, policies, router=self.router)
+        self.deliverer = Deliverer(
+            self.store.outbox, destinations, clock, policies, router=self.router, on_dead=self.alerts.dead_letter
+        )
         self.status = {s.name: SourceStatus(s.name, s.shop_domain) for s in config.sources}
         self._wake = {s.shop_domain: asyncio.Event() for s in config.sources}
 
@@ -230,10 +234,12 @@ class Bridge:
             status.failures += 1
             poller.set_state("failed", str(exc))
             log.error("source failed", source=source.name, error=str(exc), exit_code=exc.exit_code)
+            self.alerts.source_failed(source.name, str(exc))
             self.metrics.poll_finished(source.name, exc.exit_code)
             self.on_change()
             return exc.exit_code
         status.state, status.reason, status.exit_code, status.failures = "polling", None, 0, 0
+        self.alerts.source_ok(source.name)
         status.last_events = len(stats.events_created)
         poller.set_state("polling", ok=True)
         self._record_bucket(source, client)
@@ -289,6 +295,7 @@ class Bridge:
                     async with self._client(source) as client:
                         codes.append(await self._source_cycle(source, client))
             await self.deliverer.deliver_once()
+            await self.alerts.flush()
         finally:
             await self.deliverer.close()
         return exit_codes.most_severe(codes)
@@ -324,6 +331,7 @@ class Bridge:
                 *(self._source_loop(source, stop) for source in self.config.sources),
                 self.deliverer.run(stop),
                 self._heartbeat(stop),
+                self.alerts.run(stop),
             )
         finally:
             await self.deliverer.close()

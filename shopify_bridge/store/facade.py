@@ -9,6 +9,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from shopify_bridge.store.alerts import AlertLog
 from shopify_bridge.store.db import Sql
 from shopify_bridge.store.events import Events
 from shopify_bridge.store.operator import Operator
@@ -35,6 +36,7 @@ class Store:
         self.outbox = Outbox(self.sql)
         self.reads = Reads(self.conn)
         self.operator = Operator(self.conn, self.outbox)  # hand-made changes: release now, replay
+        self.alerts = AlertLog(self.sql)  # when the last alert of each kind and source went out
 
     @classmethod
     def open_writer(cls, path: Path | str, synchronous: str = "full") -> Store:

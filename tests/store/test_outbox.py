@@ -160,3 +160,12 @@ def test_due_carries_the_shop_and_the_order_facts_stored_with_the_event(store: S
     store.conn.execute("UPDATE events SET facts = ? WHERE seq = ?", ('{"tags":["vip"]}', seq))
     [due] = store.outbox.due("hook", T0)
     assert (due.shop, due.facts) == (SHOP, '{"tags":["vip"]}')
+
+
+def test_the_last_alert_of_each_kind_and_source_is_kept(store: Store) -> None:
+    assert store.alerts.last_sent() == {}
+    store.alerts.record_sent("source_failed", "Main", T0)
+    store.alerts.record_sent("source_failed", "Main", T0 + timedelta(minutes=20))
+    store.alerts.record_sent("dead_letters", "Main", T0)
+    assert store.alerts.last_sent() == {("source_failed", "Main"): T0 + timedelta(minutes=20),
+                                        ("dead_letters", "Main"): T0}

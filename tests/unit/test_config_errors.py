@@ -316,7 +316,6 @@ def test_secret_literal_is_not_echoed_in_a_type_error(tmp_path: Path) -> None:
 
 NOT_BUILT = {
     "postgres": ('database = "postgresql://bridge:pw-canary@db.test/bridge"\n' + SOURCE, "a PostgreSQL store"),
-    "alerts": (SOURCE + JSONL + '[alerts]\nurl = "https://x.test/"\n', "[alerts]"),
 }
 FILTERS = 'events = ["Placed Order"]\nchannels = ["web"]\nexclude_tags = ["wholesale"]\n'
 
@@ -338,6 +337,19 @@ def test_every_destination_type_and_its_filters_are_built(tmp_path: Path) -> Non
     assert sorted(policies) == ["g", "h", "m", "s"]  # every network type retries and goes dead alike
     assert policies["s"].max_attempts == 12 and policies["g"].max_age is not None
     assert "s3cr3t-value" not in repr(destinations) and "wk-value" not in repr(destinations)
+
+
+def test_alerts_are_built(tmp_path: Path) -> None:
+    """Once refused as not built: `[alerts]` with a url and a command."""
+    from shopify_bridge.observe.alerts import CommandSink, WebhookSink, sinks_of
+
+    text = SOURCE + JSONL + '[alerts]\nurl = "https://hooks.x.test/T0/B0/s3cr3t-value"\ncommand = ["page-me", "-q"]\n'
+    config = load_config(write(tmp_path, text), ENV)
+    assert config.not_supported_yet() == [] and config.alerts is not None
+    sinks = sinks_of(config.alerts)
+    assert [type(sink) for sink in sinks] == [WebhookSink, CommandSink]
+    assert "s3cr3t-value" not in repr(sinks)
+    assert "https://hooks.x.test/T0/B0/s3cr3t-value" in config.secret_values()  # the url is a secret
 
 
 @pytest.mark.parametrize("command", ["check", "run"])
