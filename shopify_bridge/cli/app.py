@@ -223,9 +223,17 @@ def _recording(path: Path | None) -> dict[str, Any]:
 
 
 @app.command()
-def check(ctx: typer.Context, record_cassette: RecordCassetteOption = None) -> None:
-    """Validate the config; per source: reach the shop, check the token and its scopes."""
-    _run_command(ctx, "check", **_recording(record_cassette))
+def check(
+    ctx: typer.Context,
+    record_cassette: RecordCassetteOption = None,
+    send_test: Annotated[
+        bool, typer.Option("--send-test", help="Also send a sample event to GA4's validation server.")
+    ] = False,
+) -> None:
+    """Validate the config; per source: reach the shop, check the token and its scopes; each destination's
+    credential shape."""
+    # Passed only when given, like --record-cassette: a check without options calls check(config).
+    _run_command(ctx, "check", **_recording(record_cassette), **({"send_test": True} if send_test else {}))
 
 
 @app.command()

@@ -68,10 +68,11 @@ def init(target: Path, *, force: bool) -> str:
 
 
 # -- check ----------------------------------------------------------------------------------------
-async def _check(config: Config) -> int:
+async def _check(config: Config, send_test: bool = False) -> int:
     from shopify_bridge.cli.output import check_table, console
     from shopify_bridge.service.bridge import client_for
     from shopify_bridge.service.check import check_source
+    from shopify_bridge.service.destination_check import check_destinations
 
     out = console()
     codes = []
@@ -85,13 +86,16 @@ async def _check(config: Config) -> int:
             )
         codes.append(report.exit_code)
         out.print(check_table(report, f"{source.name} — {source.shop_domain}"))
+    destinations = await check_destinations(config.destinations, datetime.now(UTC), send_test=send_test)
+    codes.append(destinations.exit_code)
+    out.print(check_table(destinations, "destinations"))
     code = exit_codes.most_severe(codes)
     out.print("all sources ok" if code == 0 else f"check failed (exit {code})")
     return code
 
 
-def check(config: Config, *, record_cassette: Path | None = None) -> int:
+def check(config: Config, *, record_cassette: Path | None = None, send_test: bool = False) -> int:
     from shopify_bridge.cli.recording import recording
 
     with recording(record_cassette):
-        return asyncio.run(_check(config))
+        return asyncio.run(_check(config, send_test))

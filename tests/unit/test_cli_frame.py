@@ -135,6 +135,7 @@ def test_commands_receive_the_loaded_config_and_their_options(config_file: Path,
     base = ["--config", str(config_file)]
     for args in (
         ["check"],
+        ["check", "--send-test"],
         ["run", "--once"],
         ["tui", "--attach"],
         ["explain", "#1001", "--source", "Main", "--json"],
@@ -146,6 +147,7 @@ def test_commands_receive_the_loaded_config_and_their_options(config_file: Path,
     assert all(isinstance(args[0], Config) and args[0].sources[0].name == "Main" for _, args, _ in calls)
     assert [(name, kwargs) for name, _, kwargs in calls] == [
         ("check", {}),
+        ("check", {"send_test": True}),
         ("run", {"once": True}),
         ("tui", {"attach": True}),
         ("explain", {"order": "#1001", "source": "Main", "as_json": True}),
