@@ -37,18 +37,22 @@ def since_option(value: str | None, now: datetime) -> datetime | None:
 
 
 def explain(config: Config, order: str, source: str | None = None, as_json: bool = False) -> int:
+    from shopify_bridge.cli.output_payloads import print_destination_payloads
     from shopify_bridge.service.explain import as_dict, edited_after_release
     from shopify_bridge.service.explain import explain as explain_order
+    from shopify_bridge.service.explain_payloads import destination_payloads
 
     store = Store.open_reader(config.database)
     try:
         exp = explain_order(store, order, source)
+        payloads = destination_payloads(config, store, exp, datetime.now(UTC))
     finally:
         store.close()
     if as_json:
-        print_json(as_dict(exp))
+        print_json({**as_dict(exp), "destination_payloads": payloads})
     else:
         print_explanation(console(), exp, edited_after_release(exp))
+        print_destination_payloads(console(), payloads)
     return exit_codes.OK
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from shopify_bridge.cli import inspect
 from shopify_bridge.config import Config, config_from_toml
 from shopify_bridge.decide.money import loads_event
 from shopify_bridge.deliver.payloads import DestinationRequest, build_request
@@ -127,7 +128,7 @@ def sha256(text: str) -> str:
 
 
 async def test_each_type_sends_its_mapping_and_keeps_out_what_its_keys_and_rules_say(
-    tmp_path: Path, receiver: Receiver
+    tmp_path: Path, receiver: Receiver, capsys: pytest.CaptureFixture[str]
 ) -> None:
     clock = ManualClock(T0)
     async with SimulatorServer(token=TOKEN, seed=5, orders=0, clock=clock, search_lag_seconds=0) as sim:
@@ -168,6 +169,23 @@ async def test_each_type_sends_its_mapping_and_keeps_out_what_its_keys_and_rules
             assert request.headers["Content-Type"] == "application/json"
         assert deliveries(config, pos_id)["segment"] == (
             "filtered", "channels", 0, None, "kept out by its channels = ['web']")
+
+        # explain shows each destination's request as sent, credentials redacted, and why one was kept out.
+        capsys.readouterr()
+        assert inspect.explain(config, web["name"], as_json=True) == 0
+        shown = json.loads(capsys.readouterr().out)["destination_payloads"]
+        assert shown[web_id]["ga4"]["url"] == receiver.base_url("/mp/collect?measurement_id=G-E2E123&api_secret=***")
+        assert shown[web_id]["ga4"]["body"] == json.loads(ga4[0].body)
+        assert shown[web_id]["meta"]["body"] == {**json.loads(meta[0].body), "access_token": "***"}
+        assert shown[web_id]["segment"]["headers"]["Authorization"] == "Basic ***"
+        assert shown[web_id]["events-file"]["line"]["event_id"] == web_id
+        assert inspect.explain(config, pos["name"], as_json=True) == 0
+        assert json.loads(capsys.readouterr().out)["destination_payloads"][pos_id]["segment"] == {
+            "filtered": "channels", "detail": "kept out by its channels = ['web']"}
+        assert inspect.explain(config, web["name"]) == 0
+        text = capsys.readouterr().out
+        assert "→ ga4: POST http://127.0.0.1:" in text and "api_secret=***" in text and '"access_token": "***"' in text
+        assert not any(secret in text for secret in (GA4_SECRET, META_TOKEN, WRITE_KEY))
 
         # A refund: GA4 `refund` on the same client id, Segment `Order Refunded`; Meta takes Placed Orders only.
         line = sim.state.order(web["id"])["lineItems"][0]
