@@ -82,6 +82,8 @@ def print_explanation(out: Console, exp: Explanation, note: str | None) -> None:
 # -- events ---------------------------------------------------------------------------------------
 def delivery_state(d: DeliveryState) -> str:
     text = f"{d['destination']}: {d['state']}"
+    if d["reason"]:  # filtered: the destination's key that matched; skipped: the payload rule
+        text += f" ({d['reason']})"
     if d["state"] != "delivered" and d["attempts"]:
         text += f" ({d['attempts']}×, {d['last_error']})"
     return text

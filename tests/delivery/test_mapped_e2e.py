@@ -186,6 +186,10 @@ async def test_each_type_sends_its_mapping_and_keeps_out_what_its_keys_and_rules
         text = capsys.readouterr().out
         assert "→ ga4: POST http://127.0.0.1:" in text and "api_secret=***" in text and '"access_token": "***"' in text
         assert not any(secret in text for secret in (GA4_SECRET, META_TOKEN, WRITE_KEY))
+        assert inspect.events(config, as_json=True) == 0
+        listed = {e["event_id"]: e["deliveries"] for e in json.loads(capsys.readouterr().out)}
+        assert {"destination": "segment", "state": "filtered", "reason": "channels", "attempts": 0,
+                "last_status": None, "last_error": "kept out by its channels = ['web']"} in listed[pos_id]
 
         # A refund: GA4 `refund` on the same client id, Segment `Order Refunded`; Meta takes Placed Orders only.
         line = sim.state.order(web["id"])["lineItems"][0]

@@ -442,3 +442,11 @@ def test_the_cli_does_not_import_textual() -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "False", done.stderr
+
+
+def test_the_events_table_names_why_a_destination_keeps_an_event_out() -> None:
+    from shopify_bridge.cli.output import delivery_state
+
+    filtered = {"destination": "seg", "state": "filtered", "reason": "channels", "attempts": 0,
+                "last_status": None, "last_error": "kept out by its channels = ['web']"}
+    assert delivery_state(filtered) == "seg: filtered (channels)"  # type: ignore[arg-type]
