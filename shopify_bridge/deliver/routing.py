@@ -20,7 +20,7 @@ attribute (they are the buyer's data, already in the stored versions).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
@@ -31,22 +31,17 @@ from shopify_bridge.decide.decisions import NewEvent, OrderDecision
 from shopify_bridge.decide.kept_out import FILTERED, SKIPPED, KeepOut, KeptOut
 from shopify_bridge.decide.money import loads_event
 from shopify_bridge.deliver.payloads import PAYLOAD_TYPES, OrderFacts, PayloadError, Skip, build_request, filtered_by
+from shopify_bridge.deliver.payloads.filters import FilterSettings
 from shopify_bridge.deliver.payloads.ga4 import CLIENT_ID_ATTRIBUTES
 
 
-class RoutedDestination(Protocol):
+class RoutedDestination(FilterSettings, Protocol):
     """What the router reads of a `[[destinations]]` entry (every config destination model has it)."""
 
     @property
     def name(self) -> str: ...
     @property
     def type(self) -> str: ...
-    @property
-    def events(self) -> Sequence[str]: ...
-    @property
-    def channels(self) -> Sequence[str]: ...
-    @property
-    def exclude_tags(self) -> Sequence[str]: ...
 
 
 # The event names every destination takes by default; `meta_capi` defaults to Placed Order only, which is

@@ -23,12 +23,12 @@ from shopify_bridge.config import Config, config_from_toml
 from shopify_bridge.decide.money import loads_event
 from shopify_bridge.deliver.payloads import DestinationRequest, build_request
 from shopify_bridge.deliver.routing import order_facts
-from shopify_bridge.service.bridge import Bridge
 from shopify_bridge.simulator.clock import ManualClock
 from shopify_bridge.simulator.server import SimulatorServer
 from shopify_bridge.store import Store
 from shopify_bridge.store.reads_events import EventQuery
 from tests.delivery.receiver import Received, Receiver, Reply
+from tests.e2e.test_walking_skeleton import cycle
 
 pytestmark = pytest.mark.e2e
 
@@ -79,16 +79,6 @@ def make_config(tmp_path: Path, sim_url: str, receiver: Receiver) -> Config:
         ],
     }
     return config_from_toml(raw, SECRETS, file=tmp_path / "shopify-bridge.toml")
-
-
-async def cycle(config: Config, clock: ManualClock, advance: float = 0) -> int:
-    if advance:
-        clock.advance(advance)
-    bridge = Bridge(config, clock=clock)
-    try:
-        return await bridge.run_once()
-    finally:
-        bridge.close()
 
 
 def deliveries(config: Config, event_id: str) -> dict[str, tuple[Any, ...]]:

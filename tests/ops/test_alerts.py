@@ -21,6 +21,7 @@ from shopify_bridge.simulator.clock import ManualClock
 from shopify_bridge.simulator.server import SimulatorServer
 from shopify_bridge.store import Store
 from tests.delivery.receiver import Receiver, Reply
+from tests.e2e.test_walking_skeleton import cycle
 from tests.fake_clock import FakeClock
 
 T0 = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -169,15 +170,6 @@ def bridge_config(tmp_path: Path, sim_url: str, receiver: Receiver) -> Config:
         "alerts": {"url": receiver.base_url("/alerts")},
     }
     return config_from_toml(raw, {"TOKEN": TOKEN}, file=tmp_path / "shopify-bridge.toml")
-
-
-async def cycle(config: Config, clock: ManualClock, advance: float = 0) -> int:
-    clock.advance(advance)
-    bridge = Bridge(config, clock=clock)
-    try:
-        return await bridge.run_once()
-    finally:
-        bridge.close()
 
 
 def alerts_sent(receiver: Receiver) -> list[dict[str, str]]:
