@@ -165,8 +165,15 @@ class Alerter:
                 await self._wait(stop, self._idle_seconds(), self._wake)
             if self._queue and not stop.is_set():
                 await self._wait(stop, self._collect)  # let the causes arriving together join this one
-            await self.flush()
-        await self.flush(retry=False)
+            await self.flush_safely()
+        await self.flush_safely(retry=False)
+
+    async def flush_safely(self, *, retry: bool = True) -> None:
+        """`flush`, and whatever goes wrong in it is logged: alerting never ends the bridge's other work."""
+        try:
+            await self.flush(retry=retry)
+        except Exception as exc:
+            log.error("alerts failed", error=f"{type(exc).__name__}: {exc}")
 
     def _idle_seconds(self) -> float:
         due = self.gate.next_due()

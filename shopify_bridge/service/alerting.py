@@ -63,7 +63,7 @@ class BridgeAlerts:
     async def flush(self) -> None:
         """`run --once`: send what this cycle caused now (one attempt each: a cron run does not linger)."""
         if self.alerter is not None:
-            await self.alerter.flush(retry=False)
+            await self.alerter.flush_safely(retry=False)
 
 
 class ReconcileAlerts:
@@ -83,4 +83,4 @@ class ReconcileAlerts:
 
     async def flush(self) -> None:
         if self.alerter is not None:
-            await self.alerter.flush()
+            await self.alerter.flush_safely()

@@ -235,3 +235,30 @@ async def test_reconcile_tells_the_days_that_do_not_add_up(tmp_path: Path, recei
     [alert] = alerts_sent(receiver)
     assert (alert["kind"], alert["source"]) == ("reconcile_mismatch", "Sim Store")
     assert alert["message"] == "2026-11-19: Shopify counts 3 orders, the bridge accounts for 2"
+
+
+async def test_the_alerts_task_survives_its_own_failures_and_sends_what_is_queued_at_stop() -> None:
+    import asyncio
+
+    class Broken(FakeSink):
+        async def __call__(self, body: bytes) -> None:
+            raise RuntimeError("not an AlertSinkError")
+
+    sink = FakeSink("url")
+    alerter = Alerter([Broken("command"), sink], clock=FakeClock(T0), collect_seconds=0)
+    stop = asyncio.Event()
+    task = asyncio.create_task(alerter.run(stop))
+    alerter.gate.offer = None  # type: ignore[assignment,method-assign]  # flush itself now fails
+    alerter.notify(alert_rules.source_failed("Main", "HTTP 401", T0))
+    with capture_logs() as logs:
+        for _ in range(50):
+            await asyncio.sleep(0)
+            if any(e["event"] == "alerts failed" for e in logs):
+                break
+        assert not task.done()  # logged, still running
+        del alerter.gate.offer  # mended: the class's method again
+        alerter.notify(alert_rules.source_failed("Other", "HTTP 401", T0))
+        stop.set()
+        await asyncio.wait_for(task, 5)
+    assert [json.loads(b)["source"] for b in sink.bodies] == ["Other"]
+    assert any(e["event"] == "alert sink failed" and "RuntimeError" in e["error"] for e in logs)
