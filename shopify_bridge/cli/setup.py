@@ -86,9 +86,10 @@ async def _check(config: Config, send_test: bool = False) -> int:
             )
         codes.append(report.exit_code)
         out.print(check_table(report, f"{source.name} — {source.shop_domain}"))
-    destinations = await check_destinations(config.destinations, datetime.now(UTC), send_test=send_test)
-    codes.append(destinations.exit_code)
-    out.print(check_table(destinations, "destinations"))
+    if config.destinations:
+        destinations = await check_destinations(config.destinations, datetime.now(UTC), send_test=send_test)
+        codes.append(destinations.exit_code)
+        out.print(check_table(destinations, "destinations"))
     code = exit_codes.most_severe(codes)
     out.print("all sources ok" if code == 0 else f"check failed (exit {code})")
     return code
