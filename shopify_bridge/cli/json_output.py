@@ -77,6 +77,8 @@ class CheckJson(JsonDoc):
     """One per configured source, in config order."""
     destinations: list[DestinationCheckJson]
     """One per configured destination, in config order."""
+    credentials: list[CheckLineJson]
+    """Each destination's credential shape (and, with `--send-test`, GA4's verdict on a sample purchase)."""
 
 
 # -- events ---------------------------------------------------------------------------------------
@@ -84,7 +86,10 @@ class DeliveryJson(JsonDoc):
     destination: str
     """The destination's name."""
     state: str
-    """pending | in_flight | delivered | dead."""
+    """pending | in_flight | delivered | dead | filtered (the destination's `events`/`channels`/`exclude_tags`
+    keep it out) | skipped (a rule of its payload, e.g. too_old_for_destination)."""
+    reason: str | None
+    """For filtered: the key that matched; for skipped: the rule; else null."""
     attempts: int
     """Attempts made so far (a replay starts again from 0)."""
     last_status: int | None
@@ -211,6 +216,9 @@ class ExplainJson(JsonDoc):
     """The order's events (Placed Order, Received Refunds) in creation order."""
     note: str | None
     """"edited after release: Δ total …" when the order changed after its Placed Order was built."""
+    destination_payloads: dict[str, dict[str, Any]]
+    """event_id → destination → the request it gets (method, url, headers, body; credentials redacted), or
+    `{"filtered" | "skipped": reason, "detail": …}` when the destination keeps the event out."""
 
 
 # -- reconcile ------------------------------------------------------------------------------------

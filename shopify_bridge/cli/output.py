@@ -101,6 +101,8 @@ def print_explanation(out: Console, exp: Explanation, note: str | None) -> None:
 # -- events ---------------------------------------------------------------------------------------
 def delivery_state(d: DeliveryState) -> Text:
     text = styled(lit(d["destination"]), ": ", lit(d["state"]))
+    if d["reason"]:  # filtered: the destination's key that matched; skipped: the payload rule
+        text.append_text(styled(" (", lit(d["reason"]), ")"))
     if d["state"] != "delivered" and d["attempts"]:
         text.append_text(styled(" (", lit(d["attempts"]), "×, ", lit(d["last_error"]), ")"))
     return text

@@ -33,7 +33,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from shopify_bridge import __version__, exit_codes
-from shopify_bridge.deliver.destinations.base import DeliveryResult, Destination
+from shopify_bridge.deliver.destinations.base import DeliveryResult, Destination, Outgoing
 from shopify_bridge.store.reads_metrics import StoreScrape, StoreScraper
 from shopify_bridge.timeutil import Clock, system_clock
 
@@ -51,7 +51,7 @@ POLL_OUTCOMES: dict[int, str] = {
 }
 """Exit code of a source cycle -> the `outcome` label of `shopify_bridge_polls_total` (else "error")."""
 
-DELIVERY_OUTCOMES = ("delivered", "retry", "dead")
+DELIVERY_OUTCOMES = ("delivered", "retry", "dead", "skipped")
 OUTSTANDING_STATES = ("pending", "in_flight", "dead")
 # A bulk operation runs for seconds (small shops) to hours (years of orders).
 BULK_BUCKETS = (5.0, 15.0, 60.0, 300.0, 900.0, 1800.0, 3600.0, 7200.0, 21600.0, float("inf"))
@@ -86,7 +86,7 @@ class CountingDestination:
     async def close(self) -> None:
         await self.inner.close()
 
-    async def send(self, items: list[tuple[str, bytes]]) -> list[DeliveryResult]:
+    async def send(self, items: list[Outgoing]) -> list[DeliveryResult]:
         results = await self.inner.send(items)
         for result in results:
             self._attempts.labels(self.name, result.outcome).inc()

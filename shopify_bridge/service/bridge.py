@@ -25,18 +25,23 @@ from structlog.contextvars import bind_contextvars, bound_contextvars
 
 from shopify_bridge import exit_codes
 from shopify_bridge.config import Config, Source
+from shopify_bridge.config.destinations import HttpDestination as HttpSpec
+from shopify_bridge.config.destinations import JsonlDestination as JsonlSpec
 from shopify_bridge.decide.channels import DEFAULT_CHANNEL_TABLE
 from shopify_bridge.decide.exclusions import ExclusionRules
 from shopify_bridge.decide.source_context import SourceContext
 from shopify_bridge.deliver.destinations.base import Destination
 from shopify_bridge.deliver.destinations.jsonl import JsonlDestination
 from shopify_bridge.deliver.loop import Deliverer, RetryPolicy
+from shopify_bridge.deliver.routing import Router
 from shopify_bridge.errors import AuthError, BridgeError
 from shopify_bridge.observe.backfill_progress import BackfillProgress, StoredProgress
 from shopify_bridge.observe.log import get_logger
 from shopify_bridge.observe.metrics import BridgeObserver
+from shopify_bridge.service.alerting import BridgeAlerts
 from shopify_bridge.service.backfill import Backfill
 from shopify_bridge.service.backfill_result import BackfillStopped
+from shopify_bridge.service.clients import client_for
 from shopify_bridge.service.poller import SourcePoller
 from shopify_bridge.service.supervision import Liveness, all_failed_authentication, retry_delay, run_until_stopped
 from shopify_bridge.shopify.client import ShopifyClient
@@ -50,7 +55,7 @@ log = get_logger(component="bridge")
 HEARTBEAT_SECONDS = 5.0  # how often `run` tells `tui --attach` it is alive
 
 
-def source_context(config: Config, source: Source) -> SourceContext:
+def source_context(config: Config, source: Source, router: Router | None = None) -> SourceContext:
     table = {**DEFAULT_CHANNEL_TABLE, **(config.channel_types or {})}
     everywhere = tuple(d.name for d in config.destinations)
     names = tuple(source.destinations) if source.destinations is not None else everywhere
@@ -68,46 +73,29 @@ def source_context(config: Config, source: Source) -> SourceContext:
         upsell_delay_seconds=source.upsell_delay_seconds if source.upsell_delay else None,
         destinations=names,
         forward_history=source.forward_history,
+        keep_out=router if router is not None else Router(config.destinations),
     )
 
 
-def client_for(
-    source: Source,
-    *,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    timeout_seconds: float = 30.0,
-    max_temporary_retries: int | None = None,
-) -> ShopifyClient:
-    """The Shopify client of one source: its own token, pinned version and rate-limit bucket."""
-    return ShopifyClient(
-        source_name=source.name,
-        shop_domain=source.shop_domain,
-        token=source.access_token.get_secret_value(),
-        api_version=source.api_version,
-        api_url=source.api_url,
-        timeout_seconds=timeout_seconds,
-        max_temporary_retries=max_temporary_retries,
-        clock=clock,
-        sleep=sleep,
-    )
+def build_destinations(
+    config: Config, clock: Clock = system_clock
+) -> tuple[list[Destination], dict[str, RetryPolicy]]:
+    """One sender per `[[destinations]]` entry, and the retry policy of each network one (every type
+    reached over HTTP retries, goes dead and replays alike)."""
+    from shopify_bridge.deliver.destinations.http import HttpDestination
+    from shopify_bridge.deliver.destinations.mapped import MappedDestination
 
-
-def build_destinations(config: Config) -> tuple[list[Destination], dict[str, RetryPolicy]]:
     destinations: list[Destination] = []
     policies: dict[str, RetryPolicy] = {}
     for spec in config.destinations:
-        if spec.type == "jsonl":
+        if isinstance(spec, JsonlSpec):
             destinations.append(JsonlDestination(spec.name, spec.path))
-        elif spec.type == "http":
-            from shopify_bridge.deliver.destinations.http import HttpDestination
-
+            continue
+        if isinstance(spec, HttpSpec):
             destinations.append(HttpDestination.from_config(spec))
-            policies[spec.name] = RetryPolicy(
-                max_attempts=spec.max_attempts, max_age=timedelta(hours=spec.max_age_hours)
-            )
-        else:  # refused by `check`/`run` before a Bridge exists (Config.not_supported_yet)
-            raise BridgeError(f"not supported yet: destination type {spec.type!r}", exit_code=exit_codes.CONFIG)
+        else:
+            destinations.append(MappedDestination(spec, clock=clock))
+        policies[spec.name] = RetryPolicy(max_attempts=spec.max_attempts, max_age=timedelta(hours=spec.max_age_hours))
     return destinations, policies
 
 
@@ -184,13 +172,17 @@ class Bridge:
         self._stop: asyncio.Event | None = None
         self.liveness = Liveness(tuple(s.name for s in config.sources), monotonic)
         self.store_problem: str | None = None  # why the last heartbeat could not be written (health reads it)
+        self.router = Router(config.destinations)
+        self.alerts = BridgeAlerts.for_config(config, self.store.alerts, clock, sleep)
         try:
-            destinations, policies = build_destinations(config)
+            destinations, policies = build_destinations(config, clock)
         except BaseException:
             self.store.close()  # lets the writer lock go
             raise
         destinations = [self.metrics.observe_destination(d) for d in destinations]
-        self.deliverer = Deliverer(self.store.outbox, destinations, clock, policies)
+        self.deliverer = Deliverer(
+            self.store.outbox, destinations, clock, policies, router=self.router, on_dead=self.alerts.dead_letter
+        )
         self.status = {s.name: SourceStatus(s.name, s.shop_domain) for s in config.sources}
         self._wake = {s.shop_domain: asyncio.Event() for s in config.sources}
 
@@ -221,7 +213,8 @@ class Bridge:
         """One poll + release + refund settle for one source; returns its exit code."""
         status = self.status[source.name]
         self.store.check_identity()  # the database file removed or replaced: StorageFailure, the process stops
-        poller = SourcePoller(source_context(self.config, source), client, self.store, self.clock, self._events_created)
+        ctx = source_context(self.config, source, self.router)
+        poller = SourcePoller(ctx, client, self.store, self.clock, self._events_created)
         self.liveness.cycle_started(source.name)
         try:
             if status.state in ("idle", "failed"):
@@ -245,12 +238,14 @@ class Bridge:
             status.failures += 1
             poller.set_state("failed", str(exc))
             log.error("source failed", source=source.name, error=str(exc), exit_code=exc.exit_code)
+            self.alerts.source_failed(source.name, str(exc))
             self.metrics.poll_finished(source.name, exc.exit_code)
             self.on_change()
             return exc.exit_code
         finally:
             self.liveness.cycle_ended(source.name)
         status.state, status.reason, status.exit_code, status.failures = "polling", None, 0, 0
+        self.alerts.source_ok(source.name)
         status.last_events = len(stats.events_created)
         status.last_seen = stats.orders_seen
         poller.set_state("polling", ok=True)
@@ -314,6 +309,7 @@ class Bridge:
                     async with self._client(source) as client:
                         codes[source.name] = await self._source_cycle(source, client)
             await self.deliverer.deliver_once()
+            await self.alerts.flush()
         finally:
             await self.deliverer.close()
         cycles = []
@@ -364,6 +360,7 @@ class Bridge:
                 *(self._source_loop(source, stop) for source in self.config.sources),
                 self.deliverer.run(stop),
                 self._heartbeat(stop),
+                self.alerts.run(stop),
             ])
         finally:
             await self.deliverer.close()

@@ -155,7 +155,7 @@ async def reconcile_sources(
 ) -> list[SourceReconcile]:
     """Each source from `start_date` (when backfilled) or its first connection, up to `until` (default:
     yesterday in its shop's timezone)."""
-    from shopify_bridge.service.bridge import client_for
+    from shopify_bridge.service.clients import client_for
 
     results = []
     for source in sources:

@@ -19,9 +19,9 @@ configuration (`vcr_config`). Decisions, so a cassette is safe to share and repl
   lose their query string, in recorded requests and in URLs inside response bodies.
 - **Only Shopify traffic** (the GraphQL endpoint and GET downloads) is recorded; deliveries to
   destinations go out as usual and stay out of the file.
-- **Customer PII** (emails, phones, names, street addresses, zips) becomes stable placeholders such
-  as `customer-<hash>@example.invalid`: the hash is an HMAC of the value under a per-recording key,
-  so one customer keeps one placeholder within a cassette, but values cannot be guessed back.
+- **Customer PII** (emails, phones, names, street addresses, zips, cart attribute values) becomes
+  stable placeholders such as `customer-<hash>@example.invalid`: the hash is an HMAC of the value under
+  a per-recording key, so one customer keeps one placeholder within a cassette, but values cannot be guessed back.
   Emails inside request variables (the new-customer lookup) are replaced the same way, so replay
   requests built from scrubbed answers match. Every filter is idempotent: vcrpy runs them again
   on load and on every match.
@@ -222,9 +222,17 @@ class Scrubber:
                 isinstance(item, str) and key in _TEXT_KEYS and (person or key not in ("name", "displayName"))
             ):
                 out[key] = self.text(_TEXT_KEYS[key], item)
+            elif key == "customAttributes" and isinstance(item, list):
+                out[key] = [self._attribute(attribute) for attribute in item]
             else:
                 out[key] = self.json(item)
         return out
+
+    def _attribute(self, attribute: Any) -> Any:
+        """A cart attribute keeps its key; its value (a gift message, a tracking cookie) is the buyer's."""
+        if isinstance(attribute, dict) and isinstance(attribute.get("value"), str):
+            return {**self.json(attribute), "value": self.text("Attribute", attribute["value"])}
+        return self.json(attribute)
 
     def _string(self, value: str) -> str:
         if value.startswith(("http://", "https://")) and is_signed(value):

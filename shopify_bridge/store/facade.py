@@ -10,6 +10,7 @@ from pathlib import Path
 import sqlite_utils
 
 from shopify_bridge import exit_codes
+from shopify_bridge.store.alerts import AlertLog
 from shopify_bridge.store.db import Sql, StoreError, sqlite_path
 from shopify_bridge.store.events import Events
 from shopify_bridge.store.identity import DatabaseIdentity, Witness, refuse_lost_sources, witness_path
@@ -41,6 +42,7 @@ class Store:
         self.outbox = Outbox(self.sql)
         self.reads = Reads(self.conn)
         self.operator = Operator(self.conn, self.outbox)  # hand-made changes: release now, replay
+        self.alerts = AlertLog(self.sql)  # when the last alert of each kind and source went out
 
     @classmethod
     def open_writer(cls, path: Path | str, synchronous: str = "full", *, exclusive: bool = False) -> Store:

@@ -25,7 +25,8 @@ class EventQuery:
 
 class DeliveryState(TypedDict):
     destination: str
-    state: str  # pending | in_flight | delivered | dead
+    state: str  # pending | in_flight | delivered | dead | filtered | skipped
+    reason: str | None  # filtered: the key that matched (events, channels, exclude_tags); skipped: the rule
     attempts: int
     last_status: int | None
     last_error: str | None
@@ -91,14 +92,14 @@ class EventLogReads:
         if not seqs:
             return out
         marks = ",".join("?" * len(seqs))
-        for seq, destination, state, attempts, status, error in self.conn.execute(
-            "SELECT event_seq, destination, state, attempts, last_status, last_error FROM deliveries "
+        for seq, destination, state, reason, attempts, status, error in self.conn.execute(
+            "SELECT event_seq, destination, state, reason, attempts, last_status, last_error FROM deliveries "
             f"WHERE event_seq IN ({marks}) ORDER BY event_seq, destination",
             list(seqs),
         ):
             out.setdefault(int(seq), []).append(
-                DeliveryState(destination=destination, state=state, attempts=attempts, last_status=status,
-                              last_error=error)
+                DeliveryState(destination=destination, state=state, reason=reason, attempts=attempts,
+                              last_status=status, last_error=error)
             )
         return out
 

@@ -53,7 +53,8 @@ class RefundRecord(TypedDict):
 
 class DeliveryRecord(TypedDict):
     destination: str
-    state: str
+    state: str  # pending | in_flight | delivered | dead | filtered | skipped
+    reason: str | None  # filtered: the key that matched; skipped: the payload rule
     attempts: int
     last_status: int | None
     last_error: str | None
@@ -69,6 +70,14 @@ class OrderEvent(TypedDict):
     deliveries: list[DeliveryRecord]
 
 
+class StoredEvent(TypedDict):
+    """An event's exact stored JSON and order facts, for rebuilding its destination payloads (`explain`)."""
+
+    event_id: str
+    payload: str
+    facts: str | None
+
+
 @dataclass(frozen=True)
 class OrderOutcome:
     """One order as reconcile counts it: its status and how its Placed Order's deliveries stand."""
@@ -78,7 +87,7 @@ class OrderOutcome:
     processed_at: datetime
     status: str
     deliveries: int
-    delivered: int
+    delivered: int  # done with: delivered, or kept out by the destination (filtered, skipped)
     dead: int
 
 
@@ -100,7 +109,8 @@ class StoreTotals:
 _OUTCOMES_SQL = """
 SELECT o.order_id, o.name, o.processed_at, o.status,
        (SELECT COUNT(*) FROM deliveries d WHERE d.event_seq = o.placed_event_seq),
-       (SELECT COUNT(*) FROM deliveries d WHERE d.event_seq = o.placed_event_seq AND d.state = 'delivered'),
+       (SELECT COUNT(*) FROM deliveries d WHERE d.event_seq = o.placed_event_seq
+          AND d.state IN ('delivered', 'filtered', 'skipped')),
        (SELECT COUNT(*) FROM deliveries d WHERE d.event_seq = o.placed_event_seq AND d.state = 'dead')
 FROM orders o WHERE o.shop = ? AND o.processed_at >= ?
 """
@@ -153,7 +163,7 @@ class OrderReads:
         out = []
         for seq, event_id, name, created_at, payload in rows:
             deliveries = self._dicts(
-                "SELECT destination, state, attempts, last_status, last_error, delivered_at, next_attempt_at "
+                "SELECT destination, state, reason, attempts, last_status, last_error, delivered_at, next_attempt_at "
                 "FROM deliveries WHERE event_seq = ? ORDER BY destination",
                 (seq,),
             )
@@ -164,6 +174,14 @@ class OrderReads:
                 )
             )
         return out
+
+    def stored_events(self, shop: str, order_id: str) -> list[StoredEvent]:
+        """The order's events as stored (exact JSON text, order facts), in creation order."""
+        rows = self.conn.execute(
+            "SELECT event_id, payload, facts FROM events WHERE shop = ? AND order_id = ? ORDER BY seq",
+            (shop, order_id),
+        ).fetchall()
+        return [StoredEvent(event_id=str(e), payload=str(p), facts=f) for e, p, f in rows]
 
     def outcomes(self, shop: str, since: datetime) -> list[OrderOutcome]:
         """The shop's orders processed since `since`, with the state of their Placed Order's deliveries."""

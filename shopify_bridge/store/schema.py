@@ -30,7 +30,7 @@ from shopify_bridge.store.sqlite_file import writable_problem
 __all__ = ["BUSY_TIMEOUT_MS", "MIGRATIONS", "SCHEMA_VERSION", "StoreError", "database_problem", "migrate",
            "open_reader", "open_writer", "transaction"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Each entry migrates from version i to i+1. Never edit a shipped entry; append a new one.
 MIGRATIONS: list[str] = [
@@ -141,6 +141,20 @@ MIGRATIONS: list[str] = [
     # 2: the running backfill's progress in one line (phase and counts), for dashboards; NULL when none.
     """
     ALTER TABLE sources ADD COLUMN progress TEXT;
+    """,
+    # 3: per-destination routing (issue #16). A delivery a destination does not take is `filtered` (by its
+    # events/channels/exclude_tags key) or `skipped` (by its payload rules, e.g. too_old_for_destination),
+    # with that key or rule in `reason`; an event keeps the few order facts its payloads need (`facts`, JSON:
+    # processedAt, tags, the client-id custom attributes); `alerts_sent` rate-limits alerts across restarts.
+    """
+    ALTER TABLE deliveries ADD COLUMN reason TEXT;
+    ALTER TABLE events ADD COLUMN facts TEXT;
+    CREATE TABLE alerts_sent (
+        kind TEXT NOT NULL,                 -- source_failed | source_recovered | dead_letters | reconcile_mismatch
+        source TEXT NOT NULL,               -- the source's name ('' when none)
+        sent_at TEXT NOT NULL,              -- UTC ISO: the last alert of this kind and source that went out
+        PRIMARY KEY (kind, source)
+    );
     """,
 ]
 

@@ -10,7 +10,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from shopify_bridge import exit_codes
-from shopify_bridge.deliver.destinations.base import DeliveryResult
+from shopify_bridge.deliver.destinations.base import DeliveryResult, Outgoing
 from shopify_bridge.observe.backfill_progress import BackfillProgress
 from shopify_bridge.observe.health import HealthCheck, default_stale_after, evaluate
 from shopify_bridge.observe.metrics import BridgeMetrics, BridgeObserver
@@ -169,14 +169,14 @@ async def test_the_counting_destination_counts_each_outcome_and_passes_results_t
         async def close(self) -> None:
             self.closed = True
 
-        async def send(self, items: list[tuple[str, bytes]]) -> list[DeliveryResult]:
+        async def send(self, items: list[Outgoing]) -> list[DeliveryResult]:
             return [DeliveryResult("delivered"), DeliveryResult("retry", 503), DeliveryResult("dead", 400)]
 
     inner = Mixed()
     counting = metrics.observe_destination(inner)
     assert (counting.name, counting.batch_size) == ("events-file", 3)
     await counting.open()
-    results = await counting.send([("1", b"{}"), ("2", b"{}"), ("3", b"{}")])
+    results = await counting.send([Outgoing("1", b"{}"), Outgoing("2", b"{}"), Outgoing("3", b"{}")])
     await counting.close()
     assert [r.outcome for r in results] == ["delivered", "retry", "dead"] and inner.opened and inner.closed
     found = samples(metrics)

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from shopify_bridge.cli.app import main
 from shopify_bridge.cli.run import _log_to_file
+from shopify_bridge.deliver.destinations.base import Outgoing
 from shopify_bridge.deliver.destinations.jsonl import JsonlDestination
 from shopify_bridge.observe.log import configure_logging, get_logger
 from shopify_bridge.shopify.bulk.download import download
@@ -48,7 +49,7 @@ def test_the_database_its_wal_shm_lock_and_identity_witness_are_0600(tmp_path: P
 async def test_jsonl_events_file_bulk_result_and_staging_files_are_0600(tmp_path: Path) -> None:
     destination = JsonlDestination("events-file", tmp_path / "out" / "events.jsonl")
     await destination.open()
-    assert [r.outcome for r in await destination.send([("1", b'{"event_id": "1"}')])] == ["delivered"]
+    assert [r.outcome for r in await destination.send([Outgoing("1", b'{"event_id": "1"}')])] == ["delivered"]
     assert mode(tmp_path / "out" / "events.jsonl") == "0600"
 
     async def result(request: web.Request) -> web.Response:

@@ -316,12 +316,40 @@ def test_secret_literal_is_not_echoed_in_a_type_error(tmp_path: Path) -> None:
 
 NOT_BUILT = {
     "postgres": ('database = "postgresql://bridge:pw-canary@db.test/bridge"\n' + SOURCE, "a PostgreSQL store"),
-    "ga4": (SOURCE + GA4, "destinations[0].type = 'ga4'"),
-    "meta": (SOURCE + META, "destinations[0].type = 'meta_capi'"),
-    "segment": (SOURCE + SEGMENT, "destinations[0].type = 'segment'"),
-    "filters": (SOURCE + JSONL + 'channels = ["web"]\n', "destinations[0]: events/channels/exclude_tags"),
-    "alerts": (SOURCE + JSONL + '[alerts]\nurl = "https://x.test/"\n', "[alerts]"),
 }
+FILTERS = 'events = ["Placed Order"]\nchannels = ["web"]\nexclude_tags = ["wholesale"]\n'
+
+
+def test_every_destination_type_and_its_filters_are_built(tmp_path: Path) -> None:
+    """Once refused as not built: ga4, meta_capi, segment and the per-destination filters now run."""
+    from shopify_bridge.deliver.destinations.http import HttpDestination
+    from shopify_bridge.deliver.destinations.jsonl import JsonlDestination
+    from shopify_bridge.deliver.destinations.mapped import MappedDestination
+    from shopify_bridge.service.bridge import build_destinations
+
+    config = load_config(write(tmp_path, SOURCE + JSONL + FILTERS + HTTP + GA4 + META + SEGMENT + FILTERS), ENV)
+    assert config.not_supported_yet() == []
+    destinations, policies = build_destinations(config)
+    assert [(type(d), d.name) for d in destinations] == [
+        (JsonlDestination, "f"), (HttpDestination, "h"), (MappedDestination, "g"), (MappedDestination, "m"),
+        (MappedDestination, "s"),
+    ]
+    assert sorted(policies) == ["g", "h", "m", "s"]  # every network type retries and goes dead alike
+    assert policies["s"].max_attempts == 12 and policies["g"].max_age is not None
+    assert "s3cr3t-value" not in repr(destinations) and "wk-value" not in repr(destinations)
+
+
+def test_alerts_are_built(tmp_path: Path) -> None:
+    """Once refused as not built: `[alerts]` with a url and a command."""
+    from shopify_bridge.observe.alerts import CommandSink, WebhookSink, sinks_of
+
+    text = SOURCE + JSONL + '[alerts]\nurl = "https://hooks.x.test/T0/B0/s3cr3t-value"\ncommand = ["page-me", "-q"]\n'
+    config = load_config(write(tmp_path, text), ENV)
+    assert config.not_supported_yet() == [] and config.alerts is not None
+    sinks = sinks_of(config.alerts)
+    assert [type(sink) for sink in sinks] == [WebhookSink, CommandSink]
+    assert "s3cr3t-value" not in repr(sinks)
+    assert "https://hooks.x.test/T0/B0/s3cr3t-value" in config.secret_values()  # the url is a secret
 
 
 @pytest.mark.parametrize("command", ["check", "run"])

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import BinaryIO
 
-from shopify_bridge.deliver.destinations.base import DeliveryResult
+from shopify_bridge.deliver.destinations.base import DeliveryResult, Outgoing
 from shopify_bridge.private_files import open_private
 
 TAIL_SCAN = 1 << 16
@@ -63,9 +63,9 @@ class JsonlDestination:
             handle.flush()
             os.fsync(handle.fileno())
 
-    async def send(self, items: list[tuple[str, bytes]]) -> list[DeliveryResult]:
+    async def send(self, items: list[Outgoing]) -> list[DeliveryResult]:
         try:
-            await asyncio.to_thread(self._append, [payload for _, payload in items])
+            await asyncio.to_thread(self._append, [item.payload for item in items])
         except OSError as exc:
             error = f"cannot write {self.path}: {exc.strerror or exc}"
             return [DeliveryResult("retry", error=error) for _ in items]
