@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from shopify_bridge import exit_codes
-from shopify_bridge.cli.output import console
+from shopify_bridge.cli.console import console, lit, styled
 from shopify_bridge.config import Config
 from shopify_bridge.config.values import checked_postgres_url
 from shopify_bridge.errors import BridgeError
@@ -53,6 +53,7 @@ def migrate(config: Config, *, to: str) -> int:
     out = console()
     for table in report:
         out.print(f"{table.table:<15} {table.source_rows:>9} rows copied, {table.target_rows:>9} in PostgreSQL")
-    out.print(f"migrated {config.database} to {safe_url(url)}: every table's count matches")
-    out.print(f'next: set database = "{safe_url(url)}" in the config (password as before) and start the bridge')
+    out.print(styled("migrated ", lit(config.database), " to ", lit(safe_url(url)), ": every table's count matches"))
+    out.print(styled('next: set database = "', lit(safe_url(url)),
+                     '" in the config (password as before) and start the bridge'))
     return exit_codes.OK

@@ -27,7 +27,6 @@ from pydantic import (
 
 from shopify_bridge.config.base import Section, path_given, resolved_path
 from shopify_bridge.config.destinations import (
-    EVENT_NAMES,
     Alerts,
     Destination,
     Ga4Destination,
@@ -254,13 +253,6 @@ class Config(Section):
         """Keys of the contract this build cannot act on yet: `check` and `run` refuse them (exit 78)
         rather than accept a config whose promise they would silently break."""
         missing: list[str] = []
-        for index, destination in enumerate(self.destinations):
-            if destination.type not in SUPPORTED_DESTINATION_TYPES:
-                missing.append(f"destinations[{index}].type = {destination.type!r}")
-            elif destination.events != list(EVENT_NAMES) or destination.channels or destination.exclude_tags:
-                missing.append(f"destinations[{index}]: events/channels/exclude_tags filters")
-        if self.alerts is not None:
-            missing.append("[alerts]")
         return missing
 
     def local_path(self, suffix: str) -> Path:
@@ -285,8 +277,6 @@ def _unique(values: list[str], table: str, key: str, what: str) -> None:
             raise KeyedProblem((table, index, key), f"duplicate {what}: also {table}[{first_index[value]}]")
         first_index[value] = index
 
-
-SUPPORTED_DESTINATION_TYPES = ("jsonl", "http")
 
 _TABLES: dict[tuple[Any, ...], type[Section]] = {
     (): Config,

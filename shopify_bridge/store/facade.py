@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+from shopify_bridge import exit_codes
 from shopify_bridge.store import postgres
-from shopify_bridge.store.db import SqliteSql
+from shopify_bridge.store.alerts import AlertLog
+from shopify_bridge.store.db import SqliteSql, StoreError, sqlite_path
 from shopify_bridge.store.events import Events
+from shopify_bridge.store.identity import DatabaseIdentity, Witness, refuse_lost_sources, witness_path
 from shopify_bridge.store.leases import Leases, new_owner
 from shopify_bridge.store.operator import Operator
 from shopify_bridge.store.orders import Orders
@@ -19,6 +22,8 @@ from shopify_bridge.store.refunds import Refunds
 from shopify_bridge.store.schema import open_reader, open_writer
 from shopify_bridge.store.sources import Sources
 from shopify_bridge.store.sql import Sql, is_postgres_url
+from shopify_bridge.store.sqlite_file import writable_problem
+from shopify_bridge.store.writer_lock import WriterBusy, WriterLock
 
 
 class Store:
@@ -30,6 +35,8 @@ class Store:
 
     def __init__(self, sql: Sql, *, writable: bool, owner: str | None = None) -> None:
         self.sql = sql
+        self.lock: WriterLock | None = None  # SQLite's exclusive writer only
+        self.identity: DatabaseIdentity | None = None  # SQLite's exclusive writer only
         self.writable = writable
         self.owner = owner or new_owner()
         self.sources = Sources(self.sql)
@@ -40,6 +47,7 @@ class Store:
         self.leases = Leases(self.sql, self.owner)
         self.reads = Reads(self.sql)
         self.operator = Operator(self.sql, self.outbox)  # hand-made changes: release now, replay
+        self.alerts = AlertLog(self.sql)  # when the last alert of each kind and source went out
 
     @property
     def conn(self) -> Any:
@@ -52,12 +60,40 @@ class Store:
         return self.sql.dialect.postgres
 
     @classmethod
-    def open_writer(cls, database: Path | str, synchronous: str = "full", *, owner: str | None = None) -> Store:
+    def open_writer(
+        cls, database: Path | str, synchronous: str = "full", *, exclusive: bool = False, owner: str | None = None
+    ) -> Store:
         """A writing connection, migrated: the one writer of an SQLite file (WAL), or one of several
-        processes on a PostgreSQL server (`synchronous` is SQLite's alone)."""
+        processes on a PostgreSQL server (`synchronous` is SQLite's alone).
+
+        `exclusive`: the bridge's own writer (`run`, `tui`, `demo`). On SQLite it holds the writer lock for
+        as long as it is open (a second one is refused with 75, naming the holder's pid) and watches the
+        identity of the database file (`check_identity`); short-lived writers (`replay`) leave both to the
+        running bridge. A PostgreSQL store has neither a lock file nor a file identity: several processes
+        share it on purpose, and leases per shop and row claims (`leases`, `Outbox.claim`) keep them apart.
+        """
         if is_postgres_url(database):
             return cls(postgres.open_writer(str(database)), writable=True, owner=owner)
-        return cls(SqliteSql(open_writer(database, synchronous).conn), writable=True, owner=owner)
+        if not exclusive:
+            return cls(SqliteSql(open_writer(database, synchronous).conn), writable=True, owner=owner)
+        path = Path(sqlite_path(database))
+        lock = _acquire_writer_lock(path)
+        try:
+            if not path.exists():  # refuse before creating a database that would forget a witnessed source
+                refuse_lost_sources(path, Witness.read(witness_path(path)), {})
+            db = open_writer(path, synchronous)
+            try:
+                identity = DatabaseIdentity.establish(path, db.conn)
+            except BaseException:
+                db.conn.close()
+                raise
+        except BaseException:
+            lock.release()
+            raise
+        store = cls(SqliteSql(db.conn), writable=True, owner=owner)
+        store.lock, store.identity = lock, identity
+        db.conn.before_commit = identity.before_commit  # type: ignore[attr-defined]
+        return store
 
     @classmethod
     def open_reader(cls, database: Path | str) -> Store:
@@ -72,5 +108,31 @@ class Store:
         with self.sql.transaction():
             yield
 
+    def check_identity(self) -> None:
+        """Exit 74 (StoreError) when the database file was removed or replaced since it was opened."""
+        if self.identity is not None:
+            self.identity.check()
+
     def close(self) -> None:
+        if self.identity is not None:
+            with suppress(StoreError):  # a last update of the witness: `run --once` connects and exits
+                self.identity.sync_witness()
         self.sql.close()
+        if self.lock is not None:
+            self.lock.release()  # after the connection: the next writer finds the database closed
+
+
+def _acquire_writer_lock(database: Path) -> WriterLock:
+    lock = WriterLock(database)
+    try:
+        lock.acquire()
+    except WriterBusy as busy:
+        holder = f"another shopify-bridge (pid {busy.pid})" if busy.pid else "another shopify-bridge"
+        raise StoreError(
+            f"{holder} is already writing {database}; watch it with `shopify-bridge tui --attach`, or stop it first",
+            exit_code=exit_codes.TEMPFAIL,
+        ) from None
+    except OSError as exc:
+        problem = writable_problem(database) or f"cannot create the lock file {lock.path}: {exc.strerror or exc}"
+        raise StoreError(problem, exit_code=exit_codes.CONFIG) from None
+    return lock

@@ -2,12 +2,14 @@
 
 Per destination, events go out in creation order, and a Received Refund waits until that
 destination accepted its order's Placed Order. When the Placed Order will never be sent to it
-(history, excluded before, or the destination did not exist then) the refund goes on its own;
-when the Placed Order is dead, its refunds go dead with it (`placed_order_dead`).
+(history, excluded before, the destination did not exist then, or the destination keeps it out:
+`filtered` / `skipped`) the refund goes on its own; when the Placed Order is dead, its refunds go dead
+with it (`placed_order_dead`).
 
 A delivery is `pending` → `in_flight` (claimed before sending) → `delivered` | `pending` again (retry)
-| `dead`; `requeue` puts any of them back to `pending`. Each method is one transaction of its own,
-or part of the caller's (`Store.transaction()`).
+| `dead`, or `filtered` / `skipped` (with its `reason`) when the destination does not take it — at
+creation, or when its rules are applied again before sending; `requeue` puts any of them back to
+`pending`. Each method is one transaction of its own, or part of the caller's (`Store.transaction()`).
 
 `claim` reads what is due and marks it in flight, with this worker's name, in one transaction; on
 PostgreSQL the rows read are locked `FOR UPDATE SKIP LOCKED`, so workers draining one destination at
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from shopify_bridge.store.leases import WORKER_TIMEOUT
-from shopify_bridge.store.sql import Sql
+from shopify_bridge.store.sql import Row, Sql
 from shopify_bridge.timeutil import iso, parse_ts
 
 ERROR_MAX_CHARS = 500
@@ -39,16 +41,21 @@ class Due:
     payload: str
     attempts: int
     created_at: str  # when the delivery was queued (UTC ISO): a policy's max_age counts from it
+    shop: str = ""
+    facts: str | None = None  # JSON: the order facts stored with the event (None for events older than them)
 
 
-_DUE = """
-SELECT d.event_seq, e.event_id, e.event_name, e.payload, d.attempts, d.created_at
+# Placed Order states after which its refunds may go: accepted, or never to be sent to this destination.
+_PLACED_SETTLED = "('delivered', 'filtered', 'skipped')"
+
+_DUE = f"""
+SELECT d.event_seq, e.event_id, e.event_name, e.payload, d.attempts, d.created_at, e.shop, e.facts
 FROM deliveries d
 JOIN events e ON e.seq = d.event_seq
 LEFT JOIN orders o ON e.refund_id IS NOT NULL AND o.shop = e.shop AND o.order_id = e.order_id
 LEFT JOIN deliveries p ON p.event_seq = o.placed_event_seq AND p.destination = d.destination
 WHERE d.destination = ? AND d.state = 'pending' AND d.next_attempt_at <= ?
-  AND (e.refund_id IS NULL OR o.placed_event_seq IS NULL OR p.state IS NULL OR p.state = 'delivered')
+  AND (e.refund_id IS NULL OR o.placed_event_seq IS NULL OR p.state IS NULL OR p.state IN {_PLACED_SETTLED})
 ORDER BY d.event_seq
 LIMIT ?
 """
@@ -66,6 +73,10 @@ WHERE d.destination = ? AND d.state = 'pending' AND d.event_seq IN (
 """
 
 
+def _due(r: Row) -> Due:
+    return Due(int(r[0]), str(r[1]), str(r[2]), str(r[3]), int(r[4]), str(r[5]), str(r[6]), r[7])
+
+
 class Outbox:
     def __init__(self, sql: Sql, owner: str = "") -> None:
         self.sql = sql
@@ -73,8 +84,7 @@ class Outbox:
 
     def due(self, destination: str, now: datetime, limit: int = 500) -> list[Due]:
         """The deliveries to `destination` due at `now`, in event order, refunds after their Placed Order."""
-        rows = self.sql.all(_DUE, (destination, iso(now), limit))
-        return [Due(int(r[0]), str(r[1]), str(r[2]), str(r[3]), int(r[4]), str(r[5])) for r in rows]
+        return [_due(row) for row in self.sql.all(_DUE, (destination, iso(now), limit))]
 
     def claim(self, destination: str, now: datetime, limit: int = 500) -> list[Due]:
         """What `due` returns, marked in flight for this worker in the same transaction: no other worker
@@ -86,7 +96,7 @@ class Outbox:
                 "WHERE event_seq = ? AND destination = ? AND state = 'pending'",
                 [(self.owner, r[0], destination) for r in rows],
             )
-        return [Due(int(r[0]), str(r[1]), str(r[2]), str(r[3]), int(r[4]), str(r[5])) for r in rows]
+        return [_due(row) for row in rows]
 
     def next_attempt_at(self, destination: str) -> datetime | None:
         """When the earliest pending delivery to `destination` is due; None when nothing is pending."""
@@ -162,6 +172,15 @@ class Outbox:
                 (error[:ERROR_MAX_CHARS], status, seq, destination),
             )
 
+    def mark_kept_out(self, destination: str, seq: int, state: str, reason: str, detail: str) -> None:
+        """The destination does not take this event (`filtered` by a key, `skipped` by a payload rule)."""
+        with self.sql.transaction():
+            self.sql.run(
+                "UPDATE deliveries SET state = ?, reason = ?, last_error = ?, next_attempt_at = NULL, "
+                "claimed_by = NULL WHERE event_seq = ? AND destination = ?",
+                (state, reason, detail[:ERROR_MAX_CHARS], seq, destination),
+            )
+
     def requeue(self, destination: str, event_seqs: list[int], now: datetime, *, reset_attempts: bool = True) -> int:
         """Put deliveries to `destination` back to pending, due `now`: the same event, the same event_id.
 
@@ -175,7 +194,7 @@ class Outbox:
         attempts = "0" if reset_attempts else "attempts"
         with self.sql.transaction():
             return self.sql.run_many(
-                "UPDATE deliveries SET state = 'pending', next_attempt_at = ?, last_error = NULL, claimed_by = NULL, "
-                f"attempts = {attempts} WHERE event_seq = ? AND destination = ?",
+                "UPDATE deliveries SET state = 'pending', next_attempt_at = ?, last_error = NULL, reason = NULL, "
+                f"claimed_by = NULL, attempts = {attempts} WHERE event_seq = ? AND destination = ?",
                 [(iso(now), seq, destination) for seq in event_seqs],
             )

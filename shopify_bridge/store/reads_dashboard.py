@@ -43,6 +43,8 @@ _STATE_CONDITIONS = {
     "dead": "state = 'dead'",
     "pending": "state = 'pending' AND attempts = 0",
     "retrying": "state = 'pending' AND attempts > 0",
+    "filtered": "state = 'filtered'",
+    "skipped": "state = 'skipped'",
 }
 
 # A skip-scan over the deliveries index: one probe per destination instead of a full scan.
@@ -79,7 +81,9 @@ LIMIT ?
 
 MAX_STATE_BATCH = 20_000  # deliveries read per destination and round by a state filter
 
-_DELIVERY_COLUMNS = "event_seq, destination, state, attempts, last_status, last_error, next_attempt_at, delivered_at"
+_DELIVERY_COLUMNS = (
+    "event_seq, destination, state, attempts, last_status, last_error, next_attempt_at, delivered_at, reason"
+)
 
 
 class DashboardReads:

@@ -46,6 +46,7 @@ class StoreScrape:
     held: dict[str, int]  # shop -> orders on hold
     deliveries: dict[tuple[str, str], int]  # (destination, state) -> deliveries, for the states asked
     oldest_pending: dict[str, datetime | None]  # destination -> creation of its oldest pending delivery
+    by_shop: dict[tuple[str, str], int]  # (shop, state) -> outstanding deliveries of its events, for the states asked
     buckets: tuple[tuple[str, float, float], ...]  # (shop, available, maximum) where known
 
 
@@ -104,13 +105,18 @@ class StoreScraper:
                 for shop, n in sql.all("SELECT shop, COUNT(*) FROM orders WHERE status = 'held' GROUP BY shop")
             }
             deliveries: dict[tuple[str, str], int] = {}
+            by_shop: dict[tuple[str, str], int] = {}
             oldest: dict[str, datetime | None] = {}
             for destination in destinations:
                 for state in states:
-                    (count,) = sql.one(
-                        "SELECT COUNT(*) FROM deliveries WHERE destination = ? AND state = ?", (destination, state)
-                    ) or (0,)
-                    deliveries[(destination, state)] = int(count)
+                    # Indexed on (destination, state): the cost follows what is outstanding, not the table.
+                    per_shop = sql.all(
+                        "SELECT e.shop, COUNT(*) FROM deliveries d JOIN events e ON e.seq = d.event_seq "
+                        "WHERE d.destination = ? AND d.state = ? GROUP BY e.shop", (destination, state)
+                    )
+                    deliveries[(destination, state)] = sum(int(count) for _, count in per_shop)
+                    for shop, count in per_shop:
+                        by_shop[(str(shop), state)] = by_shop.get((str(shop), state), 0) + int(count)
                 (first,) = sql.one(
                     "SELECT MIN(created_at) FROM deliveries WHERE destination = ? AND state = 'pending'",
                     (destination,),
@@ -129,6 +135,7 @@ class StoreScraper:
             held=held,
             deliveries=deliveries,
             oldest_pending=oldest,
+            by_shop=by_shop,
             buckets=buckets,
         )
 

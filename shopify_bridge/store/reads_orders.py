@@ -53,7 +53,8 @@ class RefundRecord(TypedDict):
 
 class DeliveryRecord(TypedDict):
     destination: str
-    state: str
+    state: str  # pending | in_flight | delivered | dead | filtered | skipped
+    reason: str | None  # filtered: the key that matched; skipped: the payload rule
     attempts: int
     last_status: int | None
     last_error: str | None
@@ -69,6 +70,14 @@ class OrderEvent(TypedDict):
     deliveries: list[DeliveryRecord]
 
 
+class StoredEvent(TypedDict):
+    """An event's exact stored JSON and order facts, for rebuilding its destination payloads (`explain`)."""
+
+    event_id: str
+    payload: str
+    facts: str | None
+
+
 @dataclass(frozen=True)
 class OrderOutcome:
     """One order as reconcile counts it: its status and how its Placed Order's deliveries stand."""
@@ -78,7 +87,7 @@ class OrderOutcome:
     processed_at: datetime
     status: str
     deliveries: int
-    delivered: int
+    delivered: int  # done with: delivered, or kept out by the destination (filtered, skipped)
     dead: int
 
 
@@ -100,7 +109,8 @@ class StoreTotals:
 _OUTCOMES_SQL = """
 SELECT o.order_id, o.name, o.processed_at, o.status,
        (SELECT COUNT(*) FROM deliveries d WHERE d.event_seq = o.placed_event_seq),
-       (SELECT COUNT(*) FROM deliveries d WHERE d.event_seq = o.placed_event_seq AND d.state = 'delivered'),
+       (SELECT COUNT(*) FROM deliveries d WHERE d.event_seq = o.placed_event_seq
+          AND d.state IN ('delivered', 'filtered', 'skipped')),
        (SELECT COUNT(*) FROM deliveries d WHERE d.event_seq = o.placed_event_seq AND d.state = 'dead')
 FROM orders o WHERE o.shop = ? AND o.processed_at >= ?
 """
@@ -151,7 +161,7 @@ class OrderReads:
         out = []
         for seq, event_id, name, created_at, payload in rows:
             deliveries = self._dicts(
-                "SELECT destination, state, attempts, last_status, last_error, delivered_at, next_attempt_at "
+                "SELECT destination, state, reason, attempts, last_status, last_error, delivered_at, next_attempt_at "
                 "FROM deliveries WHERE event_seq = ? ORDER BY destination",
                 (seq,),
             )
@@ -162,6 +172,14 @@ class OrderReads:
                 )
             )
         return out
+
+    def stored_events(self, shop: str, order_id: str) -> list[StoredEvent]:
+        """The order's events as stored (exact JSON text, order facts), in creation order."""
+        rows = self.sql.all(
+            "SELECT event_id, payload, facts FROM events WHERE shop = ? AND order_id = ? ORDER BY seq",
+            (shop, order_id),
+        )
+        return [StoredEvent(event_id=str(e), payload=str(p), facts=f) for e, p, f in rows]
 
     def outcomes(self, shop: str, since: datetime) -> list[OrderOutcome]:
         """The shop's orders processed since `since`, with the state of their Placed Order's deliveries."""
@@ -186,3 +204,19 @@ class OrderReads:
         names = {str(name): int(n) for name, n in by_name}
         (delivered,) = self.sql.one("SELECT COUNT(*) FROM deliveries WHERE state = 'delivered'") or (0,)
         return StoreTotals(statuses, names, int(delivered))
+
+    def held_count(self, shop: str) -> int:
+        """Orders of the shop waiting in an upsell hold."""
+        (count,) = self.sql.one("SELECT COUNT(*) FROM orders WHERE shop = ? AND status = 'held'", (shop,)) or (0,)
+        return int(count)
+
+    def highest_numbers(self) -> tuple[int, int]:
+        """The highest numeric order id and the highest order number (`#1041` -> 1041) stored; 0 when none."""
+        highest_id, highest_number = 0, 0
+        for order_id, name in self.sql.all("SELECT order_id, name FROM orders"):
+            if str(order_id).isdigit():
+                highest_id = max(highest_id, int(order_id))
+            digits = str(name).lstrip("#")
+            if digits.isdigit():
+                highest_number = max(highest_number, int(digits))
+        return highest_id, highest_number

@@ -119,19 +119,24 @@ def test_a_shop_dropped_from_the_config_is_given_back(stores: list[Store], clock
     assert sorted(owners(stores[0])) == SHOPS[:2]
 
 
-def test_health_judges_only_the_sources_this_process_polls_from_when_it_took_them() -> None:
+def test_health_judges_only_the_sources_this_process_polls_by_its_polls_since_it_took_them() -> None:
     from types import SimpleNamespace
     from typing import Any
 
     from shopify_bridge.observe.health import HealthCheck
 
-    metrics: Any = SimpleNamespace(last_alive={}, last_success={}, started_at=T0,
-                                   clock=lambda: T0 + timedelta(minutes=10))
+    now = T0 + timedelta(minutes=10)
+    taken = now - timedelta(seconds=30)  # A's lease came to us 30 s ago; B is another process's
+    metrics: Any = SimpleNamespace(last_alive={"A": taken - timedelta(minutes=5)}, last_success={}, clock=lambda: now)
     windows = {"A": 60.0, "B": 60.0}
-    taken = T0 + timedelta(minutes=9, seconds=30)  # A's lease came to us 30 s ago; B is another process's
-    report = HealthCheck(metrics, windows, polled=lambda: {"A": taken}).report()
-    assert [s.name for s in report.sources] == ["A"] and report.healthy
-    assert HealthCheck(metrics, windows).report().stale == ["A", "B"]  # one process alone: both silent 10 min
+    check = HealthCheck(metrics, windows, polled=lambda: {"A": taken})
+    report = check.report()
+    assert [s.name for s in report.sources] == ["A"]                   # B: the lease holder's business
+    assert report.unhealthy == {"A": "never polled"}                   # a poll before the takeover does not count
+    metrics.last_alive["A"] = now - timedelta(seconds=5)               # the first cycle since (woken at takeover)
+    assert check.report().healthy
+    alone = HealthCheck(metrics, windows).report()                     # one process alone: every source judged
+    assert alone.unhealthy == {"B": "never polled"}
 
 
 def test_the_lease_time_is_30_s_unless_the_environment_says_otherwise() -> None:

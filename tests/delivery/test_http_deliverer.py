@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from shopify_bridge.deliver.destinations.http import HttpDestination
-from shopify_bridge.deliver.loop import DELIVERY_RETRY, Deliverer
+from shopify_bridge.deliver.loop import DELIVERY_RETRY, DeadLetter, Deliverer
+from shopify_bridge.deliver.routing import Router
 from shopify_bridge.store import Store
 from shopify_bridge.store.sql import Sql
 from shopify_bridge.timeutil import iso
@@ -169,3 +170,61 @@ async def test_refund_goes_dead_with_its_dead_placed_order(
     assert delivery(conn, placed)["state"] == "dead"
     row = delivery(conn, refund)
     assert (row["state"], row["last_error"]) == ("dead", "placed_order_dead")
+
+
+def envelope(event_id: str, name: str = "Placed Order", **properties: Any) -> str:
+    props = {"id": event_id, "currency": "CAD", "$sales_channel_type": "web", "total_price": 10, **properties}
+    return json.dumps({"event_name": name, "event_id": event_id, "timestamp": iso(START), "properties": props,
+                       "profile_properties": {}, "aliases": [f"urn:shopify_order_id:{event_id}"]})
+
+
+async def test_the_router_keeps_out_before_sending_and_a_refund_then_goes_on_its_own(
+    store: Store, conn: Sql, clock: FakeClock, receiver: Receiver
+) -> None:
+    """Keys applied again at send time (a replay after the operator changed them, say): never sent, recorded."""
+    from tests.deliver.payloads import config_entries
+
+    placed = add_event(conn, "5801", "5801")
+    refund = add_event(conn, "5801-refund-77", "5801", refund_id="77")
+    add_order(conn, "5801", placed)
+    conn.run("UPDATE events SET payload = ? WHERE seq = ?", (envelope("5801"), placed))
+    refund_payload = envelope("5801-refund-77", "Received Refund", order_id="5801", total_refunded=5)
+    conn.run("UPDATE events SET payload = ? WHERE seq = ?", (refund_payload, refund))
+    router = Router([config_entries.http(name="hook", events=["Received Refund"])])
+    loop = Deliverer(store.outbox, [HttpDestination("hook", receiver.url)], clock, router=router)
+    await loop.open()
+    try:
+        stats = await loop.deliver_once()
+    finally:
+        await loop.close()
+    assert (stats.delivered, stats.kept_out) == (1, 1)
+    assert receiver.ids() == ["5801-refund-77"]  # the refund did not wait for a Placed Order never to be sent
+    row = conn.one("SELECT state, reason, last_error, attempts FROM deliveries WHERE event_seq = ?", (placed,))
+    assert row == ("filtered", "events", "kept out by its events = ['Received Refund']", 0)
+
+
+async def test_what_cannot_be_judged_and_what_a_destination_refuses_go_dead_and_are_reported(
+    store: Store, conn: Sql, clock: FakeClock, receiver: Receiver
+) -> None:
+    from tests.deliver.payloads import config_entries
+
+    unjudged = add_event(conn, "5801-refund-1", "5801", refund_id="1")  # a refund and no order tags stored
+    conn.run("UPDATE events SET payload = ? WHERE seq = ?",
+             (envelope("5801-refund-1", "Received Refund", order_id="5801", total_refunded=5), unjudged))
+    refused = add_event(conn, "5802", "5802")
+    conn.run("UPDATE events SET payload = ? WHERE seq = ?", (envelope("5802", tags=[]), refused))
+    receiver.script("5802", Reply(status=422, body="unprocessable"))
+    reported: list[DeadLetter] = []
+    router = Router([config_entries.http(name="hook", exclude_tags=["wholesale"])])
+    loop = Deliverer(store.outbox, [HttpDestination("hook", receiver.url)], clock, router=router,
+                     on_dead=reported.append)
+    await loop.open()
+    try:
+        stats = await loop.deliver_once()
+    finally:
+        await loop.close()
+    assert stats.dead == 2 and receiver.ids() == ["5802"]
+    assert [(d.destination, d.shop, d.event_id, d.status) for d in reported] == [
+        ("hook", SHOP, "5801-refund-1", None), ("hook", SHOP, "5802", 422)]
+    assert reported[0].error.startswith("cannot be sent: Received Refund 5801-refund-1 carries no tags")
+    assert delivery(conn, unjudged)["state"] == "dead"

@@ -69,6 +69,8 @@ async def test_two_bridges_share_the_shops_send_each_event_once_and_hand_over_on
         try:
             await until(lambda: set(owners().values()) == {first.store.owner, second.store.owner},
                         "one shop each")
+            # Ready for systemd although the other shop is never polled here: it is the other bridge's.
+            await until(second.liveness.ready.is_set, "the second bridge ready")
             a.state.create_order(sourceName="web", test=False, tags=[])
             b.state.create_order(sourceName="web", test=False, tags=[])
             await until(lambda: len(lines()) == 2, "both events delivered")

@@ -120,3 +120,17 @@ async def running_bridge(tmp_path: Path, **options: Any) -> AsyncIterator[Runnin
                     await asyncio.wait_for(task, timeout=WAIT_SECONDS)
         finally:
             bridge.close()
+
+
+@asynccontextmanager
+async def bridge_task(bridge: Bridge) -> AsyncIterator[asyncio.Task[None]]:
+    """`bridge.run(stop)` as a task for the block; stopped (its outcome left to the block) and closed after it."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(bridge.run(stop))
+    try:
+        yield task
+    finally:
+        stop.set()
+        if not task.done():
+            await asyncio.wait_for(task, WAIT_SECONDS)
+        bridge.close()

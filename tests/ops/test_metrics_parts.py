@@ -9,7 +9,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from shopify_bridge import exit_codes
-from shopify_bridge.deliver.destinations.base import DeliveryResult
+from shopify_bridge.deliver.destinations.base import DeliveryResult, Outgoing
 from shopify_bridge.observe.backfill_progress import BackfillProgress
 from shopify_bridge.observe.health import HealthCheck, default_stale_after, evaluate
 from shopify_bridge.observe.metrics import BridgeMetrics, BridgeObserver
@@ -169,14 +169,14 @@ async def test_the_counting_destination_counts_each_outcome_and_passes_results_t
         async def close(self) -> None:
             self.closed = True
 
-        async def send(self, items: list[tuple[str, bytes]]) -> list[DeliveryResult]:
+        async def send(self, items: list[Outgoing]) -> list[DeliveryResult]:
             return [DeliveryResult("delivered"), DeliveryResult("retry", 503), DeliveryResult("dead", 400)]
 
     inner = Mixed()
     counting = metrics.observe_destination(inner)
     assert (counting.name, counting.batch_size) == ("events-file", 3)
     await counting.open()
-    results = await counting.send([("1", b"{}"), ("2", b"{}"), ("3", b"{}")])
+    results = await counting.send([Outgoing("1", b"{}"), Outgoing("2", b"{}"), Outgoing("3", b"{}")])
     await counting.close()
     assert [r.outcome for r in results] == ["delivered", "retry", "dead"] and inner.opened and inner.closed
     found = samples(metrics)
@@ -185,20 +185,28 @@ async def test_the_counting_destination_counts_each_outcome_and_passes_results_t
     assert BridgeObserver().observe_destination(inner) is inner       # without metrics: the destination itself
 
 
-def test_health_judges_each_source_against_its_window() -> None:
-    window = default_stale_after(15)
-    assert window == 105
-    windows = {"A": window, "B": window}
-    alive = {"A": T0 + timedelta(seconds=100)}
-    report = evaluate(windows, alive, alive, started_at=T0, now=T0 + timedelta(seconds=150))
-    assert report.healthy is False and report.stale == ["B"]          # B never succeeded since start
-    assert "B (no successful poll for 150 s, limit 105 s)" in report.summary()
+def test_health_judges_each_source_never_polled_failed_or_stale_against_its_window() -> None:
+    assert (default_stale_after(15), default_stale_after(30)) == (60, 90)   # max(3 × interval, 60 s)
+    windows = {"A": 60.0, "B": 60.0, "C": 60.0, "D": 60.0}
+    alive = {"A": T0 + timedelta(seconds=100), "C": T0 + timedelta(seconds=10), "D": T0 + timedelta(seconds=100)}
+    states = {"A": ("polling", None), "C": ("polling", None), "D": ("failed", "token rejected: 401")}
+    report = evaluate(windows, alive, alive, now=T0 + timedelta(seconds=150), states=states)
+    assert report.healthy is False
+    assert report.unhealthy == {
+        "B": "never polled",
+        "C": f"stale since {iso(T0 + timedelta(seconds=10))} (no successful poll for 140 s, limit 60 s)",
+        "D": "failed: token rejected: 401",                                 # failed now, however recent
+    }
     body = report.as_dict()
-    assert body["status"] == "stale" and body["sources"]["A"]["healthy"] is True
+    assert body["status"] == "unhealthy" and body["sources"]["A"]["healthy"] is True
     assert body["sources"]["A"]["last_success"] == iso(T0 + timedelta(seconds=100))
+    assert body["store"] == {"writable": True, "problem": None}
 
-    fresh = evaluate(windows, {}, {}, started_at=T0, now=T0 + timedelta(seconds=105))
-    assert fresh.healthy and fresh.summary() == "ok"                  # starting up: judged from the start
+    only_a = evaluate({"A": 60.0}, alive, alive, now=T0 + timedelta(seconds=150), states=states)
+    assert only_a.healthy and only_a.summary() == "ok"
+    unwritable = evaluate({"A": 60.0}, alive, alive, now=T0 + timedelta(seconds=150), states=states,
+                          store_problem="heartbeat not written: attempt to write a readonly database")
+    assert not unwritable.healthy and unwritable.as_dict()["store"]["writable"] is False
 
 
 def test_health_check_reads_the_metrics_and_the_bridge_states_and_hides_secrets(tmp_path: Path) -> None:
@@ -208,12 +216,15 @@ def test_health_check_reads_the_metrics_and_the_bridge_states_and_hides_secrets(
     register_secrets([secret])
     clock = ManualClock(T0)
     metrics = BridgeMetrics(ops_config(tmp_path, "http://127.0.0.1:9"), clock=clock)
-    check = HealthCheck(metrics, {SOURCE: 70.0}, lambda: {SOURCE: ("failed", f"token {secret} rejected")})
+    state = {"now": ("polling", None)}
+    check = HealthCheck(metrics, {SOURCE: 70.0}, lambda: {SOURCE: state["now"]})
+    assert check.report().unhealthy == {SOURCE: "never polled"}
     metrics.poll_finished(SOURCE, exit_codes.OK)
+    assert check.report().healthy
     clock.advance(71)
-    report = check.report()
-    assert report.stale == [SOURCE]
-    assert report.as_dict()["sources"][SOURCE]["reason"] == "token *** rejected"
+    assert check.report().unhealthy[SOURCE].startswith(f"stale since {iso(T0)}")
+    state["now"] = ("failed", f"token {secret} rejected")
+    assert check.report().as_dict()["unhealthy"] == {SOURCE: "failed: token *** rejected"}
 
 
 async def test_a_taken_port_is_one_clear_error(tmp_path: Path) -> None:
@@ -234,5 +245,5 @@ async def test_a_taken_port_is_one_clear_error(tmp_path: Path) -> None:
             async with serving(bridge, metrics, port=busy):
                 pass
     bridge.close()
-    assert caught.value.exit_code == exit_codes.UNAVAILABLE
+    assert caught.value.exit_code == exit_codes.CONFIG                 # the port in the config must change
     assert f"127.0.0.1:{busy}" in str(caught.value)

@@ -31,7 +31,8 @@ def config_file(tmp_path: Path) -> Path:
 
 async def lived_in_store(tmp_path: Path) -> tuple[FakeShopify, FakeClock]:
     """An SQLite store with a bit of everything: history, a hold, released orders, an edit, a refund,
-    deliveries delivered, pending and dead, an error, a cursor and a first connection."""
+    deliveries delivered, pending, dead and filtered, an error, an alert sent, a cursor and a first
+    connection."""
     clock = FakeClock(T0)
     shopify = FakeShopify(clock)
     shopify.put(make_order(1, T0 - timedelta(hours=1)))  # history
@@ -53,6 +54,8 @@ async def lived_in_store(tmp_path: Path) -> tuple[FakeShopify, FakeClock]:
     store.outbox.mark_delivered("events-file", [first], clock())
     store.outbox.mark_dead("events-file", second, "HTTP 400", 400)
     store.sources.set_state(SHOP, "failed", "boom", clock())
+    store.alerts.record_sent("source_failed", "Demo", clock())
+    store.outbox.mark_kept_out("events-file", first, "filtered", "channels", "pos is not one of ['web']")
     store.close()
     return shopify, clock
 
@@ -75,6 +78,7 @@ async def test_every_table_is_copied_and_verified_and_the_copy_is_a_working_stor
         for table in TABLES:
             assert dump(pg, table) == dump(sqlite, table), table
         assert len(dump(pg, "orders")) == 4 and len(dump(pg, "deliveries")) >= 2
+        assert len(dump(pg, "alerts_sent")) == 1 and pg.alerts.last_sent() == sqlite.alerts.last_sent()
         assert pg.reads.orders.totals() == sqlite.reads.orders.totals()
         # The copy goes on where the SQLite store stopped: same cursor, the hold still due, new seqs above.
         last_seq = pg.sql.one("SELECT MAX(seq) FROM events")[0]

@@ -224,3 +224,26 @@ def test_the_dashboard_never_writes(demo_store: Demo) -> None:
     store.snapshot(NOW, EventFilter())
     with pytest.raises(Exception, match=r"readonly|read-only"), store._reading() as reads:
         reads.sql.run("DELETE FROM events")
+
+
+def test_kept_out_deliveries_show_their_reason_filter_by_state_and_are_no_backlog(database: Path | str) -> None:
+    builder = StoreBuilder(database)
+    builder.source(SHOP, "Main")
+    seq = builder.event(SHOP, "1", placed_payload("1", "#1", "1.00"),
+                        deliveries={"events-file": ("delivered", 1), "ga4": ("skipped", 0), "meta": ("filtered", 0)})
+    builder.sql.run("UPDATE deliveries SET reason = 'too_old_for_destination' WHERE destination = 'ga4'")
+    builder.sql.run("UPDATE deliveries SET reason = 'channels', last_error = 'kept out by its channels = "
+                    "[''web'']' WHERE destination = 'meta'")
+    builder.close()
+    store = DashboardStore(database)
+    snapshot = store.snapshot(NOW, EventFilter(state="filtered"))
+    [event] = snapshot.events
+    assert event.seq == seq
+    assert [(d.destination, d.state, d.reason) for d in event.deliveries] == [
+        ("events-file", "delivered", None),
+        ("ga4", "skipped", "too_old_for_destination"),
+        ("meta", "filtered", "channels"),
+    ]
+    assert [e.seq for e in store.snapshot(NOW, EventFilter(state="skipped")).events] == [seq]
+    [source] = snapshot.sources
+    assert (source.pending_deliveries, source.dead_deliveries) == (0, 0)
