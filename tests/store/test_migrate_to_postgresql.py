@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -118,6 +119,15 @@ async def test_a_store_is_never_copied_over_another_nor_from_under_a_running_bri
     writer.close()
     busy = CliRunner().invoke(app, ["--config", str(config), "migrate", "--to", postgres_url], env={"TOKEN": TOKEN})
     assert busy.exit_code == exit_codes.TEMPFAIL and "pid 4242" in busy.output, busy.output
+
+    running = Store.open_writer(tmp_path / "bridge.db", exclusive=True)    # a bridge holding the writer lock
+    try:
+        locked = CliRunner().invoke(app, ["--config", str(config), "migrate", "--to", postgres_url],
+                                    env={"TOKEN": TOKEN})
+    finally:
+        running.close()
+    assert locked.exit_code == exit_codes.TEMPFAIL, locked.output
+    assert f"(pid {os.getpid()}) is already writing" in locked.output, locked.output
 
 
 @pytest.mark.parametrize("to", ["mysql://x/y", "postgresql://host-without-db"])
