@@ -23,7 +23,8 @@ def bridge_files(config: Config) -> list[Path]:
     if isinstance(config.database, Path):
         database = config.database
         files += [database, Path(f"{database}-wal"), Path(f"{database}-shm"), lock_path(database),
-                  witness_path(database), database.with_suffix(".log")]
+                  witness_path(database)]
+    files.append(config.local_path(".log"))  # the dashboard's log: beside the SQLite file, or the config file
     files += [destination.path for destination in config.destinations if destination.type == "jsonl"]
     return files
 

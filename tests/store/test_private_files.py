@@ -114,3 +114,21 @@ def test_check_warns_about_a_database_and_events_file_others_can_read(
         f"warning: {tmp_path / 'events.jsonl'} has mode 0640: it holds order data; "
         f"`chmod 600 {tmp_path / 'events.jsonl'}` keeps it private",
     ]
+
+
+def test_the_files_check_looks_at_follow_the_store_sqlite_or_postgresql(tmp_path: Path) -> None:
+    """A PostgreSQL store has no database file, lock or identity witness here, but its dashboard log is
+    local (beside the config file): that one is still checked."""
+    from shopify_bridge.config import config_from_toml
+    from shopify_bridge.service.local_files import bridge_files
+
+    def files(database: str) -> list[Path]:
+        raw = {"database": database, "sources": [{"name": "Modes", "store": "modes", "access_token": "t"}],
+               "destinations": [{"name": "events-file", "type": "jsonl", "path": "events.jsonl"}]}
+        return bridge_files(config_from_toml(raw, {}, file=tmp_path / "shopify-bridge.toml"))
+
+    assert files("postgresql://bridge@db.test/bridge") == [tmp_path / "shopify-bridge.log", tmp_path / "events.jsonl"]
+    assert files("bridge.db") == [
+        tmp_path / name for name in ("bridge.db", "bridge.db-wal", "bridge.db-shm", "bridge.db.lock",
+                                     "bridge.db.identity", "bridge.log", "events.jsonl")
+    ]
