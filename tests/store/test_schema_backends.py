@@ -61,8 +61,9 @@ def test_a_newer_postgresql_store_is_refused_and_a_reader_needs_the_current_vers
     Store.open_writer(postgres_url).close()
     with psycopg.connect(postgres_url, autocommit=True) as conn:
         conn.execute("UPDATE meta SET value = '999' WHERE key = 'schema_version'")
-    with pytest.raises(StoreError, match="schema version 999 is newer"):
+    with pytest.raises(StoreError, match="schema version 999 is newer") as newer:
         Store.open_writer(postgres_url)
+    assert newer.value.exit_code == 78                                  # as on SQLite: a configuration error
     with pytest.raises(StoreError, match="has schema version 999, expected"):
         Store.open_reader(postgres_url)
 
