@@ -1,7 +1,9 @@
 """Taking order versions in: read the order's facts from the store, decide, write the decision.
 
 The rules are `decide.lifecycle` (and `decide.refunds`); the writes are `Store.orders.record`. Each
-call runs inside the caller's transaction when it opened one (`Store.transaction()`), together with
+event a decision creates carries its order facts and the destinations that do not take it
+(`deliver.routing.route_events`, with the source's `keep_out`), so its outbox rows are written final.
+Each call runs inside the caller's transaction when it opened one (`Store.transaction()`), together with
 the cursor advance: a crash at any instant either keeps all of a page's effects or none of them. All
 network reads (refund details, the re-read at release, the new-customer lookup) happen before, in the
 poller or the backfill.
@@ -17,6 +19,7 @@ from shopify_bridge.decide import lifecycle
 from shopify_bridge.decide.orderdoc import OrderDoc, legacy_id, merge_refund_details
 from shopify_bridge.decide.refunds import refund_ids
 from shopify_bridge.decide.source_context import SourceContext
+from shopify_bridge.deliver.routing import route_events
 from shopify_bridge.service import new_customers
 from shopify_bridge.store import Store
 
@@ -39,7 +42,7 @@ def ingest_order(
         is_new_customer=is_new_customer, deferred=deferred,
     )
     new_customers.note_orders(store, ctx.shop, [doc])  # an earlier order of its customer's later ones
-    return store.orders.record(decision)
+    return store.orders.record(route_events(decision, doc, ctx.keep_out))
 
 
 def release_order(
@@ -56,7 +59,7 @@ def release_order(
     decision = lifecycle.on_release(
         facts, ctx, doc, now=now, first_connected_at=first_connected_at, is_new_customer=is_new_customer
     )
-    return store.orders.record(decision)
+    return store.orders.record(route_events(decision, doc, ctx.keep_out))
 
 
 def reread_refunds(
@@ -71,7 +74,7 @@ def reread_refunds(
     """Move the refunds `read` (numeric ids) of a stored order, read again into `doc`; the events created."""
     facts = store.orders.facts(ctx.shop, legacy_id(doc["id"]), refund_ids(doc))
     decision = lifecycle.on_refunds_read(facts, ctx, doc, now=now, first_connected_at=first_connected_at, read=read)
-    return store.orders.record(decision)
+    return store.orders.record(route_events(decision, doc, ctx.keep_out))
 
 
 def mark_gone(store: Store, ctx: SourceContext, order_id: str, now: datetime) -> None:

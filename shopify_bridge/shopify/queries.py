@@ -32,6 +32,7 @@ ORDER_SCALARS = f"""
     id legacyResourceId name createdAt updatedAt processedAt cancelledAt cancelReason test
     sourceName tags email phone currencyCode presentmentCurrencyCode displayFinancialStatus
     discountCodes edited taxesIncluded checkoutToken cartToken
+    customAttributes {{ key value }}
     totalPriceSet {{ {MONEY} }}
     currentTotalPriceSet {{ {MONEY} }}
     totalTaxSet {{ {MONEY} }}

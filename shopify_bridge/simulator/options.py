@@ -60,6 +60,10 @@ class SimulatorOptions:
     presentment_currencies: tuple[str, ...] = ("USD", "EUR")
     # Result-file downloads: honour `Range` with 206 (True) or ignore it and send the whole file (False).
     bulk_honours_range: bool = True
+    # Where the numbering starts: every numeric id this far past its usual base, order numbers (#1001)
+    # from `first_order_number`, so a demo continuing an earlier database never reuses a stored id.
+    id_offset: int = 0
+    first_order_number: int = 1001
 
     @classmethod
     def harsh(cls, **overrides: Any) -> SimulatorOptions:
@@ -128,6 +132,8 @@ class SimulatorOptions:
             raise ValueError("the competing app's share of the restore rate must be at least 0 and below 1")
         if self.refund_split < 1:
             raise ValueError("refund_split must be at least 1")
+        if self.id_offset < 0 or self.first_order_number < 1:
+            raise ValueError("id_offset cannot be negative and first_order_number must be at least 1")
         if self.orders < 0 or self.history_days < 1:
             raise ValueError("orders must be at least 0 and history_days at least 1")
         for currency in (self.shop_currency, *self.presentment_currencies):

@@ -147,6 +147,7 @@ async def test_two_refunds_in_one_poll_only_the_last_is_the_full_refund(rig: Rig
 async def test_explain_shows_what_a_waiting_refund_waits_for_since_when_and_its_next_read(rig: Rig) -> None:
     from rich.console import Console
 
+    from shopify_bridge.cli.json_output import ExplainJson, dump
     from shopify_bridge.cli.output import print_explanation
     from shopify_bridge.service.explain import as_dict, explain
 
@@ -160,6 +161,8 @@ async def test_explain_shows_what_a_waiting_refund_waits_for_since_when_and_its_
     assert state == {"refund_id": refund["legacyResourceId"], "timestamp": refund["createdAt"], "status": "waiting",
                      "waits_for": "pending", "waiting_since": "2026-07-01T12:00:10+00:00", "read_attempts": 1,
                      "next_read_at": "2026-07-01T12:01:10+00:00"}
+    # explain --json: the document's model takes the settling state as documented keys
+    assert dump(ExplainJson.model_validate({**as_dict(exp), "destination_payloads": {}}))["refunds"] == [state]
     console = Console(record=True, width=200)
     print_explanation(console, exp, None)
     assert (f"refund {refund['legacyResourceId']} at {refund['createdAt']}: waiting (waits for a pending REFUND "

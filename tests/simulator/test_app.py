@@ -113,6 +113,19 @@ async def test_read_order_and_the_line_items_follow_up_page(caller: Caller, sim:
     assert (await caller.data(queries.READ_ORDER, id="gid://shopify/Order/1"))["order"] is None
 
 
+async def test_an_order_answers_its_cart_attributes_as_the_recording_shows_them(
+    caller: Caller, sim: SimulatorServer
+) -> None:
+    # 2025-01__order-create-parity.json: `customAttributes` is a list of {key, value}; none is an empty list.
+    attributes = [{"key": "_ga", "value": "GA1.1.1234567890.1714500000"}, {"key": "gift", "value": None}]
+    order = sim.state.create_order(lineItems=[{"title": "Board", "price": "10", "quantity": 1}],
+                                   customAttributes=attributes)
+    plain = sim.state.create_order(lineItems=[{"title": "Board", "price": "10", "quantity": 1}], customAttributes=[])
+    read = (await caller.data(queries.READ_ORDER, id=order["id"]))["order"]
+    assert read["customAttributes"] == attributes
+    assert (await caller.data(queries.READ_ORDER, id=plain["id"]))["order"]["customAttributes"] == []
+
+
 async def test_read_refund_returns_the_refund_with_its_connections(
     caller: Caller, sim: SimulatorServer
 ) -> None:

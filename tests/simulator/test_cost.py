@@ -110,8 +110,8 @@ def test_the_bridge_queries_stay_well_under_the_single_query_limit() -> None:
         )
     }
     assert costs == {
-        "POLL_ORDERS": 106,
-        "READ_ORDER": 26,
+        "POLL_ORDERS": 110,
+        "READ_ORDER": 27,
         "ORDER_LINE_ITEMS_PAGE": 43,
         "READ_REFUNDS": 44,
         "REFUND_LINE_ITEMS_NEXT": 51,
