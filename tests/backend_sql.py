@@ -1,11 +1,23 @@
-"""What a test needs to say differently to SQLite and PostgreSQL: a trigger, a row's version.
+"""What a test needs to say differently to SQLite and PostgreSQL: a trigger, a row's version, an old
+schema.
 
 The product's SQL is portable (store/dialect.py); these are only the tests' own probes.
 """
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+
 from shopify_bridge.store import Store
+from shopify_bridge.store.db import SqliteSql
+from shopify_bridge.store.postgres import PgSql
+from shopify_bridge.store.schema import MIGRATIONS
+from shopify_bridge.store.sql import Sql, is_postgres_url
 
 
 def fail_inserts(store: Store, table: str, message: str) -> None:
@@ -27,3 +39,24 @@ def row_version(store: Store, table: str) -> object:
     if store.sql.dialect.postgres:
         return store.sql.all(f"SELECT xmin::text FROM {table} ORDER BY 1")
     return store.conn.total_changes
+
+
+@contextmanager
+def schema_at(database: Path | str, version: int) -> Iterator[Sql]:
+    """`database` (an SQLite file or a PostgreSQL URL) as an older shopify-bridge left it: the migrations up
+    to `version` and nothing after. Rows put in through the runner are committed when the block ends."""
+    sql: Sql
+    if is_postgres_url(database):
+        sql = PgSql(psycopg.connect(str(database), autocommit=True))
+    else:
+        sql = SqliteSql(sqlite3.connect(database, isolation_level=None))
+    try:
+        with sql.transaction():
+            for step in MIGRATIONS[:version]:
+                for statement in sql.dialect.ddl(step):
+                    sql.run(statement)
+            sql.run("INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (str(version),))
+            yield sql
+    finally:
+        sql.close()
+

@@ -82,7 +82,7 @@ class Refunds:
             "WHERE r.shop = ? AND r.status = 'waiting' AND o.status IN ('released', 'history', 'gone') "
             "AND (r.waits_for IS NULL OR r.waits_for <> 'placed_order') "
             "AND (r.next_read_at IS NULL OR r.next_read_at <= ?) "
-            "ORDER BY r.next_read_at, r.refund_id LIMIT ?",
+            "ORDER BY r.next_read_at NULLS FIRST, r.refund_id LIMIT ?",  # PostgreSQL sorts NULLs last otherwise
             (shop, iso(now), limit),
         )
         return [
