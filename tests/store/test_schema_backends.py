@@ -4,6 +4,7 @@ a newer one refused, and processes that start together migrate one after the oth
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
@@ -13,6 +14,7 @@ from shopify_bridge.store import Store, StoreError, postgres
 from shopify_bridge.store.copy import TABLES
 from shopify_bridge.store.dialect import POSTGRESQL
 from shopify_bridge.store.schema import MIGRATIONS, SCHEMA_VERSION
+from tests.backend_sql import schema_at
 
 EVERY_TABLE = (*TABLES, "workers", "leases")
 
@@ -53,6 +55,33 @@ def test_a_version_1_postgresql_store_is_migrated_keeping_its_rows(postgres_url:
     try:
         assert store.sql.one("SELECT value FROM meta WHERE key = 'schema_version'") == (str(SCHEMA_VERSION),)
         assert store.sql.one("SELECT name, cursor, progress FROM sources") == ("A", "2026-05-01T00:00:00Z", None)
+    finally:
+        store.close()
+
+
+def test_a_version_4_store_gets_the_settling_step_keeping_its_rows(database: Path | str) -> None:
+    """Version 4 (leases) was the last before refund settling; step 5 adds the settling columns, the granted
+    scopes and `customer_orders`, on either engine, and the rows already stored stay as they were."""
+    with schema_at(database, 4) as sql:
+        sql.run("INSERT INTO sources (shop, name, cursor) VALUES ('a.myshopify.com', 'A', '2026-05-01T00:00:00Z')")
+        sql.run("INSERT INTO refunds (shop, refund_id, order_id, gid, status, detail) "
+                "VALUES ('a.myshopify.com', '7', '1', 'gid://shopify/Refund/7', 'evented', '{}')")
+        sql.run("INSERT INTO leases (shop, owner, acquired_at, expires_at) "
+                "VALUES ('a.myshopify.com', 'h:1:x', 't', 't')")
+    store = Store.open_writer(database)
+    try:
+        assert store.sql.one("SELECT value FROM meta WHERE key = 'schema_version'") == (str(SCHEMA_VERSION),)
+        assert SCHEMA_VERSION == len(MIGRATIONS) == 5
+        assert store.sql.one("SELECT name, cursor, access_scopes FROM sources") == (
+            "A", "2026-05-01T00:00:00Z", None)
+        assert store.sql.one(
+            "SELECT status, detail, waits_for, waiting_since, read_attempts, next_read_at FROM refunds"
+        ) == ("evented", "{}", None, None, 0, None)
+        assert store.sql.one("SELECT shop, owner FROM leases") == ("a.myshopify.com", "h:1:x")
+        assert store.sources.scopes("a.myshopify.com") is None
+        store.customers.note("a.myshopify.com", {"customer:1": datetime(2026, 4, 1, tzinfo=UTC)})
+        assert store.customers.earliest("a.myshopify.com", ["customer:1"]) == {
+            "customer:1": datetime(2026, 4, 1, tzinfo=UTC)}
     finally:
         store.close()
 
