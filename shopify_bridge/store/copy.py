@@ -1,12 +1,12 @@
 """`migrate --to postgresql://…`: copy an SQLite store into an empty PostgreSQL database, and prove it.
 
 Every table of the schema is copied whole — sources (cursors, first connections, backfill state),
-orders and their versions (holds with their release times), refunds, events, the outbox, errors,
-when each alert last went out, and `meta` — in one PostgreSQL transaction: the target holds the whole
-store or nothing. The SQLite side is read in one read transaction (one consistent state). Rows keep
-their seqs (event seqs are what the outbox, orders and refunds point at), and the identity sequences
-are moved past them so that new rows follow. Before the commit every table's row count and highest
-key are compared; any difference rolls everything back.
+orders and their versions (holds with their release times), refunds with their settling state, events,
+the outbox, errors, when each alert last went out, by when each customer had an order, and `meta` — in
+one PostgreSQL transaction: the target holds the whole store or nothing. The SQLite side is read in one
+read transaction (one consistent state). Rows keep their seqs (event seqs are what the outbox, orders and
+refunds point at), and the identity sequences are moved past them so that new rows follow. Before the
+commit every table's row count and highest key are compared; any difference rolls everything back.
 
 Process state is not copied: `workers`, `leases` and the writer heartbeat belong to processes that ran
 on the old store, and `database_id` to the SQLite file (its identity witness, `store.identity`). A
@@ -24,7 +24,7 @@ from shopify_bridge.store.sql import Sql, StoreError
 
 # In dependency order: deliveries point at events, orders and refunds at event seqs.
 TABLES = ("meta", "sources", "orders", "order_versions", "refunds", "events", "deliveries", "errors",
-          "alerts_sent")
+          "alerts_sent", "customer_orders")
 IDENTITY = {"order_versions": "seq", "events": "seq", "errors": "seq"}
 # The target's own, no process's at all, or the SQLite file's (its identity witness: `store.identity`).
 PROCESS_META = ("schema_version", "writer_heartbeat", "database_id")

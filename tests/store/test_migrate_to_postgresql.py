@@ -76,10 +76,14 @@ async def test_every_table_is_copied_and_verified_and_the_copy_is_a_working_stor
     assert "every table's count matches" in result.output
     sqlite, pg = Store.open_reader(tmp_path / "bridge.db"), Store.open_writer(postgres_url)
     try:
+        schema = {name for (name,) in sqlite.sql.all("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                                    "AND name NOT LIKE 'sqlite_%'")}
+        assert schema - set(TABLES) == {"workers", "leases"}      # every table but the processes' own is copied
         for table in TABLES:
             assert dump(pg, table) == dump(sqlite, table), table
         assert len(dump(pg, "orders")) == 4 and len(dump(pg, "deliveries")) >= 2
         assert len(dump(pg, "alerts_sent")) == 1 and pg.alerts.last_sent() == sqlite.alerts.last_sent()
+        assert len(dump(pg, "customer_orders")) == 4                  # each order's customer: not asked again
         assert pg.reads.orders.totals() == sqlite.reads.orders.totals()
         # The copy goes on where the SQLite store stopped: same cursor, the hold still due, new seqs above.
         last_seq = pg.sql.one("SELECT MAX(seq) FROM events")[0]
