@@ -1,5 +1,5 @@
 """What a test needs to say differently to SQLite and PostgreSQL: a trigger, a row's version, an old
-schema.
+schema, every row of the store.
 
 The product's SQL is portable (store/dialect.py); these are only the tests' own probes.
 """
@@ -60,3 +60,12 @@ def schema_at(database: Path | str, version: int) -> Iterator[Sql]:
     finally:
         sql.close()
 
+
+def every_row(store: Store) -> str:
+    """The text of every row of every table of the store (what a dump of the database would show)."""
+    if store.sql.dialect.postgres:
+        query = "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+    else:
+        query = "SELECT name FROM sqlite_master WHERE type = 'table'"
+    tables = sorted(str(name) for (name,) in store.sql.all(query))
+    return "\n".join(f"{table}: {row!r}" for table in tables for row in store.sql.all(f"SELECT * FROM {table}"))

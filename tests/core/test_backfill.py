@@ -113,12 +113,15 @@ class Sleeps:
         self.waits.append(seconds)
 
 
-def setup(tmp_path: Path, n: int = 5, **ctx: Any) -> tuple[Backfill, ScriptedBulk, Any, Sleeps, FakeClock]:
+def setup(
+    tmp_path: Path, n: int = 5, database: Path | str | None = None, **ctx: Any
+) -> tuple[Backfill, ScriptedBulk, Any, Sleeps, FakeClock]:
+    """A backfill of `n` orders into `database` (default: an SQLite file in `tmp_path`)."""
     clock = FakeClock(T0)
     orders = [make_order(i, datetime(2026, 4, 10 + i, tzinfo=UTC)) for i in range(n)]
     fake = ScriptedBulk(clock, orders)
-    store = Store.open_writer(tmp_path / "b.db")
-    store.conn.execute("INSERT INTO sources (shop, name) VALUES ('demo.myshopify.com', 'Demo')")
+    store = Store.open_writer(database or tmp_path / "b.db")
+    store.sql.run("INSERT INTO sources (shop, name) VALUES ('demo.myshopify.com', 'Demo')")
     sleeps = Sleeps()
     backfill = Backfill(
         context(delay=None, **ctx) if not ctx.get("forward") else context(delay=None),
@@ -301,8 +304,8 @@ async def test_the_event_loop_runs_other_work_between_ingest_batches(
     assert len(batches) == 3 and batches[0] < batches[1] < batches[2]
 
 
-def customers_backfill(tmp_path: Path) -> tuple[Backfill, ScriptedBulk, Any]:
-    backfill, fake, store, _, _ = setup(tmp_path, n=0)
+def customers_backfill(tmp_path: Path, database: Path | str) -> tuple[Backfill, ScriptedBulk, Any]:
+    backfill, fake, store, _, _ = setup(tmp_path, n=0, database=database)
     ann, bob = {"id": "gid://shopify/Customer/1"}, {"id": "gid://shopify/Customer/2"}
     fake.orders = [
         make_order(1, datetime(2026, 4, 10, tzinfo=UTC), customer=ann),
@@ -318,12 +321,14 @@ def customers_backfill(tmp_path: Path) -> tuple[Backfill, ScriptedBulk, Any]:
 
 
 def new_customer_of(store: Any) -> dict[str, Any]:
-    rows = store.conn.execute("SELECT order_id, payload FROM events ORDER BY order_id").fetchall()
+    rows = store.sql.all("SELECT order_id, payload FROM events ORDER BY order_id")
     return {order_id[-1]: json.loads(payload)["properties"].get("$is_new_customer") for order_id, payload in rows}
 
 
-async def test_forwarded_history_gets_is_new_customer_from_one_more_bulk_operation(tmp_path: Path) -> None:
-    backfill, fake, store = customers_backfill(tmp_path)
+async def test_forwarded_history_gets_is_new_customer_from_one_more_bulk_operation(
+    tmp_path: Path, database: Path | str
+) -> None:
+    backfill, fake, store = customers_backfill(tmp_path, database)
     fake.scopes.append("read_all_orders")
     await backfill.run(START)
     assert new_customer_of(store) == {"1": True, "2": False, "3": True, "4": True, "5": False, "6": True, "7": True}
@@ -336,14 +341,16 @@ async def test_forwarded_history_gets_is_new_customer_from_one_more_bulk_operati
     assert len(fake.runs) == 2
 
 
-async def test_without_read_all_orders_forwarded_history_is_only_ever_returning_or_omitted(tmp_path: Path) -> None:
-    backfill, _fake, store = customers_backfill(tmp_path)
+async def test_without_read_all_orders_forwarded_history_is_only_ever_returning_or_omitted(
+    tmp_path: Path, database: Path | str
+) -> None:
+    backfill, _fake, store = customers_backfill(tmp_path, database)
     await backfill.run(START)
     assert new_customer_of(store) == {"1": None, "2": False, "3": None, "4": None, "5": False, "6": None, "7": None}
 
 
-async def test_a_restart_resumes_the_bulk_operation_over_earlier_orders(tmp_path: Path) -> None:
-    backfill, fake, store = customers_backfill(tmp_path)
+async def test_a_restart_resumes_the_bulk_operation_over_earlier_orders(tmp_path: Path, database: Path | str) -> None:
+    backfill, fake, store = customers_backfill(tmp_path, database)
     fake.scopes.append("read_all_orders")
     fake.outcomes = [{"status": "FAILED", "errorCode": "INTERNAL_SERVER_ERROR", "url": None}]
     with pytest.raises(TemporaryFailure, match="earlier orders"):

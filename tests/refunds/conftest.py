@@ -9,6 +9,6 @@ from tests.refunds.rig import Rig, running_rig
 
 
 @pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
-    async with running_rig(tmp_path) as made:
+async def rig(database: Path | str) -> AsyncIterator[Rig]:
+    async with running_rig(database) as made:
         yield made

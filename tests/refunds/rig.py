@@ -62,18 +62,18 @@ class Rig:
         await self.poller(**changes).cycle()
 
     def events(self, name: str | None = None) -> list[dict[str, Any]]:
-        rows = self.store.conn.execute("SELECT event_name, payload FROM events ORDER BY seq").fetchall()
+        rows = self.store.sql.all("SELECT event_name, payload FROM events ORDER BY seq")
         return [json.loads(payload) for event_name, payload in rows if name in (None, event_name)]
 
     def refund_rows(self) -> dict[str, dict[str, Any]]:
-        cursor = self.store.conn.execute("SELECT * FROM refunds ORDER BY refund_id")
-        names = [d[0] for d in cursor.description]
-        return {row[1]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}
+        rows = self.store.sql.dicts("SELECT * FROM refunds ORDER BY refund_id")
+        return {str(row["refund_id"]): row for row in rows}
 
 
 
 @asynccontextmanager
-async def running_rig(tmp_path: Path, **options: Any) -> AsyncIterator[Rig]:
+async def running_rig(database: Path | str, **options: Any) -> AsyncIterator[Rig]:
+    """The rig on `database`: an SQLite file or a PostgreSQL URL (the `database` fixture's)."""
     clock = ManualClock(T0)
     settings: dict[str, Any] = {"orders": 0, "seed": 7, "search_lag_seconds": 0, **options}
     async with SimulatorServer(token=TOKEN, clock=clock, **settings) as sim:
@@ -84,7 +84,7 @@ async def running_rig(tmp_path: Path, **options: Any) -> AsyncIterator[Rig]:
 
         client = ShopifyClient(source_name="Sim", shop_domain=SHOP, token=TOKEN, api_version="2026-07",
                                api_url=sim.url, sleep=sleep)
-        store = Store.open_writer(tmp_path / "bridge.db")
+        store = Store.open_writer(database)
         try:
             async with client:
                 yield Rig(sim, clock, Recording(client), store)

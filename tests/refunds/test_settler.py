@@ -13,11 +13,11 @@ def reads(shopify: FakeShopify) -> list[list[str]]:
     return [variables["ids"] for name, variables in shopify.calls if name == "BridgeReadRefunds"]
 
 
-async def connected(tmp_path: Path, *numbers: int) -> tuple[FakeClock, FakeShopify, SourcePoller, list[dict]]:  # type: ignore[type-arg]
+async def connected(database: Path | str, *numbers: int) -> tuple[FakeClock, FakeShopify, SourcePoller, list[dict]]:  # type: ignore[type-arg]
     """A first connection, then these orders polled and released."""
     clock = FakeClock(T0)
     shopify = FakeShopify(clock)
-    poller = poller_for(tmp_path, shopify, clock, context(delay=None))
+    poller = poller_for(database, shopify, clock, context(delay=None))
     await poller.cycle()
     clock.advance(5)
     orders = [shopify.put(make_order(n, clock())) for n in numbers]
@@ -25,8 +25,8 @@ async def connected(tmp_path: Path, *numbers: int) -> tuple[FakeClock, FakeShopi
     return clock, shopify, poller, orders
 
 
-async def test_pending_refunds_of_unchanged_orders_are_read_together_on_their_backoff(tmp_path: Path) -> None:
-    clock, shopify, poller, orders = await connected(tmp_path, 1, 2)
+async def test_pending_refunds_of_unchanged_orders_are_read_together_on_their_backoff(database: Path | str) -> None:
+    clock, shopify, poller, orders = await connected(database, 1, 2)
     clock.advance(5)
     details = []
     for number, order in enumerate(orders, start=70):
@@ -53,8 +53,8 @@ async def test_pending_refunds_of_unchanged_orders_are_read_together_on_their_ba
     assert [e["event_name"] for e in events(poller)].count("Received Refund") == 2
 
 
-async def test_a_refund_shopify_does_not_return_is_asked_again_on_the_backoff(tmp_path: Path) -> None:
-    clock, shopify, poller, [order] = await connected(tmp_path, 1)
+async def test_a_refund_shopify_does_not_return_is_asked_again_on_the_backoff(database: Path | str) -> None:
+    clock, shopify, poller, [order] = await connected(database, 1)
     summary, _detail = _refund(order, 80, "10.0")
     shopify.edit(order["id"], refunds=[summary])                     # no details to be had
     await poller.cycle()
@@ -64,6 +64,6 @@ async def test_a_refund_shopify_does_not_return_is_asked_again_on_the_backoff(tm
     for _ in range(30):
         await poller.cycle()
         clock.advance(60)
-    row = poller.conn.execute("SELECT status, waits_for, read_attempts FROM refunds").fetchone()
-    assert row[:2] == ("waiting", "details")
+    row = poller.store.sql.one("SELECT status, waits_for, read_attempts FROM refunds")
+    assert row is not None and row[:2] == ("waiting", "details")
     assert len(reads(shopify)) <= 6                                   # 30 minutes: after 1, 2, 4, 8, 16 minutes
