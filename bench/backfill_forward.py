@@ -119,7 +119,7 @@ async def _run(orders: int, sent: Counter[str], simulated: list[float]) -> dict[
                     code = await bridge.run_once()
                     cycles += 1
                 took = time.perf_counter() - started
-                events = Counter(str(name) for (name,) in bridge.store.conn.execute("SELECT event_name FROM events"))
+                events = Counter(str(name) for (name,) in bridge.store.sql.all("SELECT event_name FROM events"))
             finally:
                 bridge.close()
     if code != 0:
@@ -130,8 +130,8 @@ async def _run(orders: int, sent: Counter[str], simulated: list[float]) -> dict[
 
 
 def _unread_refunds(bridge: Bridge) -> int:
-    row = bridge.store.conn.execute("SELECT COUNT(*) FROM refunds WHERE status = 'waiting'").fetchone()
-    return int(row[0])
+    (count,) = bridge.store.sql.one("SELECT COUNT(*) FROM refunds WHERE status = 'waiting'") or (0,)
+    return int(count)
 
 
 def report(result: dict[str, Any]) -> None:
