@@ -87,12 +87,26 @@ def full_time(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "—"
 
 
+# ISO 4217 minor units of the currencies that have no cents (or thousandths instead). Every other code
+# has two. Shopify sends amounts trimmed ("10.0"), so the dashboard pads to the currency's own digits.
+# (The simulator keeps its own table on purpose: it shares no code with the product.)
+_MINOR_UNITS = {
+    **dict.fromkeys(("JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XAF", "XOF", "XPF", "PYG", "RWF", "KMF"), 0),
+    **dict.fromkeys(("KWD", "BHD", "OMR", "JOD", "TND", "IQD", "LYD"), 3),
+}
+
+
 def money(value: Decimal | None, currency: str | None) -> str:
     if value is None:
         return "—"
+    digits = _MINOR_UNITS.get(currency or "", 2)
     exponent = value.as_tuple().exponent
-    # Shopify sends "10.0" for ten; show cents, but never round away digits it did send.
-    shown = value.quantize(Decimal("0.01")) if isinstance(exponent, int) and exponent > -2 else value
+    # Pad to the currency's minor units, but never round away digits Shopify did send.
+    shown = value
+    if isinstance(exponent, int) and exponent > -digits:
+        shown = value.quantize(Decimal(1).scaleb(-digits))
+    elif isinstance(exponent, int) and digits == 0 and exponent < 0 and value == value.to_integral_value():
+        shown = value.quantize(Decimal(1))  # "1000.0" JPY is ¥1000, not 1000.0
     return f"{shown} {currency}" if currency else str(shown)
 
 

@@ -116,6 +116,16 @@ def test_money_shows_cents_without_rounding_away_digits() -> None:
     assert money(None, "EUR") == "—"
 
 
+def test_money_pads_to_the_currencys_own_minor_units() -> None:
+    # Shopify trims amounts ("1000.0"): yen have no cents, dinars have thousandths.
+    assert money(Decimal("1000.0"), "JPY") == "1000 JPY"
+    assert money(Decimal("1500"), "KRW") == "1500 KRW"
+    assert money(Decimal("12.5"), "KWD") == "12.500 KWD"
+    assert money(Decimal("0.125"), "BHD") == "0.125 BHD"
+    # Digits Shopify did send are never rounded away, whatever the currency.
+    assert money(Decimal("1000.5"), "JPY") == "1000.5 JPY"
+
+
 def test_a_kept_out_delivery_shows_its_reason_quietly() -> None:
     skipped = delivery_state(Delivery("ga4", "skipped", 0, reason="too_old_for_destination"))
     assert (skipped.plain, str(skipped.style)) == ("skipped: too_old_for_destination", "dim")
