@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from textual.css.query import NoMatches
 from textual.pilot import Pilot
 from textual.worker import WorkerFailed, WorkerState
 
@@ -73,6 +74,16 @@ def make_app(demo_store: tuple[Path, dict[str, int]]) -> Callable[..., Dashboard
         return app
 
     return make
+
+
+async def until(pilot: Pilot[None], condition: Callable[[], object], *, turns: int = 200) -> None:
+    """Give the app event-loop turns until `condition` holds (a pushed screen mounts a few turns after the
+    key). Bounded by turns, not by time; the caller still asserts the condition."""
+    for _ in range(turns):
+        with contextlib.suppress(NoMatches):  # the widget it looks at may not be mounted yet
+            if condition():
+                return
+        await pilot.pause()
 
 
 async def settle(app: DashboardApp, pilot: Pilot[None]) -> None:

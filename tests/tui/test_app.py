@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.syntax import Syntax
 from textual.widgets import ContentSwitcher, DataTable, Select, Static
 
-from tests.tui.conftest import FixedClock, RecordingActions, settle
+from tests.tui.conftest import FixedClock, RecordingActions, settle, until
 from tests.tui.store_builder import NOW, OUTLET, SHOP, StoreBuilder, placed_payload
 from tui.app import READ_ONLY_NOTICE, DashboardApp
 from tui.confirm import ConfirmScreen
@@ -112,7 +112,7 @@ async def test_number_keys_switch_views_and_focus_their_list(make_app: MakeApp) 
             ("1", "overview", "sources-table"),
         ):
             await pilot.press(key)
-            await pilot.pause()
+            await until(pilot, lambda: view(app) == name)  # noqa: B023 (awaited here, in this turn)
             assert view(app) == name
             assert app.focused is not None and app.focused.id == focused
 
@@ -123,13 +123,13 @@ async def test_question_mark_and_f1_open_a_help_of_every_key(make_app: MakeApp) 
         await settle(app, pilot)
         for key in ("question_mark", "f1"):
             await pilot.press(key)
-            await pilot.pause()
+            await until(pilot, lambda: isinstance(app.screen, HelpScreen))
             assert isinstance(app.screen, HelpScreen)
             shown = rendered(app.screen.query_one("#help-keys", Static))
             for words in ("Release now", "Replay dead", "Pause", "Details", "Older", "Filter", "Quit", "ctrl+p"):
                 assert words in shown, words
             await pilot.press("escape")
-            await pilot.pause()
+            await until(pilot, lambda: not isinstance(app.screen, HelpScreen))
             assert not isinstance(app.screen, HelpScreen)
 
 
@@ -140,7 +140,7 @@ async def test_release_asks_first_and_only_yes_releases(make_app: MakeApp) -> No
         await settle(app, pilot)
         app.query_one("#holds-table").focus()
         await pilot.press("down", "x")
-        await pilot.pause()
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         assert isinstance(app.screen, ConfirmScreen)
         assert "#1004" in app.screen.question.plain
         await pilot.press("n")
@@ -270,7 +270,7 @@ async def test_dead_letters_list_replays_only_the_dead_destination(make_app: Mak
         assert cells(app, "#dead-table", 3) == ["converge"]
         assert cells(app, "#dead-table", 5) == ["HTTP 400: bad request"]
         await pilot.press("p")
-        await pilot.pause()
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
         await settle(app, pilot)
@@ -309,7 +309,9 @@ async def test_s_pauses_and_resumes_a_source_after_confirmation(make_app: MakeAp
         assert cells(app, "#sources-table", 1)[0] == "paused"
         assert "1 paused" in str(app.query_one("#health", Static).render())
         await pilot.press("s")
-        await pilot.pause()
+        await until(
+            pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen.question.plain.startswith("Resume")
+        )
         assert isinstance(app.screen, ConfirmScreen) and app.screen.question.plain.startswith("Resume")
         await pilot.press("y")
         await settle(app, pilot)
@@ -321,7 +323,7 @@ async def test_enter_on_a_source_shows_its_whole_reason(make_app: MakeApp) -> No
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("down", "enter")
-        await pilot.pause()
+        await until(pilot, lambda: isinstance(app.screen, SourceDetailScreen))
         assert isinstance(app.screen, SourceDetailScreen)
         assert "401 Unauthorized: check the access token" in rendered(app.screen.query_one("#source-facts", Static))
 
@@ -335,7 +337,7 @@ async def test_r_reads_again_and_q_quits(make_app: MakeApp) -> None:
         await settle(app, pilot)
         assert app.refresh_count == before + 1
         await pilot.press("q")
-        await pilot.pause()
+        await until(pilot, lambda: not app.is_running)
         assert not app.is_running
 
 
@@ -348,7 +350,7 @@ async def test_command_palette_lists_and_runs_the_actions(make_app: MakeApp) -> 
         await pilot.press(*"release")
         await pilot.pause(0.05)  # the palette searches on a timer; this only yields to it
         await pilot.press("enter")
-        await pilot.pause()
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
         await settle(app, pilot)
@@ -429,7 +431,7 @@ async def test_columns_fit_the_content_and_are_laid_out_again_on_resize(make_app
         assert narrow["state"] < wide["state"] and narrow["bucket"] == wide["bucket"]
         assert sum(narrow.values()) + 2 * len(narrow) <= 80 - 1  # no sideways scrolling
         await pilot.resize_terminal(120, 40)
-        await pilot.pause()
+        await until(pilot, lambda: {str(key.value): column.width for key, column in table.columns.items()} == wide)
         assert {str(key.value): column.width for key, column in table.columns.items()} == wide
 
 
@@ -476,5 +478,5 @@ async def test_a_backfilling_source_shows_its_percentage(make_app: MakeApp, demo
         await settle(app, pilot)
         assert cells(app, "#sources-table", 1)[0] == "backfilling 45 %"
         await pilot.press("enter")
-        await pilot.pause()
+        await until(pilot, lambda: line_text in rendered(app.screen.query_one("#source-facts", Static)))
         assert line_text in rendered(app.screen.query_one("#source-facts", Static))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from textual.widgets import DataTable
 
-from tests.tui.conftest import FixedClock, RecordingActions, settle
+from tests.tui.conftest import FixedClock, RecordingActions, settle, until
 from tests.tui.store_builder import NOW, SHOP, StoreBuilder, placed_payload
 from tui.app import DashboardApp
 from tui.event_detail import EventDetailScreen
@@ -113,7 +113,7 @@ async def test_a_nasty_name_in_a_confirmation_and_a_notice_stays_literal(tmp_pat
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
         await pilot.press("tab", "x")
-        await pilot.pause()
+        await until(pilot, lambda: SHOWN in app.screen.question.plain)
         assert SHOWN in app.screen.question.plain  # type: ignore[attr-defined]
         await pilot.press("y")
         await settle(app, pilot)
