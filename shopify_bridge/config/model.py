@@ -346,21 +346,3 @@ def config_from_toml(raw: dict[str, Any], env: Mapping[str, str], *, file: Path)
     config.mask_everywhere(frozenset(expansion.substituted))
     return config
 
-
-__all__ = [
-    "CONFIG_ENV_VAR",
-    "DEFAULT_CONFIG_FILE",
-    "Alerts",
-    "Config",
-    "Destination",
-    "Exclude",
-    "Ga4Destination",
-    "HttpDestination",
-    "JsonlDestination",
-    "MetaCapiDestination",
-    "SegmentDestination",
-    "Source",
-    "config_from_toml",
-    "config_path",
-    "load_config",
-]

@@ -8,16 +8,12 @@ that a new recording without one fails here instead of being skipped.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
-
 import pytest
 
 from shopify_bridge.shopify import queries
 from shopify_bridge.shopify.cost import operation, page_multiplier
 from tests.conftest import RECORDED
+from tests.recorded_costs import PAGE_MULTIPLIERS, recorded_requests
 
 NO_DOCUMENT = {
     ("2025-01__order-create-parity.json", "mutation"),
@@ -30,61 +26,6 @@ NO_DOCUMENT = {
     ("2026-04__order-edit-existing-order-happy-path.json", "addVariant"),
     ("2026-04__order-edit-existing-order-happy-path.json", "commitAdd"),
 }
-
-
-@dataclass
-class Recorded:
-    file: str
-    path: str
-    document: str | None
-    variables: dict[str, Any]
-    requested: int
-
-
-def _cost(response: Any) -> dict[str, Any] | None:
-    if not isinstance(response, dict):
-        return None
-    for holder in (response, response.get("body"), response.get("payload")):
-        if isinstance(holder, dict) and isinstance(holder.get("extensions"), dict):
-            cost = holder["extensions"].get("cost")
-            if isinstance(cost, dict) and "requestedQueryCost" in cost:
-                return cost
-    return None
-
-
-def _body(response: dict[str, Any]) -> Any:
-    return response.get("body") or response.get("payload") or response
-
-
-def _walk(name: str, node: Any, path: str, root: dict[str, Any]) -> Iterator[Recorded]:
-    if isinstance(node, list):
-        for index, item in enumerate(node):
-            yield from _walk(name, item, f"{path}[{index}]", root)
-        return
-    if not isinstance(node, dict):
-        return
-    cost = _cost(node.get("response")) or (_cost(node) if node is root and "request" in node else None)
-    if cost is not None:
-        document = node.get("query") or (node.get("request") or {}).get("query")
-        if document is None and isinstance(node.get("response"), dict):
-            body = _body(node["response"])
-            replays = [c for c in root.get("upstreamCalls") or [] if c is not node and c.get("query")]
-            document = next((c["query"] for c in replays if _body(c.get("response") or {}) == body), None)
-        yield Recorded(name, path, document, node.get("variables") or {}, int(cost["requestedQueryCost"]))
-    for key, value in node.items():
-        if key not in ("response", "request", "variables"):
-            yield from _walk(name, value, f"{path}.{key}" if path else key, root)
-
-
-def recorded_requests() -> list[Recorded]:
-    files = sorted(RECORDED.glob("*.json"))
-    if not files:
-        pytest.skip(f"no recordings in {RECORDED} (../shared is not checked out beside the repo)")
-    found: list[Recorded] = []
-    for path in files:
-        root = json.loads(path.read_text())
-        found += _walk(path.name, root, "", root)
-    return found
 
 
 def test_every_recorded_requested_cost_is_what_the_client_predicts() -> None:
@@ -102,12 +43,7 @@ def test_every_recorded_requested_cost_is_what_the_client_predicts() -> None:
     assert len({r.requested for r in priced}) >= 8  # queries, connections, counts and mutations alike
 
 
-@pytest.mark.parametrize(
-    ("size", "multiplier"),
-    [(0, 0), (1, 1), (2, 1), (3, 2), (4, 2), (5, 3), (7, 3), (8, 4), (12, 4), (13, 5), (20, 5), (21, 6),
-     (39, 6), (40, 7), (59, 7), (60, 8), (79, 8), (80, 9), (99, 9), (100, 10), (149, 10), (150, 11),
-     (249, 11), (250, 12)],
-)
+@pytest.mark.parametrize(("size", "multiplier"), PAGE_MULTIPLIERS)
 def test_the_page_size_multiplier_follows_the_notes(size: int, multiplier: int) -> None:
     assert page_multiplier(size) == multiplier
 
