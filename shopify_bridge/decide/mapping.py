@@ -43,8 +43,8 @@ from shopify_bridge.decide.mapping_common import (
     currency_properties,
     envelope,
     event_timestamp,
-    numeric_id,
     order_legacy_id,
+    product_identity,
     without_nulls,
 )
 from shopify_bridge.decide.mapping_refund import RefundOutcome, build_received_refund
@@ -94,11 +94,7 @@ def _item(line: Mapping[str, Any], quantity: int, side: CurrencySide, doc: Order
     money_side = (price_bag or {}).get("shopMoney" if side == "shop" else "presentmentMoney") or {}
     return without_nulls(
         {
-            "product_id": numeric_id(line.get("product")),
-            "variant_id": numeric_id(line.get("variant")),
-            "sku": line.get("sku"),
-            "name": line.get("title"),
-            "variant_name": line.get("variantTitle"),
+            **product_identity(line),
             "vendor": line.get("vendor"),
             "price": bag_amount(price_bag, side),
             "quantity": quantity,

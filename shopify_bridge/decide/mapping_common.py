@@ -30,6 +30,17 @@ def numeric_id(obj: Mapping[str, Any] | None) -> str | None:
     return legacy_id(obj["id"]) if obj.get("id") else None
 
 
+def product_identity(line: Mapping[str, Any]) -> dict[str, Any]:
+    """What names a line item's product in both events: ids, SKU and titles."""
+    return {
+        "product_id": numeric_id(line.get("product")),
+        "variant_id": numeric_id(line.get("variant")),
+        "sku": line.get("sku"),
+        "name": line.get("title"),
+        "variant_name": line.get("variantTitle"),
+    }
+
+
 def without_nulls(values: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
 

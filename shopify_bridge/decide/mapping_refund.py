@@ -37,8 +37,8 @@ from shopify_bridge.decide.mapping_common import (
     currency_properties,
     envelope,
     event_timestamp,
-    numeric_id,
     order_legacy_id,
+    product_identity,
     without_nulls,
 )
 from shopify_bridge.decide.money import CurrencySide, bag_amount, sum_amounts
@@ -116,11 +116,7 @@ def _refund_item(refund_line: Mapping[str, Any], side: CurrencySide) -> dict[str
     line = refund_line.get("lineItem") or {}
     return without_nulls(
         {
-            "product_id": numeric_id(line.get("product")),
-            "variant_id": numeric_id(line.get("variant")),
-            "sku": line.get("sku"),
-            "name": line.get("title"),
-            "variant_name": line.get("variantTitle"),
+            **product_identity(line),
             "quantity": refund_line.get("quantity"),
             "price": bag_amount(refund_line.get("priceSet"), side),
             "subtotal": bag_amount(refund_line.get("subtotalSet"), side),
