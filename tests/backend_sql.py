@@ -11,11 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import psycopg
-
-from shopify_bridge.store import Store
+from shopify_bridge.store import Store, postgres
 from shopify_bridge.store.db import SqliteSql
-from shopify_bridge.store.postgres import PgSql
 from shopify_bridge.store.schema import MIGRATIONS
 from shopify_bridge.store.sql import Sql, is_postgres_url
 
@@ -47,7 +44,7 @@ def schema_at(database: Path | str, version: int) -> Iterator[Sql]:
     to `version` and nothing after. Rows put in through the runner are committed when the block ends."""
     sql: Sql
     if is_postgres_url(database):
-        sql = PgSql(psycopg.connect(str(database), autocommit=True))
+        sql = postgres.connect(str(database))
     else:
         sql = SqliteSql(sqlite3.connect(database, isolation_level=None))
     try:

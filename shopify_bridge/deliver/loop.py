@@ -31,6 +31,7 @@ from shopify_bridge.observe.log import get_logger
 from shopify_bridge.retry import Backoff
 from shopify_bridge.store.db import StorageFailure, storage_failure
 from shopify_bridge.store.outbox import Due, Outbox
+from shopify_bridge.store.sql import StoreUnavailable
 from shopify_bridge.timeutil import Clock, parse_ts
 
 DELIVERY_RETRY = Backoff(base=2.0, cap=3600.0)
@@ -235,17 +236,25 @@ class Deliverer:
         await asyncio.gather(*(self._loop(d, stop) for d in self.destinations))
 
     async def _loop(self, destination: Destination, stop: asyncio.Event) -> None:
+        unsettled = False  # a drain ended without recording what it had claimed
         while not stop.is_set():
+            wait = IDLE_WAIT_SECONDS
             try:
+                if unsettled:  # sent or not, those rows go out again (at-least-once, same event_id)
+                    self.outbox.hand_back(destination.name)
+                    unsettled = False
                 await self.drain(destination, stop)
+                wait = self.next_due_in(destination.name)
             except StorageFailure:
                 raise  # the disk or the database file failed: the whole process stops (exit 74)
+            except StoreUnavailable:
+                unsettled = True  # the database server is away: the bridge logs it once; we try again
             except Exception as exc:  # a destination bug must not end the process's other work
                 failure = storage_failure(exc)
                 if failure is not None:
                     raise failure from exc
                 log.error("delivery loop failed", destination=destination.name, error=f"{type(exc).__name__}: {exc}")
-            wait = self.next_due_in(destination.name)
+                unsettled = True
             self.wake.clear()
             waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self.wake.wait())]
             await asyncio.wait(waiters, timeout=wait, return_when=asyncio.FIRST_COMPLETED)

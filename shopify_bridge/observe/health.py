@@ -241,7 +241,7 @@ async def serving(
         return {name: (status.state, status.reason) for name, status in bridge.status.items()}
 
     def store_problem() -> str | None:
-        return bridge.store_problem
+        return bridge.outage.problem or bridge.store_problem  # a database out of reach: at once, not at the beat
 
     polled = bridge.polled_sources if bridge.leases is not None else None
     server = ObservabilityServer(metrics, HealthCheck(metrics, windows, states, store_problem, polled), host, port)

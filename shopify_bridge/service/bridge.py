@@ -46,10 +46,12 @@ from shopify_bridge.service.backfill_result import BackfillStopped
 from shopify_bridge.service.clients import client_for
 from shopify_bridge.service.lease_keeper import LeaseKeeper, LeaseTiming
 from shopify_bridge.service.poller import SourcePoller
+from shopify_bridge.service.store_outage import StoreOutage
 from shopify_bridge.service.supervision import Liveness, all_failed_authentication, retry_delay, run_until_stopped
 from shopify_bridge.shopify.client import ShopifyClient
 from shopify_bridge.shopify.scopes import ALL_ORDERS_SCOPE, RECENT_ORDERS_DAYS, granted_scopes, missing_scopes
 from shopify_bridge.store import StorageFailure, Store, StoreError
+from shopify_bridge.store.sql import StoreUnavailable
 from shopify_bridge.store.writer_heartbeat import record_heartbeat
 from shopify_bridge.timeutil import Clock, system_clock
 
@@ -178,6 +180,9 @@ class Bridge:
         self._stop: asyncio.Event | None = None
         self.liveness = Liveness(tuple(s.name for s in config.sources), monotonic)
         self.store_problem: str | None = None  # why the last heartbeat could not be written (health reads it)
+        # A PostgreSQL server out of reach: logged once, retried, given up on after a bound (exit 75).
+        self.outage = StoreOutage(monotonic, on_restored=self._after_outage)
+        self.store.sql.on_outage = self.outage.changed
         self.router = Router(config.destinations)
         self.alerts = BridgeAlerts.for_config(config, self.store.alerts, clock, sleep)
         try:
@@ -198,6 +203,13 @@ class Bridge:
             self.store.outbox, destinations, clock, policies, router=self.router, on_dead=self.alerts.dead_letter,
             may_claim=self.leases.alive if self.leases else None,
         )
+
+    def _after_outage(self) -> None:
+        """The database is back: every loop that backed off tries again now instead of after its backoff."""
+        self.store_problem = None
+        for event in self._wake.values():
+            event.set()
+        self.deliverer.wake.set()
 
     def wake_source(self, shop: str) -> None:
         """Run that source's next cycle now instead of after its poll interval."""
@@ -246,6 +258,14 @@ class Bridge:
             return exit_codes.OK
         except StorageFailure:
             raise  # not this source's failure: the process stops (exit 74)
+        except StoreUnavailable as exc:
+            # Not this source's failure either, and temporary: logged once for the whole store (StoreOutage),
+            # retried with backoff; what the cycle had not committed died with the connection.
+            status.state, status.reason, status.exit_code = "failed", str(exc), exc.exit_code
+            status.failures += 1
+            self.metrics.poll_finished(source.name, exc.exit_code)
+            self.on_change()
+            return exc.exit_code
         except BridgeError as exc:
             status.state, status.reason, status.exit_code = "failed", str(exc), exc.exit_code
             status.failures += 1
@@ -371,8 +391,9 @@ class Bridge:
                 wait: float | None = None  # paused: until resumed or stopped
                 if self.status[source.name].paused:
                     # Written here too: a cycle that was in flight when the pause came wrote its own state.
-                    self.store.operator.show_source_paused(source.shop_domain, True)
-                elif self.leases is not None and not self.leases.holds(source.shop_domain):
+                    with contextlib.suppress(StoreUnavailable):  # shown when the database is back
+                        self.store.operator.show_source_paused(source.shop_domain, True)
+                elif self.leases is not None and not self._confirmed_lease(source.shop_domain):
                     wait = self.leases.timing.renew  # another process polls it; we are woken when we take it
                     self.liveness.cycle_ended(source.name)  # nothing of ours to wait for (systemd's READY)
                 else:
@@ -388,6 +409,14 @@ class Bridge:
                 await asyncio.wait(waiters, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
                 for waiter in waiters:
                     waiter.cancel()
+
+    def _confirmed_lease(self, shop: str) -> bool:
+        """We hold `shop`'s lease, renewed on the connection we have now: a lease renewed on a connection
+        that was lost since is confirmed (renewed, or found taken by another process) before we poll."""
+        assert self.leases is not None
+        if not self.leases.confirmed:
+            self.leases.safe_tick()
+        return self.leases.holds(shop)
 
     async def _leased_cycle(self, source: Source, client: ShopifyClient) -> int:
         if self.leases is None:
@@ -421,9 +450,12 @@ class Bridge:
                 self.store_problem = None
             except StorageFailure:
                 raise
+            except StoreUnavailable as exc:  # logged once by `outage`; retried at the next beat
+                self.store_problem = self.outage.problem or str(exc)
             except StoreError as exc:  # a missed beat shows as a stale writer; it must not stop the bridge
                 self.store_problem = str(exc)
                 log.warning("heartbeat not written", error=str(exc))
+            self.outage.check()  # down for longer than the bound: `run` ends with 75
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), HEARTBEAT_SECONDS)
 

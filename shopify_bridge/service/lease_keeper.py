@@ -30,6 +30,7 @@ from shopify_bridge.errors import BridgeError
 from shopify_bridge.observe.log import get_logger
 from shopify_bridge.store import Store
 from shopify_bridge.store.leases import WORKER_TIMEOUT
+from shopify_bridge.store.sql import StoreUnavailable
 from shopify_bridge.timeutil import Clock, parse_ts
 
 log = get_logger(component="leases")
@@ -89,6 +90,7 @@ class LeaseKeeper:
         self.gained_at: dict[str, datetime] = {}  # shop -> when this process took it
         self.busy: set[str] = set()  # shops whose cycle runs now: never given back meanwhile
         self.alive_until: datetime | None = None  # our heartbeat counts until then
+        self.session = 0  # the store connection of the last renewal (`Sql.session`)
 
     @property
     def owner(self) -> str:
@@ -97,7 +99,13 @@ class LeaseKeeper:
     def holds(self, shop: str) -> bool:
         """This process may poll `shop` now: it holds the lease, with time to spare."""
         expires = self.held.get(shop)
-        return expires is not None and self.clock() < expires - self.timing.margin
+        return self.confirmed and expires is not None and self.clock() < expires - self.timing.margin
+
+    @property
+    def confirmed(self) -> bool:
+        """The leases were last renewed on the connection the store has now. After a lost connection, the
+        next tick confirms which of them are still ours (renewed) before any of them is trusted again."""
+        return self.session != 0 and self.session == self.store.sql.session
 
     def alive(self) -> bool:
         """Our last heartbeat still counts (with time to spare): we may claim deliveries."""
@@ -135,6 +143,7 @@ class LeaseKeeper:
         elif len(self.held) < target:
             self._take(now, target - len(self.held))
         leases.forget_dead_workers(now, FORGET_WORKERS_AFTER)
+        self.session = self.store.sql.session
 
     def _give_back(self, count: int) -> None:
         idle = sorted((shop for shop in self.held if shop not in self.busy), key=self._rank, reverse=True)
@@ -173,6 +182,8 @@ class LeaseKeeper:
     def safe_tick(self) -> None:
         try:
             self.tick()
+        except StoreUnavailable:
+            return  # the database is away: the bridge logs the outage once; `holds` is False meanwhile
         except self.store.sql.errors as exc:
             # Nothing renewed: `holds` and `alive` run out on their own before anyone may take over.
             log.warning("leases not renewed", error=f"{type(exc).__name__}: {exc}")
@@ -183,5 +194,7 @@ class LeaseKeeper:
         self.alive_until = None
         try:
             self.store.leases.retire()
+        except StoreUnavailable:
+            return  # a process stopping in an outage: its leases expire on their own
         except self.store.sql.errors as exc:
             log.warning("leases not given back; they expire on their own", error=f"{type(exc).__name__}: {exc}")

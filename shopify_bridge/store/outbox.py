@@ -127,6 +127,16 @@ class Outbox:
                 [(self.owner, seq, destination) for seq in seqs],
             )
 
+    def hand_back(self, destination: str) -> int:
+        """This worker's claims to `destination` go back to pending: after a send whose outcome could not
+        be recorded (the database went away), they are sent again (at-least-once); how many rows."""
+        with self.sql.transaction():
+            return self.sql.run(
+                "UPDATE deliveries SET state = 'pending', claimed_by = NULL "
+                "WHERE destination = ? AND state = 'in_flight' AND claimed_by = ?",
+                (destination, self.owner),
+            )
+
     def recover_in_flight(self, now: datetime, silence: timedelta = WORKER_TIMEOUT) -> int:
         """What was in flight when its worker died is sent again (at-least-once); how many rows.
 

@@ -5,6 +5,9 @@ bridge processes share (see docs/scale.md). The schema is the SQLite one, turned
 words by `Dialect.ddl` (64-bit integers, doubles, text compared byte-wise), so every migration in
 `schema.MIGRATIONS` applies to both. Times stay ISO-8601 UTC text, compared as strings, as on SQLite.
 
+A lost connection is a temporary condition: `PgSql` hands it back to its pool (psycopg_pool, one
+connection, in `pg_connections`), which reconnects in the background, and raises `StoreUnavailable` (75).
+
 Connections run in autocommit mode with explicit transactions, like the SQLite ones: a write
 transaction is `BEGIN` … `COMMIT` at READ COMMITTED (row claims use `FOR UPDATE SKIP LOCKED`), a
 consistent read `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`. A reader's session is read-only.
@@ -14,19 +17,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import lru_cache
 from typing import Any
 
 import psycopg
 from psycopg import pq
 
-from shopify_bridge import exit_codes
 from shopify_bridge.store.dialect import POSTGRESQL
+from shopify_bridge.store.pg_connections import Connections, first_line
 from shopify_bridge.store.schema import SCHEMA_VERSION, apply_migrations
-from shopify_bridge.store.sql import Sql, StoreError, safe_url
+from shopify_bridge.store.sql import Sql, StoreError, StoreUnavailable, safe_url
 
-LOCK_TIMEOUT = "10s"  # as SQLite's busy timeout: a writer waits this long for a row another one holds
 # pg_advisory_xact_lock key: processes starting together migrate one after the other.
 MIGRATION_LOCK_KEY = 0x5B_0D6E_17
 
@@ -45,42 +47,98 @@ def to_pyformat(sql: str) -> str:
 
 
 class PgSql(Sql):
-    """Runs the portable statements on one psycopg connection."""
+    """Runs the portable statements on the one connection it holds from its pool (`pg_connections`).
+
+    A statement that finds that connection lost (server restarted, network cut, backend terminated)
+    hands it back to the pool, which drops it and connects anew in the background, and raises
+    `StoreUnavailable` (75); the transaction it was in died with the connection, rolled back by the
+    server. The next statement takes the new connection (or raises `StoreUnavailable` again).
+    """
 
     dialect = POSTGRESQL
-    errors = (psycopg.Error,)
+    errors = (psycopg.Error, StoreUnavailable)
 
-    def __init__(self, conn: psycopg.Connection[Any]) -> None:
-        self.conn: psycopg.Connection[Any] = conn
+    def __init__(self, connections: Connections) -> None:
+        self.connections = connections
+        self._conn: psycopg.Connection[Any] | None = None
+        self._sessions = 0  # connections taken so far: `session` numbers them
+        self._lost: StoreUnavailable | None = None  # the outage we are in, until a statement succeeds
+
+    @property
+    def conn(self) -> psycopg.Connection[Any]:
+        if self._conn is None:
+            try:
+                self._conn = self.connections.take(outage=self._lost is not None)
+            except StoreUnavailable as exc:
+                raise self._outage(exc) from None
+            self._sessions += 1
+        return self._conn
+
+    @property
+    def session(self) -> int:
+        return self._sessions if self._conn is not None else 0
+
+    @contextmanager
+    def _guard(self, conn: psycopg.Connection[Any]) -> Iterator[None]:
+        """A statement on `conn`: a lost connection comes out as StoreUnavailable, success ends an outage."""
+        try:
+            yield
+        except psycopg.OperationalError as exc:
+            if not (conn.closed or conn.broken):
+                raise  # a lock timeout, a cancelled statement: the connection is fine
+            if self._conn is conn:
+                self._conn = None
+                self.connections.give_back(conn)
+            raise self._outage(StoreUnavailable(
+                f"lost the connection to PostgreSQL at {self.connections.where}: {first_line(exc)}")) from exc
+        if self._lost is not None:
+            self._lost = None
+            if self.on_outage is not None:
+                self.on_outage(None)
+
+    def _outage(self, error: StoreUnavailable) -> StoreUnavailable:
+        self._lost = error
+        if self.on_outage is not None:
+            self.on_outage(error)
+        return error
 
     def cursor(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
-        return self.conn.execute(to_pyformat(sql), tuple(params))
+        conn = self.conn
+        with self._guard(conn):
+            return conn.execute(to_pyformat(sql), tuple(params))
 
     def run_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
         batch = [tuple(params) for params in rows]
         if not batch:
             return 0
-        with self.conn.cursor() as cursor:
+        conn = self.conn
+        with self._guard(conn), conn.cursor() as cursor:
             cursor.executemany(to_pyformat(sql), batch)  # pipelined; rowcount sums every row's
             return max(cursor.rowcount, 0)
 
     @property
     def in_transaction(self) -> bool:
-        return self.conn.info.transaction_status != pq.TransactionStatus.IDLE
+        return self._conn is not None and self._conn.info.transaction_status != pq.TransactionStatus.IDLE
 
     @contextmanager
     def _begin(self, begin: str) -> Iterator[None]:
         if self.in_transaction:
             yield  # nested use joins the outer transaction: one commit for ingest, events and cursor
             return
-        self.conn.execute(begin)
+        conn = self.conn
+        with self._guard(conn):
+            conn.execute(begin)
         try:
             yield
         except BaseException:
-            if not self.conn.closed:
-                self.conn.execute("ROLLBACK")
+            if self._conn is conn:  # else the connection was lost, and its transaction with it
+                with suppress(StoreUnavailable), self._guard(conn):
+                    conn.execute("ROLLBACK")
             raise
-        self.conn.execute("COMMIT")
+        # A connection lost during COMMIT leaves it unknown whether it committed: every write of the
+        # bridge is keyed (event ids, versions, cursors), so doing the cycle again is safe either way.
+        with self._guard(conn):
+            conn.execute("COMMIT")
 
     def transaction(self) -> Any:
         return self._begin("BEGIN")
@@ -90,7 +148,9 @@ class PgSql(Sql):
 
     def copy_rows(self, table: str, columns: Sequence[str], batches: Iterable[Sequence[Sequence[Any]]]) -> None:
         """Append rows to `table` with COPY (a bulk load, in the caller's transaction)."""
-        with self.conn.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        conn = self.conn
+        with self._guard(conn), conn.cursor() as cursor, \
+                cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
             for batch in batches:
                 for row in batch:
                     copy.write_row(row)
@@ -108,20 +168,21 @@ class PgSql(Sql):
         return int(row[0]) if row else 0
 
     def close(self) -> None:
-        self.conn.close()
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+        self.connections.close()
 
 
 def connect(url: str, *, read_only: bool = False) -> PgSql:
+    """A runner on `url`; a server it cannot reach now is StoreUnavailable (75), naming host and port only."""
+    sql = PgSql(Connections.open(url, read_only=read_only))
     try:
-        conn = psycopg.connect(url, autocommit=True, application_name="shopify-bridge")
-    except psycopg.Error as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise StoreError(f"cannot connect to PostgreSQL at {safe_url(url)}: {reason}",
-                         exit_code=exit_codes.TEMPFAIL) from exc
-    conn.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
-    if read_only:
-        conn.execute("SET default_transaction_read_only = on")
-    return PgSql(conn)
+        sql.conn  # noqa: B018 -- the first connection, now: an unreachable server fails the start
+    except BaseException:
+        sql.close()
+        raise
+    return sql
 
 
 def current_version(sql: PgSql) -> int:

@@ -10,11 +10,12 @@ PostgreSQL one in `postgres`.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 from urllib.parse import urlsplit
 
+from shopify_bridge import exit_codes
 from shopify_bridge.errors import BridgeError
 from shopify_bridge.store.dialect import Dialect
 
@@ -23,6 +24,16 @@ Row = tuple[Any, ...]
 
 class StoreError(BridgeError):
     exit_code = 1
+
+
+class StoreUnavailable(StoreError):
+    """The database server cannot be reached now (connection refused or lost): a temporary failure (75).
+
+    What the lost connection had not committed was rolled back by the server; the next statement gets a
+    new connection when there is one. The service retries and gives up only after a bound of its own.
+    """
+
+    exit_code = exit_codes.TEMPFAIL
 
 
 def is_postgres_url(database: object) -> bool:
@@ -43,6 +54,13 @@ class Sql(ABC):
     dialect: Dialect
     conn: Any  # the driver's connection (sqlite3 or psycopg): for the few callers that need it raw
     errors: tuple[type[BaseException], ...]  # the driver's errors: what a failing statement raises
+    # Told of an outage of a database server (a StoreUnavailable), and of its end (None); SQLite has none.
+    on_outage: Callable[[StoreUnavailable | None], None] | None = None
+
+    @property
+    def session(self) -> int:
+        """Which connection statements run on now: it changes when a lost connection is replaced (0: none)."""
+        return 1
 
     @abstractmethod
     def cursor(self, sql: str, params: Sequence[Any] = ()) -> Any:

@@ -26,6 +26,8 @@ def record_heartbeat(sql: Sql, pid: int, now: datetime) -> None:
                 "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (HEARTBEAT_KEY, value),
             )
+    except StoreError:
+        raise  # already ours, as a server out of reach (StoreUnavailable) is
     except sql.errors as exc:
         raise StoreError(f"heartbeat not written: {exc}") from exc
 
