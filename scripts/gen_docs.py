@@ -142,9 +142,9 @@ Every destination type takes `events`, `channels` and `exclude_tags`: an event a
 out is recorded for that destination as `filtered` with the key that matched (shown by `events`,
 `explain` and the dashboard), never left pending; a refund whose Placed Order a destination does not
 take goes there on its own. Every type reached over HTTP retries, goes dead and replays like `http`.
-What `ga4`, `meta_capi` and `segment` send, and what they skip (`skipped`, with the rule), is on their
-own pages: [ga4](destinations/ga4.md), [meta_capi](destinations/meta_capi.md),
-[segment](destinations/segment.md).
+What each type sends or writes, its mapping and what it skips (`skipped`, with the rule) are on its own
+page: [jsonl](destinations/jsonl.md), [http](destinations/http.md), [ga4](destinations/ga4.md),
+[meta_capi](destinations/meta_capi.md), [segment](destinations/segment.md).
 """
 
 

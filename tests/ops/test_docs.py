@@ -99,3 +99,23 @@ def test_links_in_the_guide_and_the_readme_documentation_section_resolve() -> No
     assert len(links) >= 7
     missing = [str(base / target) for base, target in links if not (base / target).exists()]
     assert missing == []
+
+
+def test_every_destination_type_has_its_page_with_a_mapping_table_linked_from_the_references() -> None:
+    from shopify_bridge.config.destinations import DESTINATION_MODELS
+
+    kinds = [typing.get_args(model.model_fields["type"].annotation)[0] for model in DESTINATION_MODELS]
+    configuration = (REPO / "docs" / "configuration.md").read_text()
+    readme = (REPO / "README.md").read_text()
+    pages = REPO / "docs" / "destinations"
+    for kind in kinds:
+        page = pages / f"{kind}.md"
+        assert page.is_file(), f"destination type {kind!r} has no page {page.relative_to(REPO)}"
+        text = page.read_text()
+        assert text.startswith(f"# Destination `{kind}`"), page
+        mapping = text.split("\n## Mapping\n", 1)
+        assert len(mapping) == 2, f"{page.name} has no '## Mapping' section"
+        assert re.search(r"^\|.*\|\n\|(---\|)+\n\|", mapping[1].split("\n## ", 1)[0], re.M), f"{page.name}: no table"
+        assert f"(destinations/{kind}.md)" in configuration, f"configuration.md does not link {page.name}"
+        assert f"(docs/destinations/{kind}.md)" in readme, f"README.md does not link {page.name}"
+    assert sorted(p.stem for p in pages.glob("*.md")) == sorted(kinds)  # no page of a type that is gone

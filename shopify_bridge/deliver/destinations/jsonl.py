@@ -2,12 +2,22 @@
 
 A batch is durable on disk before the outbox marks it delivered; a crash between the two
 re-appends those lines on restart (at-least-once), which a consumer deduplicates on event_id.
+
+Several processes may append to one file (every process drains a PostgreSQL store's outbox). Each
+append holds an exclusive `flock` on the file from cutting a torn tail to the fsync: without it one
+process could take another's line being written for a torn tail and cut it, and a batch larger than
+PIPE_BUF written in several write(2) calls could interleave with another's. `flock` (as the SQLite
+writer lock) because the kernel drops it when the holder dies however it dies, leaving only the torn
+tail for the next appender to cut. The lock lives in a worker thread and never spans an await.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -43,6 +53,14 @@ def _cut_torn_tail(handle: BinaryIO) -> None:
         handle.truncate(0)
 
 
+@contextlib.contextmanager
+def locked_for_append(path: Path) -> Iterator[BinaryIO]:
+    """`path` opened for appending, held under an exclusive `flock` until the block ends (closing it releases it)."""
+    with open_private(path, "ab") as handle:  # events hold customers' data: a new file is 0600
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        yield handle
+
+
 class JsonlDestination:
     batch_size = 500
 
@@ -57,7 +75,7 @@ class JsonlDestination:
         return None
 
     def _append(self, payloads: list[bytes]) -> None:
-        with open_private(self.path, "ab") as handle:  # events hold customers' data: a new file is 0600
+        with locked_for_append(self.path) as handle:
             _cut_torn_tail(handle)
             handle.write(b"".join(p + b"\n" for p in payloads))
             handle.flush()
