@@ -196,15 +196,18 @@ class Outbox:
 
         Whatever their state (dead, delivered, pending), the rows named are sent again; the number put
         back is returned (seqs without a delivery to `destination` count nothing). A requeue is an
-        operator's fresh start, so by default the attempts restart at 0 and a retry policy's
-        `max_attempts` allows the full count again; `reset_attempts=False` keeps the count.
+        operator's fresh start, so by default the attempts restart at 0 and the delivery counts as queued
+        `now`: a retry policy's `max_attempts` and `max_age` allow the full count and age again (else a
+        dead letter replayed after the age limit had one attempt before going dead again).
+        `reset_attempts=False` keeps both.
         """
         if not event_seqs:
             return 0
-        attempts = "0" if reset_attempts else "attempts"
+        fresh = "attempts = 0, created_at = ?" if reset_attempts else "attempts = attempts, created_at = created_at"
+        stamp = (iso(now),) if reset_attempts else ()
         with self.sql.transaction():
             return self.sql.run_many(
                 "UPDATE deliveries SET state = 'pending', next_attempt_at = ?, last_error = NULL, reason = NULL, "
-                f"claimed_by = NULL, attempts = {attempts} WHERE event_seq = ? AND destination = ?",
-                [(iso(now), seq, destination) for seq in event_seqs],
+                f"claimed_by = NULL, {fresh} WHERE event_seq = ? AND destination = ?",
+                [(iso(now), *stamp, seq, destination) for seq in event_seqs],
             )

@@ -111,6 +111,27 @@ def test_requeue_restarts_the_attempts_of_the_named_rows_at_one_destination(stor
     assert delivery(store, dead, "file") == ("pending", 0, iso(T0), None)    # another destination
 
 
+def queued_at(store: Store, seq: int, destination: str = "hook") -> str:
+    row = store.sql.one("SELECT created_at FROM deliveries WHERE event_seq = ? AND destination = ?", (seq, destination))
+    assert row is not None
+    return str(row[0])
+
+
+def test_a_replay_counts_the_age_limit_from_the_replay(store: Store) -> None:
+    # A dead letter replayed four days later must get the policy's whole age again, not one attempt.
+    seq = add_event(store, "1", "1")
+    queued = queued_at(store, seq)
+    store.outbox.mark_dead("hook", seq, "gave up", 503)
+    replayed = T0 + timedelta(days=4)
+    store.outbox.requeue("hook", [seq], replayed)
+    assert queued_at(store, seq) == iso(replayed) != queued
+    assert store.outbox.due("hook", replayed)[0].created_at == iso(replayed)
+    # An automatic put-back (reset_attempts=False) keeps the first queueing time.
+    store.outbox.mark_dead("hook", seq, "gave up", 503)
+    store.outbox.requeue("hook", [seq], replayed + timedelta(days=1), reset_attempts=False)
+    assert queued_at(store, seq) == iso(replayed)
+
+
 def test_requeue_can_keep_the_attempts_and_requeues_nothing_for_no_seqs(store: Store) -> None:
     seq = add_event(store, "1", "1")
     store.outbox.mark_dead("hook", seq, "HTTP 404", 404)
