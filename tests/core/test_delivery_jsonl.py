@@ -109,3 +109,25 @@ async def test_a_torn_last_line_from_a_killed_write_is_cut_before_appending(tmp_
     out.write_bytes(b'{"event_id": "x')                                                   # torn first line
     await destination.send([Outgoing("3", b'{"event_id": "3"}')])
     assert out.read_text() == '{"event_id": "3"}\n'
+
+
+async def test_a_new_file_is_made_durable_in_its_directory_once(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # The first batch is marked delivered after it: the file's name must be on disk too, not only its bytes.
+    import os
+    import stat
+
+    synced: list[bool] = []
+    real_fsync = os.fsync
+
+    def recording_fsync(fd: int) -> None:
+        synced.append(stat.S_ISDIR(os.fstat(fd).st_mode))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    destination = JsonlDestination("file", tmp_path / "out" / "events.jsonl")
+    await destination.open()
+    await destination.send([Outgoing("1", b'{"n":1}')])
+    assert synced == [False, True]  # the file, then its directory
+    await destination.send([Outgoing("2", b'{"n":2}')])
+    assert synced == [False, True, False]  # an existing file: its bytes only
+    assert (tmp_path / "out" / "events.jsonl").read_bytes() == b'{"n":1}\n{"n":2}\n'

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from shopify_bridge.deliver.destinations.base import DeliveryResult, Outgoing
-from shopify_bridge.private_files import open_private
+from shopify_bridge.private_files import create_private, open_private
 
 TAIL_SCAN = 1 << 16
 
@@ -53,6 +53,14 @@ def _cut_torn_tail(handle: BinaryIO) -> None:
         handle.truncate(0)
 
 
+def _fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 @contextlib.contextmanager
 def locked_for_append(path: Path) -> Iterator[BinaryIO]:
     """`path` opened for appending, held under an exclusive `flock` until the block ends (closing it releases it)."""
@@ -75,11 +83,16 @@ class JsonlDestination:
         return None
 
     def _append(self, payloads: list[bytes]) -> None:
+        created = create_private(self.path)
         with locked_for_append(self.path) as handle:
             _cut_torn_tail(handle)
             handle.write(b"".join(p + b"\n" for p in payloads))
             handle.flush()
             os.fsync(handle.fileno())
+        if created:
+            # The file's name lives in its directory: without this a power cut right after the first
+            # batch (already marked delivered) could lose the whole new file on some file systems.
+            _fsync_directory(self.path.parent)
 
     async def send(self, items: list[Outgoing]) -> list[DeliveryResult]:
         try:
