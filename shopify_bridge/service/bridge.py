@@ -1,10 +1,11 @@
 """The bridge service: one async object that headless `run`, the TUI and the demo all drive.
 
-`Bridge.run(stop)` runs one loop per source (poll, release due holds, settle waiting refunds;
-the next poll is scheduled only after the last one finished) and one delivery loop per
-destination, until `stop` is set. `Bridge.run_once()` does one cycle of everything and returns
-the most severe exit code over all sources. A failing source is marked failed with its reason
-and retried with backoff while the others go on.
+`Bridge.run(stop)` runs one loop per source and one delivery loop per destination, until `stop` is
+set. A source's loop drives its `SourcePoller` in bounded steps (release due holds, then a few pages
+of the poll window or the sweep) and sleeps only until its next poll, hold or sweep is due; the next
+poll starts `poll_interval_seconds` after the last one finished. `Bridge.run_once()` does one whole
+cycle of everything and returns the most severe exit code over all sources. A failing source is marked
+failed with its reason and retried with backoff while the others go on.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from shopify_bridge.config import Config, Source
 from shopify_bridge.decide.channels import DEFAULT_CHANNEL_TABLE
 from shopify_bridge.decide.exclusions import ExclusionRules
 from shopify_bridge.decide.source_context import SourceContext
+from shopify_bridge.decide.windows import PollSettings
 from shopify_bridge.deliver.destinations.base import Destination
 from shopify_bridge.deliver.destinations.jsonl import JsonlDestination
 from shopify_bridge.deliver.loop import Deliverer, RetryPolicy
@@ -68,6 +70,14 @@ def source_context(config: Config, source: Source) -> SourceContext:
         upsell_delay_seconds=source.upsell_delay_seconds if source.upsell_delay else None,
         destinations=names,
         forward_history=source.forward_history,
+    )
+
+
+def poll_settings(source: Source) -> PollSettings:
+    return PollSettings(
+        poll_interval=timedelta(seconds=source.poll_interval_seconds),
+        sweep_interval=timedelta(minutes=source.sweep_interval_minutes),
+        sweep_window=timedelta(hours=source.sweep_window_hours),
     )
 
 
@@ -196,10 +206,17 @@ class Bridge:
             self.deliverer.wake.set()
             self.on_change()
 
-    async def _source_cycle(self, source: Source, client: ShopifyClient) -> int:
-        """One poll + release + refund settle for one source; returns its exit code."""
+    def _poller(self, source: Source, client: ShopifyClient) -> SourcePoller:
+        return SourcePoller(
+            source_context(self.config, source), client, self.store, self.clock, self._events_created,
+            settings=poll_settings(source), sleep=self.sleep, monotonic=self.monotonic, observer=self.metrics,
+        )
+
+    async def _source_cycle(self, source: Source, client: ShopifyClient, poller: SourcePoller, *,
+                            whole: bool) -> int:
+        """One step of one source (`whole`: a whole cycle — poll, release, refund settle, sweep when due);
+        returns its exit code."""
         status = self.status[source.name]
-        poller = SourcePoller(source_context(self.config, source), client, self.store, self.clock, self._events_created)
         try:
             if status.state in ("idle", "failed"):
                 info = await poller.refresh_shop_info()
@@ -210,12 +227,13 @@ class Bridge:
                 self.on_change()
                 await self._backfill(source, client, poller)
             status.state = "polling"
-            stats = await poller.cycle()
+            stats = await (poller.cycle() if whole else poller.step())
         except BackfillStopped as stopped:
             log.info("backfill paused for the stop; the next start resumes it", source=source.name)
             status.reason = str(stopped)
             return exit_codes.OK
         except BridgeError as exc:
+            poller.abandon_reads()
             status.state, status.reason, status.exit_code = "failed", str(exc), exc.exit_code
             status.failures += 1
             poller.set_state("failed", str(exc))
@@ -227,7 +245,8 @@ class Bridge:
         status.last_events = len(stats.events_created)
         poller.set_state("polling", ok=True)
         self._record_bucket(source, client)
-        log.debug("poll done", source=source.name, orders=stats.orders_seen, events=len(stats.events_created))
+        log.debug("poll step done", source=source.name, pages=stats.pages, orders=stats.orders_seen,
+                  events=len(stats.events_created))
         self.metrics.poll_finished(source.name, exit_codes.OK)
         self.on_change()
         return exit_codes.OK
@@ -277,7 +296,8 @@ class Bridge:
             for source in self.config.sources:
                 with bound_contextvars(source=source.name):
                     async with self._client(source) as client:
-                        codes.append(await self._source_cycle(source, client))
+                        poller = self._poller(source, client)
+                        codes.append(await self._source_cycle(source, client, poller, whole=True))
             await self.deliverer.deliver_once()
         finally:
             await self.deliverer.close()
@@ -287,6 +307,7 @@ class Bridge:
         # Each loop is its own task: every log line of it (the libraries' too) names the source.
         bind_contextvars(source=source.name)
         async with self._client(source) as client:
+            poller = self._poller(source, client)
             while not stop.is_set():
                 wake = self._wake[source.shop_domain]
                 wake.clear()  # before the cycle: a wake during it (release now, pause) is not lost
@@ -295,12 +316,15 @@ class Bridge:
                     # Written here too: a cycle that was in flight when the pause came wrote its own state.
                     self.store.operator.show_source_paused(source.shop_domain, True)
                 else:
-                    code = await self._source_cycle(source, client)
+                    code = await self._source_cycle(source, client, poller, whole=False)
                     failures = self.status[source.name].failures
                     if code == exit_codes.OK:
-                        wait = float(source.poll_interval_seconds)
+                        wait = poller.seconds_to_next_step()
                     else:
                         wait = FAILED_SOURCE_RETRY.delay(failures)
+                if wait == 0.0:
+                    await asyncio.sleep(0)  # more to read now: let the other sources and deliveries run first
+                    continue
                 waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
                 await asyncio.wait(waiters, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
                 for waiter in waiters:

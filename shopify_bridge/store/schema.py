@@ -20,7 +20,7 @@ from shopify_bridge.store.db import BUSY_TIMEOUT_MS, StoreError, connect_reader,
 __all__ = ["BUSY_TIMEOUT_MS", "MIGRATIONS", "SCHEMA_VERSION", "StoreError", "migrate", "open_reader", "open_writer",
            "transaction"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Each entry migrates from version i to i+1. Never edit a shipped entry; append a new one.
 MIGRATIONS: list[str] = [
@@ -131,6 +131,15 @@ MIGRATIONS: list[str] = [
     # 2: the running backfill's progress in one line (phase and counts), for dashboards; NULL when none.
     """
     ALTER TABLE sources ADD COLUMN progress TEXT;
+    """,
+    # 3: what polling learned, kept across restarts: the largest search-index lag (seconds) measured in the
+    # current hour-long period (which began at lag_since) and in the one before, which size the poll
+    # windows' overlap; and when the last sweep completed.
+    """
+    ALTER TABLE sources ADD COLUMN lag_seconds INTEGER;
+    ALTER TABLE sources ADD COLUMN lag_previous_seconds INTEGER;
+    ALTER TABLE sources ADD COLUMN lag_since TEXT;
+    ALTER TABLE sources ADD COLUMN swept_at TEXT;
     """,
 ]
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 
 from shopify_bridge.config import config_from_toml
+from shopify_bridge.decide.windows import SETTLE_SECONDS
 from shopify_bridge.service.bridge import Bridge
+from shopify_bridge.simulator.clock import ManualClock
 from shopify_bridge.simulator.server import SimulatorServer
 from shopify_bridge.store.schema import open_reader
 
@@ -37,20 +40,21 @@ def two_store_config(tmp_path: Path, url_a: str, url_b: str, poll: float = 15): 
 
 
 async def test_a_store_with_a_bad_token_does_not_stop_the_other(tmp_path: Path) -> None:
+    clock = ManualClock(datetime(2026, 7, 1, 12, 0, tzinfo=UTC))
     async with (
         SimulatorServer(
-            token="shpat_a_secret", orders=0, search_lag_seconds=0, shop_domain="store-a.myshopify.com"
+            token="shpat_a_secret", orders=0, search_lag_seconds=0, shop_domain="store-a.myshopify.com", clock=clock
         ) as a,
         SimulatorServer(
-            token="shpat_b_right", orders=0, search_lag_seconds=0, shop_domain="store-b.myshopify.com"
+            token="shpat_b_right", orders=0, search_lag_seconds=0, shop_domain="store-b.myshopify.com", clock=clock
         ) as b,
     ):
         config = two_store_config(tmp_path, a.url, b.url)
-        bridge = Bridge(config)
+        bridge = Bridge(config, clock=clock)
         try:
             assert await bridge.run_once() == 77  # the most severe code over all sources
             a.state.create_order(sourceName="web", test=False, tags=[])
-            await asyncio.sleep(0.01)
+            clock.advance(SETTLE_SECONDS)  # the next poll window closes after it
             assert await bridge.run_once() == 77
         finally:
             bridge.close()

@@ -8,8 +8,9 @@ import pytest
 
 from shopify_bridge.errors import AuthError
 from shopify_bridge.shopify.client import ShopifyClient
-from shopify_bridge.shopify.queries import API_VERSION_DEFAULT, POLL_ORDERS, SHOP_INFO
+from shopify_bridge.shopify.queries import API_VERSION_DEFAULT, SHOP_INFO
 from shopify_bridge.simulator import SimulatorServer, serve_forever
+from tests.paged_orders import PAGED_ORDERS
 
 
 async def test_the_server_exposes_url_token_and_state_and_hides_the_token() -> None:
@@ -66,7 +67,7 @@ async def test_the_bridges_client_talks_to_the_simulator_through_api_url() -> No
         async with client:
             shop = await client.execute(SHOP_INFO)
             assert shop["shop"]["myshopifyDomain"] == "sim-snowboards.myshopify.com"
-            page = await client.execute(POLL_ORDERS, {"query": "updated_at:>='2020-01-01T00:00:00Z'"})
+            page = await client.execute(PAGED_ORDERS, {"query": "updated_at:>='2020-01-01T00:00:00Z'"})
             assert len(page["orders"]["nodes"]) == 10 and page["orders"]["pageInfo"]["hasNextPage"]
             sim.state.inject("http_401")
             with pytest.raises(AuthError):

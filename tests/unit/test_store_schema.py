@@ -53,6 +53,6 @@ def test_a_version_1_store_is_migrated_keeping_its_rows(tmp_path: Path) -> None:
     conn.commit()
     conn.close()
     db = open_writer(path)
-    assert db.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "2"
+    assert db.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
     assert db.conn.execute("SELECT name, cursor, progress FROM sources").fetchone() == (
         "A", "2026-05-01T00:00:00Z", None)
