@@ -1,4 +1,5 @@
-"""Looking at what the bridge did: `explain`, `events`, `replay` (re-send) and `reconcile` (against Shopify)."""
+"""Looking at what the bridge did: `explain`, `events`, `replay` (re-send), `reconcile` (against Shopify) and
+`resync` (re-read a source's orders since a moment)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from shopify_bridge.cli.output import (
     print_explanation,
     print_json,
     print_mismatches,
+    print_resync,
     reconcile_table,
 )
-from shopify_bridge.config import Config
+from shopify_bridge.config import Config, Source
 from shopify_bridge.errors import BridgeError
 from shopify_bridge.store import Store
 
@@ -136,5 +138,44 @@ def reconcile(config: Config) -> int:
     store = Store.open_reader(config.database)
     try:
         return asyncio.run(_reconcile(config, store))
+    finally:
+        store.close()
+
+
+def _source_named(config: Config, name: str) -> Source:
+    for source in config.sources:
+        if source.name.casefold() == name.strip().casefold():
+            return source
+    known = ", ".join(repr(s.name) for s in config.sources)
+    raise BridgeError(f"--source {name!r}: no such source (sources: {known})", exit_code=exit_codes.USAGE)
+
+
+async def _resync(config: Config, source: Source, store: Store, since: datetime) -> int:
+    from shopify_bridge.service.bridge import client_for, poll_settings, source_context
+    from shopify_bridge.service.poller import SourcePoller
+    from shopify_bridge.service.resync import resync as resync_source
+
+    async with client_for(source) as client:
+        poller = SourcePoller(source_context(config, source), client, store, lambda: datetime.now(UTC),
+                              settings=poll_settings(source))
+        report = await resync_source(poller, since)
+    out = console()
+    if report is None:
+        out.print(f"{source.name}: never connected yet — nothing to resync (`shopify-bridge run` connects it)")
+    else:
+        print_resync(out, report)
+    return exit_codes.OK
+
+
+def resync(config: Config, *, source: str, since: str) -> int:
+    chosen = _source_named(config, source)
+    now = datetime.now(UTC)
+    moment = since_option(since, now)
+    assert moment is not None
+    if moment > now:
+        raise BridgeError(f"--since {since!r} is in the future", exit_code=exit_codes.USAGE)
+    store = Store.open_writer(config.database, synchronous=config.synchronous)
+    try:
+        return asyncio.run(_resync(config, chosen, store, moment))
     finally:
         store.close()

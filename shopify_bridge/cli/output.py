@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from shopify_bridge.service.check import CheckReport
     from shopify_bridge.service.explain import Explanation
     from shopify_bridge.service.reconcile import DayResult
+    from shopify_bridge.service.resync import ResyncReport
     from shopify_bridge.store.reads_events import DeliveryState, LoggedEvent
 
 
@@ -113,3 +114,23 @@ def print_mismatches(out: Console, days: Sequence[DayResult]) -> None:
             out.print(f"  {day.day}: {name} is in Shopify but not accounted for")
         for name in day.extra:
             out.print(f"  {day.day}: {name} is accounted for but Shopify does not count it")
+
+
+# -- resync ---------------------------------------------------------------------------------------
+def print_resync(out: Console, report: ResyncReport) -> None:
+    """What a resync found: each order new to the store (or with a new version), then each event created."""
+    out.print(f"{report.source}: re-read {report.listed} orders updated from {report.since.isoformat()} "
+              f"to {report.until.isoformat()}", markup=False)
+    for order in report.orders:
+        found = order.found
+        what = "new order" if found.new_order else "new version"
+        late = f", seen {found.lag_seconds} s after its update" if found.lag_seconds is not None else ""
+        out.print(f"  {found.name} ({found.order_id}): {what}, {order.status or 'not stored'}{late}", markup=False)
+    for event in report.events:
+        out.print(f"  created {event.event_name} {event.event_id} ({event.order_name or '?'})", markup=False)
+    new_orders = sum(order.found.new_order for order in report.orders)
+    if not report.orders and not report.events:
+        out.print("resync: nothing new — the store had every order", markup=False)
+    else:
+        out.print(f"resync: {new_orders} new orders, {len(report.orders) - new_orders} new versions, "
+                  f"{len(report.events)} events created", markup=False)

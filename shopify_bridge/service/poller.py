@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -105,6 +106,7 @@ class SourcePoller:
         self.monotonic = monotonic
         self.observer = observer or BridgeObserver()
         self._notify = on_events or (lambda seqs: None)
+        self._collectors: list[list[int]] = []
         self._releasing = False
         self._poll: WindowRead | None = None
         self._sweep: WindowRead | None = None
@@ -115,7 +117,19 @@ class SourcePoller:
         for event in self.store.events.summaries(seqs):
             log.info("event created", source=self.ctx.name, event_name=event.event_name, event_id=event.event_id,
                      order=event.order_name)
+        for collector in self._collectors:
+            collector.extend(seqs)
         self._notify(seqs)
+
+    @contextmanager
+    def collecting_events(self) -> Iterator[list[int]]:
+        """Every event announced while inside, whatever created it (a `resync` reports them all)."""
+        collected: list[int] = []
+        self._collectors.append(collected)
+        try:
+            yield collected
+        finally:
+            self._collectors.remove(collected)
 
     # -- source row ---------------------------------------------------------------------------
     def source_row(self) -> SourcePosition:

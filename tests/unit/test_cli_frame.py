@@ -47,7 +47,7 @@ REPO = Path(__file__).resolve().parents[2]
 PRODUCT = REPO.parent / "shared" / "spec" / "PRODUCT.md"
 TOKEN = "shpat_cli0canary0token0123456789"
 CONFIG = f'[[sources]]\nname = "Main"\nstore = "convergestore"\naccess_token = "{TOKEN}"\n'
-COMMANDS = ["init", "check", "run", "tui", "demo", "simulate", "explain", "events", "replay", "reconcile"]
+COMMANDS = ["init", "check", "run", "tui", "demo", "simulate", "explain", "events", "replay", "reconcile", "resync"]
 
 
 @pytest.fixture(autouse=True)
