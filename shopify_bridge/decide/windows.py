@@ -9,8 +9,8 @@ Shopify's search index lags behind `updatedAt` — seconds usually, minutes some
   least 60 s, at most 15 min. A lag is measured per order as the first poll that saw its `updatedAt`
   minus that `updatedAt`, when an earlier window already covered that `updatedAt` (an order that no
   window could have seen yet says nothing about the index);
-- the sweep re-reads a wider window (the last `sweep_window_hours`, up to the cursor) every
-  `sweep_interval_minutes`; what it finds newer than the store was missed by the polls.
+- the sweep re-reads a wider window (the last `sweep_window_hours`, up to where the next poll window
+  starts) every `sweep_interval_minutes`; what it finds newer than the store was missed by the polls.
 
 A listed order is read in full only when the store has nothing as new: `updatedAt` has one-second
 resolution, so a stored version read within SETTLE_SECONDS of its own `updatedAt` may have a sibling
@@ -103,10 +103,13 @@ def poll_window(cursor: datetime, now: datetime, overlap_by: timedelta) -> Windo
     return Window(cursor - overlap_by, max(cursor, settled_until(now)))
 
 
-def sweep_window(now: datetime, span: timedelta, cursor: datetime, first_connected: datetime) -> Window:
+def sweep_window(
+    now: datetime, span: timedelta, cursor: datetime, overlap_by: timedelta, first_connected: datetime
+) -> Window:
     """The sweep's window: the last `span`, but nothing from before the first connection (history is the
-    backfill's) and nothing past the cursor (the polls have not got there yet)."""
-    end = min(cursor, settled_until(now))
+    backfill's) and nothing the next poll window still covers (its overlap before the cursor, and on): what
+    the sweep finds there, the polls have passed for good."""
+    end = min(cursor - overlap_by, settled_until(now))
     return Window(min(end, max(now - span, first_connected)), end)
 
 

@@ -43,6 +43,7 @@ from shopify_bridge.store.sources import SourcePosition
 from shopify_bridge.timeutil import Clock, iso, parse_ts
 
 Sleep = Callable[[float], Awaitable[None]]
+CLOCK_TOLERANCE = 0.001  # a moment this close is now: a wait shorter than a clock's resolution never spins
 REQUEST_SECONDS = 1.0
 """What one request to Shopify may take once its points are there: a hold due sooner than that (plus the
 request's wait for points) is released before the request goes out."""
@@ -318,7 +319,9 @@ class SourcePoller:
         of the poll window (when a poll is due or under way), else of the sweep (when one is due)."""
         stats = PollStats()
         stats.events_created += await self.release_due()
-        if self._poll is None and (self._next_poll_at is None or self.monotonic() >= self._next_poll_at):
+        if self._poll is None and (
+            self._next_poll_at is None or self.monotonic() >= self._next_poll_at - CLOCK_TOLERANCE
+        ):
             self._poll = self._start_poll()
         if self._poll is None and self._sweep is None:
             self._sweep = self._start_sweep()
@@ -340,7 +343,8 @@ class SourcePoller:
         if self.source_row().cursor is not None:  # a source sweeps once it has polled
             swept_at = self.store.sources.poll_memory(self.ctx.shop).swept_at
             waits.append(0.0 if swept_at is None else (swept_at + self.settings.sweep_interval - now).total_seconds())
-        return max(0.0, min(waits))
+        wait = min(waits)
+        return wait if wait >= CLOCK_TOLERANCE else 0.0
 
     def abandon_reads(self) -> None:
         """After a failure: the windows under way are read again from their start next time."""
@@ -384,7 +388,8 @@ class SourcePoller:
         if not sweep_due(memory.swept_at, now, self.settings.sweep_interval):
             return None
         cursor = parse_ts(source.cursor)
-        window = sweep_window(now, self.settings.sweep_window, cursor, parse_ts(source.first_connected_at))
+        window = sweep_window(now, self.settings.sweep_window, cursor, overlap(memory.lags, now),
+                              parse_ts(source.first_connected_at))
         shop = self.ctx.shop
         if window.start >= window.end:  # connected just now: nothing the polls could have missed yet
             self.store.sources.set_swept(shop, now)

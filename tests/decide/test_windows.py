@@ -59,14 +59,15 @@ def test_a_poll_window_starts_an_overlap_before_the_cursor_and_ends_settled() ->
     assert poll_window(T0, T0 - seconds(30), seconds(60)).end == T0
 
 
-def test_the_sweep_reads_back_its_span_but_not_before_the_first_connection_nor_past_the_cursor() -> None:
-    day = timedelta(hours=24)
+def test_the_sweep_reads_back_its_span_but_not_before_the_first_connection_nor_what_polls_still_cover() -> None:
+    day, minute = timedelta(hours=24), seconds(60)
     cursor = T0 + timedelta(days=3)
     now = cursor + seconds(20)
-    assert sweep_window(now, day, cursor, T0) == Window(now - day, cursor)
-    young = sweep_window(T0 + seconds(600), day, T0 + seconds(590), T0)
-    assert young == Window(T0, T0 + seconds(590))
-    assert sweep_window(T0 + seconds(3), day, T0, T0) == Window(T0, T0)  # nothing yet: an empty window
+    assert sweep_window(now, day, cursor, minute, T0) == Window(now - day, cursor - minute)
+    young = sweep_window(T0 + seconds(600), day, T0 + seconds(590), minute, T0)
+    assert young == Window(T0, T0 + seconds(530))
+    empty = sweep_window(T0 + seconds(30), day, T0 + seconds(28), minute, T0)
+    assert empty.start == empty.end  # connected just now: nothing the polls have passed yet
 
 
 def test_a_sweep_is_due_first_and_then_every_interval() -> None:
