@@ -55,7 +55,8 @@ async def test_the_bridges_client_talks_to_the_simulator_through_api_url() -> No
     async def no_sleep(seconds: float) -> None:
         return None
 
-    async with SimulatorServer(orders=12, seed=2) as sim:
+    # An idle neighbour: this client skips its pacing waits (no_sleep), and the test is about the api_url.
+    async with SimulatorServer(orders=12, seed=2, competing_app_share=0) as sim:
         client = ShopifyClient(
             source_name="sim",
             shop_domain="sim-snowboards.myshopify.com",
