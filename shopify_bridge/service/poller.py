@@ -7,9 +7,8 @@ whole, for `run --once` and the tests. A window's cursor moves only when all of 
 (`decide.windows`), so a failure at any point loses nothing: the window is read again.
 
 Holds never wait behind a read: every request of the poll, the sweep or a refund re-read goes through
-`_ReleaseFirst`, which first releases what is due — and, when a hold falls due before that request
-could be answered (its points in the shop's bucket included), waits for it and releases it first. A
-release re-reads its orders by id in batches (`nodes(ids:)`) and builds their Placed Orders from that.
+`release_first.ReleaseFirst`, which releases what is due first. A release re-reads its orders by id in
+batches (`nodes(ids:)`) and builds their Placed Orders from that.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from shopify_bridge.decide.orderdoc import (
@@ -35,6 +34,7 @@ from shopify_bridge.decide.windows import PollSettings, Window, overlap, poll_wi
 from shopify_bridge.observe.log import get_logger
 from shopify_bridge.observe.metrics import BridgeObserver
 from shopify_bridge.service import ingest
+from shopify_bridge.service.release_first import ReleaseFirst
 from shopify_bridge.service.window_read import ReadStats, WindowRead, read_pages
 from shopify_bridge.shopify import new_customer, queries
 from shopify_bridge.shopify.new_customer import Executes
@@ -44,9 +44,6 @@ from shopify_bridge.timeutil import Clock, iso, parse_ts
 
 Sleep = Callable[[float], Awaitable[None]]
 CLOCK_TOLERANCE = 0.001  # a moment this close is now: a wait shorter than a clock's resolution never spins
-REQUEST_SECONDS = 1.0
-"""What one request to Shopify may take once its points are there: a hold due sooner than that (plus the
-request's wait for points) is released before the request goes out."""
 
 log = get_logger(component="poller")
 
@@ -65,18 +62,6 @@ class PollStats:
         self.orders_seen += read.listed
         self.events_created += read.events_created
         self.recovered += read.recovered
-
-
-class _ReleaseFirst:
-    """The poller's way to Shopify: `before` runs ahead of every request (it releases due holds first)."""
-
-    def __init__(self, inner: Executes, before: Callable[[str, dict[str, Any] | None], Awaitable[None]]) -> None:
-        self.inner = inner
-        self._before = before
-
-    async def execute(self, document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        await self._before(document, variables)
-        return await self.inner.execute(document, variables)
 
 
 class SourcePoller:
@@ -98,7 +83,7 @@ class SourcePoller:
         `clock`, the pause between two polls by `monotonic` (as a sleep is)."""
         self.ctx = ctx
         self.shopify = client
-        self.client: Executes = _ReleaseFirst(client, self._release_first)
+        self.client: Executes = ReleaseFirst(client, self)
         self.store = store
         self.conn = store.conn  # for the read-side callers and tests that still take a connection
         self.clock = clock
@@ -218,6 +203,11 @@ class SourcePoller:
         return created
 
     # -- holds --------------------------------------------------------------------------------
+    @property
+    def releasing(self) -> bool:
+        """A release is under way (its own requests go straight out)."""
+        return self._releasing
+
     async def release_due(self) -> list[int]:
         """Release held orders whose time has come, from fresh reads by id, a batch at a time."""
         if self._releasing:
@@ -247,37 +237,6 @@ class SourcePoller:
         if created:
             self.on_events(created)
         return created
-
-    async def _release_first(self, document: str, variables: dict[str, Any] | None) -> None:
-        """Before a request: release what is due; when a hold falls due before this request could be
-        answered, wait for it and release it first — except right after a release, so reads go on."""
-        if self._releasing:
-            return
-        released = False
-        while (due := self.store.orders.next_release_at(self.ctx.shop)) is not None:
-            wait = (due - self.clock()).total_seconds()
-            if wait <= 0:
-                await self.release_due()
-                if self.store.orders.next_release_at(self.ctx.shop) == due:
-                    return  # nothing could be released: never spin on it
-                released = True
-                continue
-            if released or wait > self._lead_seconds(document, variables, due):
-                return
-            await self.sleep(wait)
-            if self.clock() < due:
-                return  # the sleep was cut short (a stop): go on, the loop decides what happens next
-
-    def _lead_seconds(self, document: str, variables: dict[str, Any] | None, due: datetime) -> float:
-        """How long before a hold's time this request must not start: its wait for the points it and the
-        release need, plus REQUEST_SECONDS. 0 for a client that cannot say (a test's fake)."""
-        price = getattr(self.shopify, "price", None)
-        wait_estimate = getattr(self.shopify, "wait_estimate", None)
-        if price is None or wait_estimate is None:
-            return 0.0
-        holds = min(queries.READ_BATCH, self.store.orders.holds_due_by(self.ctx.shop, due + timedelta(seconds=2)))
-        release = price(queries.READ_ORDERS, None) + holds * price(queries.ORDERS_COUNT, None)
-        return float(wait_estimate(price(document, variables) + release)) + REQUEST_SECONDS
 
     async def settle_waiting_refunds(self) -> list[int]:
         """Re-read refunds that wait for a successful REFUND transaction on a decided order."""

@@ -6,15 +6,15 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from structlog.testing import capture_logs
 
 from shopify_bridge.decide.windows import SETTLE_SECONDS, PollSettings
 from shopify_bridge.observe.metrics import BridgeObserver
-from shopify_bridge.service.poller import REQUEST_SECONDS, SourcePoller
+from shopify_bridge.service.poller import SourcePoller
+from shopify_bridge.service.release_first import REQUEST_SECONDS
 from shopify_bridge.store import Store
 from shopify_bridge.timeutil import iso, parse_ts, shopify_ts
-from tests.core.test_poller_holds import SHOP, T0, context, cycle, events, status
+from tests.core.test_poller_holds import SHOP, context, cycle, events, status
 from tests.fakes import FakeClock, FakeShopify, make_order
 
 SWEEP = PollSettings(sweep_interval=timedelta(minutes=30))
@@ -42,15 +42,6 @@ def listings(shopify: FakeShopify, since: int = 0) -> list[str]:
 def cursor(poller: SourcePoller) -> str:
     return str(poller.conn.execute("SELECT cursor FROM sources").fetchone()[0])
 
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(T0)
-
-
-@pytest.fixture
-def shopify(clock: FakeClock) -> FakeShopify:
-    return FakeShopify(clock)
 
 
 async def test_a_measured_lag_widens_the_overlap_and_a_restart_keeps_it(tmp_path, shopify, clock) -> None:

@@ -32,15 +32,6 @@ def context(delay: int | None = 600, **rules: Any) -> SourceContext:
     )
 
 
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(T0)
-
-
-@pytest.fixture
-def shopify(clock: FakeClock) -> FakeShopify:
-    return FakeShopify(clock)
-
 
 def poller_for(tmp_path: Path, shopify: FakeShopify, clock: FakeClock, ctx: SourceContext) -> SourcePoller:
     store = Store.open_writer(tmp_path / "bridge.db")

@@ -5,21 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
-
 from shopify_bridge.service.resync import resync
 from tests.core.test_poller_holds import T0, context, cycle, events, poller_for, status
-from tests.fakes import FakeClock, FakeShopify, make_order
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(T0)
-
-
-@pytest.fixture
-def shopify(clock: FakeClock) -> FakeShopify:
-    return FakeShopify(clock)
+from tests.fakes import make_order
 
 
 async def test_a_source_that_never_connected_has_nothing_to_resync(tmp_path: Path, shopify, clock) -> None:

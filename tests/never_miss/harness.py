@@ -19,34 +19,17 @@ import random
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from shopify_bridge.decide.channels import DEFAULT_CHANNEL_TABLE
-from shopify_bridge.decide.exclusions import ExclusionRules
-from shopify_bridge.decide.source_context import SourceContext
-from shopify_bridge.decide.windows import PollSettings
-from shopify_bridge.deliver.destinations.jsonl import JsonlDestination
-from shopify_bridge.deliver.loop import Deliverer
-from shopify_bridge.errors import BridgeError
-from shopify_bridge.observe.metrics import BridgeObserver
-from shopify_bridge.retry import Backoff
-from shopify_bridge.service.poller import SourcePoller
-from shopify_bridge.shopify.client import ShopifyClient
-from shopify_bridge.simulator.clock import ManualClock
 from shopify_bridge.simulator.options import SimulatorOptions
-from shopify_bridge.simulator.server import SimulatorServer
-from shopify_bridge.store import Store
-from tests.crash.traffic import EXCLUDE_TAG, ShopTraffic
+from tests.crash.traffic import ShopTraffic
+from tests.never_miss.rig import Rig, rig
 
-T0 = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
-TOKEN = "shpat_never_miss_canary"
-SOURCE = "Never Miss"
 TICK_SECONDS = 15.0
 # Faults the client retries (and, repeated more often than it retries, fail a poll in the middle).
 FAULTS = ("http_500", "http_503", "http_429", "reset", "throttled")
-RETRY = Backoff(base=5.0, cap=120.0, jitter=False)
 
 
 @dataclass
@@ -58,6 +41,8 @@ class Scenario:
     fault_probability: float = 0.05
     """Chance per tick of a fault on the next requests (some repeated past the client's retries)."""
     upsell_delay: int | None = 600
+    latency: float = 0.25
+    """Seconds each request to Shopify takes."""
     options: SimulatorOptions = field(default_factory=lambda: SimulatorOptions.harsh(orders=0))
     settle_minutes: float = 15 + 30 + 15
     """How long the bridge runs on after the traffic: the largest lag, a sweep interval, and some."""
@@ -80,26 +65,7 @@ class Outcome:
     throttled: int
     points: float
     lateness: list[float] = field(default_factory=list)
-    """Seconds between each released hold's time and its release."""
-
-
-class _Recovered(BridgeObserver):
-    def __init__(self) -> None:
-        self.count = 0
-
-    def order_recovered(self, source: str, lag_seconds: float) -> None:
-        self.count += 1
-
-
-def _context(upsell_delay: int | None) -> SourceContext:
-    return SourceContext(
-        shop="sim-snowboards.myshopify.com",
-        name=SOURCE,
-        channel_table=DEFAULT_CHANNEL_TABLE,
-        rules=ExclusionRules(channels=("pos",), tags=(EXCLUDE_TAG,)),
-        upsell_delay_seconds=upsell_delay,
-        destinations=("events",),
-    )
+    """Seconds between each hold's time and its release (holds seen before their time)."""
 
 
 async def run_scenario(scenario: Scenario, workdir: Path | None = None) -> Outcome:
@@ -108,81 +74,27 @@ async def run_scenario(scenario: Scenario, workdir: Path | None = None) -> Outco
 
 
 async def _run(scenario: Scenario, workdir: Path) -> Outcome:
-    clock = ManualClock(T0)
     rng = random.Random(scenario.seed)
     options = scenario.options.with_changes(seed=scenario.seed)
-
-    async def advance(seconds: float) -> None:
-        clock.advance(max(0.0, seconds))
-
-    def monotonic() -> float:
-        return (clock() - T0).total_seconds()
-
-    async with SimulatorServer(options=options, clock=clock, token=TOKEN) as sim:
-        store = Store.open_writer(workdir / "bridge.db")
-        observer = _Recovered()
-        client = ShopifyClient(
-            source_name=SOURCE, shop_domain="sim-snowboards.myshopify.com", token=TOKEN, api_version="2026-07",
-            api_url=sim.url, clock=monotonic, sleep=advance, max_temporary_retries=3,
-        )
-        poller = SourcePoller(
-            _context(scenario.upsell_delay), client, store, clock, sleep=advance, monotonic=monotonic,
-            observer=observer, settings=PollSettings(poll_interval=timedelta(seconds=TICK_SECONDS)),
-        )
-        deliverer = Deliverer(store.outbox, [JsonlDestination("events", workdir / "events.jsonl")], clock)
-        traffic = ShopTraffic(sim.state, scenario.seed, rush_probability=0.02, rush_size=30)
-        driver = _Driver(poller, advance, clock)
+    async with rig(options, workdir, upsell_delay=scenario.upsell_delay, latency=scenario.latency) as bridge:
+        traffic = ShopTraffic(bridge.sim.state, scenario.seed, rush_probability=0.02, rush_size=30)
         faults = 0
-        async with client:
-            await deliverer.open()
-            try:
-                await driver.run_for(TICK_SECONDS)  # the first connection, before the shop changes
-                end = clock() + timedelta(minutes=scenario.minutes)
-                while clock() < end:
-                    for _ in range(_poisson(rng, scenario.changes_per_minute * TICK_SECONDS / 60)):
-                        traffic.step()
-                    if rng.random() < scenario.fault_probability:
-                        faults += 1
-                        sim.state.inject(rng.choice(FAULTS), count=rng.choice((1, 2, 5, 8)), after=rng.randint(0, 6))
-                    await driver.run_for(TICK_SECONDS)
-                    await deliverer.deliver_once()
-                sim.state.faults.clear()
-                settled = clock() + timedelta(minutes=scenario.settle_minutes)
-                while clock() < settled:
-                    await driver.run_for(TICK_SECONDS * 4)
-                    await deliverer.deliver_once()
-            finally:
-                await deliverer.close()
-        try:
-            return _outcome(scenario, store, traffic, workdir, observer.count, driver.failures, faults, client)
-        finally:
-            store.close()
-
-
-class _Driver:
-    """The bridge's source loop on the virtual clock: steps, and waits that advance the clock."""
-
-    def __init__(self, poller: SourcePoller, advance: Any, clock: ManualClock) -> None:
-        self.poller = poller
-        self.advance = advance
-        self.clock = clock
-        self.failures = 0
-        self._streak = 0
-
-    async def run_for(self, seconds: float) -> None:
-        until = self.clock() + timedelta(seconds=seconds)
-        while self.clock() < until:
-            try:
-                await self.poller.step()
-            except BridgeError:
-                self.poller.abandon_reads()
-                self.failures += 1
-                self._streak += 1
-                await self.advance(min(RETRY.delay(self._streak), (until - self.clock()).total_seconds()))
-                continue
-            self._streak = 0
-            wait = self.poller.seconds_to_next_step()
-            await self.advance(min(wait, (until - self.clock()).total_seconds()))
+        await bridge.run_for(TICK_SECONDS)  # the first connection, before the shop changes
+        end = bridge.clock() + timedelta(minutes=scenario.minutes)
+        while bridge.clock() < end:
+            for _ in range(_poisson(rng, scenario.changes_per_minute * TICK_SECONDS / 60)):
+                traffic.step()
+            if rng.random() < scenario.fault_probability:
+                faults += 1
+                bridge.sim.state.inject(rng.choice(FAULTS), count=rng.choice((1, 2, 5, 8)), after=rng.randint(0, 6))
+            await bridge.run_for(TICK_SECONDS)
+            await bridge.deliverer.deliver_once()
+        bridge.sim.state.faults.clear()
+        settled = bridge.clock() + timedelta(minutes=scenario.settle_minutes)
+        while bridge.clock() < settled:
+            await bridge.run_for(TICK_SECONDS * 4)
+            await bridge.deliverer.deliver_once()
+        return _outcome(scenario, bridge, traffic, faults)
 
 
 def _poisson(rng: random.Random, mean: float) -> int:
@@ -193,12 +105,23 @@ def _poisson(rng: random.Random, mean: float) -> int:
     return count
 
 
-def _outcome(
-    scenario: Scenario, store: Store, traffic: ShopTraffic, workdir: Path, recovered: int, failures: int,
-    faults: int, client: ShopifyClient,
-) -> Outcome:
-    conn = store.conn
-    columns = ("status", "exclusion_rule", "processed_at", "release_at", "released_at", "placed_event_seq")
+def hold_lateness(bridge: Rig) -> list[float]:
+    """Seconds from each hold's time to its release, for holds seen before their time (an order first seen
+    after it is released at once: that is detection, not a hold's lateness)."""
+    rows = bridge.store.conn.execute(
+        "SELECT release_at, released_at, first_seen_at FROM orders WHERE release_at IS NOT NULL "
+        "AND released_at IS NOT NULL"
+    )
+    return [
+        (datetime.fromisoformat(released) - datetime.fromisoformat(due)).total_seconds()
+        for due, released, seen in rows
+        if seen < due
+    ]
+
+
+def _outcome(scenario: Scenario, bridge: Rig, traffic: ShopTraffic, faults: int) -> Outcome:
+    conn = bridge.store.conn
+    columns = ("status", "exclusion_rule", "processed_at")
     orders: dict[str, dict[str, Any]] = {}
     for planned in traffic.orders.values():
         row = conn.execute(f"SELECT {', '.join(columns)} FROM orders WHERE order_id = ?", (planned.order_id,))
@@ -208,21 +131,12 @@ def _outcome(
             "row": None if found is None else dict(zip(columns, found, strict=True)),
         }
     events = [(str(a), str(b)) for a, b in conn.execute("SELECT event_id, event_name FROM events ORDER BY seq")]
-    path = workdir / "events.jsonl"
+    path = bridge.workdir / "events.jsonl"
     delivered = [json.loads(line)["event_id"] for line in path.read_text().splitlines()] if path.exists() else []
     first = conn.execute("SELECT first_connected_at FROM sources").fetchone()[0]
-    # Holds released when due (an order first seen after its time is released at once: not a hold's lateness).
-    lateness = [
-        late for due, released, seen in conn.execute(
-            "SELECT release_at, released_at, first_seen_at FROM orders WHERE release_at IS NOT NULL "
-            "AND released_at IS NOT NULL"
-        )
-        if seen < due and (late := (datetime.fromisoformat(released) - datetime.fromisoformat(due)).total_seconds())
-        is not None
-    ]
-    usage = client.usage
-    return Outcome(scenario, orders, events, delivered, str(first), recovered, failures, faults, usage.requests,
-                   usage.throttled, usage.points_actual, lateness)
+    usage = bridge.client.usage
+    return Outcome(scenario, orders, events, delivered, str(first), len(bridge.recovered.lags), bridge.failures,
+                   faults, usage.requests, usage.throttled, usage.points_actual, hold_lateness(bridge))
 
 
 def violations(outcome: Outcome) -> list[str]:
