@@ -13,6 +13,22 @@ Targets: ≥ 20,000 orders/s for stage + iterate, peak RSS ≤ 150 MB and not gr
 
     .venv/bin/python bench/backfill.py                      # quick: 10k orders
     .venv/bin/python bench/backfill.py --sizes 10000,100000,300000
+
+`--whole` measures the whole process instead: the real `shopify-bridge run --once` backfilling a seeded
+simulator (in a process of its own), with the CPU seconds, peak RSS, wall time and orders per CPU-second of the
+bridge's process tree, and a check that the store holds every order (`bench/backfill_whole.py`). Targets on
+20k orders: ≤ 2.0 CPU s (≥ 10,000 orders per CPU-second) and peak RSS ≤ 150 MB, flat from 10k to 300k.
+`--profile` and `--memory` run it under py-spy/cProfile or memray, their output in `bench/out/`.
+
+    .venv/bin/python bench/backfill.py --whole                          # 10k, 20k, 100k and 300k orders
+    .venv/bin/python bench/backfill.py --whole --sizes 20000
+    .venv/bin/python bench/backfill.py --whole --profile pyspy          # 100k; or --profile cprofile
+    .venv/bin/python bench/backfill.py --whole --memory                 # 20k and 100k under memray
+
+`--forward-history` runs a whole forward_history backfill against the simulator and prints the requests
+per 1,000 orders and the bridge's time (`bench/backfill_forward.py`).
+
+    .venv/bin/python bench/backfill.py --forward-history     # requests per 1,000 orders, 20,000 orders' time
 """
 
 from __future__ import annotations
@@ -30,6 +46,8 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `bench.backfill_whole`
 
 from shopify_bridge.shopify.bulk.assemble import stage_file
 from shopify_bridge.shopify.bulk.documents import iter_orders
@@ -156,13 +174,33 @@ def _print_row(r: dict[str, Any]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", default="10000", help="order counts, e.g. 10000,100000,300000")
+    parser.add_argument("--sizes", help="order counts, e.g. 10000,100000,300000 (default 10000; with --whole "
+                        "10000,20000,100000,300000, --profile 100000, --memory 20000,100000; 20000 with "
+                        "--forward-history)")
+    parser.add_argument("--forward-history", action="store_true",
+                        help="a whole forward_history backfill against the simulator: requests per 1,000 orders "
+                        "and the time (bench/backfill_forward.py)")
+    parser.add_argument("--whole", action="store_true", help="the real `shopify-bridge run --once` as a process")
+    parser.add_argument("--profile", help="with --whole: profile the run with pyspy, cprofile or pyspy,cprofile")
+    parser.add_argument("--repeat", type=int, default=1, help="with --whole: bridge runs per seeded shop")
+    parser.add_argument("--memory", action="store_true", help="with --whole: the run under memray")
+    parser.add_argument("--workdir", help="with --whole: where the bridge's store goes (default bench/out/work)")
+    parser.add_argument("--env", action="append", metavar="NAME=VALUE",
+                        help="with --whole: add to the bridge's environment (repeatable), e.g. MALLOC_ARENA_MAX=2")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # internal: the per-size subprocess
     parser.add_argument("--orders", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
         print(json.dumps(measure(args.measure, args.orders)))
         return
+    if args.forward_history:
+        from bench.backfill_forward import main as forward_history
+
+        forward_history([int(s) for s in (args.sizes or "20000").split(",")])
+        return
+    if args.whole or args.profile or args.memory:
+        raise SystemExit(whole(args))
+    args.sizes = args.sizes or "10000"
     print(f"{'orders':>8} {'lines':>9} {'MB':>8} {'json.loads':>10} {'stage':>8} {'iterate':>8} {'ratio':>7} "
           f"{'orders/s':>10} {'RSS MB':>8}")
     for size in (int(s) for s in args.sizes.split(",")):
@@ -175,6 +213,21 @@ def main() -> None:
             out = subprocess.run([sys.executable, __file__, "--measure", str(path), "--orders", str(size)],
                                  check=True, capture_output=True, text=True).stdout
             _print_row(json.loads(out))
+
+
+def whole(args: argparse.Namespace) -> int:
+    """`--whole`, `--profile`, `--memory`: the real `shopify-bridge run --once`, measured from outside."""
+    from bench import backfill_profile, backfill_whole
+
+    backfill_whole.set_bridge_env(args.env or [])
+    default = "100000" if args.profile else "20000,100000" if args.memory else "10000,20000,100000,300000"
+    sizes = [int(s) for s in (args.sizes or default).split(",")]
+    workroot = Path(args.workdir) if args.workdir else backfill_whole.OUT / "work"
+    if args.profile:
+        return max(backfill_profile.profile(size, workroot, args.profile.split(",")) for size in sizes)
+    if args.memory:
+        return max(backfill_profile.memory(size, workroot) for size in sizes)
+    return backfill_whole.whole(sizes, workroot, args.repeat)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""A page of whole orders: the heavy paged query (two page sizes, 106 points) that the client, pacing and
+"""A page of whole orders: the heavy paged query (two page sizes, 110 points) that the client, pacing and
 simulator tests price, throttle and halve.
 
 The bridge itself no longer sends it: it lists a window's ids (`queries.LIST_ORDERS`) and reads in full,

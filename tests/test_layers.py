@@ -122,3 +122,11 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
     graph.add_import(importer="pkg.b", imported="pkg.a")
     graph.add_import(importer="pkg.b", imported="pkg.c")
     assert import_cycles(graph, set(graph.modules)) == [["pkg.a", "pkg.b"]]
+
+
+def test_the_architecture_doc_names_every_package() -> None:
+    doc = (REPO / "docs" / "architecture.md").read_text()
+    packages = [path.name for path in CORE.iterdir() if (path / "__init__.py").exists()]
+    assert [name for name in packages if f"`{name}/`" not in doc] == []
+    kernel = [path.name for path in CORE.glob("*.py") if not path.name.startswith("__")]
+    assert [name for name in kernel if f"`{name}`" not in doc] == []

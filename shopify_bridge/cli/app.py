@@ -8,7 +8,12 @@ own command, and `--help` stays fast. Nothing here imports textual: the TUI is l
 
 The error router (`RoutedGroup.invoke`) is the only place that turns exceptions into exits:
 `BridgeError` -> `error: <message>` and its exit code; anything else -> `error: unexpected failure:
-<type>: <message>` and exit 1, with the traceback only under `--debug`. Usage errors exit 2.
+<type>: <message>` and exit 1, with the traceback only under `--debug`. Usage errors exit 2. A
+closed stdout (`| head -1`) ends quietly with 0 (`console.ClosedPipe`). The error line shows text
+from Shopify or a destination literally (control characters escaped).
+
+The global options (`--config`, `--json-logs`, `--debug`) may also follow the command
+(`shopify-bridge events --config x.toml`): `RoutedGroup.parse_args` moves them in front of it.
 """
 
 from __future__ import annotations
@@ -26,9 +31,11 @@ import typer
 from typer.core import TyperGroup
 
 from shopify_bridge import __version__, exit_codes
+from shopify_bridge.cli.console import ClosedPipe, pipe_guard, write_out
 from shopify_bridge.cli.setup import APP_NAME, example_config_text
 from shopify_bridge.cli.setup import init as write_init
 from shopify_bridge.errors import BridgeError, one_line
+from shopify_bridge.literal import visible
 from shopify_bridge.observe.log import configure_logging, redact, register_secrets
 
 if TYPE_CHECKING:
@@ -39,6 +46,7 @@ if TYPE_CHECKING:
 _CLICK_EXCEPTION: type[Exception] = next(
     kind for kind in typer.BadParameter.__mro__ if kind.__name__ == "ClickException"
 )
+_USAGE_ERROR: type[Exception] = next(kind for kind in typer.BadParameter.__mro__ if kind.__name__ == "UsageError")
 _CLI_SIGNALS: tuple[type[BaseException], ...] = (typer.Exit, typer.Abort, _CLICK_EXCEPTION)
 
 
@@ -67,14 +75,82 @@ class CliContext:
         return config
 
 
+# The program's own options that are also accepted after the command; the valued ones take one argument.
+GLOBAL_FLAGS = frozenset({"--json-logs", "--debug"})
+GLOBAL_VALUED = frozenset({"--config", "-c"})
+
+
+def _takes_value(command: Any) -> set[str]:
+    """The option strings of `command` that consume the next argument (so it is never mistaken for ours)."""
+    found: set[str] = set()
+    for param in getattr(command, "params", []):
+        if getattr(param, "param_type_name", "") == "option" and not getattr(param, "is_flag", False):
+            found.update(param.opts)
+    return found
+
+
+def hoist_global_options(args: list[str], command_of: Any) -> list[str]:
+    """`args` with the global options that follow the command moved in front of it.
+
+    `command_of(name)` gives the command object (or None); its own valued options keep their argument
+    (`--source --debug` stays the source named "--debug"), and nothing after `--` moves.
+    """
+    index = 0
+    while index < len(args):  # the command is the first argument that is neither an option nor its value
+        arg = args[index]
+        if arg == "--":
+            return args
+        if not arg.startswith("-"):
+            break
+        index += 2 if arg in GLOBAL_VALUED else 1
+    if index >= len(args):
+        return args
+    command = command_of(args[index])
+    if command is None:
+        return args
+    valued = _takes_value(command)
+    moved: list[str] = []
+    kept: list[str] = []
+    rest = args[index + 1 :]
+    position = 0
+    while position < len(rest):
+        arg = rest[position]
+        if arg == "--":
+            kept += rest[position:]
+            break
+        if arg in GLOBAL_FLAGS or arg.startswith("--config="):
+            moved.append(arg)
+        elif arg in GLOBAL_VALUED:
+            if position + 1 == len(rest):
+                raise ValueError(f"Option {arg!r} requires an argument.")
+            moved += rest[position : position + 2]
+            position += 1
+        elif arg in valued:
+            kept += rest[position : position + 2]
+            position += 1
+        else:
+            kept.append(arg)
+        position += 1
+    return [*args[:index], *moved, args[index], *kept]
+
+
 class RoutedGroup(TyperGroup):
     """The command group whose `invoke` is the single error router of the program."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        try:
+            hoisted = hoist_global_options(list(args), lambda name: self.get_command(ctx, name))
+        except ValueError as exc:
+            raise _USAGE_ERROR(str(exc), ctx) from None
+        return super().parse_args(ctx, hoisted)
 
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except _CLI_SIGNALS:
             raise
+        except ClosedPipe:
+            raise typer.Exit(exit_codes.OK) from None
         except BridgeError as exc:
             _report(ctx, exc, f"error: {exc.message}")
             raise typer.Exit(exc.exit_code) from None
@@ -89,8 +165,8 @@ def _report(ctx: Any, exc: BaseException, line: str) -> None:
     cli = ctx.obj if isinstance(ctx.obj, CliContext) else None
     if cli is not None and cli.debug:
         trace = "".join(traceback.format_exception(exc))
-        typer.echo(redact(trace).rstrip("\n"), err=True)
-    typer.echo(redact(line), err=True)
+        typer.echo(visible(redact(trace), keep="\n").rstrip("\n"), err=True)
+    typer.echo(visible(redact(line)), err=True)
 
 
 app = typer.Typer(
@@ -147,6 +223,7 @@ COMMAND_MODULES = {
     "replay": "inspect",
     "reconcile": "inspect",
     "resync": "inspect",
+    "migrate": "migrate",
 }
 
 
@@ -192,7 +269,7 @@ def init(
     """Write a commented example config."""
     cli: CliContext = ctx.obj
     target = path.expanduser() if path is not None else cli.config_file()
-    typer.echo(write_init(target, force=force))
+    write_out(visible(write_init(target, force=force), keep="\n") + "\n")
 
 
 # --- the commands implemented in the command groups (COMMAND_MODULES) --------------------------------------
@@ -204,7 +281,9 @@ SinceOption = Annotated[
     str | None,
     typer.Option("--since", metavar="WHEN", help="ISO date/time (UTC unless it has an offset), or 2h, 3d."),
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="One JSON document on stdout (keys: docs/commands.md, JSON output).")
+]
 
 
 RecordCassetteOption = Annotated[
@@ -224,9 +303,21 @@ def _recording(path: Path | None) -> dict[str, Any]:
 
 
 @app.command()
-def check(ctx: typer.Context, record_cassette: RecordCassetteOption = None) -> None:
-    """Validate the config; per source: reach the shop, check the token and its scopes."""
-    _run_command(ctx, "check", **_recording(record_cassette))
+def check(
+    ctx: typer.Context,
+    as_json: JsonOption = False,
+    record_cassette: RecordCassetteOption = None,
+    send_test: Annotated[
+        bool, typer.Option("--send-test", help="Also send a sample event to GA4's validation server.")
+    ] = False,
+) -> None:
+    """Validate the config; per source: reach the shop, check the token and its scopes; per destination: its
+    credential shape, and a probe (http-like: TLS and an answer to HEAD, nothing sent; jsonl: the file can be
+    written). Exit 69 when a destination is unreachable, 78 when a credential looks wrong or a file destination
+    cannot be written."""
+    # Passed only when given, like --record-cassette: a check without options calls check(config).
+    options = {"send_test": True} if send_test else {}
+    _run_command(ctx, "check", as_json=as_json, **_recording(record_cassette), **options)
 
 
 @app.command()
@@ -279,9 +370,15 @@ def demo(
     duration: Annotated[
         float | None, typer.Option("--duration", metavar="SECONDS", help="Stop after this long (default: never).")
     ] = None,
+    fresh: Annotated[
+        bool, typer.Option("--fresh", help="Start over: remove the previous demo's database and events first.")
+    ] = False,
 ) -> None:
-    """Start the built-in Shopify simulator with generated orders and a source connected to it."""
-    _run_command(ctx, "demo", needs_config=False, headless=headless, out=out, duration=duration)
+    """Start the built-in Shopify simulator with generated orders and a source connected to it.
+
+    A second demo in the same directory continues from the first one's database (it says so); --fresh
+    starts over."""
+    _run_command(ctx, "demo", needs_config=False, headless=headless, out=out, duration=duration, fresh=fresh)
 
 
 @app.command()
@@ -382,9 +479,34 @@ def replay(
 
 
 @app.command()
-def reconcile(ctx: typer.Context) -> None:
-    """Per source and shop day: Shopify's order count against what the bridge did (exit 65 on a mismatch)."""
-    _run_command(ctx, "reconcile")
+def reconcile(
+    ctx: typer.Context,
+    source: SourceOption = None,
+    until: Annotated[
+        str | None,
+        typer.Option("--until", metavar="DATE",
+                     help="Last day to cover, YYYY-MM-DD in the shop's timezone (default: yesterday; "
+                          "today counts up to now)."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Per source and shop day: Shopify's order count against what the bridge did (exit 65 on a mismatch).
+
+    Covers whole days, from start_date (when backfilled) or the first connection, up to yesterday in the
+    shop's timezone."""
+    _run_command(ctx, "reconcile", source=source, until=until, as_json=as_json)
+
+
+@app.command()
+def migrate(
+    ctx: typer.Context,
+    to: Annotated[
+        str, typer.Option("--to", metavar="URL", help="The PostgreSQL database to copy into (postgresql://…); "
+                          "it must hold no store yet.")
+    ],
+) -> None:
+    """Copy this config's SQLite store (every table, cursors, holds, outbox) into PostgreSQL and verify the counts."""
+    _run_command(ctx, "migrate", to=to)
 
 
 @app.command()
@@ -409,10 +531,20 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exit_:
         code = exit_.code
         if code is None or isinstance(code, int):
-            return code or exit_codes.OK
+            return _flushed(code or exit_codes.OK)
         print(code, file=sys.stderr)
         return exit_codes.FAILURE
-    return exit_codes.OK
+    return _flushed(exit_codes.OK)
+
+
+def _flushed(code: int) -> int:
+    """`code`, once whatever stdout still buffers is written; a reader gone by now changes nothing."""
+    try:
+        with pipe_guard(sys.stdout):
+            sys.stdout.flush()
+    except ClosedPipe:
+        pass
+    return code
 
 
 __all__ = ["APP_NAME", "COMMAND_MODULES", "app", "example_config_text", "main"]

@@ -19,15 +19,45 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from shopify_bridge.cli.demo_state import DEMO_DATABASE, DEMO_EVENTS, DemoStart
 from shopify_bridge.cli.signals import install_stop_signals
 from shopify_bridge.config import Config, config_from_toml
 from shopify_bridge.observe.log import get_logger
+from shopify_bridge.store.reads_orders import StoreTotals
 
 log = get_logger(component="demo")
 
 DEMO_SOURCE = "Demo Store Backend"
-DEMO_UPSELL_SECONDS = 30
-DEMO_POLL_SECONDS = 2.0
+ID_STEP = 10**9  # per demo run: far more ids than one run uses, far fewer than Shopify's id space
+
+
+def simulator_numbering(start: DemoStart) -> tuple[int, int]:
+    """The simulator's `id_offset` and `first_order_number` past everything the database holds: one whole
+    ID_STEP per earlier run, so a continued demo never reuses a stored id (or number)."""
+    from shopify_bridge.simulator.state import ID_BASES
+
+    first_number = max(1001, start.highest_order_number + 1)
+    if not start.highest_order_id:
+        return 0, first_number
+    runs_before = max(0, start.highest_order_id - ID_BASES["Order"]) // ID_STEP + 1
+    return runs_before * ID_STEP, first_number
+
+
+@dataclass(frozen=True)
+class DemoTiming:
+    """The demo's pace: orders must visibly flow within seconds, holds included."""
+
+    upsell_seconds: int = 8  # long enough to watch a hold count down, short enough to see it released
+    poll_seconds: float = 2.0
+    search_lag_seconds: float = 1.0
+    first_change_after: float = 1.0
+    traffic_every: float = 4.0
+    summary_every: float = 5.0
+
+    def first_event_within(self) -> float:
+        """Worst case until the first new order's Placed Order is delivered: the first change, its search lag,
+        a poll to find it, its hold, a poll to release it (delivery follows at once)."""
+        return self.first_change_after + self.search_lag_seconds + 2 * self.poll_seconds + self.upsell_seconds
 
 
 def demo_config(
@@ -35,8 +65,8 @@ def demo_config(
     api_url: str,
     token: str,
     *,
-    upsell_seconds: int = DEMO_UPSELL_SECONDS,
-    poll_seconds: float = DEMO_POLL_SECONDS,
+    upsell_seconds: int = DemoTiming.upsell_seconds,
+    poll_seconds: float = DemoTiming.poll_seconds,
     start_date: str | None = None,
 ) -> Config:
     source: dict[str, Any] = {
@@ -52,9 +82,9 @@ def demo_config(
     if start_date:
         source["start_date"] = start_date
     raw = {
-        "database": "demo.db",
+        "database": DEMO_DATABASE,
         "sources": [source],
-        "destinations": [{"name": "events-file", "type": "jsonl", "path": "events.jsonl"}],
+        "destinations": [{"name": "events-file", "type": "jsonl", "path": DEMO_EVENTS}],
     }
     return config_from_toml(raw, {"SHOPIFY_BRIDGE_DEMO_TOKEN": token}, file=out_dir / "shopify-bridge.toml")
 
@@ -113,7 +143,13 @@ class Traffic:
         return what
 
 
-async def _summary_loop(db_path: Path, stop: asyncio.Event, every: float, print_line: Callable[[str], None]) -> None:
+async def _summary_loop(
+    db_path: Path,
+    stop: asyncio.Event,
+    every: float,
+    print_line: Callable[[str], None],
+    stop_when: Callable[[StoreTotals], bool] | None = None,
+) -> None:
     from shopify_bridge.store import Store
 
     while not stop.is_set():
@@ -133,6 +169,8 @@ async def _summary_loop(db_path: Path, stop: asyncio.Event, every: float, print_
             f"events: {events.get('Placed Order', 0)} Placed Order, {events.get('Received Refund', 0)} Received Refund"
             f" · delivered {totals.delivered}"
         )
+        if stop_when is not None and stop_when(totals):
+            stop.set()
 
 
 async def run_demo(
@@ -141,26 +179,43 @@ async def run_demo(
     headless: bool,
     duration: float | None = None,
     seed: int = 7,
-    traffic_every: float = 4.0,
     orders: int = 40,
     print_line: Callable[[str], None] = print,
     backfill: bool = True,
+    timing: DemoTiming = DemoTiming(),
+    start: DemoStart | None = None,
+    stop_when: Callable[[StoreTotals], bool] | None = None,
 ) -> int:
+    """Run the demo in `out_dir` until `duration` passes, a stop signal, or `stop_when(totals)` holds."""
     from shopify_bridge.service.bridge import Bridge
     from shopify_bridge.simulator.server import SimulatorServer
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    start = start or DemoStart(f"starting a new demo in {out_dir}")
     token = "shpat_demo_" + secrets.token_hex(8)
-    async with SimulatorServer(token=token, seed=seed, orders=orders, search_lag_seconds=1.0) as sim:
-        start = (datetime.now(UTC) - timedelta(days=7)).date().isoformat() if backfill else None
-        config = demo_config(out_dir, sim.url, token, start_date=start)
-        print_line(f"simulator at {sim.url} · database {config.database} · events → {out_dir / 'events.jsonl'}")
+    id_offset, first_order_number = simulator_numbering(start)
+    async with SimulatorServer(
+        token=token, seed=seed, orders=orders, search_lag_seconds=timing.search_lag_seconds,
+        id_offset=id_offset, first_order_number=first_order_number,
+    ) as sim:
+        start_date = (datetime.now(UTC) - timedelta(days=7)).date().isoformat() if backfill else None
+        config = demo_config(
+            out_dir, sim.url, token, start_date=start_date, upsell_seconds=timing.upsell_seconds,
+            poll_seconds=timing.poll_seconds,
+        )
+        print_line(start.note)
+        print_line(f"simulator at {sim.url} · database {config.database} · events → {out_dir / DEMO_EVENTS}")
+        print_line(
+            f"new orders are held {timing.upsell_seconds} s for upsell edits; the first events arrive within "
+            f"~{timing.first_event_within():.0f} s"
+        )
         bridge = Bridge(config)
         stop = asyncio.Event()
         traffic = Traffic(sim.state, seed=seed)
 
         async def make_traffic() -> None:
-            await asyncio.sleep(traffic_every)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=timing.first_change_after)
             while not stop.is_set():
                 try:
                     what = traffic.step()
@@ -169,7 +224,7 @@ async def run_demo(
                 except Exception as exc:  # a refused change (e.g. nothing refundable) is not fatal
                     log.debug("demo change refused", error=str(exc))
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=traffic_every)
+                    await asyncio.wait_for(stop.wait(), timeout=timing.traffic_every)
 
         async def stop_after() -> None:
             if duration is not None:
@@ -185,7 +240,7 @@ async def run_demo(
                     bridge.run(stop),
                     make_traffic(),
                     stop_after(),
-                    _summary_loop(Path(config.database), stop, 5.0, print_line),
+                    _summary_loop(Path(config.database), stop, timing.summary_every, print_line, stop_when),
                 )
             else:
                 from shopify_bridge.service.actions import BridgeActions

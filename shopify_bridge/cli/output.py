@@ -1,119 +1,169 @@
-"""How the commands print: `--json` documents, and rich tables and lines for people."""
+"""How the commands show their results to people: rich tables and lines, every data string literal.
+
+Strings from Shopify, destinations and the config go through `lit` (see `cli.console`): never
+parsed as markup, control characters escaped. Columns fold instead of cutting, so nothing is lost
+on a narrow terminal; piped, the console is as wide as the rows. The `--json` documents are built
+in `cli.json_output`.
+"""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
+
+from shopify_bridge.cli.console import lit, styled
+from shopify_bridge.literal import json_text
 
 if TYPE_CHECKING:
+    from shopify_bridge.service.bridge import SourceCycle
     from shopify_bridge.service.check import CheckReport
+    from shopify_bridge.service.check_destinations import DestinationReport
     from shopify_bridge.service.explain import Explanation
-    from shopify_bridge.service.reconcile import DayResult
+    from shopify_bridge.service.reconcile import DayResult, SourceReconcile
     from shopify_bridge.service.resync import ResyncReport
     from shopify_bridge.store.reads_events import DeliveryState, LoggedEvent
 
 
-def console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+def table(*headers: str, title: Text | None = None, show_header: bool = True) -> Table:
+    """A table whose columns wrap long values rather than cut them."""
+    out = Table(title=title, title_justify="left", show_header=show_header)
+    for header in headers:
+        out.add_column(header, overflow="fold")
+    return out
 
 
-def print_json(value: Any) -> None:
-    """`--json`: one indented document on stdout (dates and decimals as text)."""
-    print(json.dumps(value, indent=2, default=str))
+def mark(ok: bool) -> Text:
+    return Text("✓", style="green") if ok else Text("✗", style="red")
 
 
 # -- check ----------------------------------------------------------------------------------------
-def check_table(report: CheckReport, title: str) -> Table:
-    table = Table(title=title, show_header=False, title_justify="left")
+def check_table(report: CheckReport, name: str) -> Table:
+    out = table("", "check", "detail", title=styled(lit(name, "bold"), " — ", lit(report.shop)), show_header=False)
     for line in report.lines:
-        table.add_row("✓" if line.ok else "✗", line.label, line.detail)
+        out.add_row(mark(line.ok), lit(line.label), lit(line.detail))
     if report.shop_name:
-        table.add_row("", "shop", f"{report.shop_name}, currency {report.currency}, timezone {report.timezone}")
+        out.add_row(
+            Text(""), Text("shop"),
+            styled(lit(report.shop_name), ", currency ", lit(report.currency), ", timezone ", lit(report.timezone)),
+        )
     if report.bucket:
-        table.add_row("", "rate limit", report.bucket)
-    return table
+        out.add_row(Text(""), Text("rate limit"), lit(report.bucket))
+    return out
+
+
+def destinations_table(reports: Sequence[DestinationReport]) -> Table:
+    out = table("", "destination", "type", "target", "detail", title=Text("destinations", style="bold"))
+    for report in reports:
+        out.add_row(mark(report.ok), lit(report.name), lit(report.type), lit(report.target), lit(report.detail))
+    return out
 
 
 # -- explain --------------------------------------------------------------------------------------
 def print_explanation(out: Console, exp: Explanation, note: str | None) -> None:
     """The order, its hold or exclusion, its versions, refunds, and each event with its deliveries."""
+    from shopify_bridge.service.explain import waiting_note
+
     o = exp.order
-    out.print(f"[bold]{o['name']}[/] (id {o['order_id']}) — source {exp.source_name or exp.shop}")
-    out.print(f"processed {o['processed_at']} · status [bold]{o['status']}[/]")
+    out.print(styled(lit(o["name"], "bold"), " (id ", lit(o["order_id"]), ") — source ",
+                     lit(exp.source_name or exp.shop)))
+    out.print(styled("processed ", lit(o["processed_at"]), " · status ", lit(o["status"], "bold")))
     if o.get("release_at"):
-        released = f" · released {o['released_at']}" if o.get("released_at") else ""
-        out.print(f"hold until {o['release_at']}{released}")
+        released = styled(" · released ", lit(o["released_at"])) if o.get("released_at") else Text("")
+        out.print(styled("hold until ", lit(o["release_at"]), released))
     if o.get("exclusion_rule"):
-        out.print(f"excluded by rule [bold]{o['exclusion_rule']}[/] = {o['exclusion_value']!r}")
+        out.print(styled("excluded by rule ", lit(o["exclusion_rule"], "bold"), " = ", lit(repr(o["exclusion_value"]))))
     if note:
-        out.print(f"[yellow]{note}[/]")
-    versions = Table(
-        "version", "updatedAt", "fetched", "origin", "total", "items", "refunds", "tags",
-        title="versions", title_justify="left",
-    )
+        out.print(lit(note, "yellow"))
+    versions = table("version", "updatedAt", "fetched", "origin", "total", "items", "refunds", "tags",
+                     title=Text("versions"))
     for v in exp.versions:
-        mark = " ← built" if v["version"] == o.get("built_version") else ""
+        built = " ← built" if v["version"] == o.get("built_version") else ""
         versions.add_row(
-            f"{v['version']}{mark}",
-            v["updated_at"],
-            v["fetched_at"],
-            v["origin"],
-            str(v["total"]),
-            str(v["line_items"]),
-            str(v["refunds"]),
-            ",".join(v["tags"] or []),
+            Text(f"{v['version']}{built}"), lit(v["updated_at"]), lit(v["fetched_at"]), lit(v["origin"]),
+            lit(v["total"]), lit(v["line_items"]), lit(v["refunds"]), lit(",".join(v["tags"] or [])),
         )
     out.print(versions)
     for refund in exp.refunds:
-        out.print(f"refund {refund['refund_id']} at {refund['timestamp']}: {refund['status']}")
+        waiting = waiting_note(refund)
+        out.print(styled("refund ", lit(refund["refund_id"]), " at ", lit(refund["timestamp"]), ": ",
+                         lit(refund["status"]), lit(f" ({waiting})" if waiting else "")))
     for event in exp.events:
-        out.print(f"\n[bold]{event['event_name']}[/] {event['event_id']} (created {event['created_at']})")
+        out.print(Text(""))
+        out.print(styled(lit(event["event_name"], "bold"), " ", lit(event["event_id"]), " (created ",
+                         lit(event["created_at"]), ")"))
         for d in event["deliveries"]:
-            out.print(
-                f"  → {d['destination']}: {d['state']} after {d['attempts']} attempt(s)"
-                + (f", last error: {d['last_error']}" if d["last_error"] else "")
-            )
-        print(json.dumps(event["payload"], indent=2))
+            error = styled(", last error: ", lit(d["last_error"])) if d["last_error"] else Text("")
+            out.print(styled("  → ", lit(d["destination"]), ": ", lit(d["state"]), " after ",
+                             lit(d["attempts"]), " attempt(s)", error))
+        out.print(Text(json_text(event["payload"])))
 
 
 # -- events ---------------------------------------------------------------------------------------
-def delivery_state(d: DeliveryState) -> str:
-    text = f"{d['destination']}: {d['state']}"
+def delivery_state(d: DeliveryState) -> Text:
+    text = styled(lit(d["destination"]), ": ", lit(d["state"]))
+    if d["reason"]:  # filtered: the destination's key that matched; skipped: the payload rule
+        text.append_text(styled(" (", lit(d["reason"]), ")"))
     if d["state"] != "delivered" and d["attempts"]:
-        text += f" ({d['attempts']}×, {d['last_error']})"
+        text.append_text(styled(" (", lit(d["attempts"]), "×, ", lit(d["last_error"]), ")"))
     return text
 
 
 def events_table(rows: Sequence[LoggedEvent]) -> Table:
-    table = Table("created", "event", "event_id", "order", "deliveries")
+    out = table("created", "event", "event_id", "order", "deliveries")
     for row in rows:
-        states = ", ".join(delivery_state(d) for d in row["deliveries"])
-        table.add_row(row["created_at"], row["event_name"], row["event_id"], row["order"] or "", states)
-    return table
+        states = Text(", ").join(delivery_state(d) for d in row["deliveries"])
+        out.add_row(lit(row["created_at"]), lit(row["event_name"]), lit(row["event_id"]), lit(row["order"]), states)
+    return out
 
 
 # -- reconcile ------------------------------------------------------------------------------------
-def reconcile_table(days: Sequence[DayResult], categories: Sequence[str], title: str) -> Table:
-    table = Table("day", "shopify", *categories, "", title=title, title_justify="left")
+def reconcile_table(days: Sequence[DayResult], title: Text) -> Table:
+    from shopify_bridge.service.reconcile import CATEGORIES
+
+    out = table("day", "shopify", *CATEGORIES, "", title=title)
     for day in days:
-        table.add_row(
-            day.day.isoformat(), str(day.shopify), *(str(day.local[c]) for c in categories), "✓" if day.ok else "✗"
+        out.add_row(
+            Text(day.day.isoformat()), Text(str(day.shopify)), *(Text(str(day.local[c])) for c in CATEGORIES),
+            mark(day.ok),
         )
-    return table
+    return out
 
 
-def print_mismatches(out: Console, days: Sequence[DayResult]) -> None:
-    for day in days:
+def print_reconcile(out: Console, result: SourceReconcile) -> None:
+    """One source: its days as a table and the orders that fall through, or why there is nothing to count."""
+    name = lit(result.name, "bold")
+    if not result.connected:
+        out.print(styled(name, ": never connected yet — nothing to reconcile"))
+        return
+    if not result.days:
+        out.print(styled(name, ": no whole day since ", lit(result.since), " yet (until ", lit(result.until),
+                         ") — nothing to reconcile"))
+        return
+    out.print(reconcile_table(result.days, styled(name, " (", lit(result.timezone), ")")))
+    for day in result.days:
         if day.ok:
             continue
-        for name in day.missing:
-            out.print(f"  {day.day}: {name} is in Shopify but not accounted for")
-        for name in day.extra:
-            out.print(f"  {day.day}: {name} is accounted for but Shopify does not count it")
+        for order in day.missing:
+            out.print(styled(f"  {day.day}: ", lit(order), " is in Shopify but not accounted for"))
+        for order in day.extra:
+            out.print(styled(f"  {day.day}: ", lit(order), " is accounted for but Shopify does not count it"))
+
+
+# -- run --once -----------------------------------------------------------------------------------
+def cycle_line(cycle: SourceCycle) -> Text:
+    """One line per source: what its cycle did, or why it failed (or that another process polls it)."""
+    if cycle.elsewhere:
+        return styled(lit(cycle.source, "bold"), ": polled by another process (it holds the lease)")
+    counts = (f"{cycle.seen} orders seen, {cycle.created} events created, "
+              f"{cycle.delivered} deliveries delivered, {cycle.held} orders held")
+    if cycle.exit_code:
+        return styled(lit(cycle.source, "bold"), f": failed (exit {cycle.exit_code}): ", lit(cycle.reason),
+                      f" · {counts}")
+    return styled(lit(cycle.source, "bold"), f": {counts}")
 
 
 # -- resync ---------------------------------------------------------------------------------------

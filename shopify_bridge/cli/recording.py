@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from shopify_bridge.cli.output import console
+from shopify_bridge.cli.console import console, lit, styled
 
 
 @contextmanager
@@ -19,4 +19,4 @@ def recording(path: Path | None) -> Iterator[None]:
 
     with record_cassette(path) as cassette:
         yield
-    console(stderr=True).print(f"recorded {len(cassette)} Shopify request(s) into {path}")
+    console(stderr=True).print(styled(f"recorded {len(cassette)} Shopify request(s) into ", lit(path)))

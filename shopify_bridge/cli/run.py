@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shopify_bridge import exit_codes
+from shopify_bridge.cli.console import console
+from shopify_bridge.cli.output import cycle_line
 from shopify_bridge.cli.signals import install_stop_signals
 from shopify_bridge.config import Config
 from shopify_bridge.errors import BridgeError
+from shopify_bridge.observe.log import human_logs
+
+if TYPE_CHECKING:
+    from shopify_bridge.service.bridge import Bridge
 
 
 # -- run ------------------------------------------------------------------------------------------
@@ -28,27 +33,54 @@ async def _run(
     from shopify_bridge.service.bridge import Bridge
 
     on_progress = None
-    if sys.stderr.isatty():
+    if human_logs():  # bars only beside human log lines: never inside JSON lines or a file
         from shopify_bridge.observe.progress import TerminalProgress
 
-        on_progress = TerminalProgress()
+        on_progress = TerminalProgress(console(stderr=True))
     metrics = BridgeMetrics(config) if metrics_port is not None else None
     bridge = Bridge(config, on_progress=on_progress, metrics=metrics)
     try:
         if once:
-            return await bridge.run_once()
+            cycles = await bridge.run_cycle()
+            out = console()
+            for cycle in cycles:
+                out.print(cycle_line(cycle))
+            return exit_codes.most_severe(cycle.exit_code for cycle in cycles)
         if metrics is None:
-            await bridge.run(stop)
+            await _run_informing_systemd(bridge, stop)
         else:
             from shopify_bridge.observe.health import serving
 
             async with serving(bridge, metrics, host=metrics_host, port=metrics_port or 0, stale_after=stale_after):
-                await bridge.run(stop)
+                await _run_informing_systemd(bridge, stop)
         return exit_codes.OK
     finally:
         if on_progress is not None:
             on_progress.stop()
         bridge.close()
+
+
+async def _run_informing_systemd(bridge: Bridge, stop: asyncio.Event) -> None:
+    """`bridge.run(stop)`, telling systemd (`Type=notify`) when it is ready and that it is alive."""
+    from shopify_bridge.observe.systemd import SystemdNotifier, keep_informed
+
+    notifier = SystemdNotifier.from_env()
+    if notifier is None:
+        await bridge.run(stop)
+        return
+
+    def status() -> str:
+        return "; ".join(f"{s.name}: {s.state}" for s in bridge.status.values())
+
+    informing = asyncio.create_task(keep_informed(
+        notifier, stop, ready=bridge.liveness.ready, stuck=bridge.liveness.stuck,
+        store_problem=lambda: bridge.store_problem, status=status,
+    ))
+    try:
+        await bridge.run(stop)
+    finally:
+        stop.set()
+        await informing
 
 
 def run(
@@ -78,9 +110,10 @@ def run(
 def _log_to_file(path: Path) -> None:
     """While the dashboard owns the terminal, log lines go to a file instead of garbling the screen."""
     from shopify_bridge.observe.log import configure_logging
+    from shopify_bridge.private_files import open_private_text
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    configure_logging(json_logs=True, stream=open(path, "a", encoding="utf-8"))  # noqa: SIM115
+    configure_logging(json_logs=True, stream=open_private_text(path))
 
 
 async def _tui(config: Config, attach: bool) -> int:
@@ -92,7 +125,7 @@ async def _tui(config: Config, attach: bool) -> int:
     from shopify_bridge.service.actions import BridgeActions
     from shopify_bridge.service.bridge import Bridge
 
-    _log_to_file(Path(config.database).with_suffix(".log"))
+    _log_to_file(config.local_path(".log"))
     bridge = Bridge(config)
     try:
         await run_dashboard(config, bridge=bridge, stop=asyncio.Event(), actions=BridgeActions(bridge))
@@ -105,13 +138,17 @@ def tui(config: Config, *, attach: bool = False) -> int:
     return asyncio.run(_tui(config, attach))
 
 
-def demo(*, headless: bool = False, out: Path | None = None, duration: float | None = None) -> int:
+def demo(
+    *, headless: bool = False, out: Path | None = None, duration: float | None = None, fresh: bool = False
+) -> int:
     from shopify_bridge.cli.demo import run_demo
+    from shopify_bridge.cli.demo_state import prepare_demo_dir
 
     out_dir = (out or Path("demo-output")).resolve()
+    start = prepare_demo_dir(out_dir, fresh=fresh)
     if not headless:
         _log_to_file(out_dir / "demo.log")
-    return asyncio.run(run_demo(out_dir, headless=headless, duration=duration))
+    return asyncio.run(run_demo(out_dir, headless=headless, duration=duration, start=start))
 
 
 async def _simulate(host: str, port: int, shops: int, options: Any) -> None:

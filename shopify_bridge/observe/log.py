@@ -1,7 +1,9 @@
 """Logging: structlog for the bridge's own events, the stdlib loggers of libraries routed through it.
 
-Human-readable lines on a terminal, JSON lines on stderr otherwise (or with `--json-logs`). Every
-record passes the `SecretRedactor` last before rendering, so neither the bridge nor a library (gql,
+Human-readable lines on a terminal, JSON lines on stderr otherwise (or with `--json-logs`). Human
+lines show every string literally, control characters escaped (`shopify_bridge.literal`), and have no
+colour under `NO_COLOR`; JSON lines keep the exact strings. Every record passes the `SecretRedactor`
+last before rendering, so neither the bridge nor a library (gql,
 aiohttp) can print a token: known secret values are replaced by `***` wherever they appear (values,
 nested containers, the message, formatted tracebacks), as is anything shaped like a secret (see
 `shopify_bridge.redaction`, the one implementation that logs, errors and the dashboard share).
@@ -18,6 +20,7 @@ from typing import Any, TextIO, cast
 import structlog
 from structlog.typing import EventDict, FilteringBoundLogger, Processor, WrappedLogger
 
+from shopify_bridge.literal import visible
 from shopify_bridge.redaction import REDACTED, Redactor, is_secret_key
 
 # The libraries whose INFO logs carry whole request/response bodies (customer data).
@@ -75,6 +78,28 @@ class _StdlibHandler(logging.Handler):
             self.handleError(record)
 
 
+# Keys whose value is a formatted traceback: its line breaks are layout, not data.
+_MULTILINE_KEYS = frozenset({"exception", "stack"})
+
+
+def _visible_values(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+    """For human lines only: a value from Shopify or a destination cannot drive the terminal or forge a line.
+
+    Non-string values are rendered with repr(), which escapes their strings already."""
+    return {
+        key: visible(value, keep="\n" if key in _MULTILINE_KEYS else "") if isinstance(value, str) else value
+        for key, value in event_dict.items()
+    }
+
+
+_human_lines = {"on": False}
+
+
+def human_logs() -> bool:
+    """Whether log lines go to a person's terminal as text (not JSON): only then may progress bars share it."""
+    return _human_lines["on"]
+
+
 def _uses_json(json_logs: bool, stream: TextIO | None) -> bool:
     target = stream or sys.stderr
     isatty = getattr(target, "isatty", None)
@@ -100,11 +125,15 @@ def configure_logging(
         wire = os.environ.get(WIRE_LOG_VARIABLE, "") == "1"
     register_secrets(secrets)
     level = logging.DEBUG if debug else logging.INFO
+    as_json = _uses_json(json_logs, stream)
+    _human_lines["on"] = not as_json
     renderer: Processor = (
         structlog.processors.JSONRenderer()
-        if _uses_json(json_logs, stream)
-        else structlog.dev.ConsoleRenderer(colors=not _uses_json(False, stream))
+        if as_json
+        else structlog.dev.ConsoleRenderer(colors=not os.environ.get("NO_COLOR"))
     )
+    # Escaping comes after the redactor (it must see the exact secret) and only for human lines.
+    rendering: list[Processor] = [REDACTOR] if as_json else [REDACTOR, _visible_values]
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -114,14 +143,14 @@ def configure_logging(
         structlog.processors.format_exc_info,
     ]
     structlog.configure(
-        processors=[*shared, REDACTOR, renderer],
+        processors=[*shared, *rendering, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=lambda *args: _StderrLogger(stream),
         cache_logger_on_first_use=False,
     )
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, REDACTOR, renderer],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *rendering, renderer],
     )
     root = logging.getLogger()
     for handler in [h for h in root.handlers if isinstance(h, _StdlibHandler)]:

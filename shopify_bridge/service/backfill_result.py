@@ -25,7 +25,7 @@ from shopify_bridge.decide.source_context import SourceContext
 from shopify_bridge.errors import TemporaryFailure
 from shopify_bridge.observe.backfill_progress import BackfillProgress, ProgressCallback
 from shopify_bridge.observe.log import get_logger
-from shopify_bridge.service import ingest
+from shopify_bridge.service import backfill_customers, ingest, new_customers
 from shopify_bridge.shopify import new_customer
 from shopify_bridge.shopify.bulk import assemble, documents
 from shopify_bridge.shopify.bulk.query import in_window
@@ -56,7 +56,7 @@ class ResultJob:
 
     ctx: SourceContext
     store: Store
-    client: new_customer.Executes  # `$is_new_customer` lookups for forwarded history
+    client: new_customer.Executes  # the granted scopes, when `$is_new_customer` needs them
     clock: Clock
     data_dir: Path  # where the result and its staging database are kept while they are read
     progress: ProgressCallback
@@ -170,17 +170,16 @@ async def _ingest(
                 )
         batch.clear()
 
-    # Forwarded history gets `$is_new_customer` like polled orders; the orders read so far settle most.
-    earlier = new_customer.EarlierOrders() if ctx.forward_history else None
+    # Forwarded history gets `$is_new_customer` like polled orders, settled from the earlier orders the
+    # backfill noted with one bulk operation (`backfill_customers`): no request per order or customer.
+    visible = await new_customers.all_orders_visible(job.client, store, ctx.shop) if ctx.forward_history else False
     docs = documents.iter_orders(staging, op_id)
     try:
         for doc in docs:
             if not in_window(doc["processedAt"], start, end):
                 continue
-            if earlier is not None:
-                if ingest.needs_new_customer_lookup(store, ctx, doc, first_connected, now):
-                    lookups[doc["id"]] = await earlier.is_new_customer(job.client, ctx.name, doc)
-                earlier.note(doc)
+            if ctx.forward_history and ingest.needs_new_customer_lookup(store, ctx, doc, first_connected, now):
+                lookups[doc["id"]] = backfill_customers.from_history(store, ctx, doc, visible)
             batch.append(doc)
             count += 1
             if len(batch) >= INGEST_BATCH:
@@ -193,7 +192,4 @@ async def _ingest(
         flush()
     finally:
         docs.close()  # releases the read-ahead threads when stopped half-way
-    if earlier is not None:
-        log.info("new-customer lookups for forwarded history", source=ctx.name, asked=earlier.asked,
-                 settled_locally=earlier.settled)
     return count

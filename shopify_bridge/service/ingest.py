@@ -1,7 +1,9 @@
 """Taking order versions in: read the order's facts from the store, decide, write the decision.
 
 The rules are `decide.lifecycle` (and `decide.refunds`); the writes are `Store.orders.record`. Each
-call runs inside the caller's transaction when it opened one (`Store.transaction()`), together with
+event a decision creates carries its order facts and the destinations that do not take it
+(`deliver.routing.route_events`, with the source's `keep_out`), so its outbox rows are written final.
+Each call runs inside the caller's transaction when it opened one (`Store.transaction()`), together with
 the cursor advance: a crash at any instant either keeps all of a page's effects or none of them. All
 network reads (refund details, the re-read at release, the new-customer lookup) happen before, in the
 poller or the backfill.
@@ -9,12 +11,16 @@ poller or the backfill.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from shopify_bridge.decide import lifecycle
 from shopify_bridge.decide.orderdoc import OrderDoc, legacy_id, merge_refund_details
 from shopify_bridge.decide.refunds import refund_ids
 from shopify_bridge.decide.source_context import SourceContext
+from shopify_bridge.deliver.routing import route_events
+from shopify_bridge.service import new_customers
 from shopify_bridge.store import Store
 
 
@@ -30,10 +36,13 @@ def ingest_order(
 ) -> list[int]:
     """Store one fetched order and act on it; returns the seqs of events created."""
     facts = store.orders.facts(ctx.shop, legacy_id(doc["id"]), refund_ids(doc))
+    deferred = known_refunds(store, ctx.shop, doc, now).deferred
     decision = lifecycle.on_fetch(
-        facts, ctx, doc, origin=origin, now=now, first_connected_at=first_connected_at, is_new_customer=is_new_customer
+        facts, ctx, doc, origin=origin, now=now, first_connected_at=first_connected_at,
+        is_new_customer=is_new_customer, deferred=deferred,
     )
-    return store.orders.record(decision)
+    new_customers.note_orders(store, ctx.shop, [doc])  # an earlier order of its customer's later ones
+    return store.orders.record(route_events(decision, doc, ctx.keep_out))
 
 
 def release_order(
@@ -50,7 +59,22 @@ def release_order(
     decision = lifecycle.on_release(
         facts, ctx, doc, now=now, first_connected_at=first_connected_at, is_new_customer=is_new_customer
     )
-    return store.orders.record(decision)
+    return store.orders.record(route_events(decision, doc, ctx.keep_out))
+
+
+def reread_refunds(
+    store: Store,
+    ctx: SourceContext,
+    doc: OrderDoc,
+    *,
+    now: datetime,
+    first_connected_at: str,
+    read: set[str],
+) -> list[int]:
+    """Move the refunds `read` (numeric ids) of a stored order, read again into `doc`; the events created."""
+    facts = store.orders.facts(ctx.shop, legacy_id(doc["id"]), refund_ids(doc))
+    decision = lifecycle.on_refunds_read(facts, ctx, doc, now=now, first_connected_at=first_connected_at, read=read)
+    return store.orders.record(route_events(decision, doc, ctx.keep_out))
 
 
 def mark_gone(store: Store, ctx: SourceContext, order_id: str, now: datetime) -> None:
@@ -65,6 +89,31 @@ def needs_new_customer_lookup(
     return lifecycle.needs_new_customer_lookup(status, ctx, doc, first_connected_at, now)
 
 
-def with_cached_details(store: Store, shop: str, doc: OrderDoc) -> OrderDoc:
-    """`doc` with the refund details already read for refunds whose money is settled (not read again)."""
-    return merge_refund_details(doc, store.refunds.settled_details(shop, legacy_id(doc["id"])))
+@dataclass(frozen=True)
+class KnownRefunds:
+    """What the store already knows of an order's refunds, for a fetched version of it."""
+
+    details: dict[str, dict[str, Any]]  # by gid: details that need no new read
+    not_read: set[str]  # gids not to ask Shopify about: final ones, and waiting ones whose read is not due
+    deferred: set[str]  # numeric ids of waiting refunds left as they are until their next read
+
+
+def known_refunds(store: Store, shop: str, doc: OrderDoc, now: datetime) -> KnownRefunds:
+    """A final refund (settled, history, excluded…) never changes: its stored details stand. A waiting
+    refund is read again when its next read has come (`decide.settling`'s backoff), or when the order
+    itself changed — a new `updatedAt` may be its money moving; until then it is left as it is."""
+    stored = store.refunds.of_order(shop, legacy_id(doc["id"]))
+    unchanged = store.orders.updated_at(shop, legacy_id(doc["id"])) == doc.get("updatedAt")
+    final = [r for r in stored if r.status != "waiting"]
+    later = [r for r in stored if unchanged and r.read_later(now)]
+    return KnownRefunds(
+        details={r.gid: r.detail for r in (*final, *later) if r.detail is not None},
+        not_read={r.gid for r in (*final, *later)},
+        deferred={r.refund_id for r in later},
+    )
+
+
+def with_known_details(store: Store, shop: str, doc: OrderDoc, now: datetime) -> tuple[OrderDoc, set[str]]:
+    """`doc` with the refund details that need no new read, and the gids of the refunds not to read."""
+    known = known_refunds(store, shop, doc, now)
+    return merge_refund_details(doc, known.details), known.not_read

@@ -21,23 +21,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from shopify_bridge.decide.orderdoc import (
-    OrderDoc,
-    has_more_line_items,
-    legacy_id,
-    merge_refund_details,
-    normalize_order,
-    refund_has_details,
-)
+from shopify_bridge.decide.orderdoc import OrderDoc, legacy_id
 from shopify_bridge.decide.source_context import SourceContext
 from shopify_bridge.decide.windows import PollSettings, Window, overlap, poll_window, sweep_due, sweep_window
 from shopify_bridge.observe.log import get_logger
 from shopify_bridge.observe.metrics import BridgeObserver
-from shopify_bridge.service import ingest
+from shopify_bridge.service import ingest, new_customers, order_reader, refund_settler
 from shopify_bridge.service.release_first import ReleaseFirst
 from shopify_bridge.service.window_read import ReadStats, WindowRead, read_pages
-from shopify_bridge.shopify import new_customer, queries
+from shopify_bridge.shopify import queries
 from shopify_bridge.shopify.new_customer import Executes
+from shopify_bridge.shopify.scopes import granted_scopes
 from shopify_bridge.store import Store
 from shopify_bridge.store.sources import SourcePosition
 from shopify_bridge.timeutil import Clock, iso, parse_ts
@@ -131,38 +125,25 @@ class SourcePoller:
         self.source_row()  # the first call for a new source creates its row
         self.store.sources.set_shop_info(self.ctx.shop, shop.get("name"), shop.get("currencyCode"),
                                          shop.get("ianaTimezone"))
+        self.store.sources.set_scopes(self.ctx.shop, granted_scopes(data))
         return data
 
     # -- reads --------------------------------------------------------------------------------
     async def _complete(self, node: dict[str, Any]) -> OrderDoc:
         """A polled/read order node → a full normalized document (all line items, refund details)."""
-        extra: list[dict[str, Any]] = []
-        more, cursor = has_more_line_items(node)
-        while more:
-            data = await self.client.execute(queries.ORDER_LINE_ITEMS_PAGE, {"id": node["id"], "after": cursor})
-            page = (data.get("order") or {}).get("lineItems") or {}
-            extra += page.get("nodes") or []
-            info = page.get("pageInfo") or {}
-            more, cursor = bool(info.get("hasNextPage")), info.get("endCursor")
-        doc = normalize_order(node, extra)
-        doc = ingest.with_cached_details(self.store, self.ctx.shop, doc)
-        details: dict[str, dict[str, Any]] = {}
-        for refund in doc["refunds"]:
-            if not refund_has_details(refund):
-                data = await self.client.execute(queries.READ_REFUND, {"id": refund["id"]})
-                if data.get("node"):
-                    details[refund["id"]] = data["node"]
-        return merge_refund_details(doc, details) if details else doc
+        return await order_reader.complete(self.client, self.store, self.ctx.shop, node, self.clock())
 
     async def is_new_customer(self, doc: OrderDoc) -> bool | None:
         """True when Shopify has no earlier non-test order of this customer (guests: this email)."""
-        return await new_customer.ask_shopify(self.client, self.ctx.name, doc)
+        return await new_customers.is_new_customer(self.client, self.store, self.ctx, doc)
 
     async def read_orders(self, gids: list[str]) -> list[OrderDoc | None]:
         """These orders read by id in one request, each completed; None for one that no longer exists."""
         data = await self.client.execute(queries.READ_ORDERS, {"ids": gids})
-        nodes = data.get("nodes") or []
-        return [await self._complete(node) if node else None for node in nodes]
+        nodes: list[dict[str, Any] | None] = data.get("nodes") or []
+        present = [node for node in nodes if node]
+        docs = iter(await order_reader.complete_page(self.client, self.store, self.ctx.shop, present, self.clock()))
+        return [next(docs) if node else None for node in nodes]
 
     # -- taking orders in ---------------------------------------------------------------------
     async def ingest_docs(
@@ -239,23 +220,10 @@ class SourcePoller:
         return created
 
     async def settle_waiting_refunds(self) -> list[int]:
-        """Re-read refunds that wait for a successful REFUND transaction on a decided order."""
-        now = self.clock()
-        source = self.source_row()
-        if source.first_connected_at is None:
-            return []
-        created: list[int] = []
-        for order in self.store.orders.with_waiting_refunds(self.ctx.shop):
-            data = await self.client.execute(queries.READ_ORDER, {"id": order.gid})
-            if data.get("order") is None:
-                continue
-            doc = await self._complete(data["order"])
-            created += ingest.ingest_order(
-                self.store, self.ctx, doc, origin="read", now=now, first_connected_at=source.first_connected_at
-            )
-        if created:
-            self.on_events(created)
-        return created
+        """Read again the waiting refunds whose time has come; settle what they say."""
+        return await refund_settler.settle_waiting_refunds(
+            self.ctx, self.client, self.store, self.clock, self.on_events
+        )
 
     # -- cycles -------------------------------------------------------------------------------
     async def cycle(self) -> PollStats:

@@ -39,7 +39,7 @@ HARSH_REFUND_SPLIT = 3
 
 @dataclass(frozen=True)
 class SimulatorOptions:
-    """How one simulated shop behaves. Defaults are harsh but for `refund_split`; see `harsh()`."""
+    """How one simulated shop behaves. Defaults are harsh, as Shopify at its worst; see `harsh()`."""
 
     seed: int = 0
     orders: int = 20
@@ -55,8 +55,8 @@ class SimulatorOptions:
     competing_app_share: float = HARSH_COMPETING_SHARE
     bucket_size: int = 2000
     restore_rate: int = 100
-    # A refund's money split over up to this many REFUND transactions (1: one transaction, as before).
-    refund_split: int = 1
+    # A refund's money split over up to this many REFUND transactions (1: always one transaction).
+    refund_split: int = HARSH_REFUND_SPLIT
     scopes: tuple[str, ...] = DEFAULT_SCOPES
     api_versions: tuple[str, ...] = DEFAULT_API_VERSIONS
     shop_currency: str = "CAD"
@@ -64,6 +64,10 @@ class SimulatorOptions:
     presentment_currencies: tuple[str, ...] = ("USD", "EUR")
     # Result-file downloads: honour `Range` with 206 (True) or ignore it and send the whole file (False).
     bulk_honours_range: bool = True
+    # Where the numbering starts: every numeric id this far past its usual base, order numbers (#1001)
+    # from `first_order_number`, so a demo continuing an earlier database never reuses a stored id.
+    id_offset: int = 0
+    first_order_number: int = 1001
 
     @classmethod
     def harsh(cls, **overrides: Any) -> SimulatorOptions:
@@ -135,6 +139,8 @@ class SimulatorOptions:
             raise ValueError("the competing app's share of the restore rate must be at least 0 and below 1")
         if self.refund_split < 1:
             raise ValueError("refund_split must be at least 1")
+        if self.id_offset < 0 or self.first_order_number < 1:
+            raise ValueError("id_offset cannot be negative and first_order_number must be at least 1")
         if self.orders < 0 or self.history_days < 1:
             raise ValueError("orders must be at least 0 and history_days at least 1")
         for currency in (self.shop_currency, *self.presentment_currencies):

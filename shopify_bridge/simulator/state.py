@@ -40,12 +40,13 @@ MutationHandler = Callable[..., Doc]
 class IdSequence:
     """Shopify-looking numeric ids, one increasing sequence per resource type."""
 
-    def __init__(self) -> None:
-        self._next = dict(ID_BASES)
-        self._order_number = 1001
+    def __init__(self, offset: int = 0, first_order_number: int = 1001) -> None:
+        self._next = {kind: base + offset for kind, base in ID_BASES.items()}
+        self._offset = offset
+        self._order_number = first_order_number
 
     def next(self, kind: str) -> int:
-        value = self._next.setdefault(kind, 9000000000001)
+        value = self._next.setdefault(kind, 9000000000001 + self._offset)
         self._next[kind] = value + 1
         return value
 
@@ -72,7 +73,7 @@ class ShopState:
         self.search_lag_seconds = options.search_lag_seconds
         self.api_versions = tuple(sorted(options.api_versions))
         self.scopes = list(options.scopes)
-        self.ids = IdSequence()
+        self.ids = IdSequence(options.id_offset, options.first_order_number)
         self.store = OrderStore()
         self.bucket = LeakyBucket(
             self.clock, options.bucket_size, options.restore_rate, options.competing_app_share

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import orjson
+
 from shopify_bridge.decide.decisions import (
     Exclude,
     Gone,
@@ -22,6 +24,7 @@ from shopify_bridge.decide.decisions import (
     Release,
     StoredOrder,
 )
+from shopify_bridge.decide.orderdoc import OrderDoc
 from shopify_bridge.decide.windows import StoredStamp
 from shopify_bridge.store.db import Sql
 from shopify_bridge.store.events import Events
@@ -47,6 +50,11 @@ class Orders:
         row = self.sql.one("SELECT status FROM orders WHERE shop = ? AND order_id = ?", (shop, order_id))
         return None if row is None else str(row[0])
 
+    def updated_at(self, shop: str, order_id: str) -> str | None:
+        """The `updatedAt` of the order's newest stored version; None when it was never stored."""
+        row = self.sql.one("SELECT updated_at FROM orders WHERE shop = ? AND order_id = ?", (shop, order_id))
+        return None if row is None else str(row[0])
+
     def latest_version(self, shop: str, order_id: str) -> LatestVersion | None:
         """The newest stored version's number and content hash (the document itself is not loaded)."""
         row = self.sql.one(
@@ -65,7 +73,7 @@ class Orders:
         return OrderFacts(
             order=None if row is None else StoredOrder(str(row[0]), row[1]),
             latest=self.latest_version(shop, order_id),
-            refunds=self.refunds.statuses(shop, refund_ids),
+            refunds=self.refunds.recorded(shop, refund_ids),
         )
 
     def stamps(self, shop: str, order_ids: Sequence[str]) -> dict[str, StoredStamp]:
@@ -108,15 +116,16 @@ class Orders:
         )
         return int(row[0]) if row else 0
 
-    def with_waiting_refunds(self, shop: str) -> list[OrderRef]:
-        """Decided orders of `shop` with a refund waiting for its money (to be read again)."""
-        rows = self.sql.all(
-            "SELECT DISTINCT r.order_id, o.gid FROM refunds r "
-            "JOIN orders o ON o.shop = r.shop AND o.order_id = r.order_id "
-            "WHERE r.shop = ? AND r.status = 'waiting' AND o.status IN ('released', 'history', 'gone')",
-            (shop,),
+    def latest_doc(self, shop: str, order_id: str) -> OrderDoc | None:
+        """The newest stored version's document; None when the order has none."""
+        row = self.sql.one(
+            "SELECT doc FROM order_versions WHERE shop = ? AND order_id = ? ORDER BY version DESC LIMIT 1",
+            (shop, order_id),
         )
-        return [OrderRef(str(order_id), str(gid)) for order_id, gid in rows]
+        if row is None:
+            return None
+        doc: OrderDoc = orjson.loads(row[0])
+        return doc
 
     # -- decisions ----------------------------------------------------------------------------
     def record(self, decision: OrderDecision) -> list[int]:

@@ -10,16 +10,16 @@ from tests.core.test_poller_holds import T0, context, cycle, events, poller_for,
 from tests.fakes import make_order
 
 
-async def test_a_source_that_never_connected_has_nothing_to_resync(tmp_path: Path, shopify, clock) -> None:
-    poller = poller_for(tmp_path, shopify, clock, context(delay=None))
+async def test_a_source_that_never_connected_has_nothing_to_resync(database: Path | str, shopify, clock) -> None:
+    poller = poller_for(database, shopify, clock, context(delay=None))
     assert await resync(poller, T0 - timedelta(hours=1)) is None
-    assert shopify.calls == [] and poller.conn.execute("SELECT first_connected_at FROM sources").fetchone() == (None,)
+    assert shopify.calls == [] and poller.store.sql.one("SELECT first_connected_at FROM sources") == (None,)
 
 
 async def test_resync_finds_a_missed_order_re_reads_everything_and_creates_no_event_twice(
-    tmp_path: Path, shopify, clock
+    database: Path | str, shopify, clock
 ) -> None:
-    poller = poller_for(tmp_path, shopify, clock, context(delay=None))
+    poller = poller_for(database, shopify, clock, context(delay=None))
     await cycle(poller, clock)
     clock.advance(5)
     seen = shopify.put(make_order(1, clock()))
@@ -30,7 +30,7 @@ async def test_resync_finds_a_missed_order_re_reads_everything_and_creates_no_ev
         clock.advance(5 * 60)
         await poller.cycle()
     assert [e["event_id"] for e in events(poller)] == [seen["legacyResourceId"]]
-    cursor = poller.conn.execute("SELECT cursor FROM sources").fetchone()[0]
+    cursor = poller.store.sql.one("SELECT cursor FROM sources")[0]
 
     report = await resync(poller, T0)
     assert report is not None and report.listed == 2
@@ -40,7 +40,7 @@ async def test_resync_finds_a_missed_order_re_reads_everything_and_creates_no_ev
     assert (found.found.name, found.found.new_order, found.status) == (missed["name"], True, "released")
     assert found.found.lag_seconds is not None and found.found.lag_seconds >= 20 * 60
     assert [(e.event_name, e.event_id) for e in report.events] == [("Placed Order", missed["legacyResourceId"])]
-    assert poller.conn.execute("SELECT cursor FROM sources").fetchone()[0] == cursor, "the polls go on as they were"
+    assert poller.store.sql.one("SELECT cursor FROM sources")[0] == cursor, "the polls go on as they were"
 
     again = await resync(poller, T0)
     assert again is not None and again.orders == [] and again.events == []
@@ -49,9 +49,9 @@ async def test_resync_finds_a_missed_order_re_reads_everything_and_creates_no_ev
 
 
 async def test_resync_releases_a_due_hold_and_restores_a_lost_order_without_a_second_event(
-    tmp_path: Path, shopify, clock
+    database: Path | str, shopify, clock
 ) -> None:
-    poller = poller_for(tmp_path, shopify, clock, context(delay=600))
+    poller = poller_for(database, shopify, clock, context(delay=600))
     await cycle(poller, clock)
     clock.advance(5)
     released = shopify.put(make_order(3, clock()))
@@ -61,8 +61,8 @@ async def test_resync_releases_a_due_hold_and_restores_a_lost_order_without_a_se
     await cycle(poller, clock)
     assert (status(poller, 3), status(poller, 4)) == ("released", "held")
     # The store lost order 3's row and versions (say, a restored backup); its event is still there.
-    poller.conn.execute("DELETE FROM order_versions WHERE order_id = ?", (released["legacyResourceId"],))
-    poller.conn.execute("DELETE FROM orders WHERE order_id = ?", (released["legacyResourceId"],))
+    poller.store.sql.run("DELETE FROM order_versions WHERE order_id = ?", (released["legacyResourceId"],))
+    poller.store.sql.run("DELETE FROM orders WHERE order_id = ?", (released["legacyResourceId"],))
     clock.advance(5 * 60)
     report = await resync(poller, T0)
     assert report is not None

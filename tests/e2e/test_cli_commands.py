@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -46,6 +48,7 @@ def test_run_once_events_explain_replay_reconcile(
         {
             "destination": "events-file",
             "state": "delivered",
+            "reason": None,
             "attempts": 1,
             "last_status": None,
             "last_error": None,
@@ -62,7 +65,8 @@ def test_run_once_events_explain_replay_reconcile(
     lines = (tmp_path / "events.jsonl").read_text().splitlines()
     assert len(lines) == 2 and lines[0] == lines[1]  # re-sent with the same event_id
 
-    assert main(["--config", config, "reconcile"]) == exit_codes.OK
+    today = datetime.now(ZoneInfo("America/Toronto")).date().isoformat()  # the simulated shop's day
+    assert main(["--config", config, "reconcile", "--until", today]) == exit_codes.OK
     assert "every order accounted for" in capsys.readouterr().out
 
     assert main(["--config", config, "explain", "#99999"]) == exit_codes.USAGE

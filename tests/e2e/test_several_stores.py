@@ -43,7 +43,7 @@ async def connected(bridge: Bridge, sources: int) -> None:
     """Until every source has made its first poll: the default shop's bucket starts drained by another app,
     so that takes a moment of real time."""
     for _ in range(400):  # bounded wait, not a timing assertion
-        count = bridge.db.conn.execute("SELECT COUNT(first_connected_at) FROM sources").fetchone()[0]
+        count = bridge.store.sql.one("SELECT COUNT(first_connected_at) FROM sources")[0]
         if count == sources:
             return
         await asyncio.sleep(0.05)
@@ -127,7 +127,7 @@ async def test_live_mix_with_a_short_upsell_delay(tmp_path: Path) -> None:
             web = a.state.add_line_item(web["id"])                  # accepted upsell, well inside the hold
             a.state.create_order(sourceName="pos", test=False, tags=[])
             a.state.create_order(sourceName="web", test=True, tags=[])
-            conn = bridge.db.conn
+            conn = bridge.store.conn
             for _ in range(300):                                    # bounded wait for all three decisions
                 decided = conn.execute("SELECT COUNT(*) FROM orders WHERE status IN ('released', 'excluded')")
                 if decided.fetchone()[0] == 3 and (tmp_path / "events.jsonl").exists():

@@ -17,9 +17,9 @@ from tests.simulator.conftest import PLAIN_ORDER, START, Caller
 COUNT = '{ ordersCount(query: "test:false") { count } }'
 
 
-def test_the_defaults_are_harsh_but_for_split_refunds_which_are_one_switch_away() -> None:
+def test_the_defaults_are_harsh_and_a_constant_lag_is_one_switch_away() -> None:
     default, harsh = SimulatorOptions(), SimulatorOptions.harsh()
-    assert (default.search_lag_max_seconds, default.competing_app_share, default.refund_split) == (900.0, 0.8, 1)
+    assert (default.search_lag_max_seconds, default.competing_app_share, default.refund_split) == (900.0, 0.8, 3)
     pinned = SimulatorOptions().with_changes(search_lag_seconds=0)  # a constant lag, for tests that need one
     assert (pinned.search_lag_seconds, pinned.search_lag_max_seconds) == (0, None)
     assert (harsh.search_lag_max_seconds, harsh.competing_app_share, harsh.refund_split) == (900.0, 0.8, 3)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import timedelta
 
 import pytest
 
 from shopify_bridge.decide import lifecycle
 from shopify_bridge.decide.decisions import LatestVersion, OrderFacts, StoredOrder
+from shopify_bridge.decide.settling import RecordedRefund
 from shopify_bridge.store import Store
+from tests.backend_sql import fail_inserts
 from tests.decide.orders import CONNECTED, SHOP, T0, context, order, refund, with_refunds
 
 ORDER_ID = "5800000000001"
@@ -27,12 +28,12 @@ def test_a_released_order_is_written_with_its_version_and_its_placed_order_for_e
 ) -> None:
     doc = order()
     [seq] = fetch(store, doc, T0 + timedelta(seconds=10))
-    row = store.conn.execute(
+    row = store.sql.one(
         "SELECT status, built_version, placed_event_seq, released_at, first_seen_at, total FROM orders"
-    ).fetchone()
+    )
     assert row == ("released", 1, seq, "2026-05-01T10:00:10+00:00", "2026-05-01T10:00:10+00:00", "20.0")
-    assert store.conn.execute("SELECT version, origin FROM order_versions").fetchall() == [(1, "poll")]
-    deliveries = store.conn.execute("SELECT destination, state FROM deliveries WHERE event_seq = ?", (seq,))
+    assert store.sql.all("SELECT version, origin FROM order_versions") == [(1, "poll")]
+    deliveries = store.sql.all("SELECT destination, state FROM deliveries WHERE event_seq = ?", (seq,))
     assert sorted(deliveries) == [("events-file", "pending"), ("hook", "pending")]
     facts = store.orders.facts(SHOP, ORDER_ID)
     assert facts.order == StoredOrder("released", None) and facts.latest is not None and facts.latest.number == 1
@@ -41,7 +42,7 @@ def test_a_released_order_is_written_with_its_version_and_its_placed_order_for_e
 
 def test_a_held_order_keeps_its_deadline_and_is_found_due_then(store: Store) -> None:
     fetch(store, order(), T0 + timedelta(seconds=10), delay=600)
-    assert store.conn.execute("SELECT status, release_at FROM orders").fetchone() == (
+    assert store.sql.one("SELECT status, release_at FROM orders") == (
         "held", "2026-05-01T10:10:05+00:00")
     assert store.orders.due_holds(SHOP, T0 + timedelta(minutes=10)) == []
     [due] = store.orders.due_holds(SHOP, T0 + timedelta(minutes=11))
@@ -58,9 +59,9 @@ def test_an_event_id_that_exists_is_not_created_twice(store: Store) -> None:
         OrderFacts(StoredOrder("held"), LatestVersion(1, "x")), context(None), order(), now=LATER,
         first_connected_at=CONNECTED, is_new_customer=None)
     assert store.orders.record(again) == []
-    assert store.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 1
-    assert store.conn.execute("SELECT COUNT(*) FROM deliveries").fetchone()[0] == 2
-    assert store.conn.execute("SELECT placed_event_seq FROM orders").fetchone()[0] is None   # as before
+    assert store.sql.one("SELECT COUNT(*) FROM events")[0] == 1
+    assert store.sql.one("SELECT COUNT(*) FROM deliveries")[0] == 2
+    assert store.sql.one("SELECT placed_event_seq FROM orders")[0] is None   # as before
     assert seq == 1
 
 
@@ -69,23 +70,29 @@ def test_refunds_are_recorded_then_moved_with_their_details_and_event(store: Sto
     pending = with_refunds(order(), refund(77, LATER, status="PENDING"))
     pending["updatedAt"] = "2026-05-01T10:30:00Z"
     assert fetch(store, pending, LATER) == []
-    assert store.refunds.statuses(SHOP, ["77", "78"]) == {"77": "waiting"}
-    assert store.refunds.settled_details(SHOP, ORDER_ID) == {}       # waiting: read again next time
+    assert store.refunds.recorded(SHOP, ["77", "78"]) == {
+        "77": RecordedRefund("waiting", "pending", "2026-05-01T10:30:00+00:00", 1)}
+    [stored] = store.refunds.of_order(SHOP, ORDER_ID)
+    assert stored.read_later(LATER + timedelta(seconds=59)) and not stored.read_later(LATER + timedelta(minutes=1))
+    assert store.refunds.due(SHOP, LATER + timedelta(seconds=59), 10) == []
+    [due] = store.refunds.due(SHOP, LATER + timedelta(minutes=1), 10)  # the first re-read: one minute later
+    assert (due.refund_id, due.gid, due.order_id) == ("77", "gid://shopify/Refund/77", ORDER_ID)
     settled = with_refunds(pending, refund(77, LATER))
     [seq] = fetch(store, settled, LATER + timedelta(minutes=1))
-    row = store.conn.execute("SELECT status, event_seq, timestamp FROM refunds").fetchone()
-    assert row == ("evented", seq, "2026-05-01T10:30:00Z")
-    [detail] = store.refunds.settled_details(SHOP, ORDER_ID).values()
-    assert detail["transactions"][0]["status"] == "SUCCESS"
-    assert store.orders.with_waiting_refunds(SHOP) == []
+    row = store.sql.one("SELECT status, event_seq, timestamp, waits_for, waiting_since, next_read_at FROM refunds")
+    assert row == ("evented", seq, "2026-05-01T10:30:00Z", None, None, None)
+    [stored] = store.refunds.of_order(SHOP, ORDER_ID)
+    assert stored.detail is not None and stored.detail["transactions"][0]["status"] == "SUCCESS"
+    assert store.refunds.due(SHOP, LATER + timedelta(days=1), 10) == []
+    assert store.orders.latest_doc(SHOP, ORDER_ID) == settled
 
 
 def test_a_decision_is_written_whole_or_not_at_all(store: Store) -> None:
     doc = with_refunds(order(), refund(77, LATER))
     decision = lifecycle.on_fetch(OrderFacts(), context(None), doc, origin="poll", now=LATER,
                                   first_connected_at=CONNECTED)
-    store.conn.execute("CREATE TRIGGER no_refunds BEFORE INSERT ON refunds BEGIN SELECT RAISE(ABORT, 'boom'); END")
-    with pytest.raises(sqlite3.Error, match="boom"):
+    fail_inserts(store, "refunds", "boom")
+    with pytest.raises(store.sql.errors, match="boom"):
         store.orders.record(decision)
     for table in ("orders", "order_versions", "events", "deliveries"):
-        assert store.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == 0
+        assert store.sql.one(f"SELECT COUNT(*) FROM {table}")[0] == 0

@@ -11,12 +11,11 @@ import stat
 import subprocess
 import sys
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import structlog
 from typer.testing import CliRunner, Result
 
 from shopify_bridge import __version__, exit_codes
@@ -47,19 +46,11 @@ REPO = Path(__file__).resolve().parents[2]
 PRODUCT = REPO.parent / "shared" / "spec" / "PRODUCT.md"
 TOKEN = "shpat_cli0canary0token0123456789"
 CONFIG = f'[[sources]]\nname = "Main"\nstore = "convergestore"\naccess_token = "{TOKEN}"\n'
-COMMANDS = ["init", "check", "run", "tui", "demo", "simulate", "explain", "events", "replay", "reconcile", "resync"]
+COMMANDS = ["init", "check", "run", "tui", "demo", "simulate", "explain", "events", "replay", "reconcile",
+            "migrate", "resync"]
 
 
-@pytest.fixture(autouse=True)
-def _restore_logging() -> Iterator[None]:
-    """The CLI configures structlog and the root logger globally; leave them as other tests expect."""
-    saved = structlog.get_config()
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    structlog.configure(**saved)
-    root.handlers[:] = handlers
-    root.setLevel(level)
+pytestmark = pytest.mark.usefixtures("restore_logging")
 
 
 @pytest.fixture
@@ -135,17 +126,22 @@ def test_commands_receive_the_loaded_config_and_their_options(config_file: Path,
     base = ["--config", str(config_file)]
     for args in (
         ["check"],
+        ["check", "--json"],
+        ["check", "--send-test"],
         ["run", "--once"],
         ["tui", "--attach"],
         ["explain", "#1001", "--source", "Main", "--json"],
         ["events", "--dead", "--since", "2h", "--name", "Placed Order", "-n", "5"],
         ["replay", "1", "2", "--destination", "f"],
         ["reconcile"],
+        ["reconcile", "--source", "Main", "--until", "2026-05-31", "--json"],
     ):
         assert invoke(base + args).exit_code == 0
     assert all(isinstance(args[0], Config) and args[0].sources[0].name == "Main" for _, args, _ in calls)
     assert [(name, kwargs) for name, _, kwargs in calls] == [
-        ("check", {}),
+        ("check", {"as_json": False}),
+        ("check", {"as_json": True}),
+        ("check", {"as_json": False, "send_test": True}),
         ("run", {"once": True}),
         ("tui", {"attach": True}),
         ("explain", {"order": "#1001", "source": "Main", "as_json": True}),
@@ -161,8 +157,59 @@ def test_commands_receive_the_loaded_config_and_their_options(config_file: Path,
             },
         ),
         ("replay", {"event_ids": ["1", "2"], "dead": False, "since": None, "destination": "f"}),
-        ("reconcile", {}),
+        ("reconcile", {"source": None, "until": None, "as_json": False}),
+        ("reconcile", {"source": "Main", "until": "2026-05-31", "as_json": True}),
     ]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["events", "--config", "{config}"],
+        ["events", "-c", "{config}", "--dead"],
+        ["events", "--dead", "--config={config}", "--json-logs", "--debug"],
+        ["--debug", "events", "--config", "{config}", "--json-logs"],
+    ],
+)
+def test_global_options_are_accepted_after_the_command(
+    config_file: Path, fake_commands: Any, args: list[str]
+) -> None:
+    seen: list[tuple[Path | None, bool, bool]] = []
+
+    def events(config: Config, **options: Any) -> int:
+        cli = click_context().obj
+        seen.append((cli.config_path, cli.json_logs, cli.debug))
+        return 0
+
+    fake_commands(events=events)
+    result = invoke([arg.format(config=config_file) for arg in args])
+    assert result.exit_code == 0, result.output
+    [(path, json_logs, debug)] = seen
+    assert path == config_file
+    assert json_logs == ("--json-logs" in args) and debug == ("--debug" in args)
+
+
+def click_context() -> Any:
+    from typer._click.globals import get_current_context  # typer's own copy of click
+
+    return get_current_context()
+
+
+def test_a_command_option_value_that_looks_global_stays_with_the_command(
+    config_file: Path, fake_commands: Any
+) -> None:
+    calls = fake_commands()
+    assert invoke(["--config", str(config_file), "events", "--source", "--debug"]).exit_code == 0
+    assert calls[-1][2]["source"] == "--debug"
+    result = invoke(["events", "--", "--config", str(config_file)])
+    assert result.exit_code == exit_codes.USAGE  # after `--` nothing is an option of ours
+
+
+def test_a_global_option_after_the_command_still_needs_its_value(config_file: Path, fake_commands: Any) -> None:
+    fake_commands()
+    result = invoke(["events", "--config"])
+    assert result.exit_code == exit_codes.USAGE
+    assert "--config" in result.stderr
 
 
 def test_demo_and_simulate_need_no_config(tmp_path: Path, fake_commands: Any) -> None:
@@ -171,7 +218,7 @@ def test_demo_and_simulate_need_no_config(tmp_path: Path, fake_commands: Any) ->
     assert invoke(["--config", missing, "demo", "--headless"]).exit_code == 0
     assert invoke(["--config", missing, "simulate", "--port", "0"]).exit_code == 0
     assert calls == [
-        ("demo", (), {"headless": True, "out": None, "duration": None}),
+        ("demo", (), {"headless": True, "out": None, "duration": None, "fresh": False}),
         ("simulate", (), {"host": "127.0.0.1", "port": 0, "orders": 50, "seed": 0}),
     ]
 
@@ -192,7 +239,7 @@ def test_the_most_severe_code_wins(codes: list[int], expected: int) -> None:
 
 
 def test_the_command_exit_code_is_the_process_exit_code(config_file: Path, fake_commands: Any) -> None:
-    fake_commands(reconcile=lambda config: exit_codes.RECONCILE_MISMATCH)
+    fake_commands(reconcile=lambda config, **options: exit_codes.RECONCILE_MISMATCH)
     assert invoke(["--config", str(config_file), "reconcile"]).exit_code == exit_codes.RECONCILE_MISMATCH
 
 
@@ -255,7 +302,7 @@ def test_debug_shows_the_traceback_before_the_error_line(config_file: Path, fake
 def test_a_missing_command_function_fails_only_that_command(
     config_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    install_groups(monkeypatch, {"check": lambda config: 0})
+    install_groups(monkeypatch, {"check": lambda config, **options: 0})
     assert invoke(["--config", str(config_file), "check"]).exit_code == 0
     result = invoke(["--config", str(config_file), "tui"])
     assert result.exit_code == exit_codes.FAILURE
@@ -440,3 +487,11 @@ def test_the_cli_does_not_import_textual() -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "False", done.stderr
+
+
+def test_the_events_table_names_why_a_destination_keeps_an_event_out() -> None:
+    from shopify_bridge.cli.output import delivery_state
+
+    filtered = {"destination": "seg", "state": "filtered", "reason": "channels", "attempts": 0,
+                "last_status": None, "last_error": "kept out by its channels = ['web']"}
+    assert delivery_state(filtered).plain == "seg: filtered (channels)"  # type: ignore[arg-type]

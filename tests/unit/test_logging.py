@@ -184,3 +184,53 @@ def test_the_redactor_does_not_mutate_the_callers_data() -> None:
     redactor = SecretRedactor([SECRET])
     assert redactor.value(payload) == {"token": "***", "items": ["***"]}
     assert payload == {"token": SECRET, "items": [SECRET]}
+
+
+HOSTILE = "[/bold] [redacted] \x1b[2J\x1b]8;;https://evil.example\x07link\x1b]8;;\x07 cr\rbel\x07 \u202eevil"
+
+
+def test_human_lines_show_text_from_outside_literally_with_controls_escaped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")  # so the only escape sequences would be the hostile ones
+    terminal = Terminal()
+    configure_logging(stream=terminal)
+    get_logger().warning(f"delivery dead: {HOSTILE}", error=HOSTILE, tags=[HOSTILE])
+    logging.getLogger("aiohttp.client").warning("lib says %s", HOSTILE)
+    text = terminal.getvalue()
+    assert len(text.splitlines()) == 2  # a CR or LF in a value cannot forge a line
+    for raw in ("\x1b", "\r", "\x07", "\u202e"):
+        assert raw not in text
+    assert text.count("[/bold] [redacted] \\x1b[2J") >= 3 and "\\u202eevil" in text
+
+
+def test_json_lines_keep_text_from_outside_exactly() -> None:
+    stream = io.StringIO()
+    configure_logging(stream=stream)
+    get_logger().warning("delivery dead", error=HOSTILE)
+    (record,) = json_lines(stream)
+    assert record["error"] == HOSTILE
+    assert "\x1b" not in stream.getvalue()  # JSON's escapes carry it
+
+
+def test_a_traceback_keeps_its_lines_on_a_terminal() -> None:
+    terminal = Terminal()
+    configure_logging(stream=terminal)
+    try:
+        raise ValueError(f"bad {HOSTILE}")
+    except ValueError:
+        get_logger().exception("failed")
+    text = terminal.getvalue()
+    assert "Traceback (most recent call last):" in text and "\x1b[2J" not in text
+    assert len(text.splitlines()) > 3
+
+
+@pytest.mark.parametrize(("no_color", "coloured"), [("1", False), ("", True)])
+def test_no_color_turns_off_colour_in_human_lines(
+    monkeypatch: pytest.MonkeyPatch, no_color: str, coloured: bool
+) -> None:
+    monkeypatch.setenv("NO_COLOR", no_color)
+    terminal = Terminal()
+    configure_logging(stream=terminal)
+    get_logger().error("something failed", source="Main")
+    assert ("\x1b[" in terminal.getvalue()) is coloured

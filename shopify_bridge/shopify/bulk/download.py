@@ -7,6 +7,7 @@ from pathlib import Path
 import aiohttp
 
 from shopify_bridge.errors import TemporaryFailure
+from shopify_bridge.private_files import open_private
 
 DOWNLOAD_CHUNK = 1 << 20
 
@@ -19,7 +20,7 @@ async def download(url: str, target: Path) -> int:
     async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url) as response:
         if response.status != 200:
             raise TemporaryFailure(f"bulk result download failed: HTTP {response.status}")
-        with open(target, "wb") as handle:
+        with open_private(target, "wb") as handle:  # every order of the shop: 0600 from the first byte
             async for chunk in response.content.iter_chunked(DOWNLOAD_CHUNK):
                 handle.write(chunk)
                 size += len(chunk)
