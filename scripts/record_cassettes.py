@@ -40,8 +40,11 @@ async def record(name: str, out_dir: Path) -> Path:
     target.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory(prefix=f"cassette-{name}-") as workdir:
         harness = Harness(api_url="", workdir=Path(workdir))
+        # Kind on purpose: a cassette pins the wire shapes of one scenario; a drawn lag or another app's
+        # throttling would only add noise to them (the harsh shop has its own tests).
         sim = SimulatorServer(
-            token=TOKEN, seed=SEED, orders=0, clock=harness.clock, search_lag_seconds=SEARCH_LAG
+            token=TOKEN, seed=SEED, orders=0, clock=harness.clock, search_lag_seconds=SEARCH_LAG,
+            competing_app_share=0,
         )
         async with sim:
             harness.api_url = sim.url

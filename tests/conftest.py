@@ -105,3 +105,13 @@ def restore_logging() -> Iterator[None]:
     structlog.configure(**saved)
     root.handlers[:] = handlers
     root.setLevel(level)
+
+
+@pytest.fixture
+def settle_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the wall clock a poll window closes SETTLE_SECONDS (2 s) before now. Tests that place an order an
+    instant before an in-process `run --once` and are not about windows close it at now instead of
+    sleeping; the windows have their own tests on fake clocks (tests/core/test_poll_windows.py)."""
+    from shopify_bridge.decide import windows
+
+    monkeypatch.setattr(windows, "SETTLE_SECONDS", 0)

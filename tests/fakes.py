@@ -93,6 +93,8 @@ class FakeShopify:
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     page_size: int = 10
     customer_orders_before: int = 0
+    searchable_at: dict[str, datetime] = field(default_factory=dict)
+    """Per order gid: when the search index shows it (a lagging index); listed at once when absent."""
 
     def put(self, order: dict[str, Any]) -> dict[str, Any]:
         order["updatedAt"] = ts(self.clock())
@@ -127,10 +129,15 @@ class FakeShopify:
                 },
                 "currentAppInstallation": {"accessScopes": [{"handle": "read_orders"}]},
             }
-        if name == "BridgePollOrders":
-            since = variables["query"].split("'")[1]
+        if name == "BridgeListOrders":
+            bounds = variables["query"].split("'")
+            since, until = bounds[1], bounds[3]
+            now = self.clock()
             matching = sorted(
-                (o for o in self.orders.values() if o["updatedAt"] >= since),
+                (
+                    o for o in self.orders.values()
+                    if since <= o["updatedAt"] <= until and self.searchable_at.get(o["id"], now) <= now
+                ),
                 key=lambda o: (o["updatedAt"], o["id"]),
             )
             start = int(variables.get("after") or 0)
@@ -139,9 +146,11 @@ class FakeShopify:
             return {
                 "orders": {
                     "pageInfo": {"hasNextPage": more, "endCursor": str(start + self.page_size)},
-                    "nodes": [self._node(o) for o in page],
+                    "nodes": [{"id": o["id"], "updatedAt": o["updatedAt"]} for o in page],
                 }
             }
+        if name == "BridgeReadOrders":
+            return {"nodes": [self._node(self.orders[i]) if i in self.orders else None for i in variables["ids"]]}
         if name == "BridgeReadOrder":
             order = self.orders.get(variables["id"])
             return {"order": self._node(order) if order else None}

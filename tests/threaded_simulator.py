@@ -68,8 +68,12 @@ class ThreadedSimulator:
 def threaded_simulator(
     prepare: Callable[[SimulatorServer], None] | None = None, **options: Any
 ) -> Iterator[ThreadedSimulator]:
-    """A started `ThreadedSimulator`, stopped on the way out (the body of a fixture)."""
-    threaded = ThreadedSimulator(prepare, **options)
+    """A started `ThreadedSimulator`, stopped on the way out (the body of a fixture).
+
+    Its shop has no greedy neighbour unless asked: these tests drive commands on the wall clock, where
+    another app draining the bucket costs real seconds per command and tests nothing they are about (the
+    pacing against one has its own tests on virtual clocks)."""
+    threaded = ThreadedSimulator(prepare, **{"competing_app_share": 0.0, **options})
     threaded.start()
     try:
         yield threaded

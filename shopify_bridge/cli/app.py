@@ -222,6 +222,7 @@ COMMAND_MODULES = {
     "events": "inspect",
     "replay": "inspect",
     "reconcile": "inspect",
+    "resync": "inspect",
     "migrate": "migrate",
 }
 
@@ -244,7 +245,7 @@ def _run_command(ctx: typer.Context, command: str, /, *, needs_config: bool = Tr
 
 
 # Commands that act on every key of the config; a key this build cannot honour yet must stop them.
-_ACTING_COMMANDS = frozenset({"check", "run", "tui"})
+_ACTING_COMMANDS = frozenset({"check", "run", "tui", "resync"})
 
 
 def _refuse_what_is_not_built(config: Config) -> None:
@@ -506,6 +507,20 @@ def migrate(
 ) -> None:
     """Copy this config's SQLite store (every table, cursors, holds, outbox) into PostgreSQL and verify the counts."""
     _run_command(ctx, "migrate", to=to)
+
+
+@app.command()
+def resync(
+    ctx: typer.Context,
+    source: Annotated[str, typer.Option("--source", "-s", metavar="NAME", help="The source to re-read (its name).")],
+    since: Annotated[
+        str,
+        typer.Option("--since", metavar="DATETIME",
+                     help="Re-read orders updated since then: ISO date/time (UTC unless it has an offset), or 6h, 3d."),
+    ],
+) -> None:
+    """Re-read every order of a source updated since then; store what is new, decide what never was, print it."""
+    _run_command(ctx, "resync", source=source, since=since)
 
 
 def main(argv: list[str] | None = None) -> int:

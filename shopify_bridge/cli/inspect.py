@@ -1,4 +1,5 @@
-"""Looking at what the bridge did: `explain`, `events`, `replay` (re-send) and `reconcile` (against Shopify)."""
+"""Looking at what the bridge did: `explain`, `events`, `replay` (re-send), `reconcile` (against Shopify) and
+`resync` (re-read a source's orders since a moment)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from shopify_bridge import exit_codes
 from shopify_bridge.cli import names
 from shopify_bridge.cli.console import console, print_json
 from shopify_bridge.cli.json_output import EventJson, ExplainJson, dump, reconcile_json
-from shopify_bridge.cli.output import events_table, print_explanation, print_reconcile
+from shopify_bridge.cli.output import events_table, print_explanation, print_reconcile, print_resync
 from shopify_bridge.config import Config, Source
 from shopify_bridge.errors import BridgeError
 from shopify_bridge.store import Store
@@ -168,3 +169,35 @@ def reconcile(
         verdict = "reconcile: no whole day to compare yet"
     out.print(Text(verdict))
     return code
+
+
+async def _resync(config: Config, source: Source, store: Store, since: datetime) -> int:
+    from shopify_bridge.service.bridge import poll_settings, source_context
+    from shopify_bridge.service.clients import client_for
+    from shopify_bridge.service.poller import SourcePoller
+    from shopify_bridge.service.resync import resync as resync_source
+
+    async with client_for(source) as client:
+        poller = SourcePoller(source_context(config, source), client, store, lambda: datetime.now(UTC),
+                              settings=poll_settings(source))
+        report = await resync_source(poller, since)
+    out = console()
+    if report is None:
+        out.print(Text(f"{source.name}: never connected yet — nothing to resync (`shopify-bridge run` connects it)"))
+    else:
+        print_resync(out, report)
+    return exit_codes.OK
+
+
+def resync(config: Config, *, source: str, since: str) -> int:
+    chosen = names.config_source(config, source)
+    now = datetime.now(UTC)
+    moment = since_option(since, now)
+    assert moment is not None
+    if moment > now:
+        raise BridgeError(f"--since {since!r} is in the future", exit_code=exit_codes.USAGE)
+    store = Store.open_writer(config.database, synchronous=config.synchronous)
+    try:
+        return asyncio.run(_resync(config, chosen, store, moment))
+    finally:
+        store.close()

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from shopify_bridge.service.check_destinations import DestinationReport
     from shopify_bridge.service.explain import Explanation
     from shopify_bridge.service.reconcile import DayResult, SourceReconcile
+    from shopify_bridge.service.resync import ResyncReport
     from shopify_bridge.store.reads_events import DeliveryState, LoggedEvent
 
 
@@ -163,3 +164,23 @@ def cycle_line(cycle: SourceCycle) -> Text:
         return styled(lit(cycle.source, "bold"), f": failed (exit {cycle.exit_code}): ", lit(cycle.reason),
                       f" · {counts}")
     return styled(lit(cycle.source, "bold"), f": {counts}")
+
+
+# -- resync ---------------------------------------------------------------------------------------
+def print_resync(out: Console, report: ResyncReport) -> None:
+    """What a resync found: each order new to the store (or with a new version), then each event created."""
+    out.print(f"{report.source}: re-read {report.listed} orders updated from {report.since.isoformat()} "
+              f"to {report.until.isoformat()}", markup=False)
+    for order in report.orders:
+        found = order.found
+        what = "new order" if found.new_order else "new version"
+        late = f", seen {found.lag_seconds} s after its update" if found.lag_seconds is not None else ""
+        out.print(f"  {found.name} ({found.order_id}): {what}, {order.status or 'not stored'}{late}", markup=False)
+    for event in report.events:
+        out.print(f"  created {event.event_name} {event.event_id} ({event.order_name or '?'})", markup=False)
+    new_orders = sum(order.found.new_order for order in report.orders)
+    if not report.orders and not report.events:
+        out.print("resync: nothing new — the store had every order", markup=False)
+    else:
+        out.print(f"resync: {new_orders} new orders, {len(report.orders) - new_orders} new versions, "
+                  f"{len(report.events)} events created", markup=False)

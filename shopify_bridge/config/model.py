@@ -98,6 +98,13 @@ class Source(Section):
     poll_interval_seconds: float = Field(default=15, gt=0)
     """Pause between two polls of the store's changed orders."""
 
+    sweep_interval_minutes: float = Field(default=30, gt=0)
+    """How often the sweep re-reads a wider window than the polls (Shopify's search index can show a change
+    minutes late, and out of order); each order it recovers is logged with its lag and counted."""
+
+    sweep_window_hours: float = Field(default=24, gt=0, le=24 * 60)
+    """How far back the sweep reads (never before the source's first connection)."""
+
     api_version: str = "2026-07"
     """Admin API version, YYYY-MM; at least 2026-07 (Order.checkoutToken and cartToken)."""
 

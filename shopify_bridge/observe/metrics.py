@@ -66,6 +66,9 @@ class BridgeObserver:
     def backfill_progress(self, progress: BackfillProgress) -> None:
         """A backfill of `progress.source` moved on (it is alive even though no poll finishes)."""
 
+    def order_recovered(self, source: str, lag_seconds: float) -> None:
+        """The sweep found an order version the polls had passed without seeing, this late."""
+
     def observe_destination(self, destination: Destination) -> Destination:
         """The destination the deliverer should drive (a counting wrapper, or the same one)."""
         return destination
@@ -133,10 +136,17 @@ class BridgeMetrics(BridgeObserver):
         self.bulk_seconds = Histogram(f"{PREFIX}_bulk_operation_duration_seconds",
                                       "Time from starting a backfill bulk operation to its result being ready.",
                                       ["source"], buckets=BULK_BUCKETS, registry=r)
+        self.recovered = Counter(f"{PREFIX}_orders_recovered",
+                                 "Order versions the sweep found that the polls had missed (search-index lag).",
+                                 ["source"], registry=r)
+        self.recovered_lag = Gauge(f"{PREFIX}_recovered_order_lag_seconds",
+                                   "How late after its updatedAt the sweep's last recovered order was found.",
+                                   ["source"], registry=r)
         info = Gauge(f"{PREFIX}_build_info", "Always 1; the version in a label.", ["version"], registry=r)
         info.labels(__version__).set(1)
         for source in config.sources:
             self.polls.labels(source.name, "ok")
+            self.recovered.labels(source.name)
             self.source_up.labels(source.name).set(0)
             self.source_failed.labels(source.name).set(0)
         for destination in config.destinations:
@@ -174,6 +184,10 @@ class BridgeMetrics(BridgeObserver):
             # Windows that completed empty (no download) leave their start behind; forget them.
             for stale in [k for k in self._bulk_started if k[0] == progress.source]:
                 del self._bulk_started[stale]
+
+    def order_recovered(self, source: str, lag_seconds: float) -> None:
+        self.recovered.labels(source).inc()
+        self.recovered_lag.labels(source).set(lag_seconds)
 
     def observe_destination(self, destination: Destination) -> Destination:
         return CountingDestination(destination, self.delivery_attempts)

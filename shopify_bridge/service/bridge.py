@@ -1,11 +1,12 @@
 """The bridge service: one async object that headless `run`, the TUI and the demo all drive.
 
-`Bridge.run(stop)` runs one loop per source (poll, release due holds, settle waiting refunds;
-the next poll is scheduled only after the last one finished) and one delivery loop per
-destination, until `stop` is set. `Bridge.run_cycle()` does one cycle of everything and reports
-per source what it did (`run --once` prints it); `run_once()` returns the most severe exit code
-over all sources. A failing source is marked failed with its reason and retried with backoff
-while the others go on.
+`Bridge.run(stop)` runs one loop per source and one delivery loop per destination, until `stop` is
+set. A source's loop drives its `SourcePoller` in bounded steps (release due holds, then a few pages
+of the poll window or the sweep) and sleeps only until its next poll, hold or sweep is due; the next
+poll starts `poll_interval_seconds` after the last one finished. `Bridge.run_cycle()` does one whole
+cycle of everything and reports per source what it did (`run --once` prints it); `run_once()` returns
+the most severe exit code over all sources. A failing source is marked failed with its reason and
+retried with backoff while the others go on.
 
 On a PostgreSQL store shared by several processes, a source loop polls only while this process
 holds the shop's lease (`LeaseKeeper`); the delivery loops claim their rows, so every process drains.
@@ -32,6 +33,7 @@ from shopify_bridge.config.destinations import JsonlDestination as JsonlSpec
 from shopify_bridge.decide.channels import DEFAULT_CHANNEL_TABLE
 from shopify_bridge.decide.exclusions import ExclusionRules
 from shopify_bridge.decide.source_context import SourceContext
+from shopify_bridge.decide.windows import PollSettings
 from shopify_bridge.deliver.destinations.base import Destination
 from shopify_bridge.deliver.destinations.jsonl import JsonlDestination
 from shopify_bridge.deliver.loop import Deliverer, RetryPolicy
@@ -80,6 +82,14 @@ def source_context(config: Config, source: Source, router: Router | None = None)
         forward_history=source.forward_history,
         refund_settle_days=source.refund_settle_days,
         keep_out=router if router is not None else Router(config.destinations),
+    )
+
+
+def poll_settings(source: Source) -> PollSettings:
+    return PollSettings(
+        poll_interval=timedelta(seconds=source.poll_interval_seconds),
+        sweep_interval=timedelta(minutes=source.sweep_interval_minutes),
+        sweep_window=timedelta(hours=source.sweep_window_hours),
     )
 
 
@@ -234,12 +244,18 @@ class Bridge:
             self.deliverer.wake.set()
             self.on_change()
 
-    async def _source_cycle(self, source: Source, client: ShopifyClient) -> int:
-        """One poll + release + refund settle for one source; returns its exit code."""
+    def _poller(self, source: Source, client: ShopifyClient) -> SourcePoller:
+        return SourcePoller(
+            source_context(self.config, source, self.router), client, self.store, self.clock, self._events_created,
+            settings=poll_settings(source), sleep=self.sleep, monotonic=self.monotonic, observer=self.metrics,
+        )
+
+    async def _source_cycle(self, source: Source, client: ShopifyClient, poller: SourcePoller, *,
+                            whole: bool) -> int:
+        """One step of one source (`whole`: a whole cycle — poll, release, refund settle, sweep when due);
+        returns its exit code."""
         status = self.status[source.name]
         self.store.check_identity()  # the database file removed or replaced: StorageFailure, the process stops
-        ctx = source_context(self.config, source, self.router)
-        poller = SourcePoller(ctx, client, self.store, self.clock, self._events_created)
         self.liveness.cycle_started(source.name)
         try:
             if status.state in ("idle", "failed"):
@@ -251,7 +267,7 @@ class Bridge:
                 self.on_change()
                 await self._backfill(source, client, poller)
             status.state = "polling"
-            stats = await poller.cycle()
+            stats = await (poller.cycle() if whole else poller.step())
         except BackfillStopped as stopped:
             log.info("backfill paused for the stop; the next start resumes it", source=source.name)
             status.reason = str(stopped)
@@ -261,12 +277,14 @@ class Bridge:
         except StoreUnavailable as exc:
             # Not this source's failure either, and temporary: logged once for the whole store (StoreOutage),
             # retried with backoff; what the cycle had not committed died with the connection.
+            poller.abandon_reads()
             status.state, status.reason, status.exit_code = "failed", str(exc), exc.exit_code
             status.failures += 1
             self.metrics.poll_finished(source.name, exc.exit_code)
             self.on_change()
             return exc.exit_code
         except BridgeError as exc:
+            poller.abandon_reads()
             status.state, status.reason, status.exit_code = "failed", str(exc), exc.exit_code
             status.failures += 1
             poller.set_state("failed", str(exc))
@@ -283,7 +301,8 @@ class Bridge:
         status.last_seen = stats.orders_seen
         poller.set_state("polling", ok=True)
         self._record_bucket(source, client)
-        log.debug("poll done", source=source.name, orders=stats.orders_seen, events=len(stats.events_created))
+        log.debug("poll step done", source=source.name, pages=stats.pages, orders=stats.orders_seen,
+                  events=len(stats.events_created))
         self.metrics.poll_finished(source.name, exit_codes.OK)
         self.on_change()
         return exit_codes.OK
@@ -357,7 +376,8 @@ class Bridge:
                     continue
                 with bound_contextvars(source=source.name):
                     async with self._client(source) as client:
-                        codes[source.name] = await self._source_cycle(source, client)
+                        poller = self._poller(source, client)
+                        codes[source.name] = await self._source_cycle(source, client, poller, whole=True)
             await self.deliverer.deliver_once()
             await self.alerts.flush()
         finally:
@@ -385,6 +405,7 @@ class Bridge:
         # Each loop is its own task: every log line of it (the libraries' too) names the source.
         bind_contextvars(source=source.name)
         async with self._client(source) as client:
+            poller = self._poller(source, client)
             while not stop.is_set():
                 wake = self._wake[source.shop_domain]
                 wake.clear()  # before the cycle: a wake during it (release now, pause) is not lost
@@ -395,16 +416,19 @@ class Bridge:
                         self.store.operator.show_source_paused(source.shop_domain, True)
                 elif self.leases is not None and not self._confirmed_lease(source.shop_domain):
                     wait = self.leases.timing.renew  # another process polls it; we are woken when we take it
+                    poller.abandon_reads()  # its cursor moves meanwhile: a window under way is stale
                     self.liveness.cycle_ended(source.name)  # nothing of ours to wait for (systemd's READY)
                 else:
-                    code = await self._leased_cycle(source, client)
+                    code = await self._leased_cycle(source, client, poller)
                     verdict = all_failed_authentication({n: (s.exit_code, s.reason) for n, s in self.status.items()})
                     if verdict is not None:
                         raise verdict  # every token revoked: `run` exits 77 instead of retrying forever
                     failures = self.status[source.name].failures
-                    ok = code == exit_codes.OK
-                    wait = float(source.poll_interval_seconds) if ok else retry_delay(code, failures)
+                    wait = poller.seconds_to_next_step() if code == exit_codes.OK else retry_delay(code, failures)
                     self.status[source.name].next_attempt_in = wait
+                if wait == 0.0:
+                    await asyncio.sleep(0)  # more to read now: let the other sources and deliveries run first
+                    continue
                 waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
                 await asyncio.wait(waiters, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
                 for waiter in waiters:
@@ -418,11 +442,11 @@ class Bridge:
             self.leases.safe_tick()
         return self.leases.holds(shop)
 
-    async def _leased_cycle(self, source: Source, client: ShopifyClient) -> int:
+    async def _leased_cycle(self, source: Source, client: ShopifyClient, poller: SourcePoller) -> int:
         if self.leases is None:
-            return await self._source_cycle(source, client)
+            return await self._source_cycle(source, client, poller, whole=False)
         with self.leases.working(source.shop_domain):
-            return await self._source_cycle(source, client)
+            return await self._source_cycle(source, client, poller, whole=False)
 
     async def run(self, stop: asyncio.Event) -> None:
         self._stop = stop  # a backfill checks it between its steps

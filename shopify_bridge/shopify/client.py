@@ -95,6 +95,15 @@ class ShopifyClient:
     def bucket(self) -> Bucket:
         return self.pacer.bucket
 
+    def price(self, document: str, variables: dict[str, Any] | None = None) -> float:
+        """The points this request would reserve if sent now (a scheduling hint for callers)."""
+        op = operation(document)
+        return self.pacer.estimate(op, self.pacer.with_page_sizes(op, variables))
+
+    def wait_estimate(self, points: float) -> float:
+        """Seconds until the shop's bucket holds `points` for us, as far as we know now (0: it does)."""
+        return self.bucket.wait_for(points, self._clock())
+
     async def __aenter__(self) -> ShopifyClient:
         await self._transport.connect()
         return self

@@ -2,6 +2,10 @@
 
 Page sizes are chosen so that each query's *requested* cost stays well under Shopify's
 1,000-point single-query limit (`shopify.cost` prices them with Shopify's documented model).
+Polling lists a window's orders as `id updatedAt` only (`LIST_ORDERS`: 14 points for 250 orders), and
+reads in full, by id in batches (`READ_ORDERS`, `nodes(ids:)`), just those newer than the store: the
+overlap that the search index's lag makes every window re-read then costs almost nothing.
+
 A page size that something pages through is a variable (`$first`, `$lineItemsFirst`) whose
 default is today's size: the client always sends it, and after MAX_COST_EXCEEDED halves it for
 that operation (the caller follows `pageInfo`, so smaller pages lose nothing). An order with more
@@ -13,7 +17,8 @@ from __future__ import annotations
 
 API_VERSION_DEFAULT = "2026-07"
 
-ORDERS_PAGE = 10
+LIST_PAGE = 250
+READ_BATCH = 25  # ids per `nodes(ids:)` read (Shopify takes up to 250 input items)
 LINE_ITEMS_PAGE = 10
 LINE_ITEMS_FOLLOW_UP_PAGE = 100
 REFUND_LINE_ITEMS_PAGE = 50
@@ -60,13 +65,22 @@ LINE_ITEM_FIELDS = f"""
     image {{ url }}
 """
 
-POLL_ORDERS = f"""
-query BridgePollOrders(
-  $query: String!, $after: String, $first: Int = {ORDERS_PAGE}, $lineItemsFirst: Int = {LINE_ITEMS_PAGE}
-) {{
+# The orders of one `updated_at` window, listed in `updatedAt` order: what changed, not what it is.
+LIST_ORDERS = f"""
+query BridgeListOrders($query: String!, $after: String, $first: Int = {LIST_PAGE}) {{
   orders(first: $first, after: $after, sortKey: UPDATED_AT, query: $query) {{
     pageInfo {{ hasNextPage endCursor }}
-    nodes {{
+    nodes {{ id updatedAt }}
+  }}
+}}
+"""
+
+# Orders read in full by id, from Shopify's database (never lagged like the search index); an id that
+# is no order (any more) comes back null.
+READ_ORDERS = f"""
+query BridgeReadOrders($ids: [ID!]!, $lineItemsFirst: Int = {LINE_ITEMS_PAGE}) {{
+  nodes(ids: $ids) {{
+    ... on Order {{
       {ORDER_SCALARS}
       lineItems(first: $lineItemsFirst) {{
         pageInfo {{ hasNextPage endCursor }}

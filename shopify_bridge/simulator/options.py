@@ -1,7 +1,10 @@
 """Every way a simulated shop can be made harsher (or kinder), as one plain dataclass.
 
-`SimulatorOptions()` is what tests and the demo get by default; `SimulatorOptions.harsh()` is Shopify at
-its worst as the notes describe it, one switch away. The `simulate` command builds its options with
+`SimulatorOptions()` is what tests and the demo get by default: the search index lags per change, up to
+15 minutes and out of `updatedAt` order, and another app takes 80 % of the shop's restore rate — as harsh
+as Shopify gets. `SimulatorOptions.harsh()` adds what is still kind by default (a refund's money in one
+transaction). A test that needs a kinder shop says so: `search_lag_seconds=0` pins a constant lag,
+`competing_app_share=0` an idle neighbour. The `simulate` command builds its options with
 `SimulatorOptions.from_cli(...)`, so the command line and the Python API cannot drift apart.
 
 Sources of each behaviour (see docs/simulator.md for the long form):
@@ -36,19 +39,20 @@ HARSH_REFUND_SPLIT = 3
 
 @dataclass(frozen=True)
 class SimulatorOptions:
-    """How one simulated shop behaves. Defaults are today's values (some still kind); see `harsh()`."""
+    """How one simulated shop behaves. Defaults are harsh, as Shopify at its worst; see `harsh()`."""
 
     seed: int = 0
     orders: int = 20
     history_days: int = 30
-    # The search index: a constant lag (`search_lag_seconds`), or — when `search_lag_max_seconds` is set —
-    # a lag drawn per change: most changes within TYPICAL_LAG_SECONDS, `search_lag_late_share` of them up
-    # to the maximum, so changes become searchable out of `updatedAt` order.
+    # The search index: a lag drawn per change — most changes within TYPICAL_LAG_SECONDS,
+    # `search_lag_late_share` of them up to `search_lag_max_seconds`, so changes become searchable out of
+    # `updatedAt` order — or, with `search_lag_max_seconds=None`, a constant `search_lag_seconds`
+    # (`with_changes(search_lag_seconds=…)` alone chooses that).
     search_lag_seconds: float = 2.0
-    search_lag_max_seconds: float | None = None
+    search_lag_max_seconds: float | None = HARSH_LAG_MAX_SECONDS
     search_lag_late_share: float = HARSH_LATE_SHARE
     # Another app of the same shop spending this share of the restore rate (0.8: 80 points of 100 per second).
-    competing_app_share: float = 0.0
+    competing_app_share: float = HARSH_COMPETING_SHARE
     bucket_size: int = 2000
     restore_rate: int = 100
     # A refund's money split over up to this many REFUND transactions (1: always one transaction).
@@ -73,9 +77,12 @@ class SimulatorOptions:
             competing_app_share=HARSH_COMPETING_SHARE,
             refund_split=HARSH_REFUND_SPLIT,
         )
-        return replace(base, **overrides)
+        return base.with_changes(**overrides)
 
     def with_changes(self, **changes: Any) -> SimulatorOptions:
+        """These options changed; a constant `search_lag_seconds` given alone replaces the drawn lag."""
+        if "search_lag_seconds" in changes and "search_lag_max_seconds" not in changes:
+            changes["search_lag_max_seconds"] = None
         return replace(self, **changes)
 
     @property

@@ -25,10 +25,11 @@ from shopify_bridge.decide.decisions import (
     StoredOrder,
 )
 from shopify_bridge.decide.orderdoc import OrderDoc
+from shopify_bridge.decide.windows import StoredStamp
 from shopify_bridge.store.db import Sql
 from shopify_bridge.store.events import Events
 from shopify_bridge.store.refunds import Refunds
-from shopify_bridge.timeutil import iso
+from shopify_bridge.timeutil import iso, parse_ts
 
 
 @dataclass(frozen=True)
@@ -75,14 +76,45 @@ class Orders:
             refunds=self.refunds.recorded(shop, refund_ids),
         )
 
-    def due_holds(self, shop: str, now: datetime) -> list[OrderRef]:
-        """Held orders of `shop` whose release time has come, earliest first."""
-        rows = self.sql.all(
+    def stamps(self, shop: str, order_ids: Sequence[str]) -> dict[str, StoredStamp]:
+        """Per stored order of `order_ids`: its newest version's updatedAt, fetch time and number."""
+        found: dict[str, StoredStamp] = {}
+        for start in range(0, len(order_ids), 500):
+            chunk = list(order_ids[start : start + 500])
+            marks = ", ".join("?" for _ in chunk)
+            rows = self.sql.all(
+                "SELECT v.order_id, v.updated_at, v.fetched_at, v.version FROM order_versions v "
+                f"WHERE v.shop = ? AND v.order_id IN ({marks}) AND v.version = "
+                "(SELECT MAX(w.version) FROM order_versions w WHERE w.shop = v.shop AND w.order_id = v.order_id)",
+                (shop, *chunk),
+            )
+            for order_id, updated_at, fetched_at, version in rows:
+                found[str(order_id)] = StoredStamp(parse_ts(updated_at), parse_ts(fetched_at), int(version))
+        return found
+
+    def due_holds(self, shop: str, now: datetime, limit: int | None = None) -> list[OrderRef]:
+        """Held orders of `shop` whose release time has come, earliest first (at most `limit`)."""
+        sql = (
             "SELECT order_id, gid FROM orders WHERE shop = ? AND status = 'held' AND release_at <= ? "
-            "ORDER BY release_at",
-            (shop, iso(now)),
+            "ORDER BY release_at"
         )
+        params: tuple[object, ...] = (shop, iso(now))
+        if limit is not None:
+            sql, params = f"{sql} LIMIT ?", (*params, limit)
+        rows = self.sql.all(sql, params)
         return [OrderRef(str(order_id), str(gid)) for order_id, gid in rows]
+
+    def next_release_at(self, shop: str) -> datetime | None:
+        """When the earliest hold of `shop` is due (None: nothing is held)."""
+        row = self.sql.one("SELECT MIN(release_at) FROM orders WHERE shop = ? AND status = 'held'", (shop,))
+        return parse_ts(row[0]) if row and row[0] else None
+
+    def holds_due_by(self, shop: str, at: datetime) -> int:
+        """How many holds of `shop` are due by `at`."""
+        row = self.sql.one(
+            "SELECT COUNT(*) FROM orders WHERE shop = ? AND status = 'held' AND release_at <= ?", (shop, iso(at))
+        )
+        return int(row[0]) if row else 0
 
     def latest_doc(self, shop: str, order_id: str) -> OrderDoc | None:
         """The newest stored version's document; None when the order has none."""

@@ -41,7 +41,7 @@ class StoredVersion(TypedDict):
     version: int
     updated_at: str
     fetched_at: str
-    origin: str  # poll | read | bulk
+    origin: str  # poll | sweep | resync | read | bulk
     doc: dict[str, Any]  # the normalized order document
 
 

@@ -35,7 +35,7 @@ from shopify_bridge.store.sqlite_file import writable_problem
 __all__ = ["BUSY_TIMEOUT_MS", "MIGRATIONS", "SCHEMA_VERSION", "StoreError", "database_problem", "migrate",
            "open_reader", "open_writer", "transaction"]
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # Each entry migrates from version i to i+1. Never edit a shipped entry; append a new one.
 MIGRATIONS: list[str] = [
@@ -196,6 +196,15 @@ MIGRATIONS: list[str] = [
         earliest_at TEXT NOT NULL,          -- a non-test order of that customer was processed by then (UTC ISO)
         PRIMARY KEY (shop, customer_key)
     );
+    """,
+    # 6: what polling learned, kept across restarts: the largest search-index lag (seconds) measured in the
+    # current hour-long period (which began at lag_since) and in the one before, which size the poll
+    # windows' overlap; and when the last sweep completed.
+    """
+    ALTER TABLE sources ADD COLUMN lag_seconds INTEGER;
+    ALTER TABLE sources ADD COLUMN lag_previous_seconds INTEGER;
+    ALTER TABLE sources ADD COLUMN lag_since TEXT;
+    ALTER TABLE sources ADD COLUMN swept_at TEXT;
     """,
 ]
 

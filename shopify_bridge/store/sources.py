@@ -13,8 +13,9 @@ from typing import TypedDict, cast
 
 import orjson
 
+from shopify_bridge.decide.windows import LagMemory
 from shopify_bridge.store.db import Sql
-from shopify_bridge.timeutil import iso
+from shopify_bridge.timeutil import iso, parse_ts
 
 
 @dataclass
@@ -23,6 +24,14 @@ class SourcePosition:
 
     first_connected_at: str | None
     cursor: str | None  # high-water mark on updated_at
+
+
+@dataclass(frozen=True)
+class PollMemory:
+    """What polling learned and keeps across restarts: recent search-index lags and the last sweep."""
+
+    lags: LagMemory
+    swept_at: datetime | None
 
 
 class BackfillState(TypedDict):
@@ -67,6 +76,29 @@ class Sources:
     def advance_cursor(self, shop: str, cursor: datetime) -> None:
         with self.sql.transaction():
             self.sql.run("UPDATE sources SET cursor = ? WHERE shop = ?", (iso(cursor), shop))
+
+    # -- what polling learned --------------------------------------------------------------------
+    def poll_memory(self, shop: str) -> PollMemory:
+        row = self.sql.one(
+            "SELECT lag_seconds, lag_previous_seconds, lag_since, swept_at FROM sources WHERE shop = ?", (shop,)
+        )
+        if row is None:
+            return PollMemory(LagMemory(), None)
+        current, previous, since, swept = row
+        lags = LagMemory(int(current or 0), int(previous or 0), parse_ts(since) if since else None)
+        return PollMemory(lags, parse_ts(swept) if swept else None)
+
+    def remember_lags(self, shop: str, lags: LagMemory) -> None:
+        """Store the lag memory (inside the caller's transaction: the page whose orders showed those lags)."""
+        with self.sql.transaction():
+            self.sql.run(
+                "UPDATE sources SET lag_seconds = ?, lag_previous_seconds = ?, lag_since = ? WHERE shop = ?",
+                (lags.current, lags.previous, iso(lags.since) if lags.since else None, shop),
+            )
+
+    def set_swept(self, shop: str, at: datetime) -> None:
+        with self.sql.transaction():
+            self.sql.run("UPDATE sources SET swept_at = ? WHERE shop = ?", (iso(at), shop))
 
     # -- state and facts ----------------------------------------------------------------------
     def set_state(self, shop: str, state: str, reason: str | None, now: datetime, *, ok: bool = False) -> None:

@@ -89,7 +89,7 @@ class Harness:
         store = Store.open_writer(self.database)
         try:
             async with self.client() as client:
-                yield SourcePoller(ctx, client, store, self.clock)
+                yield SourcePoller(ctx, client, store, self.clock, sleep=self.sleep)
         finally:
             store.close()
 

@@ -124,13 +124,13 @@ def test_run_once_cassette_has_no_customer_data_and_replays(
     assert [value for value in [*PII, TOKEN] if value in logged] == []  # nor in the logs while recording
     assert len((tmp_path / "events.jsonl").read_text().splitlines()) == 2  # the run itself saw the real data
     text = cassette.read_text()
-    assert "BridgePollOrders" in text and TOKEN not in text
+    assert "BridgeReadOrders" in text and TOKEN not in text
     assert [value for value in PII if value in text] == []
     assert "@example.invalid" in text and "First-" in text and "Last-" in text and "Zip-" in text
     # the guest's new-customer lookup searched by email: the request carries the same placeholder
     assert "email:'customer-" in text
     served = asyncio.run(replay_every_request(cassette))
-    assert {one.operation for one in served} >= {"BridgePollOrders", "BridgeOrdersCount"}
+    assert {one.operation for one in served} >= {"BridgeListOrders", "BridgeReadOrders", "BridgeOrdersCount"}
 
 
 def test_run_record_cassette_needs_once(

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlite_utils
 
+from shopify_bridge.decide.windows import SETTLE_SECONDS
 from shopify_bridge.timeutil import iso, parse_ts
 from tests.cassettes import scenarios
 from tests.cassettes.replay import cassette_path, recorded_answers, replaying
@@ -32,19 +33,25 @@ def rows(harness: Harness, sql: str) -> list[tuple[Any, ...]]:
         db.conn.close()
 
 
-async def test_two_pages_of_orders_are_stored_and_each_creates_its_events(harness: Harness) -> None:
+async def test_a_window_is_listed_then_read_in_full_by_id_and_each_order_creates_its_events(
+    harness: Harness,
+) -> None:
     path = cassette_path("poll_pages")
     with replaying(path) as cassette:
         await scenarios.poll_pages(harness)
         assert cassette.all_played  # the same requests, in the same order, as when recorded
-    pages = [answer["data"]["orders"] for answer in recorded_answers(path, "BridgePollOrders")]
-    assert [len(page["nodes"]) for page in pages] == [0, 10, NEW_ORDERS - 10]
-    assert pages[1]["pageInfo"]["hasNextPage"] is True
+    listed = [answer["data"]["orders"] for answer in recorded_answers(path, "BridgeListOrders")]
+    assert [len(page["nodes"]) for page in listed] == [0, NEW_ORDERS]  # the first window, then the orders
+    assert all(set(node) == {"id", "updatedAt"} for node in listed[1]["nodes"])
+    [read] = [answer["data"]["nodes"] for answer in recorded_answers(path, "BridgeReadOrders")]
+    assert [node["id"] for node in read] == [node["id"] for node in listed[1]["nodes"]]
 
     expected_ids = [str(FIRST_ORDER_ID + n) for n in range(NEW_ORDERS)]
     stored = rows(harness, "SELECT order_id, status FROM orders ORDER BY order_id")
     assert stored == [(order_id, "released") for order_id in expected_ids]
-    assert rows(harness, "SELECT cursor FROM sources") == [(T0.isoformat(),)]
+    # the cursor is the second window's end: SETTLE_SECONDS before that poll
+    settled = T0 + timedelta(seconds=scenarios.SEARCH_LAG + 3 - SETTLE_SECONDS)
+    assert rows(harness, "SELECT cursor FROM sources") == [(settled.isoformat(),)]
 
     made = events(harness)
     placed = [e for e in made if e["event_name"] == "Placed Order"]
@@ -75,8 +82,8 @@ async def test_a_held_order_is_re_read_at_release_with_its_upsell_line(harness: 
     with replaying(path) as cassette:
         await scenarios.hold_release(harness)
         assert cassette.all_played
-    [first_seen] = [a["data"]["orders"]["nodes"][0] for a in recorded_answers(path, "BridgePollOrders")[1:2]]
-    [reread] = [a["data"]["order"] for a in recorded_answers(path, "BridgeReadOrder")]
+    # read in full when first listed, and by id again at release; nothing more (the store had the rest)
+    [first_seen], [reread] = [a["data"]["nodes"] for a in recorded_answers(path, "BridgeReadOrders")]
     lines_before = len(first_seen["lineItems"]["nodes"])
     lines_after = len(reread["lineItems"]["nodes"])
     assert lines_after == lines_before + 1

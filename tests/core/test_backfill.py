@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from shopify_bridge.decide.windows import SETTLE_SECONDS
 from shopify_bridge.errors import AuthError, TemporaryFailure
 from shopify_bridge.service import backfill_result
 from shopify_bridge.service.backfill import Backfill
@@ -276,6 +277,7 @@ async def test_polling_after_backfill_has_no_gap_and_no_duplicate(tmp_path: Path
     clock.advance(30)
     shop.put(make_order(50, clock()))  # processed after the snapshot
     poller = SourcePoller(backfill.ctx, shop, store, clock)
+    clock.advance(SETTLE_SECONDS)  # the poll window ends that long before now
     await poller.cycle()
     assert store.conn.execute("SELECT COUNT(*) FROM order_versions").fetchone()[0] == 6
     assert store.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 1

@@ -13,7 +13,8 @@ from structlog.testing import capture_logs
 from shopify_bridge import exit_codes
 from shopify_bridge.errors import BridgeError
 from shopify_bridge.shopify.client import ShopifyClient
-from shopify_bridge.shopify.queries import POLL_ORDERS, SHOP_INFO
+from shopify_bridge.shopify.queries import SHOP_INFO
+from tests.paged_orders import PAGED_ORDERS
 
 TOKEN = "shpat_canary_0123456789"
 COST = {
@@ -163,7 +164,7 @@ async def test_page_sizes_go_out_explicitly_with_the_callers_variables(server) -
     url, script = server
     script.answers.append((200, {"data": {"orders": {"nodes": []}}, "extensions": COST}, {}))
     async with client(url, Sleeps()) as c:
-        await c.execute(POLL_ORDERS, {"query": "updated_at:>='2026-07-01T00:00:00Z'", "after": None})
+        await c.execute(PAGED_ORDERS, {"query": "updated_at:>='2026-07-01T00:00:00Z'", "after": None})
     assert script.requests[0]["body"]["variables"] == {
         "query": "updated_at:>='2026-07-01T00:00:00Z'",
         "after": None,

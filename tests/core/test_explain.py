@@ -6,7 +6,7 @@ import pytest
 
 from shopify_bridge.service.explain import OrderNotFound, as_dict, explain
 from shopify_bridge.store import Store
-from tests.core.test_poller_holds import T0, context, poller_for
+from tests.core.test_poller_holds import T0, context, cycle, poller_for
 from tests.fakes import FakeClock, FakeShopify, make_order, money
 
 
@@ -14,13 +14,13 @@ async def test_explain_shows_versions_decision_and_payload_and_edit_after_releas
     clock = FakeClock(T0)
     shopify = FakeShopify(clock)
     poller = poller_for(database, shopify, clock, context(delay=None))
-    await poller.cycle()
+    await cycle(poller, clock)
     clock.advance(5)
     order = shopify.put(make_order(1, clock()))
-    await poller.cycle()
+    await cycle(poller, clock)
     clock.advance(60)
     shopify.edit(order["id"], currentTotalPriceSet=money("27.5"))
-    await poller.cycle()
+    await cycle(poller, clock)
     for ref in ("#1001", "1001", order["legacyResourceId"], order["id"]):
         exp = explain(Store(poller.store.sql, writable=False), ref)
         assert exp.order["order_id"] == order["legacyResourceId"]

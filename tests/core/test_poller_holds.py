@@ -12,6 +12,7 @@ import pytest
 from shopify_bridge.decide.channels import DEFAULT_CHANNEL_TABLE
 from shopify_bridge.decide.exclusions import ExclusionRules
 from shopify_bridge.decide.source_context import SourceContext
+from shopify_bridge.decide.windows import SETTLE_SECONDS
 from shopify_bridge.service.poller import SourcePoller
 from shopify_bridge.store import Store
 from tests.fakes import FakeClock, FakeShopify, make_order, money
@@ -31,15 +32,6 @@ def context(delay: int | None = 600, **rules: Any) -> SourceContext:
     )
 
 
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(T0)
-
-
-@pytest.fixture
-def shopify(clock: FakeClock) -> FakeShopify:
-    return FakeShopify(clock)
-
 
 def poller_for(database: Path | str, shopify: FakeShopify, clock: FakeClock, ctx: SourceContext) -> SourcePoller:
     """A poller on `database` (an SQLite file, a PostgreSQL URL, or a folder to put `bridge.db` in)."""
@@ -47,6 +39,12 @@ def poller_for(database: Path | str, shopify: FakeShopify, clock: FakeClock, ctx
         database = database / "bridge.db"
     store = Store.open_writer(database)
     return SourcePoller(ctx, shopify, store, clock)
+
+
+async def cycle(poller: SourcePoller, clock: FakeClock) -> None:
+    """A cycle a moment later: a poll window ends SETTLE_SECONDS before its start (decide.windows)."""
+    clock.advance(SETTLE_SECONDS)
+    await poller.cycle()
 
 
 def events(poller: SourcePoller) -> list[dict[str, Any]]:
@@ -63,17 +61,17 @@ async def test_orders_before_first_connection_are_history_and_never_forwarded(da
     shopify.put(make_order(1, T0.replace(hour=9, minute=59, second=30)))
     clock.advance(1)
     poller = poller_for(database, shopify, clock, context(delay=None))
-    await poller.cycle()
+    await cycle(poller, clock)
     assert status(poller, 1) == "history"
     assert events(poller) == []
 
 
 async def test_upsell_edit_during_hold_is_in_the_placed_order(database, shopify, clock) -> None:
     poller = poller_for(database, shopify, clock, context())
-    await poller.cycle()  # first connection at T0
+    await cycle(poller, clock)  # first connection at T0
     clock.advance(5)
     order = shopify.put(make_order(2, clock()))
-    await poller.cycle()
+    await cycle(poller, clock)
     assert status(poller, 2) == "held"
     clock.advance(7 * 60)  # minute 7: the upsell app adds an item
     extra = dict(
@@ -92,27 +90,29 @@ async def test_upsell_edit_during_hold_is_in_the_placed_order(database, shopify,
         currentTotalPriceSet=money("25.0"),
         totalPriceSet=money("25.0"),
     )
-    await poller.cycle()
+    await cycle(poller, clock)
     assert status(poller, 2) == "held" and events(poller) == []
     clock.advance(3 * 60)  # minute 10: release
-    await poller.cycle()
+    calls_before = len(shopify.calls)
+    await cycle(poller, clock)
     [placed] = events(poller)
     assert placed["event_name"] == "Placed Order"
     assert placed["properties"]["total_price"] == 25.0
     assert [item["sku"] for item in placed["properties"]["items"]] == ["SB-1", "WAX"]
-    # The release re-read the order by id (the search index lags).
-    assert ("BridgeReadOrder", {"id": order["id"]}) in shopify.calls
+    # The release re-read the order by id (the search index lags); the poll had nothing newer to read.
+    assert [call for call in shopify.calls[calls_before:] if call[0] == "BridgeReadOrders"] == [
+        ("BridgeReadOrders", {"ids": [order["id"]]})]
 
 
 async def test_edit_after_release_is_stored_but_never_resent(database, shopify, clock) -> None:
     poller = poller_for(database, shopify, clock, context(delay=None))
-    await poller.cycle()
+    await cycle(poller, clock)
     clock.advance(5)
     order = shopify.put(make_order(3, clock()))
-    await poller.cycle()
+    await cycle(poller, clock)
     clock.advance(60)
     shopify.edit(order["id"], currentTotalPriceSet=money("30.0"), edited=True)
-    await poller.cycle()
+    await cycle(poller, clock)
     assert len(events(poller)) == 1
     versions = poller.store.sql.one(
         "SELECT COUNT(*) FROM order_versions WHERE order_id = ?", (order["legacyResourceId"],)
@@ -122,14 +122,14 @@ async def test_edit_after_release_is_stored_but_never_resent(database, shopify, 
 
 async def test_tag_added_during_hold_excludes_the_order(database, shopify, clock) -> None:
     poller = poller_for(database, shopify, clock, context())
-    await poller.cycle()
+    await cycle(poller, clock)
     clock.advance(5)
     order = shopify.put(make_order(4, clock()))
-    await poller.cycle()
+    await cycle(poller, clock)
     clock.advance(120)
     shopify.edit(order["id"], tags=["exclude"])  # case-insensitive
     clock.advance(600)
-    await poller.cycle()
+    await cycle(poller, clock)
     assert status(poller, 4) == "excluded"
     rule = poller.store.sql.one(
         "SELECT exclusion_rule, exclusion_value FROM orders WHERE order_id = ?", (order["legacyResourceId"],)
@@ -149,10 +149,10 @@ async def test_tag_added_during_hold_excludes_the_order(database, shopify, clock
 )
 async def test_excluded_orders_never_produce_events(database, shopify, clock, overrides, rule) -> None:
     poller = poller_for(database, shopify, clock, context(delay=None))
-    await poller.cycle()
+    await cycle(poller, clock)
     clock.advance(5)
     shopify.put(make_order(5, clock(), **overrides))
-    await poller.cycle()
+    await cycle(poller, clock)
     assert status(poller, 5) == "excluded"
     assert poller.store.sql.one("SELECT exclusion_rule FROM orders")[0] == rule
     assert events(poller) == []
@@ -161,41 +161,41 @@ async def test_excluded_orders_never_produce_events(database, shopify, clock, ov
 async def test_restart_inside_the_hold_releases_once_at_the_right_time(database, shopify, clock) -> None:
     ctx = context()
     poller = poller_for(database, shopify, clock, ctx)
-    await poller.cycle()
+    await cycle(poller, clock)
     clock.advance(5)
     shopify.put(make_order(6, clock()))
-    await poller.cycle()
+    await cycle(poller, clock)
     poller.store.close()  # "crash"
     clock.advance(300)
     restarted = poller_for(database, shopify, clock, ctx)
-    await restarted.cycle()
+    await cycle(restarted, clock)
     assert status(restarted, 6) == "held"  # pending holds keep their time
     clock.advance(400)
-    await restarted.cycle()
-    await restarted.cycle()
+    await cycle(restarted, clock)
+    await cycle(restarted, clock)
     assert len(events(restarted)) == 1
 
 
 async def test_order_first_seen_after_its_release_time_is_released_at_once(database, shopify, clock) -> None:
     poller = poller_for(database, shopify, clock, context())
-    await poller.cycle()
+    await cycle(poller, clock)
     clock.advance(5)
     order = make_order(7, clock())
     clock.advance(700)  # Shopify's index lagged past the window
     shopify.put(order)
-    await poller.cycle()
+    await cycle(poller, clock)
     assert status(poller, 7) == "released" and len(events(poller)) == 1
 
 
 async def test_held_order_deleted_before_release_produces_nothing(database, shopify, clock) -> None:
     poller = poller_for(database, shopify, clock, context())
-    await poller.cycle()
+    await cycle(poller, clock)
     clock.advance(5)
     order = shopify.put(make_order(8, clock()))
-    await poller.cycle()
+    await cycle(poller, clock)
     del shopify.orders[order["id"]]
     clock.advance(700)
-    await poller.cycle()
+    await cycle(poller, clock)
     assert status(poller, 8) == "gone" and events(poller) == []
 
 
@@ -246,23 +246,23 @@ def _refund(order: dict[str, Any], refund_no: int, amount: str, status: str = "S
 
 async def test_refund_after_release_waits_for_success_then_is_forwarded_once(database, shopify, clock) -> None:
     poller = poller_for(database, shopify, clock, context(delay=None))
-    await poller.cycle()
+    await cycle(poller, clock)
     clock.advance(5)
     order = shopify.put(make_order(9, clock()))
-    await poller.cycle()
+    await cycle(poller, clock)
     clock.advance(60)
     shopify.put(order)
     summary, detail = _refund(order, 77, "10.0", status="PENDING")
     shopify.refund_details[summary["id"]] = detail
     shopify.edit(order["id"], refunds=[summary])
-    await poller.cycle()
+    await cycle(poller, clock)
     assert [e["event_name"] for e in events(poller)] == ["Placed Order"]
     detail["transactions"]["nodes"][0]["status"] = "SUCCESS"       # settled, the order untouched
     clock.advance(30)
-    await poller.cycle()
+    await cycle(poller, clock)
     assert len(events(poller)) == 1                                   # its next read is a minute after the last
     clock.advance(30)
-    await poller.cycle()
+    await cycle(poller, clock)
     names = [e["event_name"] for e in events(poller)]
     assert names == ["Placed Order", "Received Refund"]
     assert events(poller)[1]["event_id"] == f"{order['legacyResourceId']}-refund-77"
@@ -270,18 +270,18 @@ async def test_refund_after_release_waits_for_success_then_is_forwarded_once(dat
 
 async def test_refund_during_hold_waits_for_the_placed_order(database, shopify, clock) -> None:
     poller = poller_for(database, shopify, clock, context())
-    await poller.cycle()
+    await cycle(poller, clock)
     clock.advance(5)
     order = shopify.put(make_order(10, clock()))
-    await poller.cycle()
+    await cycle(poller, clock)
     clock.advance(60)
     summary, detail = _refund(order, 78, "10.0")
     shopify.refund_details[summary["id"]] = detail
     shopify.edit(order["id"], refunds=[summary])
-    await poller.cycle()
+    await cycle(poller, clock)
     assert events(poller) == []
     clock.advance(600)
-    await poller.cycle()
+    await cycle(poller, clock)
     placed, refund = events(poller)
     assert (placed["event_name"], refund["event_name"]) == ("Placed Order", "Received Refund")
     # q(line) counts the refunded unit back in: the Placed Order is the order before refunds.
@@ -290,29 +290,29 @@ async def test_refund_during_hold_waits_for_the_placed_order(database, shopify, 
 
 async def test_refunds_of_excluded_orders_are_excluded(database, shopify, clock) -> None:
     poller = poller_for(database, shopify, clock, context(delay=None))
-    await poller.cycle()
+    await cycle(poller, clock)
     clock.advance(5)
     order = shopify.put(make_order(11, clock(), sourceName="pos"))
-    await poller.cycle()
+    await cycle(poller, clock)
     clock.advance(60)
     summary, detail = _refund(order, 79, "10.0")
     shopify.refund_details[summary["id"]] = detail
     shopify.edit(order["id"], refunds=[summary])
-    await poller.cycle()
+    await cycle(poller, clock)
     assert events(poller) == []
     assert poller.store.sql.one("SELECT status FROM refunds")[0] == "excluded"
 
 
 async def test_repolling_the_same_window_creates_nothing_twice(database, shopify, clock) -> None:
     poller = poller_for(database, shopify, clock, context(delay=None))
-    await poller.cycle()
+    await cycle(poller, clock)
     clock.advance(5)
     for n in range(25):  # several pages
         shopify.put(make_order(100 + n, clock()))
-    await poller.cycle()
-    await poller.cycle()
+    await cycle(poller, clock)
+    await cycle(poller, clock)
     poller.store.sql.run("UPDATE sources SET cursor = NULL")  # force a full re-scan
-    await poller.cycle()
+    await cycle(poller, clock)
     assert len(events(poller)) == 25
     assert poller.store.sql.one("SELECT COUNT(*) FROM order_versions")[0] == 25
 
@@ -321,11 +321,11 @@ async def test_each_event_is_announced_once_across_pages(database, shopify, cloc
     announced: list[int] = []
     poller = poller_for(database, shopify, clock, context(delay=None))
     poller._notify = announced.extend
-    await poller.cycle()
+    await cycle(poller, clock)
     clock.advance(5)
     for n in range(25):                                      # three pages of ten
         shopify.put(make_order(200 + n, clock()))
-    await poller.cycle()
+    await cycle(poller, clock)
     assert sorted(announced) == list(range(1, 26))
 
 
@@ -333,7 +333,7 @@ async def test_a_refund_of_an_excluded_history_order_is_excluded_too(database, s
     order = shopify.put(make_order(300, T0.replace(hour=9), sourceName="pos"))   # before the first connection
     clock.advance(1)
     poller = poller_for(database, shopify, clock, context(delay=None))
-    await poller.cycle()
+    await cycle(poller, clock)
     row = poller.store.sql.one("SELECT status, exclusion_rule FROM orders")
     assert tuple(row) == ("history", "channel")
     clock.advance(60)
@@ -341,7 +341,7 @@ async def test_a_refund_of_an_excluded_history_order_is_excluded_too(database, s
     summary, detail = _refund(order, 81, "10.0")
     shopify.refund_details[summary["id"]] = detail
     shopify.edit(order["id"], refunds=[summary])
-    await poller.cycle()
+    await cycle(poller, clock)
     assert events(poller) == []
     assert poller.store.sql.one("SELECT status FROM refunds")[0] == "excluded"
 
@@ -350,35 +350,45 @@ async def test_a_refund_of_a_forwardable_history_order_goes_on_its_own(database,
     order = shopify.put(make_order(301, T0.replace(hour=9)))
     clock.advance(1)
     poller = poller_for(database, shopify, clock, context(delay=None))
-    await poller.cycle()
+    await cycle(poller, clock)
     clock.advance(60)
     shopify.put(order)                                       # the refund is made now, after the connection
     summary, detail = _refund(order, 82, "10.0")
     shopify.refund_details[summary["id"]] = detail
     shopify.edit(order["id"], refunds=[summary])
-    await poller.cycle()
+    await cycle(poller, clock)
     assert [e["event_name"] for e in events(poller)] == ["Received Refund"]
 
 
-async def test_the_cursor_moves_with_each_page(database, shopify, clock) -> None:
+async def test_a_failure_mid_window_keeps_the_pages_read_and_the_cursor_until_the_window_is_whole(
+    database, shopify, clock
+) -> None:
     poller = poller_for(database, shopify, clock, context(delay=None))
-    await poller.cycle()
+    await cycle(poller, clock)
+    cursor_before = poller.store.sql.one("SELECT cursor FROM sources")[0]
     clock.advance(5)
-    for n in range(15):                                      # two pages
+    for n in range(15):                                      # two listing pages of ten
         clock.advance(1)
         shopify.put(make_order(400 + n, clock()))
     real_execute = shopify.execute
 
     async def die_on_second_page(document, variables=None):  # type: ignore[no-untyped-def]
-        if "BridgePollOrders" in document and variables.get("after"):
+        if "BridgeListOrders" in document and variables.get("after"):
             raise RuntimeError("killed mid-poll")
         return await real_execute(document, variables)
 
     shopify.execute = die_on_second_page  # type: ignore[method-assign]
     with pytest.raises(RuntimeError):
-        await poller.cycle()
-    cursor = poller.store.sql.one("SELECT cursor FROM sources")[0]
-    assert cursor > "2026-05-01T10:00:05"                    # the first page's progress is kept
+        await cycle(poller, clock)
+    # The first page's orders are in and announced; the cursor waits for the whole window.
+    assert len(events(poller)) == 10
+    assert poller.store.sql.one("SELECT cursor FROM sources")[0] == cursor_before
     shopify.execute = real_execute  # type: ignore[method-assign]
-    await poller.cycle()
+    poller.abandon_reads()
+    calls_before = len(shopify.calls)
+    await cycle(poller, clock)
     assert len(events(poller)) == 15
+    assert poller.store.sql.one("SELECT cursor FROM sources")[0] > cursor_before
+    read_again = [gid for name, args in shopify.calls[calls_before:] if name == "BridgeReadOrders"
+                  for gid in args["ids"]]
+    assert len(read_again) == 5, "only what the store lacked is read in full again"

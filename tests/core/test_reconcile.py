@@ -10,7 +10,7 @@ from shopify_bridge.deliver.loop import Deliverer
 from shopify_bridge.service.poller import SourcePoller
 from shopify_bridge.service.reconcile import reconcile_source
 from shopify_bridge.store import Store
-from tests.core.test_poller_holds import T0, context, poller_for
+from tests.core.test_poller_holds import T0, context, cycle, poller_for
 from tests.fakes import FakeClock, FakeShopify, make_order
 
 SHOP = "demo.myshopify.com"
@@ -22,14 +22,14 @@ async def _mixed_run(tmp_path: Path, database: Path | str) -> tuple[FakeShopify,
     shopify.put(make_order(1, T0.replace(minute=0, second=0).replace(hour=9)))  # history
     clock.advance(1)
     poller = poller_for(database, shopify, clock, context())
-    await poller.cycle()
+    await cycle(poller, clock)
     clock.advance(5)
     shopify.put(make_order(2, clock()))  # forwarded
     shopify.put(make_order(3, clock(), sourceName="pos"))  # excluded
-    await poller.cycle()
+    await cycle(poller, clock)
     clock.advance(700)
     shopify.put(make_order(4, clock()))  # held
-    await poller.cycle()
+    await cycle(poller, clock)
     deliverer = Deliverer(poller.store.outbox, [JsonlDestination("events-file", tmp_path / "e.jsonl")], clock)
     await deliverer.deliver_once()
     return shopify, poller, clock

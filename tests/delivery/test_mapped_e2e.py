@@ -121,7 +121,10 @@ async def test_each_type_sends_its_mapping_and_keeps_out_what_its_keys_and_rules
     tmp_path: Path, receiver: Receiver, capsys: pytest.CaptureFixture[str]
 ) -> None:
     clock = ManualClock(T0)
-    async with SimulatorServer(token=TOKEN, seed=5, orders=0, clock=clock, search_lag_seconds=0) as sim:
+    # The bucket refills on the manual clock only, which the client's pacing waits never move: no
+    # greedy neighbour.
+    async with SimulatorServer(token=TOKEN, seed=5, orders=0, clock=clock, search_lag_seconds=0,
+                               competing_app_share=0) as sim:
         config = make_config(tmp_path, sim.url, receiver)
         assert await cycle(config, clock) == 0  # first connection
         web = sim.state.create_order(sourceName="web", test=False, tags=[], email="Ann.Lee@Example.com",
@@ -201,7 +204,10 @@ async def test_every_type_retries_goes_dead_replays_and_guards_its_age_like_http
     tmp_path: Path, receiver: Receiver
 ) -> None:
     clock = ManualClock(T0)
-    async with SimulatorServer(token=TOKEN, seed=5, orders=0, clock=clock, search_lag_seconds=0) as sim:
+    # The bucket refills on the manual clock only, which the client's pacing waits never move: no
+    # greedy neighbour.
+    async with SimulatorServer(token=TOKEN, seed=5, orders=0, clock=clock, search_lag_seconds=0,
+                               competing_app_share=0) as sim:
         config = make_config(tmp_path, sim.url, receiver)
         assert await cycle(config, clock) == 0
         web = sim.state.create_order(sourceName="web", test=False, tags=[], email="ann@example.com")

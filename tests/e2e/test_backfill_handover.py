@@ -18,7 +18,10 @@ T0 = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 
 async def test_backfill_then_poll(tmp_path: Path) -> None:
     clock = ManualClock(T0)
-    async with SimulatorServer(token=TOKEN, seed=5, orders=30, clock=clock, search_lag_seconds=0) as sim:
+    # The bucket refills on the manual clock only, which the client's pacing waits never move: no
+    # greedy neighbour.
+    async with SimulatorServer(token=TOKEN, seed=5, orders=30, clock=clock, search_lag_seconds=0,
+                               competing_app_share=0) as sim:
         config = make_config(tmp_path, sim.url, start_date="2026-11-10", upsell_delay=False)
         from shopify_bridge.service.bridge import Bridge
 
@@ -72,7 +75,10 @@ async def test_a_stop_during_the_backfill_ends_the_run_and_the_next_start_resume
 
     monkeypatch.setattr(backfill_result, "INGEST_BATCH", 2)
     clock = ManualClock(T0)
-    async with SimulatorServer(token=TOKEN, seed=5, orders=30, clock=clock, search_lag_seconds=0) as sim:
+    # The bucket refills on the manual clock only, which the client's pacing waits never move: no
+    # greedy neighbour.
+    async with SimulatorServer(token=TOKEN, seed=5, orders=30, clock=clock, search_lag_seconds=0,
+                               competing_app_share=0) as sim:
         config = make_config(tmp_path, sim.url, start_date="2026-11-10", upsell_delay=False)
 
         async def advance(seconds: float) -> None:

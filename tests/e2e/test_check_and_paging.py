@@ -48,7 +48,9 @@ async def test_check_unreachable_shop_is_69_after_a_single_retry(  # type: ignor
 
 async def test_an_order_with_more_line_items_than_a_page_is_read_whole(tmp_path: Path) -> None:
     clock = ManualClock(T0)
-    async with SimulatorServer(token=TOKEN, orders=0, clock=clock, search_lag_seconds=0) as sim:
+    # The shop's bucket refills on the manual clock only: no greedy neighbour to drain it.
+    async with SimulatorServer(token=TOKEN, orders=0, clock=clock, search_lag_seconds=0,
+                               competing_app_share=0) as sim:
         config = make_config(tmp_path, sim.url, upsell_delay=False)
         await cycle(config, clock)
         order = sim.state.create_order(sourceName="web", test=False, tags=[])

@@ -13,6 +13,7 @@ import pytest
 
 from shopify_bridge import exit_codes
 from shopify_bridge.cli.app import main
+from shopify_bridge.decide import windows
 from tests.threaded_simulator import ThreadedSimulator, threaded_simulator, write_config
 
 TOKEN = "shpat_cli_canary_91ab"
@@ -29,6 +30,8 @@ def test_run_once_events_explain_replay_reconcile(
     tmp_path: Path, simulator: ThreadedSimulator, monkeypatch: pytest.MonkeyPatch, capsys: Any
 ) -> None:
     monkeypatch.setenv("SHOPIFY_ACCESS_TOKEN", TOKEN)
+    # On the wall clock, a poll window closes 2 s before now; these commands are not about windows.
+    monkeypatch.setattr(windows, "SETTLE_SECONDS", 0)
     assert simulator.sim is not None
     config = str(write_config(tmp_path, simulator.sim.url, source_name="CLI Store", store=STORE_ADMIN_URL))
     assert main(["--config", config, "run", "--once"]) == exit_codes.OK
@@ -77,3 +80,30 @@ def test_bad_config_is_one_line_and_exit_78(tmp_path: Path, capsys: Any) -> None
     assert main(["--config", str(path), "run", "--once"]) == exit_codes.CONFIG
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "bogus" in err[0] and str(path) in err[0]
+
+
+def test_resync_reports_what_it_found_and_refuses_an_unknown_source(
+    tmp_path: Path, simulator: ThreadedSimulator, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    monkeypatch.setenv("SHOPIFY_ACCESS_TOKEN", TOKEN)
+    assert simulator.sim is not None
+    config = str(write_config(tmp_path, simulator.sim.url, source_name="CLI Store", store=STORE_ADMIN_URL))
+    assert main(["--config", config, "resync", "--source", "CLI Store", "--since", "1h"]) == exit_codes.OK
+    assert "never connected yet" in capsys.readouterr().out
+    assert main(["--config", config, "run", "--once"]) == exit_codes.OK
+    order = simulator.call(
+        simulator.sim.state.create_order, sourceName="web", test=False, tags=[], financialStatus="PAID"
+    )
+    capsys.readouterr()
+    assert main(["--config", config, "resync", "--source", "cli store", "--since", "1h"]) == exit_codes.OK
+    out = capsys.readouterr().out
+    assert f"{order['name']} ({order['legacyResourceId']}): new order, released" in out
+    assert f"created Placed Order {order['legacyResourceId']}" in out
+    assert main(["--config", config, "resync", "--source", "CLI Store", "--since", "1h"]) == exit_codes.OK
+    assert "nothing new" in capsys.readouterr().out  # and no event twice
+
+    assert main(["--config", config, "resync", "--source", "Nope", "--since", "1h"]) == exit_codes.USAGE
+    assert "'Nope'" in capsys.readouterr().err
+    assert main(["--config", config, "resync", "--source", "CLI Store", "--since", "yesterday"]) == exit_codes.USAGE
+    assert "--since 'yesterday'" in capsys.readouterr().err
+    assert main(["--config", config, "resync", "--source", "CLI Store"]) == exit_codes.USAGE

@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 TOKEN = "shpat_json_canary_52dd"
 LEAF_TYPES = ("any JSON value",)
 
-pytestmark = pytest.mark.usefixtures("restore_logging")
+pytestmark = pytest.mark.usefixtures("restore_logging", "settle_now")
 
 
 def documented(command: str) -> tuple[str, dict[str, str]]:

@@ -18,7 +18,7 @@ from tests.threaded_simulator import ThreadedSimulator, threaded_simulator
 TOKEN = "shpat_operator_canary_31cc"
 SHOP_TZ = ZoneInfo("America/Toronto")  # the simulator's shop
 
-pytestmark = pytest.mark.usefixtures("restore_logging")
+pytestmark = pytest.mark.usefixtures("restore_logging", "settle_now")
 
 
 @pytest.fixture

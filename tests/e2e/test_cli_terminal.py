@@ -23,7 +23,7 @@ TIMEOUT = 60
 # SGR parameters that set a colour: 30-39 / 40-49 foreground/background (38/48 extended), 90-97 / 100-107 bright.
 COLOUR_SGR = re.compile(rb"\x1b\[(?:[0-9;]*;)?(?:3[0-9]|4[0-9]|9[0-7]|10[0-7])(?:;[0-9;]*)?m")
 
-pytestmark = pytest.mark.usefixtures("restore_logging")
+pytestmark = pytest.mark.usefixtures("restore_logging", "settle_now")
 
 
 @pytest.fixture

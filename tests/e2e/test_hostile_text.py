@@ -26,7 +26,7 @@ TAGS = ["[/bold]", "[redacted]", "[link=https://evil.example]t[/link]", "esc\x1b
 BODY = f"refused {MARKUP} {CONTROLS}"
 RAW_CONTROLS = ("\x1b", "\r", "\x07")
 
-pytestmark = pytest.mark.usefixtures("restore_logging")
+pytestmark = pytest.mark.usefixtures("restore_logging", "settle_now")
 
 
 def shows_literally(text: str, *expected: str) -> None:

@@ -29,7 +29,9 @@ async def test_canaries_never_reach_logs_or_errors(tmp_path: Path, capsys, monke
     configure_logging(json_logs=True, stream=buffer, secrets=[TOKEN])
     clock = ManualClock(T0)
     try:
-        async with SimulatorServer(token=TOKEN, orders=3, clock=clock, search_lag_seconds=0) as sim:
+        # The shop's bucket refills on the manual clock only: no greedy neighbour to drain it.
+        async with SimulatorServer(token=TOKEN, orders=3, clock=clock, search_lag_seconds=0,
+                                   competing_app_share=0) as sim:
             config = make_config(tmp_path, sim.url, upsell_delay_seconds=60)
             await cycle(config, clock)
             order = sim.state.create_order(

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 
 from shopify_bridge.config import config_from_toml
+from shopify_bridge.decide.windows import SETTLE_SECONDS
 from shopify_bridge.service.bridge import Bridge
+from shopify_bridge.simulator.clock import ManualClock
 from shopify_bridge.simulator.server import SimulatorServer
 from shopify_bridge.store.schema import open_reader
 
@@ -36,21 +39,35 @@ def two_store_config(tmp_path: Path, url_a: str, url_b: str, poll: float = 15): 
     return config_from_toml(raw, env, file=tmp_path / "shopify-bridge.toml")
 
 
+async def connected(bridge: Bridge, sources: int) -> None:
+    """Until every source has made its first poll: the default shop's bucket starts drained by another app,
+    so that takes a moment of real time."""
+    for _ in range(400):  # bounded wait, not a timing assertion
+        count = bridge.store.sql.one("SELECT COUNT(first_connected_at) FROM sources")[0]
+        if count == sources:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the sources never connected")
+
+
 async def test_a_store_with_a_bad_token_does_not_stop_the_other(tmp_path: Path) -> None:
+    clock = ManualClock(datetime(2026, 7, 1, 12, 0, tzinfo=UTC))
     async with (
         SimulatorServer(
-            token="shpat_a_secret", orders=0, search_lag_seconds=0, shop_domain="store-a.myshopify.com"
+            token="shpat_a_secret", orders=0, search_lag_seconds=0, shop_domain="store-a.myshopify.com", clock=clock,
+            competing_app_share=0,  # the bucket refills on the manual clock only: no greedy neighbour
         ) as a,
         SimulatorServer(
-            token="shpat_b_right", orders=0, search_lag_seconds=0, shop_domain="store-b.myshopify.com"
+            token="shpat_b_right", orders=0, search_lag_seconds=0, shop_domain="store-b.myshopify.com", clock=clock,
+            competing_app_share=0,
         ) as b,
     ):
         config = two_store_config(tmp_path, a.url, b.url)
-        bridge = Bridge(config)
+        bridge = Bridge(config, clock=clock)
         try:
             assert await bridge.run_once() == 77  # the most severe code over all sources
             a.state.create_order(sourceName="web", test=False, tags=[])
-            await asyncio.sleep(0.01)
+            clock.advance(SETTLE_SECONDS)  # the next poll window closes after it
             assert await bridge.run_once() == 77
         finally:
             bridge.close()
@@ -74,7 +91,7 @@ async def test_run_loop_polls_delivers_and_stops_gracefully(tmp_path: Path) -> N
         stop = asyncio.Event()
         task = asyncio.create_task(bridge.run(stop))
         try:
-            await asyncio.sleep(0.2)
+            await connected(bridge, 2)  # orders placed before a source's first poll are history
             a.state.create_order(sourceName="web", test=False, tags=[])
             b.state.create_order(sourceName="web", test=False, tags=[])
             events = tmp_path / "events.jsonl"
@@ -105,7 +122,7 @@ async def test_live_mix_with_a_short_upsell_delay(tmp_path: Path) -> None:
         stop = asyncio.Event()
         task = asyncio.create_task(bridge.run(stop))
         try:
-            await asyncio.sleep(0.3)
+            await connected(bridge, 1)  # orders placed before the first poll are history
             web = a.state.create_order(sourceName="web", test=False, tags=[], financialStatus="PAID")
             web = a.state.add_line_item(web["id"])                  # accepted upsell, well inside the hold
             a.state.create_order(sourceName="pos", test=False, tags=[])

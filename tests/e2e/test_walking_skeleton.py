@@ -65,7 +65,10 @@ async def test_orders_edit_exclusions_refund_and_restart(tmp_path: Path, databas
     """The bridge's whole path, restarted between cycles: on SQLite, and on PostgreSQL (where each
     `run --once` also takes the shop's lease and gives it back)."""
     clock = ManualClock(T0)
-    async with SimulatorServer(token=TOKEN, seed=3, orders=6, clock=clock, search_lag_seconds=2.0) as sim:
+    # The bucket refills on the manual clock only, which the bridge's pacing waits (real time) never move:
+    # no greedy neighbour. The constant 2 s lag is what the cycles below step over.
+    async with SimulatorServer(token=TOKEN, seed=3, orders=6, clock=clock, search_lag_seconds=2.0,
+                               competing_app_share=0) as sim:
         config = make_config(tmp_path, sim.url, database)
         assert await cycle(config, clock) == 0  # first connection: seeded orders are history
         assert read_events(tmp_path) == []
@@ -148,7 +151,9 @@ async def test_orders_edit_exclusions_refund_and_restart(tmp_path: Path, databas
 
 async def test_a_bad_token_fails_the_source_with_exit_77_and_keeps_the_store(tmp_path: Path) -> None:
     clock = ManualClock(T0)
-    async with SimulatorServer(token="shpat_the_real_one", seed=1, orders=2, clock=clock) as sim:
+    # The shop's bucket refills on the manual clock only: no greedy neighbour to drain it.
+    async with SimulatorServer(token="shpat_the_real_one", seed=1, orders=2, clock=clock,
+                               competing_app_share=0) as sim:
         config = make_config(tmp_path, sim.url)
         assert await cycle(config, clock) == 77
         from shopify_bridge.store.schema import open_reader

@@ -104,7 +104,10 @@ async def wait_until(condition: Callable[[], Awaitable[bool]], what: str, timeou
 async def running_bridge(tmp_path: Path, **options: Any) -> AsyncIterator[Running]:
     """Simulator + bridge (its `run` loop) + /metrics and /healthz on a free port, on one manual clock."""
     clock = ManualClock(T0)
-    async with SimulatorServer(token=TOKEN, seed=5, orders=3, clock=clock, search_lag_seconds=0) as sim:
+    # The shop's bucket refills on the manual clock, which the bridge's waits (no_wait) never move: another
+    # app draining it would leave the bridge THROTTLED for good. These tests are about metrics and health.
+    async with SimulatorServer(token=TOKEN, seed=5, orders=3, clock=clock, search_lag_seconds=0,
+                               competing_app_share=0) as sim:
         config = ops_config(tmp_path, sim.url, **options)
         metrics = BridgeMetrics(config, clock=clock)
         bridge = Bridge(config, clock=clock, sleep=no_wait, metrics=metrics)

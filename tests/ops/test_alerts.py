@@ -178,7 +178,10 @@ def alerts_sent(receiver: Receiver) -> list[dict[str, str]]:
 
 async def test_the_bridge_tells_about_dead_letters_in_the_same_cycle(tmp_path: Path, receiver: Receiver) -> None:
     clock = ManualClock(T0)
-    async with SimulatorServer(token=TOKEN, seed=3, orders=0, clock=clock, search_lag_seconds=0) as sim:
+    # The bucket refills on the manual clock only, which the client's pacing waits never move: no
+    # greedy neighbour.
+    async with SimulatorServer(token=TOKEN, seed=3, orders=0, clock=clock, search_lag_seconds=0,
+                               competing_app_share=0) as sim:
         config = bridge_config(tmp_path, sim.url, receiver)
         assert await cycle(config, clock) == 0
         receiver.script("/hook", Reply(410, "gone"))
@@ -192,7 +195,10 @@ async def test_the_bridge_tells_about_dead_letters_in_the_same_cycle(tmp_path: P
 
 async def test_the_bridge_tells_when_a_source_fails_and_when_it_polls_again(tmp_path: Path, receiver: Receiver) -> None:
     clock = ManualClock(T0)
-    async with SimulatorServer(token=TOKEN, seed=3, orders=0, clock=clock, search_lag_seconds=0) as sim:
+    # The bucket refills on the manual clock only, which the client's pacing waits never move: no
+    # greedy neighbour.
+    async with SimulatorServer(token=TOKEN, seed=3, orders=0, clock=clock, search_lag_seconds=0,
+                               competing_app_share=0) as sim:
         config = bridge_config(tmp_path, sim.url, receiver)
         assert await cycle(config, clock) == 0
         sim.state.inject("http_401", count=2)

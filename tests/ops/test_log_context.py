@@ -35,7 +35,9 @@ async def test_lines_logged_during_a_source_cycle_carry_the_source(
     tmp_path: Path, log_stream: io.StringIO, mode: str
 ) -> None:
     clock = ManualClock(T0)
-    async with SimulatorServer(token=TOKEN, seed=4, orders=2, clock=clock, search_lag_seconds=0) as sim:
+    # The shop's bucket refills on the manual clock only: no greedy neighbour to drain it.
+    async with SimulatorServer(token=TOKEN, seed=4, orders=2, clock=clock, search_lag_seconds=0,
+                               competing_app_share=0) as sim:
         config = ops_config(tmp_path, sim.url, upsell_seconds=0, broken_destination=True)
         bridge = Bridge(config, clock=clock, sleep=no_wait, on_change=probe)
         try:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from shopify_bridge.decide.windows import SETTLE_SECONDS
 from tests.ops.scrape import SOURCE, TOKEN, running_bridge, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -31,6 +32,7 @@ async def test_counters_follow_orders_holds_and_deliveries(tmp_path: Path, log_s
 
         web = run.sim.state.create_order(sourceName="web", test=False, tags=[])
         run.sim.state.create_order(sourceName="pos", test=False)
+        run.clock.advance(SETTLE_SECONDS)                                            # a poll window closes
         await run.wait_for("shopify_bridge_holds_pending", 2, source=SOURCE)        # both held; POS decided at release
         assert await run.value("shopify_bridge_orders_stored", source=SOURCE) >= 2
         assert await run.value("shopify_bridge_order_versions_stored_total", source=SOURCE) >= 2
@@ -60,6 +62,7 @@ async def test_counters_follow_orders_holds_and_deliveries(tmp_path: Path, log_s
 
         line = web["lineItems"][0]
         run.sim.state.refund(web["id"], [{"lineItemId": line["id"], "quantity": 1, "restockType": "RETURN"}])
+        run.clock.advance(SETTLE_SECONDS)
         run.bridge.wake_source(run.config.sources[0].shop_domain)
         await run.wait_for("shopify_bridge_events_created_total", 1, source=SOURCE, event_name="Received Refund")
         await run.wait_for("shopify_bridge_delivery_attempts_total", 2, destination="events-file",

@@ -31,8 +31,9 @@ async def test_a_paused_source_polls_nothing_until_resumed_and_the_store_says_so
     bridge.store.conn.execute("INSERT INTO sources (shop, name, state) VALUES (?, 'S', 'polling')", (shop,))
     cycles: list[str] = []
 
-    async def cycle(source: Any, client: Any) -> int:
+    async def cycle(source: Any, client: Any, poller: Any, *, whole: bool) -> int:
         cycles.append(source.shop_domain)
+        poller.seconds_to_next_step = lambda: 60.0  # as after a whole poll: the next one is a while off
         bridge.store.conn.execute("UPDATE sources SET state = 'polling' WHERE shop = ?", (shop,))
         return 0
 

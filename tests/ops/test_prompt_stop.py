@@ -98,7 +98,10 @@ async def test_a_delivery_that_never_ends_is_cancelled_on_stop_and_sent_again_at
     tmp_path: Path,
 ) -> None:
     clock = ManualClock(T0)
-    async with SimulatorServer(token=OPS_TOKEN, seed=2, orders=0, clock=clock, search_lag_seconds=0) as sim:
+    # The bucket refills on the manual clock only, which the client's pacing waits never move: no
+    # greedy neighbour.
+    async with SimulatorServer(token=OPS_TOKEN, seed=2, orders=0, clock=clock, search_lag_seconds=0,
+                               competing_app_share=0) as sim:
         config = ops_config(tmp_path, sim.url, upsell_seconds=0)
         bridge = Bridge(config, clock=clock, sleep=no_wait)
         destination = GatedDestination()                                  # its gate never opens

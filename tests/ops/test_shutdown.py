@@ -52,7 +52,9 @@ async def test_a_stop_signal_lets_the_delivery_in_flight_finish_then_run_returns
     if threading.current_thread() is not threading.main_thread():
         pytest.skip("signal handlers can only be installed from the main thread")
     clock = ManualClock(T0)
-    async with SimulatorServer(token=TOKEN, seed=2, orders=2, clock=clock, search_lag_seconds=0) as sim:
+    # The shop's bucket refills on the manual clock only: no greedy neighbour to drain it.
+    async with SimulatorServer(token=TOKEN, seed=2, orders=2, clock=clock, search_lag_seconds=0,
+                               competing_app_share=0) as sim:
         config = ops_config(tmp_path, sim.url, upsell_seconds=0)
         bridge = Bridge(config, clock=clock, sleep=no_wait)
         destination = GatedDestination()

@@ -29,7 +29,10 @@ def delivered_ids(tmp_path: Path) -> list[str]:
 
 async def test_a_full_disk_stops_run_with_74_and_the_next_start_loses_nothing(tmp_path: Path) -> None:
     clock = ManualClock(T0)
-    async with SimulatorServer(token=TOKEN, seed=3, orders=0, clock=clock, search_lag_seconds=0) as sim:
+    # The bucket refills on the manual clock only, which the client's pacing waits never move: no
+    # greedy neighbour.
+    async with SimulatorServer(token=TOKEN, seed=3, orders=0, clock=clock, search_lag_seconds=0,
+                               competing_app_share=0) as sim:
         config = ops_config(tmp_path, sim.url, upsell_seconds=0)
         bridge = Bridge(config, clock=clock, sleep=no_wait)
         async with bridge_task(bridge) as run:
@@ -60,7 +63,10 @@ async def test_a_full_disk_stops_run_with_74_and_the_next_start_loses_nothing(tm
 
 async def test_run_ends_with_74_when_its_database_file_is_removed(tmp_path: Path) -> None:
     clock = ManualClock(T0)
-    async with SimulatorServer(token=TOKEN, seed=3, orders=1, clock=clock, search_lag_seconds=0) as sim:
+    # The bucket refills on the manual clock only, which the client's pacing waits never move: no
+    # greedy neighbour.
+    async with SimulatorServer(token=TOKEN, seed=3, orders=1, clock=clock, search_lag_seconds=0,
+                               competing_app_share=0) as sim:
         config = ops_config(tmp_path, sim.url, upsell_seconds=0)
         bridge = Bridge(config, clock=clock, sleep=no_wait)
         async with bridge_task(bridge) as run:

@@ -42,7 +42,10 @@ async def test_amounts_are_shopifys_own_digits_on_both_sides(
 ) -> None:
     tea_price, cup_price, shipping = prices
     clock = ManualClock(T0)
-    async with SimulatorServer(token=TOKEN, orders=0, clock=clock, search_lag_seconds=0, shop_currency=shop_ccy,
+    # The bucket refills on the manual clock only, which the client's pacing waits never move: no
+    # greedy neighbour.
+    async with SimulatorServer(token=TOKEN, orders=0, clock=clock, search_lag_seconds=0,
+                               competing_app_share=0, shop_currency=shop_ccy,
                                presentment_currencies=(buyer_ccy,)) as sim:
         config = make_config(tmp_path, sim.url, upsell_delay=False, currency=currency)
         bridge = Bridge(config, clock=clock)

@@ -22,10 +22,11 @@ from typing import Any
 from shopify_bridge.shopify import queries
 from shopify_bridge.shopify.client import ShopifyClient
 from shopify_bridge.shopify.responses import ShopifyAnswer
+from tests.paged_orders import PAGED_ORDERS
 
 # (requested, actual) per operation at the default page sizes, as Shopify's model prices the bridge's queries.
 PRICES = {
-    "BridgePollOrders": (106, 58),
+    "PagedOrders": (106, 58),
     "BridgeReadOrder": (26, 14),
     "BridgeOrderLineItems": (43, 23),
     "BridgeReadRefunds": (44, 20),
@@ -191,7 +192,7 @@ def client_on(
 # What the bridge sends in a poll cycle, round and round: a page, a read by id, a refund, more line items,
 # a new-customer count.
 WORKLOAD = [
-    (queries.POLL_ORDERS, {"query": "updated_at:>='2026-07-01T00:00:00Z'", "after": None}),
+    (PAGED_ORDERS, {"query": "updated_at:>='2026-07-01T00:00:00Z'", "after": None}),
     (queries.READ_ORDER, {"id": "gid://shopify/Order/1"}),
     (queries.READ_REFUNDS, {"ids": ["gid://shopify/Refund/1"]}),
     (queries.ORDER_LINE_ITEMS_PAGE, {"id": "gid://shopify/Order/1", "after": "cursor"}),

@@ -13,6 +13,7 @@ from shopify_bridge.shopify import queries
 from shopify_bridge.shopify.client import ShopifyClient, ShopifyUsage
 from shopify_bridge.shopify.cost import operation
 from shopify_bridge.shopify.pacing import PACERS, ShopPacer
+from tests.paged_orders import PAGED_ORDERS
 from tests.shopify.fake_shop import FakeShop, VirtualTime, client_on
 
 POLL = {"query": "updated_at:>='2026-07-01T00:00:00Z'", "after": None}
@@ -69,15 +70,15 @@ async def test_max_cost_exceeded_halves_the_largest_page_size_once_and_for_all()
     shop = FakeShop(time, price=costly_polls(per_line=12))
     client = client_on(shop)
     with capture_logs() as logs:
-        await time.run(client.execute(queries.POLL_ORDERS, POLL), client.execute(queries.POLL_ORDERS, POLL))
+        await time.run(client.execute(PAGED_ORDERS, POLL), client.execute(PAGED_ORDERS, POLL))
     sizes = [(v["first"], v["lineItemsFirst"]) for _, v in shop.sent]
     assert sizes == [(10, 10), (5, 10), (5, 10)]  # the later request asks for the smaller page at once
     assert shop.answered == ["too_costly", "ok", "ok"]
     assert client.usage.cost_exceeded == 1
     warnings = [e for e in logs if e["log_level"] == "warning"]
-    assert len(warnings) == 1 and warnings[0]["query"] == "BridgePollOrders" and warnings[0]["page_size"] == 5
+    assert len(warnings) == 1 and warnings[0]["query"] == "PagedOrders" and warnings[0]["page_size"] == 5
     another = client_on(shop)  # another client of the shop (a backfill, a release) knows it too
-    await time.run(another.execute(queries.POLL_ORDERS, POLL))
+    await time.run(another.execute(PAGED_ORDERS, POLL))
     assert shop.sent[-1][1]["first"] == 5
 
 
@@ -86,7 +87,7 @@ async def test_max_cost_exceeded_keeps_halving_and_warns_once_per_operation() ->
     shop = FakeShop(time, price=costly_polls(per_line=24))
     client = client_on(shop)
     with capture_logs() as logs:
-        await time.run(client.execute(queries.POLL_ORDERS, POLL))
+        await time.run(client.execute(PAGED_ORDERS, POLL))
     sizes = [(v["first"], v["lineItemsFirst"]) for _, v in shop.sent]
     assert sizes == [(10, 10), (5, 10), (5, 5)]  # halving the largest each time: 2402, 1202, then 602 fits
     assert len([e for e in logs if e["log_level"] == "warning"]) == 1
@@ -97,9 +98,9 @@ async def test_no_page_size_left_to_halve_is_one_clear_error() -> None:
     shop = FakeShop(time, price=lambda name, variables: (1500, 0))
     client = client_on(shop)
     with pytest.raises(BridgeError) as caught:
-        await time.run(client.execute(queries.POLL_ORDERS, POLL))
+        await time.run(client.execute(PAGED_ORDERS, POLL))
     assert [(v["first"], v["lineItemsFirst"]) for _, v in shop.sent][-1] == (1, 1)
-    assert "BridgePollOrders for Main exceeds Shopify's single-query cost limit with no page size" in str(caught.value)
+    assert "PagedOrders for Main exceeds Shopify's single-query cost limit with no page size" in str(caught.value)
     with pytest.raises(BridgeError, match="no page size left to halve"):  # no page size at all: nothing to halve
         await time.run(client.execute(queries.SHOP_INFO))
 
@@ -175,7 +176,7 @@ async def test_cancelling_a_request_in_flight_gives_its_points_back() -> None:
     time = VirtualTime()
     shop = FakeShop(time, latency=10.0)
     client = client_on(shop)
-    task = asyncio.ensure_future(client.execute(queries.POLL_ORDERS, POLL))
+    task = asyncio.ensure_future(client.execute(PAGED_ORDERS, POLL))
     for _ in range(10):
         await asyncio.sleep(0)
     assert client.bucket.reserved == 110

@@ -13,6 +13,7 @@ import pytest
 from shopify_bridge.shopify import queries
 from shopify_bridge.shopify.cost import operation, page_multiplier
 from tests.conftest import RECORDED
+from tests.paged_orders import PAGED_ORDERS
 from tests.recorded_costs import PAGE_MULTIPLIERS, recorded_requests
 
 NO_DOCUMENT = {
@@ -51,12 +52,13 @@ def test_the_page_size_multiplier_follows_the_notes(size: int, multiplier: int) 
 def test_the_bridge_queries_declare_their_page_sizes_and_stay_far_under_the_limit() -> None:
     found = {
         name: (op.name, dict(op.page_defaults), op.requested_cost())
-        for name in ("POLL_ORDERS", "READ_ORDER", "ORDER_LINE_ITEMS_PAGE", "READ_REFUNDS", "REFUND_LINE_ITEMS_NEXT",
-                     "REFUND_TRANSACTIONS_NEXT", "REFUND_SHIPPING_NEXT", "RECONCILE_ORDERS")
+        for name in ("LIST_ORDERS", "READ_ORDERS", "READ_ORDER", "ORDER_LINE_ITEMS_PAGE", "READ_REFUNDS",
+                     "REFUND_LINE_ITEMS_NEXT", "REFUND_TRANSACTIONS_NEXT", "REFUND_SHIPPING_NEXT", "RECONCILE_ORDERS")
         for op in [operation(getattr(queries, name))]
     }
     assert found == {
-        "POLL_ORDERS": ("BridgePollOrders", {"first": 10, "lineItemsFirst": 10}, 110),
+        "LIST_ORDERS": ("BridgeListOrders", {"first": 250}, 14),  # ids and times only: 250 for 14 points
+        "READ_ORDERS": ("BridgeReadOrders", {"lineItemsFirst": 10}, 27),  # a plain list counts its element once
         "READ_ORDER": ("BridgeReadOrder", {"lineItemsFirst": 10}, 27),
         "ORDER_LINE_ITEMS_PAGE": ("BridgeOrderLineItems", {"first": 100}, 43),
         # nodes(ids:) is a plain list: its element counts once, however many ids
@@ -69,12 +71,12 @@ def test_the_bridge_queries_declare_their_page_sizes_and_stay_far_under_the_limi
 
 
 def test_a_page_size_variable_prices_like_the_literal_it_replaces() -> None:
-    poll = operation(queries.POLL_ORDERS)
+    poll = operation(PAGED_ORDERS)
     # an order: itself 1, its objects 8 (customer 4, two addresses, the refunds and customAttributes lists),
     # its line items connection 2 + m × (a line item 1 + product, variant, image); money is free
     assert poll.requested_cost({"first": 5}) == 2 + 3 * (1 + 8 + (2 + 4 * 4))
     assert poll.requested_cost({"first": 5, "lineItemsFirst": 2}) == 2 + 3 * (1 + 8 + (2 + 1 * 4))
-    literal = queries.POLL_ORDERS.replace("first: $first", "first: 10").replace("first: $lineItemsFirst", "first: 10")
+    literal = PAGED_ORDERS.replace("first: $first", "first: 10").replace("first: $lineItemsFirst", "first: 10")
     assert operation(literal).requested_cost() == poll.requested_cost()
 
 

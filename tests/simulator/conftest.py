@@ -86,9 +86,16 @@ def clock() -> ManualClock:
     return ManualClock(START)
 
 
+# The `sim` fixture's shop is kind on two counts, on purpose: each test here drives one feature (paging,
+# search, bulk, faults…) with an unpaced HTTP caller, so another app draining the bucket would only make
+# it THROTTLED, and a lag drawn per change would make what the search shows depend on the draw. The harsh
+# defaults have their own tests (`harsh_sim`, test_harsh_shop.py, test_throttle.py).
+KIND = {"search_lag_seconds": 2.0, "competing_app_share": 0.0}
+
+
 @pytest.fixture
 async def sim(clock: ManualClock) -> AsyncIterator[SimulatorServer]:
-    async with SimulatorServer(orders=24, seed=7, clock=clock, token="shpat_sim_test_token") as server:
+    async with SimulatorServer(orders=24, seed=7, clock=clock, token="shpat_sim_test_token", **KIND) as server:
         yield server
 
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from shopify_bridge.shopify import queries
 from shopify_bridge.simulator import SimulatorServer
+from tests.paged_orders import PAGED_ORDERS
 from tests.simulator.conftest import Caller
 
 INVALID_TOKEN_BODY = {
@@ -80,7 +81,7 @@ async def test_shop_info_reports_the_shop_and_the_configured_scopes(
 async def test_the_poll_query_returns_orders_by_updated_at_with_their_line_items(
     caller: Caller, sim: SimulatorServer
 ) -> None:
-    data = await caller.data(queries.POLL_ORDERS, query="updated_at:>='2026-06-25T00:00:00Z'")
+    data = await caller.data(PAGED_ORDERS, query="updated_at:>='2026-06-25T00:00:00Z'")
     nodes = data["orders"]["nodes"]
     expected = sorted(
         (o for o in sim.state.orders() if o["updatedAt"] >= "2026-06-25T00:00:00Z"),

@@ -17,7 +17,7 @@ from shopify_bridge.service.backfill import Backfill
 from shopify_bridge.shopify.client import ShopifyClient
 from shopify_bridge.simulator import ManualClock, SimulatorServer
 from shopify_bridge.store import Store
-from tests.simulator.conftest import START
+from tests.simulator.conftest import KIND, START
 
 SHOP = "sim-snowboards.myshopify.com"
 BACKFILL_FROM = START - timedelta(days=40)
@@ -50,7 +50,8 @@ class Rig:
 @pytest.fixture
 async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
     clock = ManualClock(START)
-    async with SimulatorServer(orders=30, seed=11, clock=clock, token="shpat_sim_backfill") as sim:
+    # KIND: the waits counted here are the bulk slot's, not the pacing a greedy neighbour would add.
+    async with SimulatorServer(orders=30, seed=11, clock=clock, token="shpat_sim_backfill", **KIND) as sim:
 
         async def sleep(seconds: float) -> None:
             clock.advance(seconds)  # the backfill's waits pass on the simulator's clock, not the wall's

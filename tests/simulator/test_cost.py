@@ -100,7 +100,8 @@ def test_the_bridge_queries_stay_well_under_the_single_query_limit() -> None:
         # priced as the client sends them: every page size explicit (its declared default)
         name: cost(getattr(queries, name), operation(getattr(queries, name)).page_defaults)
         for name in (
-            "POLL_ORDERS",
+            "LIST_ORDERS",
+            "READ_ORDERS",
             "READ_ORDER",
             "ORDER_LINE_ITEMS_PAGE",
             "READ_REFUNDS",
@@ -110,7 +111,8 @@ def test_the_bridge_queries_stay_well_under_the_single_query_limit() -> None:
         )
     }
     assert costs == {
-        "POLL_ORDERS": 110,
+        "LIST_ORDERS": 14,
+        "READ_ORDERS": 27,
         "READ_ORDER": 27,
         "ORDER_LINE_ITEMS_PAGE": 43,
         "READ_REFUNDS": 44,

@@ -9,7 +9,7 @@ import pytest
 
 from shopify_bridge.shopify.queries import SHOP_INFO
 from shopify_bridge.simulator import ManualClock, SimulatorServer
-from tests.simulator.conftest import Caller
+from tests.simulator.conftest import KIND, Caller
 from tests.simulator.test_bulk_files import download, finished
 
 PAGE = "query Page { orders(first: 1) { nodes { id } } }"
@@ -30,7 +30,7 @@ async def raw_get(url: str, **headers: str) -> tuple[int, dict[str, str], bytes,
 @pytest.fixture
 async def ignoring(clock: ManualClock) -> AsyncIterator[tuple[SimulatorServer, Caller]]:
     async with (
-        SimulatorServer(orders=24, seed=7, clock=clock, token="shpat_t", bulk_honours_range=False) as server,
+        SimulatorServer(orders=24, seed=7, clock=clock, token="shpat_t", bulk_honours_range=False, **KIND) as server,
         aiohttp.ClientSession() as session,
     ):
         yield server, Caller(session, server)

@@ -21,9 +21,16 @@ async def post(session: aiohttp.ClientSession, base: str, token: str, query: str
     ) as response:
         return response.status, await response.json(content_type=None)
 
+# Each shop's search shows a change at once and no other app drains its bucket: these tests are about the
+# fleet's routing and isolation, through an unpaced caller.
+IDLE = {"search_lag_seconds": 0, "competing_app_share": 0}
+
 
 async def test_each_shop_of_a_fleet_is_independent(clock: ManualClock) -> None:
-    async with SimulatorFleet(3, orders=2, clock=clock, search_lag_seconds=0) as fleet, aiohttp.ClientSession() as s:
+    async with (
+        SimulatorFleet(3, orders=2, clock=clock, **IDLE) as fleet,
+        aiohttp.ClientSession() as s,
+    ):
         a, b = "shop-0000", "shop-0001"
         fleet.shops[a].create_order()
         status, body = await post(s, fleet.url(a), fleet.token(a), COUNT)
@@ -41,7 +48,10 @@ async def test_each_shop_of_a_fleet_is_independent(clock: ManualClock) -> None:
 
 
 async def test_a_fleet_shops_result_files_live_under_its_prefix(clock: ManualClock) -> None:
-    async with SimulatorFleet(2, orders=3, clock=clock, search_lag_seconds=0) as fleet, aiohttp.ClientSession() as s:
+    async with (
+        SimulatorFleet(2, orders=3, clock=clock, **IDLE) as fleet,
+        aiohttp.ClientSession() as s,
+    ):
         name = "shop-0001"
         run = (
             "mutation($q: String!) { bulkOperationRunQuery(query: $q) "

@@ -17,9 +17,11 @@ from tests.simulator.conftest import PLAIN_ORDER, START, Caller
 COUNT = '{ ordersCount(query: "test:false") { count } }'
 
 
-def test_harsh_options_are_one_switch_away_and_split_refunds_are_the_default() -> None:
-    kind, harsh = SimulatorOptions(), SimulatorOptions.harsh()
-    assert (kind.search_lag_max_seconds, kind.competing_app_share, kind.refund_split) == (None, 0.0, 3)
+def test_the_defaults_are_harsh_and_a_constant_lag_is_one_switch_away() -> None:
+    default, harsh = SimulatorOptions(), SimulatorOptions.harsh()
+    assert (default.search_lag_max_seconds, default.competing_app_share, default.refund_split) == (900.0, 0.8, 3)
+    pinned = SimulatorOptions().with_changes(search_lag_seconds=0)  # a constant lag, for tests that need one
+    assert (pinned.search_lag_seconds, pinned.search_lag_max_seconds) == (0, None)
     assert (harsh.search_lag_max_seconds, harsh.competing_app_share, harsh.refund_split) == (900.0, 0.8, 3)
     assert SimulatorOptions.harsh(refund_split=2).refund_split == 2
     with pytest.raises(ValueError, match="competing app"):
@@ -52,7 +54,8 @@ def test_a_constant_lag_stays_available_for_tests_that_need_it(clock: ManualCloc
 
 
 async def test_reads_by_id_are_never_lagged(clock: ManualClock) -> None:
-    options = SimulatorOptions(orders=0, search_lag_seconds=60)
+    # An idle neighbour: this unpaced caller tests the lag, not the bucket.
+    options = SimulatorOptions(orders=0, search_lag_max_seconds=None, search_lag_seconds=60, competing_app_share=0)
     server = SimulatorServer(options=options, clock=clock, token="shpat_t")
     async with server as sim, aiohttp.ClientSession() as session:
         caller = Caller(session, sim)
@@ -92,7 +95,8 @@ def _old_and_new(clock: ManualClock, scopes: tuple[str, ...]) -> tuple[Simulator
 
 async def test_without_read_all_orders_search_count_and_bulk_omit_old_orders(clock: ManualClock) -> None:
     limited = ("read_orders", "read_customers")
-    async with SimulatorServer(token="shpat_t", orders=0, clock=clock, search_lag_seconds=0, scopes=limited) as sim:
+    async with SimulatorServer(token="shpat_t", orders=0, clock=clock, search_lag_seconds=0, scopes=limited,
+                               competing_app_share=0) as sim:  # an unpaced caller: an idle neighbour
         old = sim.state.create_order(**PLAIN_ORDER, processedAt=wire_time(START - timedelta(days=70)))
         new = sim.state.create_order(**PLAIN_ORDER, processedAt=wire_time(START - timedelta(days=10)))
         async with aiohttp.ClientSession() as session:

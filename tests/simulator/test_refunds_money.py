@@ -14,7 +14,7 @@ from shopify_bridge.simulator.changes import ChangeRefused
 from shopify_bridge.simulator.money import wire_amount
 from shopify_bridge.simulator.refunds import RefundRefused
 from shopify_bridge.simulator.shop import SimulatorState
-from tests.simulator.conftest import PLAIN_ORDER, Caller
+from tests.simulator.conftest import KIND, PLAIN_ORDER, Caller
 
 REFUND_PAGE = """
 query($id: ID!, $after: String) { node(id: $id) { ... on Refund {
@@ -123,7 +123,7 @@ def test_cancelling_a_paid_order_refunds_it_and_an_authorised_one_is_voided(stat
 
 
 async def test_refund_line_items_are_paged_with_real_page_info(clock: ManualClock) -> None:
-    async with SimulatorServer(token="shpat_t", orders=0, clock=clock, search_lag_seconds=0) as sim:
+    async with SimulatorServer(token="shpat_t", orders=0, clock=clock, **KIND) as sim:
         lines = [{"title": f"Part {n}", "price": "1", "quantity": 1} for n in range(300)]
         order = sim.state.create_order(**{**PLAIN_ORDER, "lineItems": lines})
         refund = sim.state.refund_all(order["id"])

@@ -8,8 +8,9 @@ import pytest
 
 from shopify_bridge.errors import AuthError
 from shopify_bridge.shopify.client import ShopifyClient
-from shopify_bridge.shopify.queries import API_VERSION_DEFAULT, POLL_ORDERS, SHOP_INFO
+from shopify_bridge.shopify.queries import API_VERSION_DEFAULT, SHOP_INFO
 from shopify_bridge.simulator import SimulatorServer, serve_forever
+from tests.paged_orders import PAGED_ORDERS
 
 
 async def test_the_server_exposes_url_token_and_state_and_hides_the_token() -> None:
@@ -54,7 +55,8 @@ async def test_the_bridges_client_talks_to_the_simulator_through_api_url() -> No
     async def no_sleep(seconds: float) -> None:
         return None
 
-    async with SimulatorServer(orders=12, seed=2) as sim:
+    # An idle neighbour: this client skips its pacing waits (no_sleep), and the test is about the api_url.
+    async with SimulatorServer(orders=12, seed=2, competing_app_share=0) as sim:
         client = ShopifyClient(
             source_name="sim",
             shop_domain="sim-snowboards.myshopify.com",
@@ -66,7 +68,7 @@ async def test_the_bridges_client_talks_to_the_simulator_through_api_url() -> No
         async with client:
             shop = await client.execute(SHOP_INFO)
             assert shop["shop"]["myshopifyDomain"] == "sim-snowboards.myshopify.com"
-            page = await client.execute(POLL_ORDERS, {"query": "updated_at:>='2020-01-01T00:00:00Z'"})
+            page = await client.execute(PAGED_ORDERS, {"query": "updated_at:>='2020-01-01T00:00:00Z'"})
             assert len(page["orders"]["nodes"]) == 10 and page["orders"]["pageInfo"]["hasNextPage"]
             sim.state.inject("http_401")
             with pytest.raises(AuthError):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from shopify_bridge.shopify.queries import POLL_ORDERS, SHOP_INFO
+from shopify_bridge.shopify.queries import SHOP_INFO
 from shopify_bridge.simulator import ManualClock, SimulatorServer
 from shopify_bridge.simulator.throttle import LeakyBucket
+from tests.paged_orders import PAGED_ORDERS
 from tests.simulator.conftest import START, Caller
 
 # The page sizes are variables with defaults; the bridge's client always sends them, and so does this test.
@@ -57,7 +58,7 @@ async def test_every_kind_of_answer_carries_the_cost_extension(caller: Caller, s
 
 
 async def test_a_query_holds_its_requested_cost_and_pays_its_actual_cost(caller: Caller) -> None:
-    answer = await caller.graphql(POLL_ORDERS, POLL_VARS)
+    answer = await caller.graphql(PAGED_ORDERS, POLL_VARS)
     cost = answer.body["extensions"]["cost"]
     assert cost["requestedQueryCost"] == 110
     assert 0 < cost["actualQueryCost"] < cost["requestedQueryCost"]
@@ -72,7 +73,7 @@ async def test_the_bucket_drains_then_throttles_then_refills_with_time(
     caller: Caller, sim: SimulatorServer, clock: ManualClock
 ) -> None:
     sim.state.bucket.drain(1950)  # 50 left: a 110-point query does not fit
-    throttled = await caller.graphql(POLL_ORDERS, POLL_VARS)
+    throttled = await caller.graphql(PAGED_ORDERS, POLL_VARS)
     assert throttled.status == 200
     assert throttled.body == {
         "errors": [
@@ -93,9 +94,9 @@ async def test_the_bucket_drains_then_throttles_then_refills_with_time(
         },
     }
     clock.advance(0.5)
-    assert "errors" in (await caller.graphql(POLL_ORDERS, POLL_VARS)).body, "100 points are still not enough"
+    assert "errors" in (await caller.graphql(PAGED_ORDERS, POLL_VARS)).body, "100 points are still not enough"
     clock.now += timedelta(seconds=0.1)
-    answer = await caller.graphql(POLL_ORDERS, POLL_VARS)
+    answer = await caller.graphql(PAGED_ORDERS, POLL_VARS)
     assert "errors" not in answer.body
     assert answer.body["data"]["orders"]["nodes"]
 

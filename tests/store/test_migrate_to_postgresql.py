@@ -12,10 +12,11 @@ from typer.testing import CliRunner
 
 from shopify_bridge import exit_codes
 from shopify_bridge.cli.app import app
+from shopify_bridge.decide.windows import SETTLE_SECONDS, LagMemory
 from shopify_bridge.store import Store
 from shopify_bridge.store.copy import PROCESS_META, TABLES
 from shopify_bridge.store.writer_heartbeat import record_heartbeat
-from tests.core.test_poller_holds import SHOP, T0, context, poller_for
+from tests.core.test_poller_holds import SHOP, T0, context, cycle, poller_for
 from tests.fakes import FakeClock, FakeShopify, make_order, money
 
 TOKEN = "shpat_migrate_canary"
@@ -33,23 +34,23 @@ def config_file(tmp_path: Path) -> Path:
 async def lived_in_store(tmp_path: Path) -> tuple[FakeShopify, FakeClock]:
     """An SQLite store with a bit of everything: history, a hold, released orders, an edit, a refund,
     deliveries delivered, pending, dead and filtered, an error, an alert sent, a cursor and a first
-    connection."""
+    connection, the lags polling measured and its last sweep."""
     clock = FakeClock(T0)
     shopify = FakeShopify(clock)
     shopify.put(make_order(1, T0 - timedelta(hours=1)))  # history
     poller = poller_for(tmp_path / "bridge.db", shopify, clock, context(delay=600))
-    await poller.cycle()
+    await cycle(poller, clock)
     clock.advance(5)
     edited = shopify.put(make_order(2, clock()))
     shopify.put(make_order(3, clock()))
-    await poller.cycle()
+    await cycle(poller, clock)
     clock.advance(700)
-    await poller.cycle()  # 2 and 3 released
+    await cycle(poller, clock)  # 2 and 3 released
     shopify.put(make_order(4, clock()))
-    await poller.cycle()  # 4 held
+    await cycle(poller, clock)  # 4 held
     shopify.edit(edited["id"], currentTotalPriceSet=money("9.5"))
     clock.advance(5)
-    await poller.cycle()
+    await cycle(poller, clock)
     store = poller.store
     [first, second] = [d.event_seq for d in store.outbox.claim("events-file", clock())]
     store.outbox.mark_delivered("events-file", [first], clock())
@@ -57,6 +58,7 @@ async def lived_in_store(tmp_path: Path) -> tuple[FakeShopify, FakeClock]:
     store.sources.set_state(SHOP, "failed", "boom", clock())
     store.alerts.record_sent("source_failed", "Demo", clock())
     store.outbox.mark_kept_out("events-file", first, "filtered", "channels", "pos is not one of ['web']")
+    store.sources.remember_lags(SHOP, LagMemory(42, 7, clock()))  # what polling learned of the search index
     store.close()
     return shopify, clock
 
@@ -85,10 +87,13 @@ async def test_every_table_is_copied_and_verified_and_the_copy_is_a_working_stor
         assert len(dump(pg, "alerts_sent")) == 1 and pg.alerts.last_sent() == sqlite.alerts.last_sent()
         assert len(dump(pg, "customer_orders")) == 4                  # each order's customer: not asked again
         assert pg.reads.orders.totals() == sqlite.reads.orders.totals()
+        memory = pg.sources.poll_memory(SHOP)                          # the overlap and the sweep go on as they were
+        assert memory == sqlite.sources.poll_memory(SHOP) and memory.lags.current == 42 and memory.swept_at
         # The copy goes on where the SQLite store stopped: same cursor, the hold still due, new seqs above.
         last_seq = pg.sql.one("SELECT MAX(seq) FROM events")[0]
         poller = poller_for(postgres_url, shopify, clock, context(delay=600))
         clock.advance(700)
+        clock.advance(SETTLE_SECONDS)
         stats = await poller.cycle()
         assert [order["status"] for order in pg.reads.orders.orders_matching(
             order_id="5800000000004", name="", gid="")] == ["released"]

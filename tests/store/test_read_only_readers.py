@@ -33,6 +33,7 @@ def simulator() -> Iterator[ThreadedSimulator]:
         yield threaded
 
 
+@pytest.mark.usefixtures("settle_now")
 def test_readers_work_and_writers_refuse_on_a_read_only_directory(
     tmp_path: Path, simulator: ThreadedSimulator, monkeypatch: pytest.MonkeyPatch, capsys: Any
 ) -> None:

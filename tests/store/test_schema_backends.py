@@ -71,7 +71,7 @@ def test_a_version_4_store_gets_the_settling_step_keeping_its_rows(database: Pat
     store = Store.open_writer(database)
     try:
         assert store.sql.one("SELECT value FROM meta WHERE key = 'schema_version'") == (str(SCHEMA_VERSION),)
-        assert SCHEMA_VERSION == len(MIGRATIONS) == 5
+        assert len(MIGRATIONS) == SCHEMA_VERSION
         assert store.sql.one("SELECT name, cursor, access_scopes FROM sources") == (
             "A", "2026-05-01T00:00:00Z", None)
         assert store.sql.one(
@@ -82,6 +82,30 @@ def test_a_version_4_store_gets_the_settling_step_keeping_its_rows(database: Pat
         store.customers.note("a.myshopify.com", {"customer:1": datetime(2026, 4, 1, tzinfo=UTC)})
         assert store.customers.earliest("a.myshopify.com", ["customer:1"]) == {
             "customer:1": datetime(2026, 4, 1, tzinfo=UTC)}
+    finally:
+        store.close()
+
+
+def test_a_version_5_store_gets_the_polling_memory_step_keeping_its_rows(database: Path | str) -> None:
+    """Version 5 (refund settling) was the last before lag-sized poll windows; step 6 adds what polling
+    learned (the largest lags measured, when the last sweep ran), on either engine, and the rows already
+    stored stay as they were."""
+    with schema_at(database, 5) as sql:
+        sql.run("INSERT INTO sources (shop, name, cursor, access_scopes) "
+                "VALUES ('a.myshopify.com', 'A', '2026-05-01T00:00:00Z', 'read_orders')")
+        sql.run("INSERT INTO orders (shop, order_id, gid, name, processed_at, updated_at, first_seen_at, status, "
+                "release_at) VALUES ('a.myshopify.com', '1', 'gid://shopify/Order/1', '#1001', 't', 't', 't', "
+                "'held', '2026-05-01T00:10:00Z')")
+    store = Store.open_writer(database)
+    try:
+        assert store.sql.one("SELECT value FROM meta WHERE key = 'schema_version'") == (str(SCHEMA_VERSION),)
+        assert len(MIGRATIONS) == SCHEMA_VERSION
+        assert store.sql.one("SELECT name, cursor, access_scopes, lag_seconds, lag_previous_seconds, lag_since, "
+                             "swept_at FROM sources") == ("A", "2026-05-01T00:00:00Z", "read_orders", None, None,
+                                                         None, None)
+        assert store.sql.one("SELECT status, release_at FROM orders") == ("held", "2026-05-01T00:10:00Z")
+        memory = store.sources.poll_memory("a.myshopify.com")
+        assert (memory.lags.current, memory.swept_at) == (0, None)  # nothing measured yet: the 60 s floor
     finally:
         store.close()
 

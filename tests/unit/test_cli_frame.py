@@ -47,7 +47,7 @@ PRODUCT = REPO.parent / "shared" / "spec" / "PRODUCT.md"
 TOKEN = "shpat_cli0canary0token0123456789"
 CONFIG = f'[[sources]]\nname = "Main"\nstore = "convergestore"\naccess_token = "{TOKEN}"\n'
 COMMANDS = ["init", "check", "run", "tui", "demo", "simulate", "explain", "events", "replay", "reconcile",
-            "migrate"]
+            "migrate", "resync"]
 
 
 pytestmark = pytest.mark.usefixtures("restore_logging")
