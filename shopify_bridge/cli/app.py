@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from shopify_bridge import __version__, exit_codes
+from shopify_bridge import exit_codes
 from shopify_bridge.cli.console import ClosedPipe, pipe_guard, write_out
 from shopify_bridge.cli.setup import APP_NAME, example_config_text
 from shopify_bridge.cli.setup import init as write_init
@@ -182,6 +182,8 @@ app = typer.Typer(
 
 def _show_version(value: bool) -> None:
     if value:
+        from shopify_bridge import __version__
+
         typer.echo(f"{APP_NAME} {__version__}")
         raise typer.Exit(exit_codes.OK)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -236,3 +238,13 @@ async def test_a_taken_port_is_one_clear_error(tmp_path: Path) -> None:
     bridge.close()
     assert caught.value.exit_code == exit_codes.UNAVAILABLE
     assert f"127.0.0.1:{busy}" in str(caught.value)
+
+
+def test_a_bridge_without_metrics_never_imports_them() -> None:
+    # `run --once` and `run` without --metrics-port start faster without prometheus_client and the scrape queries.
+    code = (
+        "import sys; import shopify_bridge.cli.app, shopify_bridge.service.bridge; "
+        "print(sorted(m for m in ('prometheus_client', 'shopify_bridge.observe.metrics') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
