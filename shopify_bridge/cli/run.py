@@ -26,7 +26,6 @@ async def _run(
     stop = asyncio.Event()
     if not once:
         install_stop_signals(stop)  # first: a SIGTERM during start-up is a graceful stop too
-    from shopify_bridge.observe.metrics import BridgeMetrics
     from shopify_bridge.service.bridge import Bridge
 
     on_progress = None
@@ -34,7 +33,11 @@ async def _run(
         from shopify_bridge.observe.progress import TerminalProgress
 
         on_progress = TerminalProgress(console(stderr=True))
-    metrics = BridgeMetrics(config) if metrics_port is not None else None
+    metrics = None
+    if metrics_port is not None:  # only then: prometheus_client is start-up time a bridge without it never needs
+        from shopify_bridge.observe.metrics import BridgeMetrics
+
+        metrics = BridgeMetrics(config)
     bridge = Bridge(config, on_progress=on_progress, metrics=metrics)
     try:
         if once:

@@ -38,7 +38,7 @@ log = get_logger(component="backfill")
 
 INGEST_BATCH = 500
 # Allocations between two young-generation collections while a result is ingested (Python's default: 700).
-INGEST_GC_THRESHOLD = 20_000
+INGEST_GC_THRESHOLD = 100_000
 
 
 class BackfillStopped(Exception):
