@@ -1,4 +1,8 @@
-"""One completed bulk operation's result into the store: download, stage, ingest in batches.
+"""One completed bulk operation's result into the store: download, stage, then ingest (`backfill_ingest`).
+
+The download resumes after a cut (`shopify.bulk.download`); a link the storage refuses is asked of the
+operation again, and once the operation has none left the result is gone (`ResultUnavailable`: the
+backfill runs the window again).
 
 The result file and its staging database are named after the source and the operation, so backfills of
 several sources running at once never share one: `documents` opens the staging file again by its path,
@@ -14,71 +18,32 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import threading
-from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from shopify_bridge.decide import lifecycle
-from shopify_bridge.decide.source_context import SourceContext
 from shopify_bridge.errors import TemporaryFailure
-from shopify_bridge.observe.backfill_progress import BackfillProgress, ProgressCallback
+from shopify_bridge.observe.backfill_progress import BackfillProgress
 from shopify_bridge.observe.log import get_logger
-from shopify_bridge.service import ingest
-from shopify_bridge.shopify import new_customer
-from shopify_bridge.shopify.bulk import assemble, documents
-from shopify_bridge.shopify.bulk.query import in_window
+from shopify_bridge.service.backfill_ingest import ingest_staged
+from shopify_bridge.service.backfill_job import BackfillStopped, ResultJob
+from shopify_bridge.shopify.bulk import assemble
+from shopify_bridge.shopify.bulk.download import ResultUrlRefused
+from shopify_bridge.shopify.bulk.operation import BulkOperations
 from shopify_bridge.shopify.bulk.staging import StagingDb, discard_staging, open_staging, quarantined
-from shopify_bridge.store import Store
-from shopify_bridge.timeutil import Clock, parse_ts
 
 log = get_logger(component="backfill")
 
-INGEST_BATCH = 500
-# Allocations between two young-generation collections while a result is ingested (Python's default: 700).
-INGEST_GC_THRESHOLD = 100_000
-
-
-class BackfillStopped(Exception):
-    """A stop was requested while the backfill ran; its state lets the next start resume it."""
-
-    @classmethod
-    def of(cls, source_name: str) -> BackfillStopped:
-        return cls(f"backfill of {source_name} stopped; the next start resumes it")
+# New links asked of `bulkOperation(id:)` for one result before the operation is run again.
+MAX_LINK_REFRESHES = 2
 
 
 class _StagingStopped(Exception):
     """Raised on the staging thread to end `stage_file` early."""
 
 
-@dataclass(frozen=True)
-class ResultJob:
-    """What taking one bulk result in needs from the backfill that ran the operation."""
-
-    ctx: SourceContext
-    store: Store
-    client: new_customer.Executes  # `$is_new_customer` lookups for forwarded history
-    clock: Clock
-    data_dir: Path  # where the result and its staging database are kept while they are read
-    progress: ProgressCallback
-    download: Callable[[str, Path], Awaitable[int]]
-    stop_requested: Callable[[], bool]  # safe to ask from the staging thread
-
-    def check_stop(self) -> None:
-        if self.stop_requested():
-            raise BackfillStopped.of(self.ctx.name)
-
-    def history_cutoff(self, window: list[str]) -> str:
-        state = self.store.sources.backfill_state(self.ctx.shop)
-        return lifecycle.history_cutoff(
-            self.ctx.forward_history,
-            self.store.sources.first_connected_at(self.ctx.shop),
-            state["start"] if state else None,
-            state["snapshot"] if state else None,
-            window,
-        )
+class ResultUnavailable(TemporaryFailure):
+    """The operation's result can no longer be fetched (its link expired with it): run the operation again."""
 
 
 async def ingest_result(job: ResultJob, op: dict[str, Any], window: list[str], label: str) -> int:
@@ -92,7 +57,8 @@ async def ingest_result(job: ResultJob, op: dict[str, Any], window: list[str], l
     keep = False
     try:
         job.progress(BackfillProgress(ctx.name, "downloading", label, 0, total))
-        size = await job.download(str(op["url"]), path)
+        path.unlink(missing_ok=True)  # a file left by a killed process: downloaded again from its start
+        size = await _download(job, op, path)
         job.progress(BackfillProgress(ctx.name, "downloading", label, size, total))
         # Its own database file (re-creatable from the download): the staging thread never shares a
         # connection with the event loop's writer.
@@ -101,7 +67,7 @@ async def ingest_result(job: ResultJob, op: dict[str, Any], window: list[str], l
             objects = int(op.get("objectCount") or 0) or None
             stats = await _stage(job, staging, op_id, path, label, objects)
             job.check_stop()
-            count = await _ingest(job, staging, op_id, stats, window, label)
+            count = await ingest_staged(job, staging, op_id, stats, window, label)
             keep = bool(stats.quarantined or quarantined(staging, op_id))
             if keep:
                 log.warning("quarantined bulk lines kept for inspection", source=ctx.name,
@@ -115,6 +81,34 @@ async def ingest_result(job: ResultJob, op: dict[str, Any], window: list[str], l
             discard_staging(staging_path)
     job.progress(BackfillProgress(ctx.name, "ingesting", label, count, stats.orders))
     return count
+
+
+async def _download(job: ResultJob, op: dict[str, Any], path: Path) -> int:
+    """`job.download` of the result, with the link asked for again when the storage refuses it.
+
+    Cuts and resets are retried by `download` itself, resuming from what `path` holds. A refused link
+    (403/404) is asked of `bulkOperation(id:)` again and the download resumed from it, at most
+    `MAX_LINK_REFRESHES` times; once the operation has no link (it expired with it, 7 days after
+    completing) the result is gone and `ResultUnavailable` says so.
+    """
+    op_id, url = str(op["id"]), str(op["url"])
+    refreshes = 0
+    while True:
+        try:
+            return await job.download(url, path)
+        except ResultUrlRefused as refused:
+            fresh = await BulkOperations(job.client, job.ctx.name).poll_once(op_id)
+            status = fresh.get("status") if fresh else None
+            new_url = fresh.get("url") if fresh else None
+            if refreshes >= MAX_LINK_REFRESHES or status != "COMPLETED" or not new_url:
+                raise ResultUnavailable(
+                    f"the result of {op_id} for {job.ctx.name} can no longer be downloaded "
+                    f"(HTTP {refused.status}; the operation is {status or 'unknown to Shopify'})"
+                ) from None
+            refreshes += 1
+            log.info("bulk result link refused; downloading from the operation's link again", source=job.ctx.name,
+                     op_id=op_id, status=refused.status, same_link=new_url == url)
+            url = str(new_url)
 
 
 async def _stage(
@@ -145,84 +139,3 @@ async def _stage(
     if stats.malformed or stats.orphans:
         log.warning("bulk lines quarantined", source=name, malformed=stats.malformed, orphans=stats.orphans)
     return stats
-
-
-async def _ingest(
-    job: ResultJob,
-    staging: StagingDb,
-    op_id: str,
-    stats: assemble.StageStats,
-    window: list[str],
-    label: str,
-) -> int:
-    ctx, store = job.ctx, job.store
-    start, end = parse_ts(window[0]), parse_ts(window[1])
-    first_connected = job.history_cutoff(window)
-    now = job.clock()
-    count = 0
-    batch: list[dict[str, Any]] = []
-    lookups: dict[str, bool | None] = {}
-
-    def flush() -> None:
-        with store.transaction():
-            ingest.ingest_orders(store, ctx, batch, origin="bulk", now=now, first_connected_at=first_connected,
-                                 is_new_customer=lookups)
-        batch.clear()
-        lookups.clear()
-
-    # Forwarded history gets `$is_new_customer` like polled orders; the orders read so far settle most.
-    earlier = new_customer.EarlierOrders() if ctx.forward_history else None
-    docs = documents.iter_orders(staging, op_id)
-    with _fewer_collections():
-        try:
-            for doc in docs:
-                if not in_window(doc["processedAt"], start, end):
-                    continue
-                if earlier is not None:
-                    if ingest.needs_new_customer_lookup(store, ctx, doc, first_connected, now):
-                        lookups[doc["id"]] = await earlier.is_new_customer(job.client, ctx.name, doc)
-                    earlier.note(doc)
-                batch.append(doc)
-                count += 1
-                if len(batch) >= INGEST_BATCH:
-                    flush()
-                    job.progress(BackfillProgress(ctx.name, "ingesting", label, count, stats.orders))
-                    # Each batch is its own transaction: let the rest of the bridge (other sources,
-                    # deliveries, the dashboard, the signal handlers) run between them, then honour a stop.
-                    await asyncio.sleep(0)
-                    job.check_stop()
-            flush()
-        finally:
-            docs.close()  # releases the read-ahead threads when stopped half-way
-    if earlier is not None:
-        log.info("new-customer lookups for forwarded history", source=ctx.name, asked=earlier.asked,
-                 settled_locally=earlier.settled)
-    return count
-
-
-_collecting_less: list[tuple[int, int, int]] = []  # the thresholds to restore, once per ingest running
-
-
-@contextlib.contextmanager
-def _fewer_collections() -> Iterator[None]:
-    """Spare the cyclic garbage collector's work while a result is ingested.
-
-    A parsed order is a tree of a hundred dicts and lists without a cycle: reference counting frees it. But
-    each one counts towards the collector's next run, and every run walks all tracked objects of its
-    generations — a young one every few orders by default, and now and then every object of the process.
-    Objects alive before the ingest (modules, the config, the event loop) are frozen out of those walks
-    until it ends, and young collections come every `INGEST_GC_THRESHOLD` allocations instead of 700.
-    Backfills of several sources overlap: the first one in changes the settings, the last one out restores.
-    """
-    if not _collecting_less:
-        gc.freeze()
-    _collecting_less.append(gc.get_threshold())
-    gc.set_threshold(INGEST_GC_THRESHOLD, *_collecting_less[0][1:])
-    try:
-        yield
-    finally:
-        first = _collecting_less[0]
-        _collecting_less.pop()
-        if not _collecting_less:
-            gc.set_threshold(*first)
-            gc.unfreeze()

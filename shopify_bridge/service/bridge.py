@@ -37,7 +37,7 @@ from shopify_bridge.observe.log import get_logger
 from shopify_bridge.observe.observer import BridgeObserver
 from shopify_bridge.retry import Backoff
 from shopify_bridge.service.backfill import Backfill
-from shopify_bridge.service.backfill_result import BackfillStopped
+from shopify_bridge.service.backfill_job import BackfillStopped
 from shopify_bridge.service.poller import SourcePoller
 from shopify_bridge.shopify.client import ShopifyClient
 from shopify_bridge.shopify.scopes import ALL_ORDERS_SCOPE, RECENT_ORDERS_DAYS, granted_scopes, missing_scopes

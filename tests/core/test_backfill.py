@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from shopify_bridge.errors import AuthError, TemporaryFailure
-from shopify_bridge.service import backfill_result
+from shopify_bridge.service import backfill_ingest, backfill_result
 from shopify_bridge.service.backfill import Backfill
-from shopify_bridge.service.backfill_result import BackfillStopped
+from shopify_bridge.service.backfill_job import BackfillStopped
 from shopify_bridge.service.poller import SourcePoller
 from shopify_bridge.shopify.client import operation_name
 from shopify_bridge.store import Store
@@ -281,7 +281,7 @@ async def test_polling_after_backfill_has_no_gap_and_no_duplicate(tmp_path: Path
 async def test_the_event_loop_runs_other_work_between_ingest_batches(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(backfill_result, "INGEST_BATCH", 2)
+    monkeypatch.setattr(backfill_ingest, "INGEST_BATCH", 2)
     backfill, _fake, _db, _, _ = setup(tmp_path, n=7)
     ticks = 0
     seen: list[tuple[int, int]] = []  # (orders ingested, ticks of the other task) at each progress report
@@ -350,7 +350,7 @@ async def test_two_sources_backfilling_at_once_keep_their_own_results(tmp_path: 
 async def test_a_stop_between_ingest_batches_pauses_and_the_next_start_resumes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(backfill_result, "INGEST_BATCH", 2)
+    monkeypatch.setattr(backfill_ingest, "INGEST_BATCH", 2)
     backfill, fake, store, _, _ = setup(tmp_path, n=7)
     stop = backfill.stop = asyncio.Event()
     backfill.progress = lambda p: stop.set() if p.phase == "ingesting" and p.done == 2 else None
