@@ -38,7 +38,7 @@ from shopify_bridge.observe.log import get_logger
 from shopify_bridge.service import backfill_result
 from shopify_bridge.service.backfill_job import BackfillStopped, ResultJob
 from shopify_bridge.shopify import queries
-from shopify_bridge.shopify.bulk.download import DownloadFailed
+from shopify_bridge.shopify.bulk.download import DownloadFailed, ResultSink
 from shopify_bridge.shopify.bulk.download import download as download_result
 from shopify_bridge.shopify.bulk.operation import BulkOperations
 from shopify_bridge.shopify.new_customer import Executes
@@ -64,7 +64,7 @@ class Backfill:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         data_dir: Path,
         progress: ProgressCallback | None = None,
-        download: Callable[[str, Path], Awaitable[int]] | None = None,
+        download: Callable[[str, ResultSink], Awaitable[int]] | None = None,
         stop: asyncio.Event | None = None,
     ) -> None:
         self.ctx = ctx

@@ -10,6 +10,7 @@ from shopify_bridge.decide import lifecycle
 from shopify_bridge.decide.source_context import SourceContext
 from shopify_bridge.observe.backfill_progress import ProgressCallback
 from shopify_bridge.shopify import new_customer
+from shopify_bridge.shopify.bulk.download import ResultSink
 from shopify_bridge.store import Store
 from shopify_bridge.timeutil import Clock
 
@@ -32,7 +33,7 @@ class ResultJob:
     clock: Clock
     data_dir: Path  # where the result and its staging database are kept while they are read
     progress: ProgressCallback
-    download: Callable[[str, Path], Awaitable[int]]
+    download: Callable[[str, ResultSink], Awaitable[int]]  # the result into a sink, resuming after its bytes
     stop_requested: Callable[[], bool]  # safe to ask from the staging thread
 
     def check_stop(self) -> None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from pathlib import Path
 from typing import Any
 
 from shopify_bridge.errors import TemporaryFailure
@@ -28,7 +27,7 @@ from shopify_bridge.observe.log import get_logger
 from shopify_bridge.service.backfill_ingest import ingest_staged
 from shopify_bridge.service.backfill_job import BackfillStopped, ResultJob
 from shopify_bridge.shopify.bulk import assemble
-from shopify_bridge.shopify.bulk.download import ResultUrlRefused
+from shopify_bridge.shopify.bulk.download import ResultPipe, ResultUrlRefused
 from shopify_bridge.shopify.bulk.operation import BulkOperations
 from shopify_bridge.shopify.bulk.staging import StagingDb, discard_staging, open_staging, quarantined
 
@@ -47,25 +46,19 @@ class ResultUnavailable(TemporaryFailure):
 
 
 async def ingest_result(job: ResultJob, op: dict[str, Any], window: list[str], label: str) -> int:
-    """Download, stage and ingest the result of `op` for `window`; the number of orders ingested."""
+    """Download and stage, then ingest the result of `op` for `window`; the number of orders ingested."""
     ctx = job.ctx
     op_id = str(op["id"])
     tag = f"{ctx.shop.split('.', 1)[0]}-{op_id.rsplit('/', 1)[-1]}"
-    path = job.data_dir / f"bulk-{tag}.jsonl"
     staging_path = job.data_dir / f"staging-{tag}.db"
-    total = int(op.get("fileSize") or 0) or None
     keep = False
     try:
-        job.progress(BackfillProgress(ctx.name, "downloading", label, 0, total))
-        path.unlink(missing_ok=True)  # a file left by a killed process: downloaded again from its start
-        size = await _download(job, op, path)
-        job.progress(BackfillProgress(ctx.name, "downloading", label, size, total))
+        job.data_dir.mkdir(parents=True, exist_ok=True)
         # Its own database file (re-creatable from the download): the staging thread never shares a
         # connection with the event loop's writer.
         staging = open_staging(staging_path)
         try:
-            objects = int(op.get("objectCount") or 0) or None
-            stats = await _stage(job, staging, op_id, path, label, objects)
+            stats = await _download_and_stage(job, op, staging, label)
             job.check_stop()
             count = await ingest_staged(job, staging, op_id, stats, window, label)
             keep = bool(stats.quarantined or quarantined(staging, op_id))
@@ -76,17 +69,52 @@ async def ingest_result(job: ResultJob, op: dict[str, Any], window: list[str], l
         finally:
             staging.close()
     finally:
-        path.unlink(missing_ok=True)
         if not keep:
             discard_staging(staging_path)
     job.progress(BackfillProgress(ctx.name, "ingesting", label, count, stats.orders))
     return count
 
 
-async def _download(job: ResultJob, op: dict[str, Any], path: Path) -> int:
+async def _download_and_stage(
+    job: ResultJob, op: dict[str, Any], staging: StagingDb, label: str
+) -> assemble.StageStats:
+    """Stage the result as it downloads: the download writes into a `ResultPipe` the staging thread reads.
+
+    Whichever fails first stops the other: a failed download ends the staging at its next read, a stop or
+    failure of the staging cancels the download. Both have ended when this returns or raises; the
+    download's error is the one raised when both failed.
+    """
+    name = job.ctx.name
+    total = int(op.get("fileSize") or 0) or None
+    objects = int(op.get("objectCount") or 0) or None
+    job.progress(BackfillProgress(name, "downloading", label, 0, total))
+    pipe = ResultPipe()
+    downloading = asyncio.ensure_future(_download(job, op, pipe))
+
+    def ended(task: asyncio.Future[int]) -> None:
+        if not task.cancelled() and task.exception() is None:
+            pipe.close()
+            job.progress(BackfillProgress(name, "downloading", label, task.result(), total))
+        else:
+            pipe.abort("the download of the result did not complete")
+
+    downloading.add_done_callback(ended)
+    staging_work = asyncio.ensure_future(_stage(job, staging, str(op["id"]), pipe, label, objects))
+    try:
+        await asyncio.wait({downloading, staging_work}, return_when=asyncio.FIRST_EXCEPTION)
+    finally:
+        for task in (downloading, staging_work):
+            task.cancel()
+        await asyncio.gather(downloading, staging_work, return_exceptions=True)
+    if not downloading.cancelled() and (failure := downloading.exception()) is not None:
+        raise failure
+    return staging_work.result()
+
+
+async def _download(job: ResultJob, op: dict[str, Any], pipe: ResultPipe) -> int:
     """`job.download` of the result, with the link asked for again when the storage refuses it.
 
-    Cuts and resets are retried by `download` itself, resuming from what `path` holds. A refused link
+    Cuts and resets are retried by `download` itself, resuming after what `pipe` received. A refused link
     (403/404) is asked of `bulkOperation(id:)` again and the download resumed from it, at most
     `MAX_LINK_REFRESHES` times; once the operation has no link (it expired with it, 7 days after
     completing) the result is gone and `ResultUnavailable` says so.
@@ -95,7 +123,7 @@ async def _download(job: ResultJob, op: dict[str, Any], path: Path) -> int:
     refreshes = 0
     while True:
         try:
-            return await job.download(url, path)
+            return await job.download(url, pipe)
         except ResultUrlRefused as refused:
             fresh = await BulkOperations(job.client, job.ctx.name).poll_once(op_id)
             status = fresh.get("status") if fresh else None
@@ -112,7 +140,7 @@ async def _download(job: ResultJob, op: dict[str, Any], path: Path) -> int:
 
 
 async def _stage(
-    job: ResultJob, staging: StagingDb, op_id: str, path: Path, label: str, objects: int | None
+    job: ResultJob, staging: StagingDb, op_id: str, source: ResultPipe, label: str, objects: int | None
 ) -> assemble.StageStats:
     """`stage_file` on a thread; it ends before this returns or raises, even when cancelled or stopped."""
     loop = asyncio.get_running_loop()
@@ -124,7 +152,7 @@ async def _stage(
             raise _StagingStopped
         loop.call_soon_threadsafe(job.progress, BackfillProgress(name, "staging", label, lines, objects))
 
-    work = asyncio.ensure_future(asyncio.to_thread(assemble.stage_file, staging, op_id, path, staged))
+    work = asyncio.ensure_future(asyncio.to_thread(assemble.stage_file, staging, op_id, source, staged))
     try:
         stats = await asyncio.shield(work)
     except asyncio.CancelledError:

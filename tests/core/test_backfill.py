@@ -17,6 +17,7 @@ from shopify_bridge.service import backfill_ingest, backfill_result
 from shopify_bridge.service.backfill import Backfill
 from shopify_bridge.service.backfill_job import BackfillStopped
 from shopify_bridge.service.poller import SourcePoller
+from shopify_bridge.shopify.bulk.download import ResultSink
 from shopify_bridge.shopify.client import operation_name
 from shopify_bridge.store import Store
 from tests.core.test_poller_holds import context
@@ -98,10 +99,9 @@ class ScriptedBulk:
             }
         raise AssertionError(name)
 
-    async def download(self, url: str, target: Path) -> int:
-        target.parent.mkdir(parents=True, exist_ok=True)
+    async def download(self, url: str, sink: ResultSink) -> int:
         data = bulk_jsonl(self.orders)
-        target.write_bytes(data)
+        await sink.write(data)
         return len(data)
 
 
@@ -232,13 +232,12 @@ async def test_truncated_result_is_detected_and_a_new_operation_is_run(tmp_path:
     backfill, fake, _db, _, _ = setup(tmp_path)
     cuts = {"n": 0}
 
-    async def truncated_once(url: str, target: Path) -> int:
-        target.parent.mkdir(parents=True, exist_ok=True)
+    async def truncated_once(url: str, sink: ResultSink) -> int:
         data = bulk_jsonl(fake.orders)
         if cuts["n"] == 0:
             data = data[:-40]
         cuts["n"] += 1
-        target.write_bytes(data)
+        await sink.write(data)
         return len(data)
 
     backfill.download = truncated_once
@@ -250,10 +249,9 @@ async def test_truncated_result_is_detected_and_a_new_operation_is_run(tmp_path:
 async def test_a_result_cut_every_time_gives_up_without_marking_complete(tmp_path: Path) -> None:
     backfill, fake, store, _, _ = setup(tmp_path)
 
-    async def truncated(url: str, target: Path) -> int:
-        target.parent.mkdir(parents=True, exist_ok=True)
+    async def truncated(url: str, sink: ResultSink) -> int:
         data = bulk_jsonl(fake.orders)[:-40]
-        target.write_bytes(data)
+        await sink.write(data)
         return len(data)
 
     backfill.download = truncated
@@ -373,7 +371,7 @@ async def test_a_cancelled_backfill_lets_the_staging_thread_finish_before_closin
     backfill, _fake, _db, _, _ = setup(tmp_path, n=2)
     entered, order = threading.Event(), []
 
-    def endless_staging(conn: Any, op_id: str, path: Path, progress: Any) -> None:
+    def endless_staging(conn: Any, op_id: str, source: Any, progress: Any) -> None:
         entered.set()
         try:
             for lines in range(10**9):  # ends only when the progress callback says stop

@@ -14,7 +14,7 @@ import pytest
 from shopify_bridge.decide.source_context import SourceContext
 from shopify_bridge.errors import AuthError, TemporaryFailure
 from shopify_bridge.service.backfill import Backfill
-from shopify_bridge.shopify.bulk.download import DownloadFailed, ResultUrlRefused
+from shopify_bridge.shopify.bulk.download import DownloadFailed, ResultSink, ResultUrlRefused
 from shopify_bridge.shopify.client import ShopifyClient
 from shopify_bridge.simulator import ManualClock, SimulatorServer
 from shopify_bridge.store import Store
@@ -184,10 +184,10 @@ async def test_an_expired_link_runs_the_window_again(rig: Rig) -> None:
     download = rig.backfill.download
     late = {"first": True}
 
-    async def a_week_later(url: str, target: Path) -> int:
+    async def a_week_later(url: str, sink: ResultSink) -> int:
         if late.pop("first", False):
             rig.clock.advance(7 * 24 * 3600 + 1)  # the link (and the operation with it) expired meanwhile
-        return await download(url, target)
+        return await download(url, sink)
 
     rig.backfill.download = a_week_later
     state = await rig.backfill.run(BACKFILL_FROM)
@@ -200,11 +200,11 @@ async def test_a_refused_link_is_asked_of_the_operation_again_while_it_is_comple
     download = rig.backfill.download
     urls: list[str] = []
 
-    async def first_link_refused(url: str, target: Path) -> int:
+    async def first_link_refused(url: str, sink: ResultSink) -> int:
         urls.append(url)
         if len(urls) == 1:
             raise ResultUrlRefused(403)
-        return await download(url, target)
+        return await download(url, sink)
 
     rig.backfill.download = first_link_refused
     state = await rig.backfill.run(BACKFILL_FROM)
@@ -216,12 +216,11 @@ async def test_a_download_failing_every_retry_fails_the_cycle_and_the_next_resum
     download = rig.backfill.download
     failing = {"on": True}
 
-    async def unreachable(url: str, target: Path) -> int:
+    async def unreachable(url: str, sink: ResultSink) -> int:
         if failing["on"]:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(b'{"id":"gid:\\/\\/shopify\\/Order\\/1"')  # what arrived before it broke off
+            await sink.write(b'{"id":"gid:\\/\\/shopify\\/Order\\/1"')  # what arrived before it broke off
             raise DownloadFailed("bulk result download failed 6 times in a row: ClientOSError")
-        return await download(url, target)
+        return await download(url, sink)
 
     rig.backfill.download = unreachable
     with pytest.raises(DownloadFailed):

@@ -1,23 +1,46 @@
 """The bridge's `download` of a result file against the simulator's storage, which fails like GCS does.
 
-A cut body or a reset is resumed with a Range request where the storage honours it and downloaded again
-from the start where it does not; a refused link is left to the caller, with what arrived kept; a link
-that keeps failing gives up with `DownloadFailed` after the attempts, each wait through the given sleep.
+A cut body or a reset is resumed with a Range request where the storage honours it, and where it does not
+the whole file comes again and what was received is skipped; a refused link is left to the caller, with
+what arrived kept; a link that keeps failing gives up with `DownloadFailed` after the attempts, each wait
+through the given sleep. `ResultPipe` hands the bytes to a reading thread, a few chunks ahead at most.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import asyncio
 
 import aiohttp
 import pytest
 from aiohttp import web
 
-from shopify_bridge.shopify.bulk.download import DOWNLOAD_ATTEMPTS, DownloadFailed, ResultUrlRefused, download
+from shopify_bridge.shopify.bulk.download import (
+    DOWNLOAD_ATTEMPTS,
+    DownloadAborted,
+    DownloadFailed,
+    ResultPipe,
+    ResultUrlRefused,
+    download,
+)
 from shopify_bridge.simulator import ManualClock, SimulatorServer
 from shopify_bridge.simulator.bulk_files import BulkFiles
 from tests.simulator.conftest import Caller
 from tests.simulator.test_bulk_files import finished
+
+
+class Received:
+    """A `ResultSink` keeping every byte, with the size of each write."""
+
+    def __init__(self, already: bytes = b"") -> None:
+        self.data, self.writes = already, []
+
+    @property
+    def received(self) -> int:
+        return len(self.data)
+
+    async def write(self, chunk: bytes) -> None:
+        self.data += chunk
+        self.writes.append(len(chunk))
 
 
 class Sleeps:
@@ -48,19 +71,18 @@ async def result(caller: Caller, sim: SimulatorServer, clock: ManualClock) -> tu
 
 
 async def test_a_cut_body_is_resumed_from_the_byte_it_stopped_at(
-    caller: Caller, sim: SimulatorServer, clock: ManualClock, tmp_path: Path, ranges: list[str | None]
+    caller: Caller, sim: SimulatorServer, clock: ManualClock, ranges: list[str | None]
 ) -> None:
     url, whole = await result(caller, sim, clock)
     sim.state.inject("download_truncated")  # the full Content-Length, half the bytes, then a reset
-    sleeps = Sleeps()
-    target = tmp_path / "result.jsonl"
-    assert await download(url, target, sleep=sleeps) == len(whole)
-    assert target.read_bytes() == whole
+    sleeps, sink = Sleeps(), Received()
+    assert await download(url, sink, sleep=sleeps) == len(whole)
+    assert sink.data == whole
     assert ranges == [None, f"bytes={len(whole) // 2}-"] and len(sleeps.waits) == 1
 
 
-async def test_a_reset_where_ranges_are_ignored_downloads_the_whole_file_again(
-    clock: ManualClock, tmp_path: Path, ranges: list[str | None]
+async def test_a_reset_where_ranges_are_ignored_skips_what_it_received_of_the_whole_file(
+    clock: ManualClock, ranges: list[str | None]
 ) -> None:
     async with (
         SimulatorServer(orders=24, seed=7, clock=clock, token="shpat_t", bulk_honours_range=False) as sim,
@@ -68,52 +90,74 @@ async def test_a_reset_where_ranges_are_ignored_downloads_the_whole_file_again(
     ):
         url, whole = await result(Caller(session, sim), sim, clock)
         sim.state.inject("download_reset", count=2)
-        target = tmp_path / "result.jsonl"
-        assert await download(url, target, sleep=Sleeps()) == len(whole)
-        assert target.read_bytes() == whole
-        assert ranges[0] is None and ranges[1:] == [f"bytes={len(whole) // 4}-"] * 2, "asked, ignored: from 0"
+        sink = Received()
+        assert await download(url, sink, sleep=Sleeps()) == len(whole)
+        assert sink.data == whole, "each byte once, in order"
+        assert ranges[0] is None and ranges[1:] == [f"bytes={len(whole) // 4}-"] * 2, "asked, ignored"
 
 
 async def test_a_refused_link_is_left_to_the_caller_with_what_arrived(
-    caller: Caller, sim: SimulatorServer, clock: ManualClock, tmp_path: Path
+    caller: Caller, sim: SimulatorServer, clock: ManualClock
 ) -> None:
     url, whole = await result(caller, sim, clock)
-    target = tmp_path / "result.jsonl"
-    target.write_bytes(whole[:100])  # an earlier attempt's bytes
+    sink = Received(whole[:100])  # an earlier attempt's bytes
     clock.advance(7 * 24 * 3600 + 1)  # the signed link has expired
     with pytest.raises(ResultUrlRefused) as refused:
-        await download(url, target, sleep=Sleeps())
-    assert refused.value.status == 403 and target.read_bytes() == whole[:100]
+        await download(url, sink, sleep=Sleeps())
+    assert refused.value.status == 403 and sink.data == whole[:100]
     assert "Signature" not in str(refused.value) and url not in str(refused.value)
 
 
-async def test_a_partial_file_is_continued_and_a_complete_one_is_recognised(
-    caller: Caller, sim: SimulatorServer, clock: ManualClock, tmp_path: Path, ranges: list[str | None]
+async def test_what_a_sink_holds_is_continued_and_a_complete_one_is_recognised(
+    caller: Caller, sim: SimulatorServer, clock: ManualClock, ranges: list[str | None]
 ) -> None:
     url, whole = await result(caller, sim, clock)
-    target = tmp_path / "result.jsonl"
-    target.write_bytes(whole[:100])
-    assert await download(url, target) == len(whole) and target.read_bytes() == whole
-    assert await download(url, target) == len(whole), "416: nothing after the last byte"
-    assert target.read_bytes() == whole and ranges == ["bytes=100-", f"bytes={len(whole)}-"]
+    sink = Received(whole[:100])
+    assert await download(url, sink) == len(whole) and sink.data == whole
+    assert await download(url, sink) == len(whole), "416: nothing after the last byte"
+    assert sink.data == whole and ranges == ["bytes=100-", f"bytes={len(whole)}-"]
 
 
-async def test_resets_without_progress_give_up_after_the_attempts(clock: ManualClock, tmp_path: Path) -> None:
+async def test_resets_without_progress_give_up_after_the_attempts(clock: ManualClock) -> None:
     async with SimulatorServer(orders=24, seed=7, clock=clock, token="shpat_t", bulk_honours_range=False) as other:
         async with aiohttp.ClientSession() as session:
             url, _ = await result(Caller(session, other), other, clock)
         other.state.inject("download_truncated", count=DOWNLOAD_ATTEMPTS + 2)  # half, then again from 0
         sleeps = Sleeps()
         with pytest.raises(DownloadFailed, match=f"failed {DOWNLOAD_ATTEMPTS} times in a row: ClientPayloadError"):
-            await download(url, tmp_path / "result.jsonl", sleep=sleeps)
+            await download(url, Received(), sleep=sleeps)
         # The first cut made progress; then each try got the same half again, and the last one is not waited for.
         assert len(sleeps.waits) == DOWNLOAD_ATTEMPTS - 1
 
 
 async def test_resets_that_progress_are_resumed_however_many(
-    caller: Caller, sim: SimulatorServer, clock: ManualClock, tmp_path: Path
+    caller: Caller, sim: SimulatorServer, clock: ManualClock
 ) -> None:
     url, whole = await result(caller, sim, clock)
     sim.state.inject("download_truncated", count=DOWNLOAD_ATTEMPTS + 2)  # each resume gets half of the rest
-    target = tmp_path / "result.jsonl"
-    assert await download(url, target, sleep=Sleeps()) == len(whole) and target.read_bytes() == whole
+    sink = Received()
+    assert await download(url, sink, sleep=Sleeps()) == len(whole) and sink.data == whole
+
+
+async def test_a_pipe_hands_chunks_to_a_reading_thread_and_waits_when_it_falls_behind() -> None:
+    pipe = ResultPipe(depth=2)
+    await pipe.write(b"one")
+    await pipe.write(b"two")
+    third = asyncio.ensure_future(pipe.write(b"three"))
+    await asyncio.sleep(0)
+    assert not third.done(), "two chunks unread: the writer waits"
+    assert await asyncio.to_thread(pipe.read) == b"one"
+    await asyncio.wait_for(third, 10)
+    pipe.close()
+    assert [await asyncio.to_thread(pipe.read) for _ in range(4)] == [b"two", b"three", b"", b""]
+    assert pipe.received == 11
+
+
+async def test_an_aborted_pipe_fails_its_reader_once() -> None:
+    pipe = ResultPipe()
+    await pipe.write(b"partial")
+    pipe.abort("the download of the result did not complete")
+    assert await asyncio.to_thread(pipe.read) == b"partial"
+    with pytest.raises(DownloadAborted, match="did not complete"):
+        await asyncio.to_thread(pipe.read)
+    assert await asyncio.to_thread(pipe.read) == b""
