@@ -10,6 +10,7 @@ from shopify_bridge import exit_codes
 from shopify_bridge.cli.console import console
 from shopify_bridge.cli.output import cycle_line
 from shopify_bridge.cli.signals import install_stop_signals
+from shopify_bridge.cli.startup import startup_done
 from shopify_bridge.config import Config
 from shopify_bridge.errors import BridgeError
 from shopify_bridge.observe.log import human_logs
@@ -39,6 +40,7 @@ async def _run(
 
         metrics = BridgeMetrics(config)
     bridge = Bridge(config, on_progress=on_progress, metrics=metrics)
+    startup_done()
     try:
         if once:
             cycles = await bridge.run_cycle()
