@@ -143,13 +143,14 @@ class Orders:
         """Write the decisions of distinct orders, in one transaction; the seqs of the events they created."""
         assert len({d.order_id for d in decisions}) == len(decisions), "one decision per order"
         created: list[int] = []
+        stamps = {now: iso(now) for now in {d.now for d in decisions}}  # a batch shares its `now`
         with self.sql.transaction():
             self.sql.run_many(_INSERT_VERSION, [
-                (d.shop, d.order_id, v.number, v.updated_at, iso(d.now), v.origin, v.content_hash, v.doc)
+                (d.shop, d.order_id, v.number, v.updated_at, stamps[d.now], v.origin, v.content_hash, v.doc)
                 for d in decisions if (v := d.version) is not None
             ])
             self.sql.run_many(_INSERT_ORDER, [
-                (d.shop, d.order_id, new.gid, new.name, new.processed_at, new.updated_at, iso(d.now), new.total,
+                (d.shop, d.order_id, new.gid, new.name, new.processed_at, new.updated_at, stamps[d.now], new.total,
                  new.status, new.exclusion_rule, new.exclusion_value)
                 for d in decisions if (new := d.new_order) is not None
             ])
