@@ -102,13 +102,12 @@ def _fewer_collections() -> Iterator[None]:
 
     A parsed order is a tree of a hundred dicts and lists without a cycle: reference counting frees it. But
     each one counts towards the collector's next run, and every run walks all tracked objects of its
-    generations — a young one every few orders by default, and now and then every object of the process.
-    Objects alive before the ingest (modules, the config, the event loop) are frozen out of those walks
-    until it ends, and young collections come every `INGEST_GC_THRESHOLD` allocations instead of 700.
-    Backfills of several sources overlap: the first one in changes the settings, the last one out restores.
+    generations still alive — by default a young collection every 700 allocations, a few orders, walking
+    the batch being ingested each time. While a result is ingested young collections come every
+    `INGEST_GC_THRESHOLD` allocations instead. (What start-up made is frozen out of every collection by
+    the console script: `cli.startup`.) Backfills of several sources overlap: the first one in raises the
+    threshold, the last one out restores it.
     """
-    if not _collecting_less:
-        gc.freeze()
     _collecting_less.append(gc.get_threshold())
     gc.set_threshold(INGEST_GC_THRESHOLD, *_collecting_less[0][1:])
     try:
@@ -118,4 +117,3 @@ def _fewer_collections() -> Iterator[None]:
         _collecting_less.pop()
         if not _collecting_less:
             gc.set_threshold(*first)
-            gc.unfreeze()

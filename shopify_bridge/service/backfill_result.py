@@ -1,13 +1,14 @@
-"""One completed bulk operation's result into the store: download, stage, then ingest (`backfill_ingest`).
+"""One completed bulk operation's result into the store: download and stage, then ingest (`backfill_ingest`).
 
-The download resumes after a cut (`shopify.bulk.download`); a link the storage refuses is asked of the
-operation again, and once the operation has none left the result is gone (`ResultUnavailable`: the
-backfill runs the window again).
+The result is staged as it downloads: no copy of it is kept on disk, the staging thread reads it from a
+`ResultPipe` as it arrives. The download resumes after a cut (`shopify.bulk.download`); a link the storage
+refuses is asked of the operation again, and once the operation has none left the result is gone
+(`ResultUnavailable`: the backfill runs the window again).
 
-The result file and its staging database are named after the source and the operation, so backfills of
-several sources running at once never share one: `documents` opens the staging file again by its path,
-and a file another source re-created there would hand it that source's orders. Both files are deleted
-when the result is in, except a staging database holding quarantined lines, kept for inspection.
+The staging database is named after the source and the operation, so backfills of several sources
+running at once never share one: `documents` opens the staging file again by its path, and a file another
+source re-created there would hand it that source's orders. It is deleted when the result is in, unless it
+holds quarantined lines, kept for inspection.
 
 A stop request is honoured between steps: between chunks of the staging (its thread stops at the next
 chunk), and between ingest batches, each a transaction of its own. The backfill state still names the

@@ -77,13 +77,17 @@ class BulkJob:
     output: BulkOutput
     created: datetime
     fault: str | None = None
-    last: int = 0  # the objects written before the operation ends (all of them, or a fault's share)
     behind: bool = False  # a read found fewer objects written than the clock allowed
     written_at: datetime | None = None  # when the background task wrote the last object
     cancel_request: int | None = None  # serial of the request that asked to cancel
     url_path: str | None = None
     partial_path: str | None = None
     url_expires: int | None = None
+
+    @property
+    def last(self) -> int:
+        """The objects written before the operation ends: all of them, or a fault's share (plans the file)."""
+        return int(self.output.objects * FAULT_ENDINGS[self.fault][0])
 
 
 class ObservedOperations(dict[str, Doc]):
@@ -178,9 +182,7 @@ class BulkEngine:
             "query": query,
         }
         output = plan_bulk_query(state, document, now, grouped=groupObjects, seed=number)
-        fault = outcome.kind if outcome else None
-        last = int(output.objects * FAULT_ENDINGS[fault][0])
-        self.jobs[op_id] = BulkJob(doc, output, now, fault, last)
+        self.jobs[op_id] = BulkJob(doc, output, now, outcome.kind if outcome else None)
         state.bulk_operations[op_id] = doc
         self._start_writer()
         return {"bulkOperation": doc, "userErrors": []}
@@ -216,15 +218,16 @@ class BulkEngine:
             job.doc["partialDataUrl"] = self.origin + job.partial_path if job.partial_path else None
 
     def _advance(self, job: BulkJob, now: datetime) -> None:
-        doc, output, last = job.doc, job.output, job.last
+        doc, output = job.doc, job.output
         if doc["status"] == "COMPLETED" and job.url_expires is not None and now.timestamp() > job.url_expires:
             doc["status"] = "EXPIRED"
         if doc["status"] not in ("CREATED", "RUNNING"):
             return
         started = job.created + timedelta(seconds=self.start_delay_seconds)
-        ends = started + timedelta(seconds=last / self.objects_per_second)
         if now < started:
             return
+        last = job.last
+        ends = started + timedelta(seconds=last / self.objects_per_second)
         allowed = last if now >= ends else min(last, int((now - started).total_seconds() * self.objects_per_second))
         output.write(min(allowed, output.written + SYNC_WRITE_LINES))
         if output.written < allowed:

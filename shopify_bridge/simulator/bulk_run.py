@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import random
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from functools import cache
@@ -83,15 +83,29 @@ def jsonl_line(data: Mapping[str, Any]) -> bytes:
 class BulkOutput:
     """The result file of one operation: planned objects in file order, their lines written on demand.
 
-    `objects` and `roots` are known from the plan; `lines` holds the lines written so far (without their
-    newline). `content(n)` writes whatever of the first `n` lines is not written yet.
+    The plan is made when first needed (`objects`, `roots`, `write`), from the snapshot the operation took
+    when it was created; `lines` holds the lines written so far (without their newline). `content(n)`
+    writes whatever of the first `n` lines is not written yet.
     """
 
-    def __init__(self, context: RequestContext | None = None, entries: list[Entry] | None = None) -> None:
+    def __init__(self, context: RequestContext | None = None, planner: Callable[[], list[Entry]] | None = None):
         self._context = context
-        self._pending: deque[Entry] = deque(entries or ())
-        self.is_root = [entry[3] is None for entry in self._pending]
+        self._planner = planner
+        self._pending: deque[Entry] = deque()
+        self._is_root: list[bool] = []
         self.lines: list[bytes] = []
+
+    def _planned(self) -> deque[Entry]:
+        if self._planner is not None:
+            planner, self._planner = self._planner, None
+            self._pending = deque(planner())
+            self._is_root = [entry[3] is None for entry in self._pending]
+        return self._pending
+
+    @property
+    def is_root(self) -> list[bool]:
+        self._planned()
+        return self._is_root
 
     @property
     def objects(self) -> int:
@@ -107,14 +121,15 @@ class BulkOutput:
 
     def write(self, upto: int) -> int:
         """Write lines until `upto` of them (at most all) are written; how many this call wrote."""
+        pending = self._planned()
         wanted = min(upto, self.objects) - self.written
         done = 0
         while done < wanted:
-            batch = [self._pending.popleft()]
+            batch = [pending.popleft()]
             _, node_type, selection, _ = batch[0]
             while (done + len(batch) < wanted and len(batch) < RENDER_BATCH
-                   and self._pending[0][1] is node_type and self._pending[0][2] is selection):
-                batch.append(self._pending.popleft())
+                   and pending[0][1] is node_type and pending[0][2] is selection):
+                batch.append(pending.popleft())
             assert self._context is not None
             self.lines += _render(self._context, batch)
             done += len(batch)
@@ -182,9 +197,10 @@ class BulkRun:
         self._splits: dict[tuple[int, str], tuple[SelectionSetNode | None, SelectionSetNode, Nested]] = {}
         self._edges: dict[int, tuple[FieldNode, list[tuple[FieldNode, GraphQLObjectType]]]] = {}
 
-    def plan(self, *, grouped: bool, seed: int) -> BulkOutput:
-        """Which objects the file holds, in file order; nothing is executed yet."""
-        entries: list[Entry] = []
+    def snapshot(self, *, grouped: bool, seed: int) -> BulkOutput:
+        """The file as of now: which root documents it holds is fixed here (cheaply: documents are never
+        changed once stored); which lines, in which order, is planned when the file is first needed."""
+        roots: list[tuple[Callable[[], list[Doc]], GraphQLObjectType, SelectionSetNode | None]] = []
         root = self.schema.query_type
         assert root is not None
         for node, owner in selected_fields(self.schema, self.operation.selection_set, root, self.fragments):
@@ -194,24 +210,34 @@ class BulkRun:
                 continue  # a bulk result holds connection nodes only
             assert isinstance(named, GraphQLObjectType)
             arguments = get_argument_values(definition, node)
+            found = self._root_items(node.name.value, arguments)
             for edge_node, node_type in edge_nodes(self.schema, node, named, self.fragments):
-                for item in self._root_items(node.name.value, arguments):
-                    self._plan_node(item, node_type, edge_node.selection_set, None, entries)
-        if not grouped:
+                roots.append((found, node_type, edge_node.selection_set))
+
+        def plan() -> list[Entry]:
+            entries: list[Entry] = []
+            for items, node_type, selection_set in roots:
+                for item in items():
+                    self._plan_node(item, node_type, selection_set, None, entries)
+            if grouped:
+                return entries
             parents = [entry for entry in entries if entry[3] is None]
             children = [entry for entry in entries if entry[3] is not None]
             random.Random(seed).shuffle(children)
-            entries = parents + children
-        return BulkOutput(self.context, entries)
+            return parents + children
+
+        return BulkOutput(self.context, plan)
 
     # -- roots ----------------------------------------------------------------------------------
-    def _root_items(self, name: str, arguments: dict[str, Any]) -> list[Doc]:
+    def _root_items(self, name: str, arguments: dict[str, Any]) -> Callable[[], list[Doc]]:
+        """The root documents of the file, as of now, when called (later)."""
         if name == "orders":
             return self._orders(arguments)
         if name == "bulkOperations":
             # Copies: an operation's document changes as it runs, the file shows it as it was.
-            return [dict(op) for op in self._bulk_operations(arguments)]
-        return []
+            operations = [dict(op) for op in self._bulk_operations(arguments)]
+            return lambda: operations
+        return list
 
     def _bulk_operations(self, arguments: dict[str, Any]) -> list[Doc]:
         """As `bulkOperations(query:, sortKey:, reverse:)` lists them, without pages."""
@@ -221,19 +247,29 @@ class BulkRun:
             return []  # (inferred) as for orders: a query Shopify would refuse yields no objects
         return bulk_search.ordered(bulk_search.matching(self.state.bulk_operations.values(), plan), arguments)
 
-    def _orders(self, arguments: dict[str, Any]) -> list[Doc]:
+    def _orders(self, arguments: dict[str, Any]) -> Callable[[], list[Doc]]:
+        """As `orders(query:, sortKey:, reverse:)` finds them now, without pages.
+
+        Now only the index's documents and the current ones are taken (a pass over the shop); the search
+        and the sort run when the file is planned, on those documents, which nobody changes.
+        """
         state, now = self.state, self.context.now
         try:
             plan = parse_search(arguments.get("query"), now)
         except SearchError:
-            return []  # (inferred) a query Shopify would refuse yields no objects
+            return list  # (inferred) a query Shopify would refuse yields no objects
         sort_key = arguments.get("sortKey") or "PROCESSED_AT"
-        matches = [(number, doc) for number, doc in searchable(state, now) if plan.predicate(doc)]
-        matches.sort(key=lambda item: (_sort_value(item[1], item[0], sort_key), item[0]))
-        if arguments.get("reverse"):
-            matches.reverse()
-        current = [state.store.current(number) for number, _ in matches]
-        return [doc for doc in current if doc is not None]
+        store = state.store
+        indexed = [(number, doc, store.current(number)) for number, doc in searchable(state, now)]
+
+        def found() -> list[Doc]:
+            matches = [item for item in indexed if item[2] is not None and plan.predicate(item[1])]
+            matches.sort(key=lambda item: (_sort_value(item[1], item[0], sort_key), item[0]))
+            if arguments.get("reverse"):
+                matches.reverse()
+            return [current for _, _, current in matches if current is not None]
+
+        return found
 
     # -- nodes ----------------------------------------------------------------------------------
     def _plan_node(
@@ -334,8 +370,8 @@ def _walk(source: Doc, keys: tuple[str, ...]) -> list[Doc]:
 def plan_bulk_query(
     state: ShopState, document: DocumentNode, now: datetime, *, grouped: bool, seed: int
 ) -> BulkOutput:
-    """The result file of a validated bulk query over the shop as it is at `now`, planned, not yet written."""
-    return BulkRun(state, document, now).plan(grouped=grouped, seed=seed)
+    """The result file of a validated bulk query over the shop as it is at `now`, not yet planned nor written."""
+    return BulkRun(state, document, now).snapshot(grouped=grouped, seed=seed)
 
 
 def run_bulk_query(

@@ -61,13 +61,17 @@ def test_an_order_met_twice_in_a_batch_is_decided_on_what_its_first_version_left
 
 
 def test_the_collector_is_spared_while_results_are_ingested_and_restored_by_the_last_one_out() -> None:
-    before, frozen = gc.get_threshold(), gc.get_freeze_count()
-    first, second = backfill_ingest._fewer_collections(), backfill_ingest._fewer_collections()
-    first.__enter__()
-    assert gc.get_threshold() == (backfill_ingest.INGEST_GC_THRESHOLD, *before[1:])
-    assert gc.get_freeze_count() > frozen, "what was alive before is left out of the collections"
-    second.__enter__()  # another source's backfill, overlapping
-    first.__exit__(None, None, None)
-    assert gc.get_threshold()[0] == backfill_ingest.INGEST_GC_THRESHOLD, "still ingesting"
-    second.__exit__(None, None, None)
-    assert (gc.get_threshold(), gc.get_freeze_count()) == (before, frozen)
+    gc.freeze()  # as the console script does once start-up is over
+    try:
+        before, frozen = gc.get_threshold(), gc.get_freeze_count()
+        first, second = backfill_ingest._fewer_collections(), backfill_ingest._fewer_collections()
+        first.__enter__()
+        assert gc.get_threshold() == (backfill_ingest.INGEST_GC_THRESHOLD, *before[1:])
+        second.__enter__()  # another source's backfill, overlapping
+        first.__exit__(None, None, None)
+        assert gc.get_threshold()[0] == backfill_ingest.INGEST_GC_THRESHOLD, "still ingesting"
+        second.__exit__(None, None, None)
+        assert gc.get_threshold() == before
+        assert gc.get_freeze_count() == frozen > 0, "what start-up froze stays frozen"
+    finally:
+        gc.unfreeze()
