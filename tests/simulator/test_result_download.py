@@ -9,10 +9,13 @@ through the given sleep. `ResultPipe` hands the bytes to a reading thread, a few
 from __future__ import annotations
 
 import asyncio
+import gzip
+import re
 
 import aiohttp
 import pytest
 from aiohttp import web
+from structlog.testing import capture_logs
 
 from shopify_bridge.shopify.bulk.download import (
     DOWNLOAD_ATTEMPTS,
@@ -161,3 +164,53 @@ async def test_an_aborted_pipe_fails_its_reader_once() -> None:
     with pytest.raises(DownloadAborted, match="did not complete"):
         await asyncio.to_thread(pipe.read)
     assert await asyncio.to_thread(pipe.read) == b""
+
+
+class RawStorage:
+    """A storage answering with raw bytes: first a gzip-encoded body that cannot be decoded (a payload
+    error, not a reset), then what each `Range` asks for (206), or the whole file (200)."""
+
+    def __init__(self, content: bytes, cut: int) -> None:
+        self.content, self.cut = content, cut
+        self.ranges: list[str | None] = []
+        self.url = ""
+
+    async def __aenter__(self) -> RawStorage:
+        self.server = await asyncio.start_server(self._answer, "127.0.0.1", 0)
+        port = self.server.sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}/bulk.jsonl?Signature=secret"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.server.close()
+        await self.server.wait_closed()
+
+    async def _answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = (await reader.readuntil(b"\r\n\r\n")).decode()
+        wanted = re.search(r"(?im)^range: bytes=(\d+)-\r$", head)
+        self.ranges.append(wanted and wanted.group(1))
+        if len(self.ranges) == 1:  # gzip-encoded, its deflate stream corrupt after the first bytes
+            packed = gzip.compress(self.content[: self.cut])
+            body = packed[:20] + bytes(b ^ 0xFF for b in packed[20:])
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nConnection: close\r\n"
+                         + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+        else:
+            start = int(wanted.group(1)) if wanted else 0
+            rest, size = self.content[start:], len(self.content)
+            status = f"206 Partial Content\r\nContent-Range: bytes {start}-{size - 1}/{size}" if wanted else "200 OK"
+            writer.write(f"HTTP/1.1 {status}\r\nConnection: close\r\nContent-Length: {len(rest)}\r\n\r\n".encode()
+                         + rest)
+        await writer.drain()
+        writer.close()
+
+
+async def test_a_payload_error_is_retried_and_the_file_completed() -> None:
+    content = b"".join(b'{"id":"gid:\\/\\/shopify\\/Order\\/%d"}\n' % n for n in range(200))
+    async with RawStorage(content, cut=1000) as storage:
+        sleeps, sink = Sleeps(), Received()
+        with capture_logs() as logs:
+            assert await download(storage.url, sink, sleep=sleeps) == len(content)
+    assert [entry["error"] for entry in logs] == ["ClientPayloadError"]
+    assert "Signature" not in repr(logs), "the signed link is never logged"
+    assert sink.data == content, "each byte once, in order"
+    assert len(storage.ranges) == 2 and storage.ranges[0] is None and len(sleeps.waits) == 1
