@@ -24,6 +24,11 @@ bridge's process tree, and a check that the store holds every order (`bench/back
     .venv/bin/python bench/backfill.py --whole --sizes 20000
     .venv/bin/python bench/backfill.py --whole --profile pyspy          # 100k; or --profile cprofile
     .venv/bin/python bench/backfill.py --whole --memory                 # 20k and 100k under memray
+
+`--forward-history` runs a whole forward_history backfill against the simulator and prints the requests
+per 1,000 orders and the bridge's time (`bench/backfill_forward.py`).
+
+    .venv/bin/python bench/backfill.py --forward-history     # requests per 1,000 orders, 20,000 orders' time
 """
 
 from __future__ import annotations
@@ -170,7 +175,11 @@ def _print_row(r: dict[str, Any]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", help="order counts, e.g. 10000,100000,300000 (default 10000; with --whole "
-                        "10000,20000,100000,300000, --profile 100000, --memory 20000,100000)")
+                        "10000,20000,100000,300000, --profile 100000, --memory 20000,100000; 20000 with "
+                        "--forward-history)")
+    parser.add_argument("--forward-history", action="store_true",
+                        help="a whole forward_history backfill against the simulator: requests per 1,000 orders "
+                        "and the time (bench/backfill_forward.py)")
     parser.add_argument("--whole", action="store_true", help="the real `shopify-bridge run --once` as a process")
     parser.add_argument("--profile", help="with --whole: profile the run with pyspy, cprofile or pyspy,cprofile")
     parser.add_argument("--repeat", type=int, default=1, help="with --whole: bridge runs per seeded shop")
@@ -183,6 +192,11 @@ def main() -> None:
     args = parser.parse_args()
     if args.measure:
         print(json.dumps(measure(args.measure, args.orders)))
+        return
+    if args.forward_history:
+        from bench.backfill_forward import main as forward_history
+
+        forward_history([int(s) for s in (args.sizes or "20000").split(",")])
         return
     if args.whole or args.profile or args.memory:
         raise SystemExit(whole(args))

@@ -132,16 +132,46 @@ another (`shopify-bridge init` writes a commented example). Rules that hold for 
 - Relative paths are relative to the directory of the config file.
 - Unknown keys are errors, at every level; so are duplicate source names, two sources on one shop, and
   two destinations appending to one file.
-- Secrets (`access_token`, `signing_secret`, every `headers` value, everything from `${{VAR}}`) are never
-  printed: logs, `check`, `explain`, errors and the dashboard show them as `***`.
+- Secrets (`access_token`, `signing_secret`, every `headers` value, `api_secret`, `write_key`, the
+  `[alerts]` `url`, everything from `${{VAR}}`) are never printed: logs, `check`, `explain`, errors and the
+  dashboard show them as `***`.
 
 A config error exits with code 78 and one line naming the key, e.g. `sources[0].upsell_delay_seconds`.
+
+Every destination type takes `events`, `channels` and `exclude_tags`: an event a destination's keys keep
+out is recorded for that destination as `filtered` with the key that matched (shown by `events`,
+`explain` and the dashboard), never left pending; a refund whose Placed Order a destination does not
+take goes there on its own. Every type reached over HTTP retries, goes dead and replays like `http`.
+What `ga4`, `meta_capi` and `segment` send, and what they skip (`skipped`, with the rule), is on their
+own pages: [ga4](destinations/ga4.md), [meta_capi](destinations/meta_capi.md),
+[segment](destinations/segment.md).
+"""
+
+
+ALERTS_NOTE = """\
+Kinds: `source_failed` (a source's poll fails; told once when it becomes failed), `source_recovered` (it
+polls again), `dead_letters` (deliveries went dead; the ones within 2 seconds make one alert),
+`reconcile_mismatch` (from `reconcile`). Each is sent within a minute of its cause, as the JSON document
+`{"kind", "source", "message", "at", "text"}` (`source`: the source's name; `text`: the same news for a
+Slack-compatible webhook, with `&`, `<`, `>` escaped). At most one alert per kind and source per 15
+minutes: later ones are folded into one that is sent when the 15 minutes are over and says how many it
+holds; a held `source_failed` is dropped once the source recovers. The times of the last alerts are kept
+in the database, so a restart does not send them again sooner (`reconcile`, which only reads the
+database, honours them but cannot add its own). The url answering 2xx or the command exiting 0 counts as
+told; a failing one is tried 3 times within the minute, then logged; it never stops the bridge.
 """
 
 
 def configuration_markdown() -> str:
     from shopify_bridge.config import Config, Exclude, Source
-    from shopify_bridge.config.destinations import HttpDestination, JsonlDestination
+    from shopify_bridge.config.destinations import (
+        Alerts,
+        Ga4Destination,
+        HttpDestination,
+        JsonlDestination,
+        MetaCapiDestination,
+        SegmentDestination,
+    )
 
     sections: list[tuple[str, type[BaseModel]]] = [
         ("Top level", Config),
@@ -149,11 +179,17 @@ def configuration_markdown() -> str:
         ("`[sources.exclude]`", Exclude),
         ('`[[destinations]]` with `type = "jsonl"`', JsonlDestination),
         ('`[[destinations]]` with `type = "http"`', HttpDestination),
+        ('`[[destinations]]` with `type = "ga4"`', Ga4Destination),
+        ('`[[destinations]]` with `type = "meta_capi"`', MetaCapiDestination),
+        ('`[[destinations]]` with `type = "segment"`', SegmentDestination),
+        ("`[alerts]`", Alerts),
     ]
+    notes = {Alerts: ALERTS_NOTE}
     parts = [CONFIG_INTRO.format(generated=GENERATED.format(source="shopify_bridge/config*.py"))]
     for heading, model in sections:
         doc = " ".join((model.__doc__ or "").split())
-        parts.append(f"## {heading}\n\n{doc}\n\n{model_table(model)}\n")
+        note = f"\n{notes[model]}" if model in notes else ""
+        parts.append(f"## {heading}\n\n{doc}\n\n{model_table(model)}\n{note}")
     return "\n".join(parts)
 
 
@@ -168,10 +204,12 @@ run` and `shopify-bridge run --config /etc/shopify-bridge.toml` are the same.
 
 Exit codes: `0` ok · `1` unexpected failure · `2` usage (also an unknown event id, source or destination
 name, named in the message) · `65` reconcile mismatch · `69` Shopify unreachable or the shop
-unavailable/locked; a destination unreachable (`check`) · `75` temporary failure (throttling, 5xx,
-timeouts after retries) · `77` authentication or missing scope · `78` configuration error (also a
-file destination that cannot be written). Every non-zero exit prints one
-line naming the cause; `--debug` adds the traceback.
+unavailable/locked; a destination unreachable (`check`) · `74` local storage failure (disk full, I/O error,
+the database file removed or replaced; nothing committed is lost) · `75` temporary failure (throttling, 5xx,
+timeouts after retries; another process writes the database) · `77` authentication or missing scope
+(`run`: every source's token rejected) · `78` configuration error (also a database path that is a
+directory, unwritable or not a shopify-bridge database; a file destination that cannot be written; a port
+in use). Every non-zero exit prints one line naming the cause; `--debug` adds the traceback.
 
 Output: text from Shopify, destinations and the config is shown literally; control characters are
 shown escaped (`\\x1b`, `\\r`), while `--json` keeps the exact strings. `NO_COLOR` turns off all

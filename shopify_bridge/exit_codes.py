@@ -21,8 +21,13 @@ RECONCILE_MISMATCH = 65
 UNAVAILABLE = 69
 """Shopify unreachable, or the shop unavailable (402) or locked (423) (EX_UNAVAILABLE)."""
 
+IOERR = 74
+"""Local storage failed: disk full, an I/O error, the database file removed or replaced while running (EX_IOERR).
+Nothing committed is lost; fix the disk (or restore the file) and start again."""
+
 TEMPFAIL = 75
-"""A temporary failure that survived the retries: throttling, 5xx, timeouts (EX_TEMPFAIL); retry later."""
+"""A temporary failure that survived the retries: throttling, 5xx, timeouts, or another process holds the
+database (EX_TEMPFAIL); retry later."""
 
 NOPERM = 77
 """Authentication failed (401) or a scope is missing (ACCESS_DENIED) (EX_NOPERM)."""
@@ -33,7 +38,7 @@ CONFIG = 78
 # Several sources can fail differently in one `run --once`; the process reports the most severe:
 # a bug first (nothing else can be trusted after it), then what an operator must fix (config,
 # credentials), then outages, then what fixes itself. Codes outside the contract rank after these.
-_SEVERITY: tuple[int, ...] = (FAILURE, CONFIG, NOPERM, UNAVAILABLE, TEMPFAIL, RECONCILE_MISMATCH, USAGE)
+_SEVERITY: tuple[int, ...] = (FAILURE, IOERR, CONFIG, NOPERM, UNAVAILABLE, TEMPFAIL, RECONCILE_MISMATCH, USAGE)
 
 
 def most_severe(codes: Iterable[int]) -> int:

@@ -51,6 +51,7 @@ def make_order(number: int, processed: datetime, **overrides: Any) -> dict[str, 
         "taxesIncluded": False,
         "checkoutToken": f"chk{number}",
         "cartToken": None,
+        "customAttributes": [],
         "totalPriceSet": money("20.0"),
         "currentTotalPriceSet": money("20.0"),
         "totalTaxSet": money("0.0"),
@@ -144,8 +145,8 @@ class FakeShopify:
         if name == "BridgeReadOrder":
             order = self.orders.get(variables["id"])
             return {"order": self._node(order) if order else None}
-        if name == "BridgeReadRefund":
-            return {"node": copy.deepcopy(self.refund_details.get(variables["id"]))}
+        if name == "BridgeReadRefunds":
+            return {"nodes": [copy.deepcopy(self.refund_details.get(gid)) for gid in variables["ids"]]}
         if (
             name == "BridgeOrdersCount"
             and "customer_id:" not in variables["query"]

@@ -23,6 +23,7 @@ from textual.containers import Vertical
 from textual.widgets import ContentSwitcher, DataTable, Footer, Label, Static
 from textual.worker import Worker, WorkerState
 
+from shopify_bridge.store.sql import safe_url
 from shopify_bridge.timeutil import system_clock
 from tui.actions import DashboardActions
 from tui.commands import DashboardCommands
@@ -125,7 +126,9 @@ class DashboardApp(OperatorActions):
         # Everything built so far (Textual, the widgets, the core) lives as long as the app: moving it
         # out of the collector's reach keeps full collections from adding 30-60 ms spikes to refresh ticks.
         gc.freeze()
-        self.sub_title = f"{self.store.db_path.name}{' (attached, read-only)' if self.read_only else ''}"
+        where = self.store.db_path
+        name = where.name if isinstance(where, Path) else safe_url(where)
+        self.sub_title = f"{name}{' (attached, read-only)' if self.read_only else ''}"
         self.request_refresh()
         self.set_interval(self.refresh_seconds, self.request_refresh, name="refresh")
         self.set_interval(1.0, self._tick_countdowns, name="countdowns")

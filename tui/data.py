@@ -18,6 +18,7 @@ from shopify_bridge.errors import BridgeError
 from shopify_bridge.service.explain import Explanation, explain
 from shopify_bridge.store import Store
 from shopify_bridge.store.reads_dashboard import DashboardReads
+from shopify_bridge.store.sql import is_postgres_url
 from tui.models import EventDetail, EventFilter, OrderDetail, Snapshot
 
 
@@ -25,7 +26,8 @@ class DashboardStore:
     """Read-only dashboard reads over the bridge's store; opened lazily, safe to share between workers."""
 
     def __init__(self, db_path: Path | str) -> None:
-        self.db_path = Path(db_path)
+        # An SQLite file (a Path) or a PostgreSQL URL (a str), as the config's `database`.
+        self.db_path: Path | str = db_path if is_postgres_url(db_path) else Path(db_path)
         self._store: Store | None = None
         self._lock = threading.Lock()
         # The store's change counter at the last read: it moves only when another connection commits.

@@ -24,6 +24,8 @@ STATE_STYLES = {
     "sending": "cyan",
     "pending": "dim",
     "dead": "bold red",
+    "filtered": "dim",  # the destination does not take it (its events/channels/exclude_tags)
+    "skipped": "dim",  # its payload rules do not send it (too old, no user data…)
 }
 SOURCE_STATE_STYLES = {
     "ok": "green",
@@ -148,6 +150,8 @@ def delivery_state(delivery: Delivery) -> Text:
     label = delivery.state
     if delivery.state == "retrying":
         label = f"retrying ×{delivery.attempts}"
+    elif delivery.reason and delivery.state in ("filtered", "skipped"):
+        label = f"{delivery.state}: {delivery.reason}"  # the key that matched, or the payload rule
     return Text(label, style=STATE_STYLES.get(delivery.state, ""))
 
 

@@ -14,8 +14,10 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Label
 
-from shopify_bridge.service.explain import Explanation, edited_after_release
-from tui.format import countdown, money, redact
+from shopify_bridge.service.explain import Explanation, edited_after_release, waiting_note
+from shopify_bridge.store.reads_orders import RefundRecord
+from shopify_bridge.timeutil import parse_ts
+from tui.format import countdown, money, redact, span
 from tui.messages import ReleaseRequested
 from tui.models import OrderDetail
 from tui.table_sync import Cell
@@ -50,6 +52,19 @@ def decision_line(detail: OrderDetail, explanation: Explanation | None, now: dat
     if note:
         line.append(f" · {note}", style="yellow")
     return line
+
+
+def refund_state(refund: RefundRecord, now: datetime) -> Text:
+    """A refund's status; while it waits, what for, since when, and when it is read next (`in 4 min`)."""
+    next_read = None
+    if refund["next_read_at"]:
+        seconds = int((parse_ts(refund["next_read_at"]) - now).total_seconds())
+        next_read = "due now" if seconds <= 0 else f"in {span(seconds)}"
+    note = waiting_note(refund, next_read)
+    state = literal(refund["status"])
+    if note:
+        state.append(f" — {note}", style="yellow")
+    return state
 
 
 class OrderDetailScreen(ModalScreen[None]):
@@ -133,7 +148,7 @@ class OrderDetailScreen(ModalScreen[None]):
                 Text("refund"),
                 literal(refund["refund_id"]),
                 literal(refund["timestamp"] or "—"),
-                literal(refund["status"]),
+                refund_state(refund, self.now),
             )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

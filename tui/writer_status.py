@@ -79,12 +79,16 @@ class WriterStatus:
 
 
 def writer_status(
-    database: Path,
+    database: Path | str,
     heartbeat: Heartbeat | None,
     now: datetime,
     *,
     running: Callable[[int], bool] = pid_running,
 ) -> WriterStatus:
+    if isinstance(database, str):
+        # A PostgreSQL store: no lock file, and the writers may run on other machines (their pids mean
+        # nothing here), so the heartbeat alone tells.
+        return _by_heartbeat_alone(heartbeat, now)
     holder = lock_holder(database)
     pid = holder if holder is not None else (heartbeat.pid if heartbeat else None)
     at = heartbeat.at if heartbeat else None
@@ -97,3 +101,10 @@ def writer_status(
     if at is None and holder is None:
         return WriterStatus("unknown", pid, at)
     return WriterStatus("alive", pid, at)
+
+
+def _by_heartbeat_alone(heartbeat: Heartbeat | None, now: datetime) -> WriterStatus:
+    if heartbeat is None:
+        return WriterStatus("unknown", None, None)
+    state = "silent" if now - heartbeat.at > STALE_AFTER else "alive"
+    return WriterStatus(state, heartbeat.pid, heartbeat.at)

@@ -225,6 +225,7 @@ COMMAND_MODULES = {
     "events": "inspect",
     "replay": "inspect",
     "reconcile": "inspect",
+    "migrate": "migrate",
 }
 
 
@@ -310,11 +311,21 @@ def _recording(path: Path | None) -> dict[str, Any]:
 
 
 @app.command()
-def check(ctx: typer.Context, as_json: JsonOption = False, record_cassette: RecordCassetteOption = None) -> None:
-    """Validate the config; per source: reach the shop, check the token and its scopes; probe each destination
-    (http: TLS and an answer to HEAD, nothing sent; jsonl: the file can be written). Exit 69 when a destination
-    is unreachable, 78 when a file destination cannot be written."""
-    _run_command(ctx, "check", as_json=as_json, **_recording(record_cassette))
+def check(
+    ctx: typer.Context,
+    as_json: JsonOption = False,
+    record_cassette: RecordCassetteOption = None,
+    send_test: Annotated[
+        bool, typer.Option("--send-test", help="Also send a sample event to GA4's validation server.")
+    ] = False,
+) -> None:
+    """Validate the config; per source: reach the shop, check the token and its scopes; per destination: its
+    credential shape, and a probe (http-like: TLS and an answer to HEAD, nothing sent; jsonl: the file can be
+    written). Exit 69 when a destination is unreachable, 78 when a credential looks wrong or a file destination
+    cannot be written."""
+    # Passed only when given, like --record-cassette: a check without options calls check(config).
+    options = {"send_test": True} if send_test else {}
+    _run_command(ctx, "check", as_json=as_json, **_recording(record_cassette), **options)
 
 
 @app.command()
@@ -492,6 +503,18 @@ def reconcile(
     Covers whole days, from start_date (when backfilled) or the first connection, up to yesterday in the
     shop's timezone."""
     _run_command(ctx, "reconcile", source=source, until=until, as_json=as_json)
+
+
+@app.command()
+def migrate(
+    ctx: typer.Context,
+    to: Annotated[
+        str, typer.Option("--to", metavar="URL", help="The PostgreSQL database to copy into (postgresql://…); "
+                          "it must hold no store yet.")
+    ],
+) -> None:
+    """Copy this config's SQLite store (every table, cursors, holds, outbox) into PostgreSQL and verify the counts."""
+    _run_command(ctx, "migrate", to=to)
 
 
 def main(argv: list[str] | None = None) -> int:

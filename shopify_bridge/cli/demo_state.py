@@ -13,13 +13,16 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from shopify_bridge import exit_codes
+from shopify_bridge.errors import BridgeError
+
 DEMO_DATABASE = "demo.db"
 DEMO_EVENTS = "events.jsonl"
 DEMO_LOG = "demo.log"
 # Everything a demo writes into its directory (the database with its WAL/SHM/journal, the backfill's
 # bulk files, events, log): what --fresh removes, and nothing else of a directory the user chose.
 _DEMO_FILES = (DEMO_DATABASE, f"{DEMO_DATABASE}-wal", f"{DEMO_DATABASE}-shm", f"{DEMO_DATABASE}-journal",
-               DEMO_EVENTS, DEMO_LOG)
+               f"{DEMO_DATABASE}.identity", DEMO_EVENTS, DEMO_LOG)
 _DEMO_DIRS = ("demo-bulk",)
 
 
@@ -46,12 +49,28 @@ def _remove_previous(out_dir: Path) -> bool:
     return removed
 
 
+def _refuse_while_running(database: Path) -> None:
+    """Never pull the files from under a demo that still runs there: it holds the writer lock."""
+    from shopify_bridge.store.writer_lock import WriterBusy, WriterLock
+
+    lock = WriterLock(database)
+    try:
+        lock.acquire()
+    except WriterBusy as busy:
+        raise BridgeError(
+            f"a demo still runs in {database.parent} (pid {busy.pid}); stop it before --fresh",
+            exit_code=exit_codes.TEMPFAIL,
+        ) from None
+    lock.release()
+
+
 def prepare_demo_dir(out_dir: Path, *, fresh: bool) -> DemoStart:
     """Start over (`fresh`, or nothing there yet), or continue from the database found in `out_dir`."""
     from shopify_bridge.store import Store
 
     database = out_dir / DEMO_DATABASE
     if fresh:
+        _refuse_while_running(database)
         removed = _remove_previous(out_dir)
         return DemoStart(f"starting afresh in {out_dir}" + (" (the previous demo's files removed)" if removed else ""))
     if not database.exists():

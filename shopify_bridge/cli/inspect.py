@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 
@@ -12,9 +13,12 @@ from shopify_bridge.cli import names
 from shopify_bridge.cli.console import console, print_json
 from shopify_bridge.cli.json_output import EventJson, ExplainJson, dump, reconcile_json
 from shopify_bridge.cli.output import events_table, print_explanation, print_reconcile
-from shopify_bridge.config import Config
+from shopify_bridge.config import Config, Source
 from shopify_bridge.errors import BridgeError
 from shopify_bridge.store import Store
+
+if TYPE_CHECKING:
+    from shopify_bridge.service.reconcile import SourceReconcile
 
 EVENT_NAMES = ("Placed Order", "Received Refund")
 
@@ -47,19 +51,23 @@ def until_option(value: str | None) -> date | None:
 
 
 def explain(config: Config, order: str, source: str | None = None, as_json: bool = False) -> int:
+    from shopify_bridge.cli.output_payloads import print_destination_payloads
     from shopify_bridge.service.explain import as_dict, edited_after_release
     from shopify_bridge.service.explain import explain as explain_order
+    from shopify_bridge.service.explain_payloads import destination_payloads
 
     store = Store.open_reader(config.database)
     try:
         shop = names.source_shop(config, source, store.reads.event_log.sources()) if source is not None else None
         exp = explain_order(store, order, shop)
+        payloads = destination_payloads(config, store, exp, datetime.now(UTC))
     finally:
         store.close()
     if as_json:
-        print_json(dump(ExplainJson.model_validate(as_dict(exp))))
+        print_json(dump(ExplainJson.model_validate({**as_dict(exp), "destination_payloads": payloads})))
     else:
         print_explanation(console(), exp, edited_after_release(exp))
+        print_destination_payloads(console(), payloads)
     return exit_codes.OK
 
 
@@ -119,16 +127,29 @@ def replay(
     return exit_codes.OK
 
 
+async def _reconcile_and_alert(
+    config: Config, store: Store, chosen: list[Source], last_day: date | None
+) -> list[SourceReconcile]:
+    from shopify_bridge.service.alerting import ReconcileAlerts
+    from shopify_bridge.service.reconcile import reconcile_sources
+
+    results = await reconcile_sources(store, chosen, last_day, datetime.now(UTC))
+    alerts = ReconcileAlerts(config, store, lambda: datetime.now(UTC))
+    for result in results:
+        alerts.mismatch(result.name, result.days)
+    await alerts.flush()
+    return results
+
+
 def reconcile(
     config: Config, *, source: str | None = None, until: str | None = None, as_json: bool = False
 ) -> int:
-    from shopify_bridge.service.reconcile import reconcile_sources
 
     chosen = [names.config_source(config, source)] if source is not None else list(config.sources)
     last_day = until_option(until)
     store = Store.open_reader(config.database)
     try:
-        results = asyncio.run(reconcile_sources(store, chosen, last_day, datetime.now(UTC)))
+        results = asyncio.run(_reconcile_and_alert(config, store, chosen, last_day))
     finally:
         store.close()
     ok = all(result.ok for result in results)

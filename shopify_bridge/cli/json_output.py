@@ -77,6 +77,8 @@ class CheckJson(JsonDoc):
     """One per configured source, in config order."""
     destinations: list[DestinationCheckJson]
     """One per configured destination, in config order."""
+    credentials: list[CheckLineJson]
+    """Each destination's credential shape (and, with `--send-test`, GA4's verdict on a sample purchase)."""
 
 
 # -- events ---------------------------------------------------------------------------------------
@@ -84,7 +86,10 @@ class DeliveryJson(JsonDoc):
     destination: str
     """The destination's name."""
     state: str
-    """pending | in_flight | delivered | dead."""
+    """pending | in_flight | delivered | dead | filtered (the destination's `events`/`channels`/`exclude_tags`
+    keep it out) | skipped (a rule of its payload, e.g. too_old_for_destination)."""
+    reason: str | None
+    """For filtered: the key that matched; for skipped: the rule; else null."""
     attempts: int
     """Attempts made so far (a replay starts again from 0)."""
     last_status: int | None
@@ -173,7 +178,17 @@ class RefundJson(JsonDoc):
     timestamp: str | None
     """The refund's createdAt (else processedAt)."""
     status: str
-    """waiting_details | waiting_order | evented | zero_amount_refund | excluded | history | skipped."""
+    """waiting | evented | zero_amount_refund | refund_unsettled | excluded | history."""
+    waits_for: str | None
+    """While it waits: placed_order (its order is held), details (not read yet) or pending (a REFUND transaction
+    is still pending); null otherwise."""
+    waiting_since: str | None
+    """When it started waiting (ISO 8601, UTC); null unless it waits."""
+    read_attempts: int
+    """Reads that found it still waiting (the backoff doubles from 1 minute to 1 hour with each)."""
+    next_read_at: str | None
+    """When it is read again (ISO 8601, UTC); null when not scheduled (waiting for its Placed Order, or not
+    waiting)."""
 
 
 class ExplainDeliveryJson(DeliveryJson):
@@ -211,6 +226,9 @@ class ExplainJson(JsonDoc):
     """The order's events (Placed Order, Received Refunds) in creation order."""
     note: str | None
     """"edited after release: Δ total …" when the order changed after its Placed Order was built."""
+    destination_payloads: dict[str, dict[str, Any]]
+    """event_id → destination → the request it gets (method, url, headers, body; credentials redacted), or
+    `{"filtered" | "skipped": reason, "detail": …}` when the destination keeps the event out."""
 
 
 # -- reconcile ------------------------------------------------------------------------------------

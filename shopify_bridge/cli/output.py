@@ -64,6 +64,8 @@ def destinations_table(reports: Sequence[DestinationReport]) -> Table:
 # -- explain --------------------------------------------------------------------------------------
 def print_explanation(out: Console, exp: Explanation, note: str | None) -> None:
     """The order, its hold or exclusion, its versions, refunds, and each event with its deliveries."""
+    from shopify_bridge.service.explain import waiting_note
+
     o = exp.order
     out.print(styled(lit(o["name"], "bold"), " (id ", lit(o["order_id"]), ") — source ",
                      lit(exp.source_name or exp.shop)))
@@ -85,8 +87,9 @@ def print_explanation(out: Console, exp: Explanation, note: str | None) -> None:
         )
     out.print(versions)
     for refund in exp.refunds:
+        waiting = waiting_note(refund)
         out.print(styled("refund ", lit(refund["refund_id"]), " at ", lit(refund["timestamp"]), ": ",
-                         lit(refund["status"])))
+                         lit(refund["status"]), lit(f" ({waiting})" if waiting else "")))
     for event in exp.events:
         out.print(Text(""))
         out.print(styled(lit(event["event_name"], "bold"), " ", lit(event["event_id"]), " (created ",
@@ -101,6 +104,8 @@ def print_explanation(out: Console, exp: Explanation, note: str | None) -> None:
 # -- events ---------------------------------------------------------------------------------------
 def delivery_state(d: DeliveryState) -> Text:
     text = styled(lit(d["destination"]), ": ", lit(d["state"]))
+    if d["reason"]:  # filtered: the destination's key that matched; skipped: the payload rule
+        text.append_text(styled(" (", lit(d["reason"]), ")"))
     if d["state"] != "delivered" and d["attempts"]:
         text.append_text(styled(" (", lit(d["attempts"]), "×, ", lit(d["last_error"]), ")"))
     return text
@@ -149,7 +154,9 @@ def print_reconcile(out: Console, result: SourceReconcile) -> None:
 
 # -- run --once -----------------------------------------------------------------------------------
 def cycle_line(cycle: SourceCycle) -> Text:
-    """One line per source: what its cycle did, or why it failed."""
+    """One line per source: what its cycle did, or why it failed (or that another process polls it)."""
+    if cycle.elsewhere:
+        return styled(lit(cycle.source, "bold"), ": polled by another process (it holds the lease)")
     counts = (f"{cycle.seen} orders seen, {cycle.created} events created, "
               f"{cycle.delivered} deliveries delivered, {cycle.held} orders held")
     if cycle.exit_code:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shopify_bridge import exit_codes
 from shopify_bridge.cli.console import console
@@ -14,6 +14,9 @@ from shopify_bridge.cli.startup import startup_done
 from shopify_bridge.config import Config
 from shopify_bridge.errors import BridgeError
 from shopify_bridge.observe.log import human_logs
+
+if TYPE_CHECKING:
+    from shopify_bridge.service.bridge import Bridge
 
 
 # -- run ------------------------------------------------------------------------------------------
@@ -49,17 +52,40 @@ async def _run(
                 out.print(cycle_line(cycle))
             return exit_codes.most_severe(cycle.exit_code for cycle in cycles)
         if metrics is None:
-            await bridge.run(stop)
+            await _run_informing_systemd(bridge, stop)
         else:
             from shopify_bridge.observe.health import serving
 
             async with serving(bridge, metrics, host=metrics_host, port=metrics_port or 0, stale_after=stale_after):
-                await bridge.run(stop)
+                await _run_informing_systemd(bridge, stop)
         return exit_codes.OK
     finally:
         if on_progress is not None:
             on_progress.stop()
         bridge.close()
+
+
+async def _run_informing_systemd(bridge: Bridge, stop: asyncio.Event) -> None:
+    """`bridge.run(stop)`, telling systemd (`Type=notify`) when it is ready and that it is alive."""
+    from shopify_bridge.observe.systemd import SystemdNotifier, keep_informed
+
+    notifier = SystemdNotifier.from_env()
+    if notifier is None:
+        await bridge.run(stop)
+        return
+
+    def status() -> str:
+        return "; ".join(f"{s.name}: {s.state}" for s in bridge.status.values())
+
+    informing = asyncio.create_task(keep_informed(
+        notifier, stop, ready=bridge.liveness.ready, stuck=bridge.liveness.stuck,
+        store_problem=lambda: bridge.store_problem, status=status,
+    ))
+    try:
+        await bridge.run(stop)
+    finally:
+        stop.set()
+        await informing
 
 
 def run(
@@ -89,9 +115,10 @@ def run(
 def _log_to_file(path: Path) -> None:
     """While the dashboard owns the terminal, log lines go to a file instead of garbling the screen."""
     from shopify_bridge.observe.log import configure_logging
+    from shopify_bridge.private_files import open_private_text
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    configure_logging(json_logs=True, stream=open(path, "a", encoding="utf-8"))  # noqa: SIM115
+    configure_logging(json_logs=True, stream=open_private_text(path))
 
 
 async def _tui(config: Config, attach: bool) -> int:
@@ -103,7 +130,7 @@ async def _tui(config: Config, attach: bool) -> int:
     from shopify_bridge.service.actions import BridgeActions
     from shopify_bridge.service.bridge import Bridge
 
-    _log_to_file(Path(config.database).with_suffix(".log"))
+    _log_to_file(config.local_path(".log"))
     bridge = Bridge(config)
     try:
         await run_dashboard(config, bridge=bridge, stop=asyncio.Event(), actions=BridgeActions(bridge))

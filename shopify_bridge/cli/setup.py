@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -68,7 +69,7 @@ def init(target: Path, *, force: bool) -> str:
 
 
 # -- check ----------------------------------------------------------------------------------------
-async def _check(config: Config, *, as_json: bool = False) -> int:
+async def _check(config: Config, *, as_json: bool = False, send_test: bool = False) -> int:
     from shopify_bridge.cli.console import console, print_json
     from shopify_bridge.cli.json_output import (
         CheckJson,
@@ -78,9 +79,17 @@ async def _check(config: Config, *, as_json: bool = False) -> int:
         dump,
     )
     from shopify_bridge.cli.output import check_table, destinations_table
-    from shopify_bridge.service.bridge import client_for
     from shopify_bridge.service.check import CheckReport, check_source
     from shopify_bridge.service.check_destinations import probe_destinations
+    from shopify_bridge.service.clients import client_for
+    from shopify_bridge.service.destination_check import check_destinations
+    from shopify_bridge.service.local_files import storage_problem, wide_mode_warnings
+
+    problem = storage_problem(config)  # what `run` would refuse with 78, said before contacting any shop
+    if problem is not None:
+        raise BridgeError(problem, exit_code=exit_codes.CONFIG)
+    for warning in wide_mode_warnings(config):
+        print(warning, file=sys.stderr)
 
     async def one(source: Source) -> CheckReport:
         # An operator waits at the terminal: one retry and a short timeout answer an unreachable shop in
@@ -93,7 +102,10 @@ async def _check(config: Config, *, as_json: bool = False) -> int:
 
     reports = [await one(source) for source in config.sources]
     destinations = await probe_destinations(list(config.destinations))
-    code = exit_codes.most_severe([r.exit_code for r in reports] + [d.exit_code for d in destinations])
+    credentials = await check_destinations(config.destinations, datetime.now(UTC), send_test=send_test)
+    code = exit_codes.most_severe(
+        [r.exit_code for r in reports] + [d.exit_code for d in destinations] + [credentials.exit_code]
+    )
     if as_json:
         print_json(dump(CheckJson(
             ok=code == exit_codes.OK,
@@ -108,6 +120,7 @@ async def _check(config: Config, *, as_json: bool = False) -> int:
                 for source, report in zip(config.sources, reports, strict=True)
             ],
             destinations=[DestinationCheckJson(**vars(d)) for d in destinations],
+            credentials=[CheckLineJson(label=line.label, ok=line.ok, detail=line.detail) for line in credentials.lines],
         )))
         return code
     out = console()
@@ -115,12 +128,16 @@ async def _check(config: Config, *, as_json: bool = False) -> int:
         out.print(check_table(report, source.name))
     if destinations:
         out.print(destinations_table(destinations))
+    if credentials.lines:
+        out.print(check_table(credentials, "destination credentials"))
     out.print("all sources and destinations ok" if code == 0 else f"check failed (exit {code})")
     return code
 
 
-def check(config: Config, *, as_json: bool = False, record_cassette: Path | None = None) -> int:
+def check(
+    config: Config, *, as_json: bool = False, record_cassette: Path | None = None, send_test: bool = False
+) -> int:
     from shopify_bridge.cli.recording import recording
 
     with recording(record_cassette):
-        return asyncio.run(_check(config, as_json=as_json))
+        return asyncio.run(_check(config, as_json=as_json, send_test=send_test))

@@ -27,7 +27,6 @@ from pydantic import (
 
 from shopify_bridge.config.base import Section, path_given, resolved_path
 from shopify_bridge.config.destinations import (
-    EVENT_NAMES,
     Alerts,
     Destination,
     Ga4Destination,
@@ -88,7 +87,7 @@ class Source(Section):
 
     forward_history: bool = False
     """Forward backfilled (history) orders too; by default they are stored, not forwarded. Their
-    `$is_new_customer` costs one Shopify lookup per distinct customer of the backfilled range."""
+    `$is_new_customer` costs one more bulk operation (the earlier orders), never a request per customer."""
 
     upsell_delay: bool = False
     """Hold new orders until `processedAt + upsell_delay_seconds` so post-purchase upsells are included."""
@@ -254,16 +253,16 @@ class Config(Section):
         """Keys of the contract this build cannot act on yet: `check` and `run` refuse them (exit 78)
         rather than accept a config whose promise they would silently break."""
         missing: list[str] = []
-        if isinstance(self.database, str):
-            missing.append("database = \"postgresql://…\" (a PostgreSQL store)")
-        for index, destination in enumerate(self.destinations):
-            if destination.type not in SUPPORTED_DESTINATION_TYPES:
-                missing.append(f"destinations[{index}].type = {destination.type!r}")
-            elif destination.events != list(EVENT_NAMES) or destination.channels or destination.exclude_tags:
-                missing.append(f"destinations[{index}]: events/channels/exclude_tags filters")
-        if self.alerts is not None:
-            missing.append("[alerts]")
         return missing
+
+    def local_path(self, suffix: str) -> Path:
+        """A file (or folder) of this bridge's own beside its store: `<stem><suffix>` next to an SQLite file;
+        with a PostgreSQL store, `shopify-bridge<suffix>` next to the config file (else in the working
+        directory)."""
+        if isinstance(self.database, Path):
+            return self.database.parent / f"{self.database.stem}{suffix}"
+        folder = self._file.parent if self._file is not None else Path.cwd()
+        return folder / f"shopify-bridge{suffix}"
 
     def destination_names(self, source: Source) -> tuple[str, ...]:
         """The destinations `source` forwards to, in config order."""
@@ -278,8 +277,6 @@ def _unique(values: list[str], table: str, key: str, what: str) -> None:
             raise KeyedProblem((table, index, key), f"duplicate {what}: also {table}[{first_index[value]}]")
         first_index[value] = index
 
-
-SUPPORTED_DESTINATION_TYPES = ("jsonl", "http")
 
 _TABLES: dict[tuple[Any, ...], type[Section]] = {
     (): Config,

@@ -8,12 +8,14 @@ rule can be tested by comparing values.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from shopify_bridge.decide.kept_out import KeptOut
 from shopify_bridge.decide.money import dumps_event
+from shopify_bridge.decide.settling import RecordedRefund, Wait
 from shopify_bridge.decide.source_context import SourceContext
 
 # An order in one of these states never produces a Placed Order again.
@@ -39,7 +41,7 @@ class LatestVersion:
 class OrderFacts:
     order: StoredOrder | None = None  # None: the order was never stored
     latest: LatestVersion | None = None
-    refunds: Mapping[str, str] = field(default_factory=dict)  # refund id → status, for the refunds recorded
+    refunds: Mapping[str, RecordedRefund] = field(default_factory=dict)  # by refund id, the refunds recorded
 
 
 # -- the decision: what to store ---------------------------------------------------------------
@@ -55,6 +57,11 @@ class NewEvent:
     timestamp: str
     payload: str  # the exact JSON sent on the wire
     destinations: tuple[str, ...]
+    facts: str | None = None  # JSON: the few order facts the destination payloads need beyond the envelope
+    kept_out: tuple[tuple[str, KeptOut], ...] = ()  # destinations that do not take it, and why
+
+    def kept_out_of(self, destination: str) -> KeptOut | None:
+        return next((why for name, why in self.kept_out if name == destination), None)
 
 
 def new_event(ctx: SourceContext, event: dict[str, Any], *, order_id: str, refund_id: str | None) -> NewEvent:
@@ -139,9 +146,10 @@ class RefundStep:
     timestamp: str | None  # createdAt, else processedAt
     detail: str | None  # the READ_REFUND node (JSON) when this version carries the details
     first_seen: bool  # recorded now, with `status`
-    status: str  # waiting | history | excluded | zero_amount_refund | evented
+    status: str  # waiting | history | excluded | zero_amount_refund | refund_unsettled | evented
     status_changed: bool  # a recorded refund moves to `status`
     event: NewEvent | None = None  # the Received Refund to create (status `evented`)
+    wait: Wait | None = None  # while `waiting`: what for, since when, reads so far, the next read
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,3 +162,12 @@ class OrderDecision:
     refresh: OrderRefresh | None = None
     transition: Transition | None = None
     refunds: tuple[RefundStep, ...] = ()
+
+    def map_events(self, change: Callable[[NewEvent], NewEvent]) -> OrderDecision:
+        """The same decision with each event it creates (the Placed Order, the Received Refunds) changed."""
+        transition = self.transition
+        if isinstance(transition, Release):
+            transition = replace(transition, placed=change(transition.placed))
+        refunds = tuple(replace(step, event=change(step.event)) if step.event is not None else step
+                        for step in self.refunds)
+        return replace(self, transition=transition, refunds=refunds)

@@ -15,6 +15,7 @@ before that.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 import orjson
@@ -122,8 +123,11 @@ def on_fetch(
     now: datetime,
     first_connected_at: str,
     is_new_customer: bool | None = None,
+    deferred: Collection[str] = (),
 ) -> OrderDecision:
-    """A polled, read or bulk version of an order: store it if new, hold or release a new order, settle refunds."""
+    """A polled, read or bulk version of an order: store it if new, hold or release a new order, settle refunds.
+
+    `deferred` refunds (numeric ids) wait for a read that has not come yet: they are left as they are."""
     order_id = legacy_id(doc["id"])
     version = new_version(facts.latest, doc, origin)
     new_order = refresh = None
@@ -156,7 +160,7 @@ def on_fetch(
         status, exclusion_rule = _after(transition, status, exclusion_rule)
     refunds = settle_refunds(
         ctx, doc, order_status=status, exclusion_rule=exclusion_rule, known=facts.refunds,
-        first_connected_at=first_connected_at,
+        first_connected_at=first_connected_at, now=now, details_read=origin != "bulk", skip=deferred,
     )
     return OrderDecision(ctx.shop, order_id, now, version, new_order, refresh, transition, refunds)
 
@@ -181,9 +185,29 @@ def on_release(
     status, exclusion_rule = _after(transition, "held", stored_rule)
     refunds = settle_refunds(
         ctx, doc, order_status=status, exclusion_rule=exclusion_rule, known=facts.refunds,
-        first_connected_at=first_connected_at,
+        first_connected_at=first_connected_at, now=now,
     )
     return OrderDecision(ctx.shop, legacy_id(doc["id"]), now, version, transition=transition, refunds=refunds)
+
+
+def on_refunds_read(
+    facts: OrderFacts,
+    ctx: SourceContext,
+    doc: OrderDoc,
+    *,
+    now: datetime,
+    first_connected_at: str,
+    read: Collection[str],
+) -> OrderDecision:
+    """Some waiting refunds of a decided order, read again: `doc` is the order's newest stored version with
+    their fresh details (a refund Shopify did not return has none). Only those refunds move; no version is
+    stored, because the order itself was not read."""
+    assert facts.order is not None, "refunds are read again only for stored orders"
+    refunds = settle_refunds(
+        ctx, doc, order_status=facts.order.status, exclusion_rule=facts.order.exclusion_rule,
+        known=facts.refunds, first_connected_at=first_connected_at, now=now, only=read,
+    )
+    return OrderDecision(ctx.shop, legacy_id(doc["id"]), now, refunds=refunds)
 
 
 def on_gone(ctx: SourceContext, order_id: str, now: datetime) -> OrderDecision:

@@ -1,12 +1,13 @@
 """One refund of an order version → a Received Refund event, or why there is none (yet).
 
-A Refund object is not money returned. Its outcome is:
+A Refund object is not money returned (notes §2.8, gotcha 18). Its outcome is:
 
-- `waiting` — its details (`transactions`, `refundLineItems`, …) have not been read, or none of
-  its transactions is a `REFUND` with status `SUCCESS` yet; re-read it later;
-- `zero_amount_refund` — the successful REFUND transactions add up to 0 (e.g. a restock-only
-  refund): no event, recorded with that rule;
-- `event` — the Received Refund.
+- `waiting` for `details` — its `transactions`, `refundLineItems`, … have not been read;
+- `waiting` for `pending` — one of its REFUND transactions is still in flight (PENDING or
+  AWAITING_RESPONSE): a split tender (SUCCESS + PENDING) goes out once, after the pending part settles;
+- `zero_amount_refund` — settled, and its successful REFUND transactions add up to 0: a restock-only
+  refund, one without transactions, or one with only VOID / FAILURE / ERROR ones. No event;
+- `event` — the Received Refund, with the settled sum.
 
 Event: `event_id` = `"<order id>-refund-<refund id>"` (numeric ids), `timestamp` = the refund's
 `createdAt`, else its `processedAt`. Properties: `id` (refund), `order_id`, `order_name`,
@@ -18,17 +19,15 @@ the buyer's `$…` keys, and `items` from `refundLineItems`: `product_id`, `vari
 `name` (line `title`), `variant_name`, `quantity`, `price` (`priceSet`), `subtotal`
 (`subtotalSet`), `restock_type` (`restockType`).
 
-`is_full_refund` is judged on the order version the refund arrived with: true when Shopify says
-`displayFinancialStatus: REFUNDED`, or — for versions where that status is null or lags — when
-the order's `totalRefundedSet` is at least its `totalPriceSet` (shop money, total above zero).
-The recorded captures agree: the full refund moves the order to REFUNDED with 15.0 of 15.0
-refunded; the partial one to PARTIALLY_REFUNDED with 15.0 of 25.0.
+`is_full_refund` is decided over the whole version (`full_refund_id`): true only for the refund that brings
+the order to fully refunded — with several refunds in one version, the last by `createdAt` (then id).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -44,6 +43,8 @@ from shopify_bridge.decide.mapping_common import (
 )
 from shopify_bridge.decide.money import CurrencySide, bag_amount, sum_amounts
 from shopify_bridge.decide.orderdoc import OrderDoc, legacy_id, refund_has_details
+from shopify_bridge.decide.settling import IN_FLIGHT, WaitsFor
+from shopify_bridge.timeutil import parse_ts
 
 OutcomeStatus = Literal["event", "waiting", "zero_amount_refund"]
 
@@ -52,23 +53,63 @@ OutcomeStatus = Literal["event", "waiting", "zero_amount_refund"]
 class RefundOutcome:
     status: OutcomeStatus
     event: dict[str, Any] | None = None
-    reason: str = ""  # why it waits, for operators
+    waits_for: WaitsFor | None = None  # what a `waiting` refund waits for: `details` or `pending`
+
+
+def refund_transactions(refund: Mapping[str, Any], statuses: tuple[str, ...]) -> list[Mapping[str, Any]]:
+    """The refund's REFUND transactions in one of `statuses`."""
+    transactions = refund.get("transactions") or []
+    return [tx for tx in transactions if tx.get("kind") == "REFUND" and tx.get("status") in statuses]
 
 
 def successful_refund_transactions(refund: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    return [
-        tx
-        for tx in refund.get("transactions") or []
-        if tx.get("kind") == "REFUND" and tx.get("status") == "SUCCESS"
-    ]
+    return refund_transactions(refund, ("SUCCESS",))
+
+
+def may_move_money(refund: Mapping[str, Any]) -> bool:
+    """Whether the refund gives (or may still give) money back: a REFUND transaction above zero that
+    succeeded or is in flight. Unknown (details not read) counts as yes."""
+    if not refund_has_details(dict(refund)):
+        return True
+    moving = refund_transactions(refund, ("SUCCESS", *IN_FLIGHT))
+    return any((bag_amount(tx.get("amountSet"), "shop") or 0) > 0 for tx in moving)
 
 
 def is_full_refund(doc: OrderDoc) -> bool:
+    """Whether the order is fully refunded in this version: Shopify says REFUNDED, or — where that status is
+    null or lags — `totalRefundedSet` reaches `totalPriceSet` (shop money, total above zero). The captures
+    agree: the full refund moves the order to REFUNDED with 15.0 of 15.0 refunded, the partial one to
+    PARTIALLY_REFUNDED with 15.0 of 25.0."""
     if doc.get("displayFinancialStatus") == "REFUNDED":
         return True
     total = bag_amount(doc.get("totalPriceSet"), "shop")
     refunded = bag_amount(doc.get("totalRefundedSet"), "shop")
     return total is not None and refunded is not None and total > 0 and refunded >= total
+
+
+def refund_timestamp(refund: Mapping[str, Any]) -> str | None:
+    """The refund's `createdAt` (nullable in the schema), else its `processedAt`."""
+    stamp = refund.get("createdAt") or refund.get("processedAt")
+    return None if stamp is None else str(stamp)
+
+
+def full_refund_id(doc: OrderDoc) -> str | None:
+    """The refund that brings the order to fully refunded in this version, if it is fully refunded: of the
+    refunds that give money back, the last by `createdAt` (else `processedAt`), then by id."""
+    if not is_full_refund(doc):
+        return None
+    candidates = [refund for refund in doc.get("refunds") or [] if may_move_money(refund)]
+    if not candidates:
+        return None
+
+    def order_of(refund: Mapping[str, Any]) -> tuple[datetime | None, int]:
+        stamp = refund_timestamp(refund)
+        tail = legacy_id(refund["id"])
+        return (parse_ts(stamp) if stamp else None, int(tail) if tail.isdigit() else 0)
+
+    dated = [r for r in candidates if order_of(r)[0] is not None]
+    last = max(dated or candidates, key=lambda r: (order_of(r)[0] or datetime.min, order_of(r)[1]))
+    return legacy_id(last["id"])
 
 
 def _refund_item(refund_line: Mapping[str, Any], side: CurrencySide) -> dict[str, Any]:
@@ -101,16 +142,20 @@ def build_received_refund(
     store_domain: str,
     currency: CurrencySide,
     channel_table: Mapping[str, str],
+    full_refund: bool | None = None,
 ) -> RefundOutcome:
-    """The Received Refund of `refund` (one of `doc`'s refunds, details merged), or why not."""
+    """The Received Refund of `refund` (one of `doc`'s refunds, details merged), or why not.
+
+    `full_refund` is whether it brings the order to fully refunded (`full_refund_id`, worked out from `doc`
+    when not given)."""
     if not refund_has_details(dict(refund)):
-        return RefundOutcome("waiting", reason="refund details not read yet")
+        return RefundOutcome("waiting", waits_for="details")
+    if refund_transactions(refund, IN_FLIGHT):
+        return RefundOutcome("waiting", waits_for="pending")
     successful = successful_refund_transactions(refund)
-    if not successful:
-        return RefundOutcome("waiting", reason="no successful REFUND transaction yet")
     total_refunded = _sum_side(successful, currency)
     if total_refunded is None or total_refunded == 0:
-        return RefundOutcome("zero_amount_refund", reason="successful REFUND transactions add up to 0")
+        return RefundOutcome("zero_amount_refund")
 
     order_id = order_legacy_id(doc)
     refund_id = str(refund.get("legacyResourceId") or legacy_id(refund["id"]))
@@ -125,13 +170,14 @@ def build_received_refund(
         "presentment_total_refunded": _sum_side(successful, "presentment"),
         **currency_properties(doc, currency),
         "refund_shipping": sum_amounts(amount for amount in shipping if amount is not None),
-        "is_full_refund": is_full_refund(doc),
+        "is_full_refund": full_refund_id(doc) == refund_id if full_refund is None else full_refund,
         "note": refund.get("note"),
         "$sales_channel_type": channel_type(doc, channel_table),
         "store": store_domain,
         "items": [_refund_item(line, currency) for line in refund.get("refundLineItems") or []],
     }
-    timestamp = refund.get("createdAt") or refund["processedAt"]
+    timestamp = refund_timestamp(refund)
+    assert timestamp is not None, "Refund.processedAt is non-null in the schema"
     event_id = f"{order_id}-refund-{refund_id}"
     event = envelope(RECEIVED_REFUND, event_id, event_timestamp(timestamp), properties, doc)
     return RefundOutcome("event", event)

@@ -38,12 +38,6 @@ def flatten_connection(value: Any) -> list[dict[str, Any]]:
     raise ValueError(f"not a connection: keys {sorted(value)}")
 
 
-def has_more_line_items(node: dict[str, Any]) -> tuple[bool, str | None]:
-    """Whether a polled order node's `lineItems` page says there are more, and the cursor."""
-    page = (node.get("lineItems") or {}).get("pageInfo") or {}
-    return bool(page.get("hasNextPage")), page.get("endCursor")
-
-
 def normalize_order(node: dict[str, Any], extra_line_items: list[dict[str, Any]] | None = None) -> OrderDoc:
     """A GraphQL order node (poll or read-by-id) → the normalized document."""
     doc = dict(node)
@@ -85,6 +79,15 @@ def merge_refund_details(doc: OrderDoc, details: dict[str, dict[str, Any]]) -> O
         refunds.append({**refund, **normalize_refund(detail)} if detail else refund)
     out["refunds"] = refunds
     return out
+
+
+def forget_refund_details(doc: OrderDoc, gids: set[str]) -> OrderDoc:
+    """`doc` with the details of these refunds dropped (asked for and not returned: not read)."""
+    refunds = [
+        {k: v for k, v in refund.items() if k not in _CONNECTION_KEYS_OF_REFUND} if refund["id"] in gids else refund
+        for refund in doc.get("refunds") or []
+    ]
+    return {**doc, "refunds": refunds}
 
 
 def legacy_id(gid_or_id: str | int) -> str:

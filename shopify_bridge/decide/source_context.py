@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from shopify_bridge.decide.exclusions import ExclusionRules
+from shopify_bridge.decide.kept_out import KeepOut
 
 
 @dataclass(frozen=True)
@@ -19,3 +20,5 @@ class SourceContext:
     upsell_delay_seconds: int | None = None  # None: upsell delay off
     destinations: tuple[str, ...] = ()
     forward_history: bool = False
+    refund_settle_days: int = 14  # how long a refund's money is waited for (then `refund_unsettled`)
+    keep_out: KeepOut | None = None  # which destinations do not take an event (None: every one takes all)

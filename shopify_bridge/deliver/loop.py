@@ -5,6 +5,16 @@ Each destination has its own loop, so a slow or failing destination never holds 
 delay(n) = min(RETRY_CAP, RETRY_BASE * 2**(n-1)) * uniform(0.5, 1.0), or the server's
 `Retry-After` when it gave one; a delivery goes dead after `max_attempts` attempts or once it is
 older than `max_age` (then `replay` re-sends it with the same event_id).
+
+A batch is claimed (`Outbox.claim`: read and marked in flight for this process in one transaction)
+before it is sent, so processes sharing a PostgreSQL store drain the same destination side by side
+and never send one row twice. `may_claim` (the lease keeper's liveness) stops a process whose
+heartbeat no longer counts from claiming: the others may then be taking its claims back.
+
+Before sending, the router (`routing.Router`) judges each claimed delivery again: one that its
+destination does not take (any more) is recorded `filtered` or `skipped` with its reason instead of
+being sent, and one it cannot judge or map is dead at once with why. Every delivery that goes dead is
+reported to `on_dead` (the alerts).
 """
 
 from __future__ import annotations
@@ -15,9 +25,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from shopify_bridge.deliver.destinations.base import Destination
+from shopify_bridge.deliver.destinations.base import Destination, Outgoing
+from shopify_bridge.deliver.routing import Router
 from shopify_bridge.observe.log import get_logger
 from shopify_bridge.retry import Backoff
+from shopify_bridge.store.db import StorageFailure, storage_failure
 from shopify_bridge.store.outbox import Due, Outbox
 from shopify_bridge.timeutil import Clock, parse_ts
 
@@ -42,7 +54,19 @@ class DeliveryStats:
     delivered: int = 0
     retried: int = 0
     dead: int = 0
+    kept_out: int = 0  # filtered or skipped: the destination does not take them
     by_destination: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A delivery that just went dead: what the alerts say about it."""
+
+    destination: str
+    shop: str
+    event_id: str
+    error: str
+    status: int | None
 
 
 class Deliverer:
@@ -52,11 +76,18 @@ class Deliverer:
         destinations: Sequence[Destination],
         clock: Clock,
         policies: dict[str, RetryPolicy] | None = None,
+        *,
+        router: Router | None = None,
+        on_dead: Callable[[DeadLetter], None] | None = None,
+        may_claim: Callable[[], bool] | None = None,
     ) -> None:
         self.outbox = outbox
         self.destinations = list(destinations)
         self.clock = clock
         self.policies = policies or {}
+        self.router = router
+        self.on_dead = on_dead or (lambda dead: None)
+        self.may_claim = may_claim or (lambda: True)
         self.wake = asyncio.Event()
 
     async def open(self) -> None:
@@ -78,22 +109,31 @@ class Deliverer:
             if stop is not None and stop.is_set():
                 return stats  # shutting down: the batch in flight was finished and recorded; the rest waits
             now = self.clock()
+            if not self.may_claim():
+                log.warning("not claiming: this process's heartbeat is overdue", destination=destination.name)
+                return stats
             outbox.bury_refunds_of_dead_orders(destination.name)
-            batch = outbox.due(destination.name, now, limit=destination.batch_size)
+            batch = outbox.claim(destination.name, now, limit=destination.batch_size)
             if not batch:
                 return stats
-            outbox.mark_in_flight(destination.name, [d.event_seq for d in batch])
-            results = await destination.send([(d.event_id, d.payload.encode()) for d in batch])
+            sendable = self._route(destination.name, batch, now, stats)
+            if not sendable:
+                continue  # all of them kept out or dead: the next ones may be due behind them
+            results = await destination.send([Outgoing(d.event_id, d.payload.encode(), d.facts) for d in sendable])
             now = self.clock()
-            delivered = [d.event_seq for d, r in zip(batch, results, strict=True) if r.outcome == "delivered"]
+            delivered = [d.event_seq for d, r in zip(sendable, results, strict=True) if r.outcome == "delivered"]
             if delivered:
                 outbox.mark_delivered(destination.name, delivered, now)
                 stats.delivered += len(delivered)
-            progressed = bool(delivered)
-            for item, result in zip(batch, results, strict=True):
+            progressed = bool(delivered) or len(sendable) < len(batch)
+            for item, result in zip(sendable, results, strict=True):
                 if result.outcome == "delivered":
                     continue
                 progressed = True
+                if result.outcome == "skipped":
+                    self._keep_out(destination.name, item, "skipped", result.reason or "skipped", result.error or "")
+                    stats.kept_out += 1
+                    continue
                 self._record_failure(
                     destination.name,
                     item,
@@ -106,9 +146,33 @@ class Deliverer:
                 )
             if not progressed:
                 return stats
-            if len(delivered) < len(batch):
+            if any(result.outcome in ("retry", "dead") for result in results):
                 # Something failed: later events of the same order must not overtake it this round.
                 return stats
+
+    def _route(self, destination: str, batch: list[Due], now: datetime, stats: DeliveryStats) -> list[Due]:
+        """The deliveries of `batch` to send; the others are recorded now (kept out, or dead when they cannot
+        be judged)."""
+        router = self.router
+        if router is None or router.takes_everything(destination):
+            return batch
+        sendable = []
+        for item in batch:
+            try:
+                why = router(destination, item.payload, item.facts, now)
+            except ValueError as exc:  # PayloadError among them: it would fail the same way every time
+                self._mark_dead(destination, item, f"cannot be sent: {exc}", None, stats)
+                continue
+            if why is None:
+                sendable.append(item)
+            else:
+                self._keep_out(destination, item, why.state, why.reason, why.detail)
+                stats.kept_out += 1
+        return sendable
+
+    def _keep_out(self, destination: str, item: Due, state: str, reason: str, detail: str) -> None:
+        self.outbox.mark_kept_out(destination, item.event_seq, state, reason, detail)
+        log.info("delivery kept out", destination=destination, event_id=item.event_id, state=state, reason=reason)
 
     def _record_failure(
         self,
@@ -127,9 +191,7 @@ class Deliverer:
         too_old = policy.max_age is not None and now - parse_ts(item.created_at) >= policy.max_age
         if permanent or too_many or too_old:
             reason = error if permanent else f"{error} (gave up after {attempts} attempts)"
-            self.outbox.mark_dead(destination, item.event_seq, reason, status)
-            stats.dead += 1
-            log.warning("delivery dead", destination=destination, event_id=item.event_id, error=reason, status=status)
+            self._mark_dead(destination, item, reason, status, stats)
             return
         delay = retry_after if retry_after is not None else retry_delay(attempts)
         self.outbox.mark_retry(destination, item.event_seq, now + timedelta(seconds=delay), error, status)
@@ -143,6 +205,15 @@ class Deliverer:
             wait_seconds=round(delay, 1),
         )
 
+    def _mark_dead(self, destination: str, item: Due, reason: str, status: int | None, stats: DeliveryStats) -> None:
+        self.outbox.mark_dead(destination, item.event_seq, reason, status)
+        stats.dead += 1
+        log.warning("delivery dead", destination=destination, event_id=item.event_id, error=reason, status=status)
+        try:
+            self.on_dead(DeadLetter(destination, item.shop, item.event_id, reason, status))
+        except Exception as exc:  # telling someone must never stop the delivery
+            log.error("dead letter not reported", destination=destination, error=f"{type(exc).__name__}: {exc}")
+
     async def deliver_once(self) -> DeliveryStats:
         total = DeliveryStats()
         for destination in self.destinations:
@@ -150,6 +221,7 @@ class Deliverer:
             total.delivered += stats.delivered
             total.retried += stats.retried
             total.dead += stats.dead
+            total.kept_out += stats.kept_out
             total.by_destination[destination.name] = stats.delivered
         return total
 
@@ -166,7 +238,12 @@ class Deliverer:
         while not stop.is_set():
             try:
                 await self.drain(destination, stop)
+            except StorageFailure:
+                raise  # the disk or the database file failed: the whole process stops (exit 74)
             except Exception as exc:  # a destination bug must not end the process's other work
+                failure = storage_failure(exc)
+                if failure is not None:
+                    raise failure from exc
                 log.error("delivery loop failed", destination=destination.name, error=f"{type(exc).__name__}: {exc}")
             wait = self.next_due_in(destination.name)
             self.wake.clear()

@@ -1,10 +1,15 @@
 """`/healthz` and `/metrics`: the HTTP face of a headless `run`, served on the bridge's own event loop.
 
-A source is healthy while its last successful cycle (or backfill progress: a backfill can run for
-hours without a cycle finishing) is younger than its staleness window, by default three poll
-intervals plus a minute, so one slow or failed poll does not flap the check. A source that has
-not succeeded yet is judged from the moment the process started. `/healthz` answers 200 when every
-source is healthy, else 503 naming the stale sources; the body is JSON either way.
+`/healthz` answers 200 only while every source's last poll succeeded within its window — max(3 ×
+`poll_interval_seconds`, 60 s) — and the store is writable; otherwise 503. The body is JSON either way
+and names each unhealthy source and why: `never polled` (since the process started), `failed: <reason>`
+(its last cycle failed: a revoked token, Shopify unreachable, …), or `stale since <time>` (no success
+within the window: a hung poll). A backfill counts as polling while it reports progress: it can run
+for hours before the first incremental poll, and it is the source doing its work.
+
+Several processes sharing a PostgreSQL store each judge only the sources whose lease they hold, by
+their own polls since they took it (`polled`): a source just taken over is `never polled` until its
+first cycle here (the lease keeper wakes it at once).
 """
 
 from __future__ import annotations
@@ -34,98 +39,132 @@ DEFAULT_METRICS_HOST = "127.0.0.1"
 # What `generate_latest` writes, named here because prometheus-client < 0.22 has no constant for it.
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 STALE_INTERVALS = 3
-STALE_GRACE_SECONDS = 60.0
+MIN_WINDOW_SECONDS = 60.0
 
 
 def default_stale_after(poll_interval_seconds: float) -> float:
-    """The staleness window of a source polled every `poll_interval_seconds`."""
-    return STALE_INTERVALS * poll_interval_seconds + STALE_GRACE_SECONDS
+    """The window within which a source polled every `poll_interval_seconds` must have succeeded."""
+    return max(STALE_INTERVALS * poll_interval_seconds, MIN_WINDOW_SECONDS)
 
 
 @dataclass(frozen=True)
 class SourceHealth:
     name: str
-    healthy: bool
+    why: str | None
+    """Why the source is unhealthy (never polled, failed: …, stale since …); None when it is healthy."""
     last_success: datetime | None
-    silent_seconds: float
-    """Seconds since the last sign of life (since the process started when there was none)."""
-    stale_after_seconds: float
+    window_seconds: float
     state: str | None = None
-    reason: str | None = None
+
+    @property
+    def healthy(self) -> bool:
+        return self.why is None
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "healthy": self.healthy,
-            "last_success": iso(self.last_success) if self.last_success else None,
-            "silent_seconds": round(self.silent_seconds, 1),
-            "stale_after_seconds": self.stale_after_seconds,
+            "why": self.why,
             "state": self.state,
-            "reason": redact(self.reason) if self.reason else None,
+            "last_success": iso(self.last_success) if self.last_success else None,
+            "window_seconds": self.window_seconds,
         }
 
 
 @dataclass(frozen=True)
 class HealthReport:
     sources: tuple[SourceHealth, ...]
+    store_problem: str | None = None
 
     @property
     def healthy(self) -> bool:
-        return all(source.healthy for source in self.sources)
+        return self.store_problem is None and all(source.healthy for source in self.sources)
 
     @property
-    def stale(self) -> list[str]:
-        return [source.name for source in self.sources if not source.healthy]
+    def unhealthy(self) -> dict[str, str]:
+        """Source name -> why, for every unhealthy source."""
+        return {source.name: source.why for source in self.sources if source.why is not None}
 
     def summary(self) -> str:
         if self.healthy:
             return "ok"
-        parts = [f"{s.name} (no successful poll for {s.silent_seconds:.0f} s, limit {s.stale_after_seconds:.0f} s)"
-                 for s in self.sources if not s.healthy]
-        return "stale: " + "; ".join(parts)
+        parts = [f"{name}: {why}" for name, why in self.unhealthy.items()]
+        if self.store_problem is not None:
+            parts.append(f"store: {self.store_problem}")
+        return "; ".join(parts)
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "status": "ok" if self.healthy else "stale",
+            "status": "ok" if self.healthy else "unhealthy",
             "detail": self.summary(),
-            "stale": self.stale,
+            "unhealthy": self.unhealthy,
+            "store": {"writable": self.store_problem is None, "problem": self.store_problem},
             "sources": {source.name: source.as_dict() for source in self.sources},
         }
+
+
+def judge_source(
+    name: str, window: float, last_alive: datetime | None, last_success: datetime | None, now: datetime,
+    state: str | None = None, reason: str | None = None,
+) -> SourceHealth:
+    """One source: failed beats stale beats never polled; `last_alive` is its last success or backfill step."""
+    if state == "failed":
+        why: str | None = f"failed: {redact(reason) if reason else 'unknown reason'}"
+    elif last_alive is None:
+        why = "never polled"
+    elif (now - last_alive).total_seconds() > window:
+        why = f"stale since {iso(last_alive)} (no successful poll for {(now - last_alive).total_seconds():.0f} s, " \
+              f"limit {window:.0f} s)"
+    else:
+        why = None
+    return SourceHealth(name, why, last_success, window, state)
 
 
 def evaluate(
     windows: Mapping[str, float],
     last_alive: Mapping[str, datetime],
     last_success: Mapping[str, datetime],
-    started_at: datetime,
     now: datetime,
     states: Mapping[str, tuple[str, str | None]] | None = None,
+    store_problem: str | None = None,
 ) -> HealthReport:
-    """Judge every source of `windows` (name -> staleness window in seconds)."""
-    judged = []
-    for name, window in windows.items():
-        since = last_alive.get(name, started_at)
-        silent = max(0.0, (now - since).total_seconds())
-        state, reason = (states or {}).get(name, (None, None))
-        judged.append(SourceHealth(name, silent <= window, last_success.get(name), silent, window, state, reason))
-    return HealthReport(tuple(judged))
+    """Judge every source of `windows` (name -> window in seconds) and the store."""
+    judged = tuple(
+        judge_source(name, window, last_alive.get(name), last_success.get(name), now, *(states or {}).get(
+            name, (None, None)))
+        for name, window in windows.items()
+    )
+    return HealthReport(judged, redact(store_problem) if store_problem else None)
 
 
 class HealthCheck:
-    """Health of the sources of a running bridge, from its metrics' record of successes."""
+    """Health of the sources of a running bridge (from its metrics' record of successes) and of its store."""
 
     def __init__(
         self,
         metrics: BridgeMetrics,
         windows: Mapping[str, float],
         states: Callable[[], Mapping[str, tuple[str, str | None]]] | None = None,
+        store_problem: Callable[[], str | None] | None = None,
+        polled: Callable[[], Mapping[str, datetime]] | None = None,
     ) -> None:
         self.metrics = metrics
         self.windows = dict(windows)
         self.states = states or dict
+        self.store_problem = store_problem or (lambda: None)
+        # Several processes on one store: the sources this one polls now, each judged by its polls since
+        # it took the lease (the others are the business of the process holding their lease). None: every
+        # source.
+        self.polled = polled
 
     def report(self) -> HealthReport:
         m = self.metrics
-        return evaluate(self.windows, m.last_alive, m.last_success, m.started_at, m.clock(), self.states())
+        windows, alive = self.windows, dict(m.last_alive)
+        if self.polled is not None:
+            mine = self.polled()
+            windows = {name: window for name, window in windows.items() if name in mine}
+            # A poll from before this process (re)took the lease says nothing about the source now.
+            alive = {name: at for name, at in alive.items() if name in mine and at >= mine[name]}
+        return evaluate(windows, alive, m.last_success, m.clock(), self.states(), self.store_problem())
 
 
 class ObservabilityServer:
@@ -201,12 +240,16 @@ async def serving(
     def states() -> dict[str, tuple[str, str | None]]:
         return {name: (status.state, status.reason) for name, status in bridge.status.items()}
 
-    server = ObservabilityServer(metrics, HealthCheck(metrics, windows, states), host, port)
+    def store_problem() -> str | None:
+        return bridge.store_problem
+
+    polled = bridge.polled_sources if bridge.leases is not None else None
+    server = ObservabilityServer(metrics, HealthCheck(metrics, windows, states, store_problem, polled), host, port)
     try:
         await server.start()
-    except OSError as exc:
+    except OSError as exc:  # a port in use or not ours to take: the config (or the command line) must change
         raise BridgeError(f"cannot serve metrics on {host}:{port}: {exc.strerror or exc}",
-                          exit_code=exit_codes.UNAVAILABLE) from None
+                          exit_code=exit_codes.CONFIG) from None
     try:
         yield server
     finally:

@@ -19,6 +19,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from prometheus_client import (
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
     CollectorRegistry,
     Counter,
     Gauge,
@@ -30,7 +33,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from shopify_bridge import __version__, exit_codes
-from shopify_bridge.deliver.destinations.base import DeliveryResult, Destination
+from shopify_bridge.deliver.destinations.base import DeliveryResult, Destination, Outgoing
 from shopify_bridge.observe.observer import BridgeObserver
 from shopify_bridge.store.reads_metrics import StoreScrape, StoreScraper
 from shopify_bridge.timeutil import Clock, system_clock
@@ -49,7 +52,7 @@ POLL_OUTCOMES: dict[int, str] = {
 }
 """Exit code of a source cycle -> the `outcome` label of `shopify_bridge_polls_total` (else "error")."""
 
-DELIVERY_OUTCOMES = ("delivered", "retry", "dead")
+DELIVERY_OUTCOMES = ("delivered", "retry", "dead", "skipped")
 OUTSTANDING_STATES = ("pending", "in_flight", "dead")
 # A bulk operation runs for seconds (small shops) to hours (years of orders).
 BULK_BUCKETS = (5.0, 15.0, 60.0, 300.0, 900.0, 1800.0, 3600.0, 7200.0, 21600.0, float("inf"))
@@ -70,7 +73,7 @@ class CountingDestination:
     async def close(self) -> None:
         await self.inner.close()
 
-    async def send(self, items: list[tuple[str, bytes]]) -> list[DeliveryResult]:
+    async def send(self, items: list[Outgoing]) -> list[DeliveryResult]:
         results = await self.inner.send(items)
         for result in results:
             self._attempts.labels(self.name, result.outcome).inc()
@@ -98,12 +101,19 @@ class BridgeMetrics(BridgeObserver):
         disable_created_metrics()  # type: ignore[no-untyped-call]
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
+        # The process's own health (memory, CPU, open files, GC, Python version): the library's collectors, which
+        # only read /proc and the interpreter, so the same instances serve this registry as the global one.
+        for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+            r.register(collector)
         self.polls = Counter(f"{PREFIX}_polls", "Source cycles (poll, release, refund settle) by outcome.",
                              ["source", "outcome"], registry=r)
         self.last_success_time = Gauge(f"{PREFIX}_last_successful_poll_timestamp_seconds",
                                        "Unix time of the source's last successful cycle.", ["source"], registry=r)
         self.source_up = Gauge(f"{PREFIX}_source_up", "1 when the source's last cycle succeeded, else 0.",
                                ["source"], registry=r)
+        self.source_failed = Gauge(f"{PREFIX}_source_failed",
+                                   "1 while the source is failed (its last cycle failed; see polls_total for why).",
+                                   ["source"], registry=r)
         self.delivery_attempts = Counter(f"{PREFIX}_delivery_attempts",
                                          "Items sent to a destination, by outcome (retry: will be sent again).",
                                          ["destination", "outcome"], registry=r)
@@ -115,11 +125,12 @@ class BridgeMetrics(BridgeObserver):
         for source in config.sources:
             self.polls.labels(source.name, "ok")
             self.source_up.labels(source.name).set(0)
+            self.source_failed.labels(source.name).set(0)
         for destination in config.destinations:
             for outcome in DELIVERY_OUTCOMES:
                 self.delivery_attempts.labels(destination.name, outcome)
         self.store = StoreCollector(
-            Path(config.database),
+            config.database,
             {s.shop_domain: s.name for s in config.sources},
             [d.name for d in config.destinations],
             clock,
@@ -132,6 +143,7 @@ class BridgeMetrics(BridgeObserver):
         self.polls.labels(source, POLL_OUTCOMES.get(exit_code, "error")).inc()
         ok = exit_code == exit_codes.OK
         self.source_up.labels(source).set(1 if ok else 0)
+        self.source_failed.labels(source).set(0 if ok else 1)
         if ok:
             now = self.clock()
             self.last_success[source] = self.last_alive[source] = now
@@ -165,7 +177,9 @@ class BridgeMetrics(BridgeObserver):
 class StoreCollector(Collector):
     """Gauges and totals computed from the store at scrape time (`StoreScraper`, its own read-only connection)."""
 
-    def __init__(self, database: Path, source_names: dict[str, str], destinations: list[str], clock: Clock) -> None:
+    def __init__(
+        self, database: Path | str, source_names: dict[str, str], destinations: list[str], clock: Clock
+    ) -> None:
         self.database = database
         self.source_names = source_names
         self.destinations = destinations
@@ -200,6 +214,8 @@ class StoreCollector(Collector):
             f.events.add_metric([self._source(shop), name], count)
         for shop, name in self.source_names.items():
             f.holds.add_metric([name], scrape.held.get(shop, 0))
+            f.backlog.add_metric([name], sum(scrape.by_shop.get((shop, s), 0) for s in ("pending", "in_flight")))
+            f.source_dead.add_metric([name], scrape.by_shop.get((shop, "dead"), 0))
         now = self.clock()
         for destination in self.destinations:
             for state in OUTSTANDING_STATES:
@@ -239,6 +255,10 @@ class StoreFamilies:
         "deliveries", "Outstanding deliveries by state (pending, in_flight, dead).", "destination", "state"))
     dead_letters: GaugeMetricFamily = field(default_factory=lambda: _gauge(
         "dead_letters", "Deliveries that went dead (replay re-sends them).", "destination"))
+    backlog: GaugeMetricFamily = field(default_factory=lambda: _gauge(
+        "outbox_backlog", "Deliveries of the source's events still to send (pending or in flight).", "source"))
+    source_dead: GaugeMetricFamily = field(default_factory=lambda: _gauge(
+        "source_dead_letters", "Dead deliveries of the source's events (replay re-sends them).", "source"))
     oldest_pending: GaugeMetricFamily = field(default_factory=lambda: _gauge(
         "oldest_pending_delivery_age_seconds", "Age of the oldest pending delivery (0 when none).", "destination"))
     available: GaugeMetricFamily = field(default_factory=lambda: _gauge(

@@ -15,7 +15,7 @@ from shopify_bridge.store import Store
 class BridgeActions:
     def __init__(self, bridge: Any) -> None:
         self.bridge = bridge
-        self.store = Store(bridge.db, writable=True)  # the bridge's own writer connection, not a second one
+        self.store: Store = bridge.store  # the bridge's own writer connection, not a second one
 
     async def release_now(self, shop: str, order_id: str) -> None:
         """Make a held order due now; its source releases it (re-read by id) on the next cycle."""

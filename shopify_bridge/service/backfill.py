@@ -35,7 +35,7 @@ from shopify_bridge.decide.source_context import SourceContext
 from shopify_bridge.errors import AuthError, BridgeError, TemporaryFailure
 from shopify_bridge.observe.backfill_progress import BackfillProgress, ProgressCallback
 from shopify_bridge.observe.log import get_logger
-from shopify_bridge.service import backfill_result
+from shopify_bridge.service import backfill_customers, backfill_result
 from shopify_bridge.service.backfill_job import BackfillStopped, ResultJob
 from shopify_bridge.shopify import queries
 from shopify_bridge.shopify.bulk.download import DownloadFailed, ResultSink
@@ -121,6 +121,11 @@ class Backfill:
         if state["status"] == "complete":
             return state
         first_connected = self._first_connected(state)
+        if self.ctx.forward_history and self.store.sources.first_connected_at(self.ctx.shop) is None:
+            # Forwarded history needs `$is_new_customer`: one more bulk operation, before any window's ingest.
+            await backfill_customers.index_earlier_orders(
+                self.ctx, self.store, self._operations(), self.download, self.data_dir, state["snapshot"]
+            )
         while state["windows"]:
             self.check_stop()
             window = state["windows"][0]

@@ -8,7 +8,8 @@ that a crash keeps a whole batch or none of it; ingesting a result again stores 
 batches the rest of the bridge runs and a stop is honoured.
 
 Forwarded history (`forward_history`) first gets `$is_new_customer` for each order it may release, as a
-polled order does (`new_customer.EarlierOrders`: most are settled by the orders read before it).
+polled order does, settled from the earlier orders the backfill noted with one bulk operation
+(`backfill_customers`): no request per order or customer.
 
 Parsing is most of the work, and a parsed order is a hundred dicts and lists: `_fewer_collections` keeps
 the cyclic garbage collector from walking them over and over.
@@ -23,16 +24,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from shopify_bridge.observe.backfill_progress import BackfillProgress
-from shopify_bridge.observe.log import get_logger
-from shopify_bridge.service import ingest
+from shopify_bridge.service import backfill_customers, ingest, new_customers
 from shopify_bridge.service.backfill_job import ResultJob
-from shopify_bridge.shopify import new_customer
 from shopify_bridge.shopify.bulk import assemble, documents
 from shopify_bridge.shopify.bulk.query import in_window
 from shopify_bridge.shopify.bulk.staging import StagingDb
 from shopify_bridge.timeutil import parse_ts
-
-log = get_logger(component="backfill")
 
 INGEST_BATCH = 500
 # Allocations between two young-generation collections while a result is ingested (Python's default: 700).
@@ -63,18 +60,15 @@ async def ingest_staged(
         batch.clear()
         lookups.clear()
 
-    # Forwarded history gets `$is_new_customer` like polled orders; the orders read so far settle most.
-    earlier = new_customer.EarlierOrders() if ctx.forward_history else None
+    visible = await new_customers.all_orders_visible(job.client, store, ctx.shop) if ctx.forward_history else False
     docs = documents.iter_orders(staging, op_id)
     with _fewer_collections():
         try:
             for doc in docs:
                 if not in_window(doc["processedAt"], start, end):
                     continue
-                if earlier is not None:
-                    if ingest.needs_new_customer_lookup(store, ctx, doc, first_connected, now):
-                        lookups[doc["id"]] = await earlier.is_new_customer(job.client, ctx.name, doc)
-                    earlier.note(doc)
+                if ctx.forward_history and ingest.needs_new_customer_lookup(store, ctx, doc, first_connected, now):
+                    lookups[doc["id"]] = backfill_customers.from_history(store, ctx, doc, visible)
                 batch.append(doc)
                 count += 1
                 if len(batch) >= INGEST_BATCH:
@@ -87,9 +81,6 @@ async def ingest_staged(
             flush()
         finally:
             docs.close()  # releases the read-ahead threads when stopped half-way
-    if earlier is not None:
-        log.info("new-customer lookups for forwarded history", source=ctx.name, asked=earlier.asked,
-                 settled_locally=earlier.settled)
     return count
 
 

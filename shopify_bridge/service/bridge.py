@@ -6,6 +6,9 @@ destination, until `stop` is set. `Bridge.run_cycle()` does one cycle of everyth
 per source what it did (`run --once` prints it); `run_once()` returns the most severe exit code
 over all sources. A failing source is marked failed with its reason and retried with backoff
 while the others go on.
+
+On a PostgreSQL store shared by several processes, a source loop polls only while this process
+holds the shop's lease (`LeaseKeeper`); the delivery loops claim their rows, so every process drains.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,33 +27,38 @@ from structlog.contextvars import bind_contextvars, bound_contextvars
 
 from shopify_bridge import exit_codes
 from shopify_bridge.config import Config, Source
+from shopify_bridge.config.destinations import HttpDestination as HttpSpec
+from shopify_bridge.config.destinations import JsonlDestination as JsonlSpec
 from shopify_bridge.decide.channels import DEFAULT_CHANNEL_TABLE
 from shopify_bridge.decide.exclusions import ExclusionRules
 from shopify_bridge.decide.source_context import SourceContext
 from shopify_bridge.deliver.destinations.base import Destination
 from shopify_bridge.deliver.destinations.jsonl import JsonlDestination
 from shopify_bridge.deliver.loop import Deliverer, RetryPolicy
+from shopify_bridge.deliver.routing import Router
 from shopify_bridge.errors import AuthError, BridgeError
 from shopify_bridge.observe.backfill_progress import BackfillProgress, StoredProgress
 from shopify_bridge.observe.log import get_logger
 from shopify_bridge.observe.observer import BridgeObserver
-from shopify_bridge.retry import Backoff
+from shopify_bridge.service.alerting import BridgeAlerts
 from shopify_bridge.service.backfill import Backfill
 from shopify_bridge.service.backfill_job import BackfillStopped
+from shopify_bridge.service.clients import client_for
+from shopify_bridge.service.lease_keeper import LeaseKeeper, LeaseTiming
 from shopify_bridge.service.poller import SourcePoller
+from shopify_bridge.service.supervision import Liveness, all_failed_authentication, retry_delay, run_until_stopped
 from shopify_bridge.shopify.client import ShopifyClient
 from shopify_bridge.shopify.scopes import ALL_ORDERS_SCOPE, RECENT_ORDERS_DAYS, granted_scopes, missing_scopes
-from shopify_bridge.store import Store, StoreError
+from shopify_bridge.store import StorageFailure, Store, StoreError
 from shopify_bridge.store.writer_heartbeat import record_heartbeat
 from shopify_bridge.timeutil import Clock, system_clock
 
 log = get_logger(component="bridge")
 
-FAILED_SOURCE_RETRY = Backoff(base=5.0, cap=300.0, jitter=False)
 HEARTBEAT_SECONDS = 5.0  # how often `run` tells `tui --attach` it is alive
 
 
-def source_context(config: Config, source: Source) -> SourceContext:
+def source_context(config: Config, source: Source, router: Router | None = None) -> SourceContext:
     table = {**DEFAULT_CHANNEL_TABLE, **(config.channel_types or {})}
     everywhere = tuple(d.name for d in config.destinations)
     names = tuple(source.destinations) if source.destinations is not None else everywhere
@@ -69,46 +76,30 @@ def source_context(config: Config, source: Source) -> SourceContext:
         upsell_delay_seconds=source.upsell_delay_seconds if source.upsell_delay else None,
         destinations=names,
         forward_history=source.forward_history,
+        refund_settle_days=source.refund_settle_days,
+        keep_out=router if router is not None else Router(config.destinations),
     )
 
 
-def client_for(
-    source: Source,
-    *,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    timeout_seconds: float = 30.0,
-    max_temporary_retries: int | None = None,
-) -> ShopifyClient:
-    """The Shopify client of one source: its own token, pinned version and rate-limit bucket."""
-    return ShopifyClient(
-        source_name=source.name,
-        shop_domain=source.shop_domain,
-        token=source.access_token.get_secret_value(),
-        api_version=source.api_version,
-        api_url=source.api_url,
-        timeout_seconds=timeout_seconds,
-        max_temporary_retries=max_temporary_retries,
-        clock=clock,
-        sleep=sleep,
-    )
+def build_destinations(
+    config: Config, clock: Clock = system_clock
+) -> tuple[list[Destination], dict[str, RetryPolicy]]:
+    """One sender per `[[destinations]]` entry, and the retry policy of each network one (every type
+    reached over HTTP retries, goes dead and replays alike)."""
+    from shopify_bridge.deliver.destinations.http import HttpDestination
+    from shopify_bridge.deliver.destinations.mapped import MappedDestination
 
-
-def build_destinations(config: Config) -> tuple[list[Destination], dict[str, RetryPolicy]]:
     destinations: list[Destination] = []
     policies: dict[str, RetryPolicy] = {}
     for spec in config.destinations:
-        if spec.type == "jsonl":
+        if isinstance(spec, JsonlSpec):
             destinations.append(JsonlDestination(spec.name, spec.path))
-        elif spec.type == "http":
-            from shopify_bridge.deliver.destinations.http import HttpDestination
-
+            continue
+        if isinstance(spec, HttpSpec):
             destinations.append(HttpDestination.from_config(spec))
-            policies[spec.name] = RetryPolicy(
-                max_attempts=spec.max_attempts, max_age=timedelta(hours=spec.max_age_hours)
-            )
-        else:  # refused by `check`/`run` before a Bridge exists (Config.not_supported_yet)
-            raise BridgeError(f"not supported yet: destination type {spec.type!r}", exit_code=exit_codes.CONFIG)
+        else:
+            destinations.append(MappedDestination(spec, clock=clock))
+        policies[spec.name] = RetryPolicy(max_attempts=spec.max_attempts, max_age=timedelta(hours=spec.max_age_hours))
     return destinations, policies
 
 
@@ -124,6 +115,7 @@ class SourceStatus:
     last_seen: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
     paused: bool = False  # by the operator (`pause_source`): the loop polls and releases nothing meanwhile
+    next_attempt_in: float | None = None  # seconds from the end of the last cycle to the next one
 
 
 @dataclass(frozen=True)
@@ -137,6 +129,7 @@ class SourceCycle:
     delivered: int  # deliveries of this source's events completed by this cycle
     held: int  # orders of this source in an upsell hold afterwards
     reason: str | None = None  # why the source failed, when it did
+    elsewhere: bool = False  # not polled: another process sharing the store holds its lease
 
 
 _last_logged: dict[str, float] = {}
@@ -178,15 +171,33 @@ class Bridge:
         self.on_change = on_change or (lambda: None)
         self.on_progress = on_progress or _log_progress
         self.metrics = metrics or BridgeObserver()
-        self.store = Store.open_writer(config.database, synchronous=config.synchronous)
-        self.db = self.store.db  # the connection's sqlite_utils face, for callers that still use it
+        timing = LeaseTiming.from_env()  # a bad value stops us before anything is opened
+        # SQLite: the writer lock and the file's identity; PostgreSQL: leases instead (`self.leases`).
+        self.store = Store.open_writer(config.database, synchronous=config.synchronous, exclusive=True)
         self.stored_progress = StoredProgress(self.store.sources.set_progress, monotonic)
         self._stop: asyncio.Event | None = None
-        destinations, policies = build_destinations(config)
+        self.liveness = Liveness(tuple(s.name for s in config.sources), monotonic)
+        self.store_problem: str | None = None  # why the last heartbeat could not be written (health reads it)
+        self.router = Router(config.destinations)
+        self.alerts = BridgeAlerts.for_config(config, self.store.alerts, clock, sleep)
+        try:
+            destinations, policies = build_destinations(config, clock)
+        except BaseException:
+            self.store.close()  # lets the writer lock go
+            raise
         destinations = [self.metrics.observe_destination(d) for d in destinations]
-        self.deliverer = Deliverer(self.store.outbox, destinations, clock, policies)
         self.status = {s.name: SourceStatus(s.name, s.shop_domain) for s in config.sources}
         self._wake = {s.shop_domain: asyncio.Event() for s in config.sources}
+        # Several processes on one PostgreSQL store: a lease per shop (SQLite has one writer, no leases).
+        self.leases = (
+            LeaseKeeper(self.store, [s.shop_domain for s in config.sources], clock, on_gained=self.wake_source,
+                        timing=timing)
+            if self.store.shared else None
+        )
+        self.deliverer = Deliverer(
+            self.store.outbox, destinations, clock, policies, router=self.router, on_dead=self.alerts.dead_letter,
+            may_claim=self.leases.alive if self.leases else None,
+        )
 
     def wake_source(self, shop: str) -> None:
         """Run that source's next cycle now instead of after its poll interval."""
@@ -214,7 +225,10 @@ class Bridge:
     async def _source_cycle(self, source: Source, client: ShopifyClient) -> int:
         """One poll + release + refund settle for one source; returns its exit code."""
         status = self.status[source.name]
-        poller = SourcePoller(source_context(self.config, source), client, self.store, self.clock, self._events_created)
+        self.store.check_identity()  # the database file removed or replaced: StorageFailure, the process stops
+        ctx = source_context(self.config, source, self.router)
+        poller = SourcePoller(ctx, client, self.store, self.clock, self._events_created)
+        self.liveness.cycle_started(source.name)
         try:
             if status.state in ("idle", "failed"):
                 info = await poller.refresh_shop_info()
@@ -230,15 +244,21 @@ class Bridge:
             log.info("backfill paused for the stop; the next start resumes it", source=source.name)
             status.reason = str(stopped)
             return exit_codes.OK
+        except StorageFailure:
+            raise  # not this source's failure: the process stops (exit 74)
         except BridgeError as exc:
             status.state, status.reason, status.exit_code = "failed", str(exc), exc.exit_code
             status.failures += 1
             poller.set_state("failed", str(exc))
             log.error("source failed", source=source.name, error=str(exc), exit_code=exc.exit_code)
+            self.alerts.source_failed(source.name, str(exc))
             self.metrics.poll_finished(source.name, exc.exit_code)
             self.on_change()
             return exc.exit_code
+        finally:
+            self.liveness.cycle_ended(source.name)
         status.state, status.reason, status.exit_code, status.failures = "polling", None, 0, 0
+        self.alerts.source_ok(source.name)
         status.last_events = len(stats.events_created)
         status.last_seen = stats.orders_seen
         poller.set_state("polling", ok=True)
@@ -266,14 +286,13 @@ class Bridge:
         tz = ZoneInfo(timezone) if timezone else UTC
         assert source.start_date is not None
         start = datetime.combine(source.start_date, datetime.min.time(), tzinfo=tz)
-        database = Path(self.config.database)
         backfill = Backfill(
             poller.ctx,
             client,
             self.store,
             clock=self.clock,
             sleep=self.sleep,
-            data_dir=database.parent / f"{database.stem}-bulk",
+            data_dir=self.config.local_path("-bulk"),
             progress=lambda progress: self._backfill_progress(source.shop_domain, progress),
             stop=self._stop,
         )
@@ -281,30 +300,55 @@ class Bridge:
 
     def _backfill_progress(self, shop: str, progress: BackfillProgress) -> None:
         self.metrics.backfill_progress(progress)
+        self.liveness.progressed(progress.source)
         self.on_progress(progress)
         if self.stored_progress(shop, progress):
             self.on_change()
 
+    def polled_sources(self) -> dict[str, datetime]:
+        """Source name -> since when this process polls it (the sources whose lease it holds)."""
+        if self.leases is None:
+            return {}
+        return {s.name: self.leases.gained_at.get(s.shop_domain, self.clock())
+                for s in self.config.sources if self.leases.holds(s.shop_domain)}
+
+    def _polls(self, shop: str) -> bool:
+        """This process polls `shop` now (always, but for a shop another process holds the lease of)."""
+        return self.leases is None or self.leases.holds(shop)
+
     async def run_once(self) -> int:
-        """One cycle of every source, then deliver what is pending; the most severe exit code."""
+        """One cycle of every source (whose lease this process gets), then deliver what is pending;
+        the most severe exit code."""
         return exit_codes.most_severe(cycle.exit_code for cycle in await self.run_cycle())
 
     async def run_cycle(self) -> list[SourceCycle]:
-        """One cycle of every source, then deliver what is pending; what each source's cycle did."""
+        """One cycle of every source (whose lease this process gets), then deliver what is pending; what
+        each source's cycle did."""
         reads = self.store.reads.event_log
         delivered_before = {s.shop_domain: reads.delivered_count(s.shop_domain) for s in self.config.sources}
         codes: dict[str, int] = {}
+        if self.leases is not None:
+            self.leases.tick()
         await self.deliverer.open()
         try:
             for source in self.config.sources:
+                if not self._polls(source.shop_domain):
+                    log.info("another process polls this source (it holds the lease)", source=source.name)
+                    continue
                 with bound_contextvars(source=source.name):
                     async with self._client(source) as client:
                         codes[source.name] = await self._source_cycle(source, client)
             await self.deliverer.deliver_once()
+            await self.alerts.flush()
         finally:
             await self.deliverer.close()
+            if self.leases is not None:
+                self.leases.retire()
         cycles = []
         for source in self.config.sources:
+            if source.name not in codes:
+                cycles.append(SourceCycle(source.name, exit_codes.OK, 0, 0, 0, 0, elsewhere=True))
+                continue
             status, ok = self.status[source.name], codes[source.name] == exit_codes.OK
             cycles.append(SourceCycle(
                 source=source.name,
@@ -328,36 +372,57 @@ class Bridge:
                 if self.status[source.name].paused:
                     # Written here too: a cycle that was in flight when the pause came wrote its own state.
                     self.store.operator.show_source_paused(source.shop_domain, True)
+                elif self.leases is not None and not self.leases.holds(source.shop_domain):
+                    wait = self.leases.timing.renew  # another process polls it; we are woken when we take it
+                    self.liveness.cycle_ended(source.name)  # nothing of ours to wait for (systemd's READY)
                 else:
-                    code = await self._source_cycle(source, client)
+                    code = await self._leased_cycle(source, client)
+                    verdict = all_failed_authentication({n: (s.exit_code, s.reason) for n, s in self.status.items()})
+                    if verdict is not None:
+                        raise verdict  # every token revoked: `run` exits 77 instead of retrying forever
                     failures = self.status[source.name].failures
-                    if code == exit_codes.OK:
-                        wait = float(source.poll_interval_seconds)
-                    else:
-                        wait = FAILED_SOURCE_RETRY.delay(failures)
+                    ok = code == exit_codes.OK
+                    wait = float(source.poll_interval_seconds) if ok else retry_delay(code, failures)
+                    self.status[source.name].next_attempt_in = wait
                 waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
                 await asyncio.wait(waiters, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
                 for waiter in waiters:
                     waiter.cancel()
 
+    async def _leased_cycle(self, source: Source, client: ShopifyClient) -> int:
+        if self.leases is None:
+            return await self._source_cycle(source, client)
+        with self.leases.working(source.shop_domain):
+            return await self._source_cycle(source, client)
+
     async def run(self, stop: asyncio.Event) -> None:
         self._stop = stop  # a backfill checks it between its steps
+        loops = [self._source_loop(source, stop) for source in self.config.sources]
+        if self.leases is not None:
+            self.leases.tick()  # registered as a live worker before claiming anything, and our first shops
+            loops.append(self.leases.run(stop))
         await self.deliverer.open()
         try:
-            await asyncio.gather(
-                *(self._source_loop(source, stop) for source in self.config.sources),
-                self.deliverer.run(stop),
-                self._heartbeat(stop),
+            # Ends within 2 s of `stop` whatever the loops are doing; a loop's fatal error ends them all.
+            await run_until_stopped(
+                stop, [*loops, self.deliverer.run(stop), self._heartbeat(stop), self.alerts.run(stop)]
             )
         finally:
             await self.deliverer.close()
+            if self.leases is not None:
+                self.leases.retire()
 
     async def _heartbeat(self, stop: asyncio.Event) -> None:
         """Tell dashboards in other processes (`tui --attach`) that this writer is alive: pid and time."""
         while not stop.is_set():
             try:
-                record_heartbeat(self.store.conn, os.getpid(), self.clock())
+                self.store.check_identity()  # also while every source waits (a long backoff, a pause)
+                record_heartbeat(self.store.sql, os.getpid(), self.clock())
+                self.store_problem = None
+            except StorageFailure:
+                raise
             except StoreError as exc:  # a missed beat shows as a stale writer; it must not stop the bridge
+                self.store_problem = str(exc)
                 log.warning("heartbeat not written", error=str(exc))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), HEARTBEAT_SECONDS)

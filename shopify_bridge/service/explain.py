@@ -69,6 +69,30 @@ def explain(store: Store, ref: str, source: str | None = None) -> Explanation:
     )
 
 
+WAITS_FOR = {
+    "placed_order": "its Placed Order (the order is held)",
+    "details": "its details from Shopify",
+    "pending": "a pending REFUND transaction to settle",
+}
+
+
+def waiting_note(refund: RefundRecord, next_read: str | None = None) -> str | None:
+    """What a waiting refund waits for, since when, how often it was read, and when it is read next (as
+    `next_read` says it, e.g. `in 4 min`; else its timestamp). None unless the refund waits."""
+    if refund["status"] != "waiting":
+        return None
+    parts = [f"waits for {WAITS_FOR.get(refund['waits_for'] or '', 'its next read')}"]
+    if refund["waiting_since"]:
+        parts.append(f"since {refund['waiting_since']}")
+    if refund["read_attempts"]:
+        parts.append(f"read {refund['read_attempts']}×")
+    if refund["next_read_at"]:
+        parts.append(f"next read {next_read or refund['next_read_at']}")
+    elif refund["waits_for"] != "placed_order":
+        parts.append("next read in the next cycle")
+    return " · ".join(parts)
+
+
 def edited_after_release(exp: Explanation) -> str | None:
     """'edited after release: Δ total' when versions after the built one changed the total."""
     built = exp.order.get("built_version")

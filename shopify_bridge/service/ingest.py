@@ -1,7 +1,9 @@
 """Taking order versions in: read the order's facts from the store, decide, write the decision.
 
 The rules are `decide.lifecycle` (and `decide.refunds`); the writes are `Store.orders.record`. Each
-call runs inside the caller's transaction when it opened one (`Store.transaction()`), together with
+event a decision creates carries its order facts and the destinations that do not take it
+(`deliver.routing.route_events`, with the source's `keep_out`), so its outbox rows are written final.
+Each call runs inside the caller's transaction when it opened one (`Store.transaction()`), together with
 the cursor advance: a crash at any instant either keeps all of a page's effects or none of them. All
 network reads (refund details, the re-read at release, the new-customer lookup) happen before, in the
 poller or the backfill.
@@ -13,12 +15,16 @@ batch are read at once and the decisions written at once, each decision still th
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from shopify_bridge.decide import lifecycle
 from shopify_bridge.decide.orderdoc import OrderDoc, legacy_id, merge_refund_details
 from shopify_bridge.decide.refunds import refund_ids
 from shopify_bridge.decide.source_context import SourceContext
+from shopify_bridge.deliver.routing import route_events
+from shopify_bridge.service import new_customers
 from shopify_bridge.store import Store
 
 
@@ -77,12 +83,32 @@ def _ingest_run(
     lookups: Mapping[str, bool | None],
 ) -> list[int]:
     facts = store.orders.facts_many(ctx.shop, {order_id: refund_ids(doc) for order_id, doc in run.items()})
+    deferred = _deferred_refunds(store, ctx.shop, run, [i for i, f in facts.items() if f.order is not None], now)
     decisions = [
-        lifecycle.on_fetch(facts[order_id], ctx, doc, origin=origin, now=now, first_connected_at=first_connected_at,
-                           is_new_customer=lookups.get(doc["id"]))
+        route_events(
+            lifecycle.on_fetch(
+                facts[order_id], ctx, doc, origin=origin, now=now, first_connected_at=first_connected_at,
+                is_new_customer=lookups.get(doc["id"]), deferred=deferred.get(order_id, set()),
+            ),
+            doc,
+            ctx.keep_out,
+        )
         for order_id, doc in run.items()
     ]
+    new_customers.note_orders(store, ctx.shop, run.values())  # earlier orders of their customers' later ones
     return store.orders.record_many(decisions)
+
+
+def _deferred_refunds(
+    store: Store, shop: str, run: Mapping[str, OrderDoc], stored: Sequence[str], now: datetime
+) -> dict[str, set[str]]:
+    """`known_refunds(…).deferred` of the orders of `run` that are `stored` (others have no refund recorded)."""
+    if not stored:
+        return {}
+    updated = store.orders.updated_at_many(shop, stored)
+    unchanged = [order_id for order_id in stored if updated.get(order_id) == run[order_id].get("updatedAt")]
+    recorded = store.refunds.of_orders(shop, unchanged) if unchanged else {}
+    return {order_id: {r.refund_id for r in refunds if r.read_later(now)} for order_id, refunds in recorded.items()}
 
 
 def release_order(
@@ -99,7 +125,22 @@ def release_order(
     decision = lifecycle.on_release(
         facts, ctx, doc, now=now, first_connected_at=first_connected_at, is_new_customer=is_new_customer
     )
-    return store.orders.record(decision)
+    return store.orders.record(route_events(decision, doc, ctx.keep_out))
+
+
+def reread_refunds(
+    store: Store,
+    ctx: SourceContext,
+    doc: OrderDoc,
+    *,
+    now: datetime,
+    first_connected_at: str,
+    read: set[str],
+) -> list[int]:
+    """Move the refunds `read` (numeric ids) of a stored order, read again into `doc`; the events created."""
+    facts = store.orders.facts(ctx.shop, legacy_id(doc["id"]), refund_ids(doc))
+    decision = lifecycle.on_refunds_read(facts, ctx, doc, now=now, first_connected_at=first_connected_at, read=read)
+    return store.orders.record(route_events(decision, doc, ctx.keep_out))
 
 
 def mark_gone(store: Store, ctx: SourceContext, order_id: str, now: datetime) -> None:
@@ -114,6 +155,31 @@ def needs_new_customer_lookup(
     return lifecycle.needs_new_customer_lookup(status, ctx, doc, first_connected_at, now)
 
 
-def with_cached_details(store: Store, shop: str, doc: OrderDoc) -> OrderDoc:
-    """`doc` with the refund details already read for refunds whose money is settled (not read again)."""
-    return merge_refund_details(doc, store.refunds.settled_details(shop, legacy_id(doc["id"])))
+@dataclass(frozen=True)
+class KnownRefunds:
+    """What the store already knows of an order's refunds, for a fetched version of it."""
+
+    details: dict[str, dict[str, Any]]  # by gid: details that need no new read
+    not_read: set[str]  # gids not to ask Shopify about: final ones, and waiting ones whose read is not due
+    deferred: set[str]  # numeric ids of waiting refunds left as they are until their next read
+
+
+def known_refunds(store: Store, shop: str, doc: OrderDoc, now: datetime) -> KnownRefunds:
+    """A final refund (settled, history, excluded…) never changes: its stored details stand. A waiting
+    refund is read again when its next read has come (`decide.settling`'s backoff), or when the order
+    itself changed — a new `updatedAt` may be its money moving; until then it is left as it is."""
+    stored = store.refunds.of_order(shop, legacy_id(doc["id"]))
+    unchanged = store.orders.updated_at(shop, legacy_id(doc["id"])) == doc.get("updatedAt")
+    final = [r for r in stored if r.status != "waiting"]
+    later = [r for r in stored if unchanged and r.read_later(now)]
+    return KnownRefunds(
+        details={r.gid: r.detail for r in (*final, *later) if r.detail is not None},
+        not_read={r.gid for r in (*final, *later)},
+        deferred={r.refund_id for r in later},
+    )
+
+
+def with_known_details(store: Store, shop: str, doc: OrderDoc, now: datetime) -> tuple[OrderDoc, set[str]]:
+    """`doc` with the refund details that need no new read, and the gids of the refunds not to read."""
+    known = known_refunds(store, shop, doc, now)
+    return merge_refund_details(doc, known.details), known.not_read

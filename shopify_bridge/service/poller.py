@@ -15,21 +15,16 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from shopify_bridge.decide.orderdoc import (
-    OrderDoc,
-    has_more_line_items,
-    merge_refund_details,
-    normalize_order,
-    refund_has_details,
-)
+from shopify_bridge.decide.orderdoc import OrderDoc
 from shopify_bridge.decide.source_context import SourceContext
 from shopify_bridge.observe.log import get_logger
-from shopify_bridge.service import ingest
-from shopify_bridge.shopify import new_customer, queries
+from shopify_bridge.service import ingest, new_customers, order_reader, refund_settler
+from shopify_bridge.shopify import queries, search
 from shopify_bridge.shopify.new_customer import Executes
+from shopify_bridge.shopify.scopes import granted_scopes
 from shopify_bridge.store import Store
 from shopify_bridge.store.sources import SourcePosition
-from shopify_bridge.timeutil import Clock, iso, parse_ts, shopify_ts
+from shopify_bridge.timeutil import Clock, iso, parse_ts
 
 OVERLAP_SECONDS = 60
 log = get_logger(component="poller")
@@ -80,32 +75,17 @@ class SourcePoller:
         self.source_row()  # the first call for a new source creates its row
         self.store.sources.set_shop_info(self.ctx.shop, shop.get("name"), shop.get("currencyCode"),
                                          shop.get("ianaTimezone"))
+        self.store.sources.set_scopes(self.ctx.shop, granted_scopes(data))
         return data
 
     # -- reads --------------------------------------------------------------------------------
     async def _complete(self, node: dict[str, Any]) -> OrderDoc:
         """A polled/read order node → a full normalized document (all line items, refund details)."""
-        extra: list[dict[str, Any]] = []
-        more, cursor = has_more_line_items(node)
-        while more:
-            data = await self.client.execute(queries.ORDER_LINE_ITEMS_PAGE, {"id": node["id"], "after": cursor})
-            page = (data.get("order") or {}).get("lineItems") or {}
-            extra += page.get("nodes") or []
-            info = page.get("pageInfo") or {}
-            more, cursor = bool(info.get("hasNextPage")), info.get("endCursor")
-        doc = normalize_order(node, extra)
-        doc = ingest.with_cached_details(self.store, self.ctx.shop, doc)
-        details: dict[str, dict[str, Any]] = {}
-        for refund in doc["refunds"]:
-            if not refund_has_details(refund):
-                data = await self.client.execute(queries.READ_REFUND, {"id": refund["id"]})
-                if data.get("node"):
-                    details[refund["id"]] = data["node"]
-        return merge_refund_details(doc, details) if details else doc
+        return await order_reader.complete(self.client, self.store, self.ctx.shop, node, self.clock())
 
     async def is_new_customer(self, doc: OrderDoc) -> bool | None:
         """True when Shopify has no earlier non-test order of this customer (guests: this email)."""
-        return await new_customer.ask_shopify(self.client, self.ctx.name, doc)
+        return await new_customers.is_new_customer(self.client, self.store, self.ctx, doc)
 
     # -- cycle --------------------------------------------------------------------------------
     async def poll(self) -> PollStats:
@@ -114,15 +94,15 @@ class SourcePoller:
         first_connected = source.first_connected_at or iso(now)
         high_water = parse_ts(source.cursor or first_connected)
         since = high_water - timedelta(seconds=OVERLAP_SECONDS)
-        search = f"updated_at:>='{shopify_ts(since)}'"
+        wanted = search.date_term("updated_at", ">=", since)
         stats = PollStats()
         after: str | None = None
         newest = high_water
         while True:
-            data = await self.client.execute(queries.POLL_ORDERS, {"query": search, "after": after})
+            data = await self.client.execute(queries.POLL_ORDERS, {"query": wanted, "after": after})
             orders = data.get("orders") or {}
             nodes = orders.get("nodes") or []
-            docs = [await self._complete(node) for node in nodes]
+            docs = await order_reader.complete_page(self.client, self.store, self.ctx.shop, nodes, now)
             lookups = {
                 doc["id"]: await self.is_new_customer(doc)
                 for doc in docs
@@ -182,23 +162,10 @@ class SourcePoller:
         return created
 
     async def settle_waiting_refunds(self) -> list[int]:
-        """Re-read refunds that wait for a successful REFUND transaction on a decided order."""
-        now = self.clock()
-        source = self.source_row()
-        if source.first_connected_at is None:
-            return []
-        created: list[int] = []
-        for order in self.store.orders.with_waiting_refunds(self.ctx.shop):
-            data = await self.client.execute(queries.READ_ORDER, {"id": order.gid})
-            if data.get("order") is None:
-                continue
-            doc = await self._complete(data["order"])
-            created += ingest.ingest_order(
-                self.store, self.ctx, doc, origin="read", now=now, first_connected_at=source.first_connected_at
-            )
-        if created:
-            self.on_events(created)
-        return created
+        """Read again the waiting refunds whose time has come; settle what they say."""
+        return await refund_settler.settle_waiting_refunds(
+            self.ctx, self.client, self.store, self.clock, self.on_events
+        )
 
     async def cycle(self) -> PollStats:
         stats = await self.poll()

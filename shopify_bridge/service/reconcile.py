@@ -23,9 +23,8 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from shopify_bridge.shopify import queries
+from shopify_bridge.shopify import queries, search
 from shopify_bridge.store import Store
-from shopify_bridge.timeutil import shopify_ts
 
 if TYPE_CHECKING:
     from shopify_bridge.config import Source
@@ -79,15 +78,20 @@ def local_by_day(store: Store, shop: str, tz: ZoneInfo, since: datetime) -> dict
     return out
 
 
-async def shopify_count(client: Any, start: datetime, end: datetime) -> int:
+def _day_search(start: datetime, end: datetime) -> str:
     # Shopify's `<` acts as `<=`: end one second early keeps the day half-open.
-    query = f"processed_at:>='{shopify_ts(start)}' processed_at:<='{shopify_ts(end - timedelta(seconds=1))}'"
+    last = end - timedelta(seconds=1)
+    return search.all_of(search.date_term("processed_at", ">=", start), search.date_term("processed_at", "<=", last))
+
+
+async def shopify_count(client: Any, start: datetime, end: datetime) -> int:
+    query = _day_search(start, end)
     data = await client.execute(queries.ORDERS_COUNT, {"query": query})
     return int((data.get("ordersCount") or {}).get("count") or 0)
 
 
 async def shopify_orders(client: Any, start: datetime, end: datetime) -> dict[str, str]:
-    query = f"processed_at:>='{shopify_ts(start)}' processed_at:<='{shopify_ts(end - timedelta(seconds=1))}'"
+    query = _day_search(start, end)
     found: dict[str, str] = {}
     after = None
     while True:
@@ -155,7 +159,7 @@ async def reconcile_sources(
 ) -> list[SourceReconcile]:
     """Each source from `start_date` (when backfilled) or its first connection, up to `until` (default:
     yesterday in its shop's timezone)."""
-    from shopify_bridge.service.bridge import client_for
+    from shopify_bridge.service.clients import client_for
 
     results = []
     for source in sources:

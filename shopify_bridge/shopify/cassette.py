@@ -19,9 +19,9 @@ configuration (`vcr_config`). Decisions, so a cassette is safe to share and repl
   lose their query string, in recorded requests and in URLs inside response bodies.
 - **Only Shopify traffic** (the GraphQL endpoint and GET downloads) is recorded; deliveries to
   destinations go out as usual and stay out of the file.
-- **Customer PII** (emails, phones, names, street addresses, zips) becomes stable placeholders such
-  as `customer-<hash>@example.invalid`: the hash is an HMAC of the value under a per-recording key,
-  so one customer keeps one placeholder within a cassette, but values cannot be guessed back.
+- **Customer PII** (emails, phones, names, street addresses, zips, cart attribute values) becomes
+  stable placeholders such as `customer-<hash>@example.invalid`: the hash is an HMAC of the value under
+  a per-recording key, so one customer keeps one placeholder within a cassette, but values cannot be guessed back.
   Emails inside request variables (the new-customer lookup) are replaced the same way, so replay
   requests built from scrubbed answers match. Every filter is idempotent: vcrpy runs them again
   on load and on every match.
@@ -47,6 +47,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from shopify_bridge import exit_codes
 from shopify_bridge.errors import BridgeError
+from shopify_bridge.private_files import open_private_text
 from shopify_bridge.redaction import mask_shapes
 
 RECORD_ENV = "SHOPIFY_BRIDGE_RECORD"
@@ -221,9 +222,17 @@ class Scrubber:
                 isinstance(item, str) and key in _TEXT_KEYS and (person or key not in ("name", "displayName"))
             ):
                 out[key] = self.text(_TEXT_KEYS[key], item)
+            elif key == "customAttributes" and isinstance(item, list):
+                out[key] = [self._attribute(attribute) for attribute in item]
             else:
                 out[key] = self.json(item)
         return out
+
+    def _attribute(self, attribute: Any) -> Any:
+        """A cart attribute keeps its key; its value (a gift message, a tracking cookie) is the buyer's."""
+        if isinstance(attribute, dict) and isinstance(attribute.get("value"), str):
+            return {**self.json(attribute), "value": self.text("Attribute", attribute["value"])}
+        return self.json(attribute)
 
     def _string(self, value: str) -> str:
         if value.startswith(("http://", "https://")) and is_signed(value):
@@ -328,6 +337,25 @@ class LiteralYaml:
         return yaml.safe_load(cassette_string)
 
 
+class PrivatePersister:
+    """vcrpy's file persister, except that a cassette it creates is 0600: scrubbed or not, it is a shop's traffic."""
+
+    @classmethod
+    def load_cassette(cls, cassette_path: str | Path, serializer: Any) -> Any:
+        from vcr.persisters.filesystem import FilesystemPersister
+
+        return FilesystemPersister.load_cassette(cassette_path, serializer)
+
+    @staticmethod
+    def save_cassette(cassette_path: str | Path, cassette_dict: dict[str, Any], serializer: Any) -> None:
+        from vcr.serialize import serialize
+
+        path = Path(cassette_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open_private_text(path, "w") as handle:
+            handle.write(serialize(cassette_dict, serializer))
+
+
 def vcr_config(record_mode: str = "none", *, scrub_key: bytes | None = None) -> Any:
     """A `vcr.VCR` with the bridge's matcher and filters (imports vcrpy; see `require_vcr`)."""
     vcr = require_vcr()
@@ -345,6 +373,7 @@ def vcr_config(record_mode: str = "none", *, scrub_key: bytes | None = None) -> 
     )
     config.register_serializer("bridge-yaml", LiteralYaml)
     config.register_matcher("graphql_body", graphql_body_matcher)
+    config.register_persister(PrivatePersister)
     return config
 
 
@@ -381,6 +410,7 @@ __all__ = [
     "SIMULATOR_ORIGIN",
     "CassetteUnavailable",
     "LiteralYaml",
+    "PrivatePersister",
     "Scrubber",
     "canonical_url",
     "graphql_body_matcher",

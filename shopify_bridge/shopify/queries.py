@@ -5,10 +5,8 @@ Page sizes are chosen so that each query's *requested* cost stays well under Sho
 A page size that something pages through is a variable (`$first`, `$lineItemsFirst`) whose
 default is today's size: the client always sends it, and after MAX_COST_EXCEEDED halves it for
 that operation (the caller follows `pageInfo`, so smaller pages lose nothing). An order with more
-line items than `LINE_ITEMS_PAGE` gets follow-up `order(id:)` queries.
-
-The connections of `READ_REFUND` stay literal: nothing pages through them, so a smaller page
-would silently drop refund lines, transactions or shipping lines instead of costing less.
+line items than `LINE_ITEMS_PAGE` gets follow-up `order(id:)` queries; a refund with more lines,
+transactions or shipping lines than its first page gets follow-up `node(id:)` queries.
 """
 
 from __future__ import annotations
@@ -21,6 +19,8 @@ LINE_ITEMS_FOLLOW_UP_PAGE = 100
 REFUND_LINE_ITEMS_PAGE = 50
 REFUND_TRANSACTIONS_PAGE = 20
 REFUND_SHIPPING_PAGE = 10
+REFUND_FOLLOW_UP_PAGE = 250
+REFUNDS_BATCH = 250
 RECONCILE_PAGE = 250
 
 MONEY = "shopMoney { amount currencyCode } presentmentMoney { amount currencyCode }"
@@ -32,6 +32,7 @@ ORDER_SCALARS = f"""
     id legacyResourceId name createdAt updatedAt processedAt cancelledAt cancelReason test
     sourceName tags email phone currencyCode presentmentCurrencyCode displayFinancialStatus
     discountCodes edited taxesIncluded checkoutToken cartToken
+    customAttributes {{ key value }}
     totalPriceSet {{ {MONEY} }}
     currentTotalPriceSet {{ {MONEY} }}
     totalTaxSet {{ {MONEY} }}
@@ -100,37 +101,73 @@ query BridgeOrderLineItems($id: ID!, $after: String, $first: Int = {LINE_ITEMS_F
 }}
 """
 
-# Refund details live in connections inside the `refunds` list, so they are read per refund
-# (never in a bulk query, and never multiplied by an orders page).
-READ_REFUND = f"""
-query BridgeReadRefund($id: ID!) {{
-  node(id: $id) {{
+# Refund details live in connections inside the `refunds` list, so they are read apart from their order
+# (never in a bulk query, and never multiplied by an orders page): many refunds at once with
+# `nodes(ids:)` (at most REFUNDS_BATCH ids, Shopify's cap on input arrays), each connection's first page
+# sized by a variable (halved after MAX_COST_EXCEEDED), and what a page leaves out read with the
+# follow-up queries below, to the last page.
+REFUND_FIELDS = f"""
+    id legacyResourceId createdAt processedAt updatedAt note
+    totalRefundedSet {{ {MONEY} }}
+"""
+REFUND_LINE_ITEM_FIELDS = f"""
+    id quantity restockType
+    priceSet {{ {MONEY} }}
+    subtotalSet {{ {MONEY} }}
+    lineItem {{
+      id title name variantTitle sku
+      product {{ id legacyResourceId }}
+      variant {{ id legacyResourceId }}
+    }}
+"""
+REFUND_TRANSACTION_FIELDS = f"id kind status processedAt amountSet {{ {MONEY} }}"
+REFUND_SHIPPING_FIELDS = f"id subtotalAmountSet {{ {MONEY} }}"
+
+READ_REFUNDS = f"""
+query BridgeReadRefunds(
+  $ids: [ID!]!, $lineItemsFirst: Int = {REFUND_LINE_ITEMS_PAGE},
+  $transactionsFirst: Int = {REFUND_TRANSACTIONS_PAGE}, $shippingFirst: Int = {REFUND_SHIPPING_PAGE}
+) {{
+  nodes(ids: $ids) {{
     ... on Refund {{
-      id legacyResourceId createdAt processedAt updatedAt note
-      totalRefundedSet {{ {MONEY} }}
-      refundLineItems(first: {REFUND_LINE_ITEMS_PAGE}) {{
+      {REFUND_FIELDS}
+      refundLineItems(first: $lineItemsFirst) {{
         pageInfo {{ hasNextPage endCursor }}
-        nodes {{
-          id quantity restockType
-          priceSet {{ {MONEY} }}
-          subtotalSet {{ {MONEY} }}
-          lineItem {{
-            id title name variantTitle sku
-            product {{ id legacyResourceId }}
-            variant {{ id legacyResourceId }}
-          }}
-        }}
+        nodes {{ {REFUND_LINE_ITEM_FIELDS} }}
       }}
-      transactions(first: {REFUND_TRANSACTIONS_PAGE}) {{
-        nodes {{ id kind status processedAt amountSet {{ {MONEY} }} }}
+      transactions(first: $transactionsFirst) {{
+        pageInfo {{ hasNextPage endCursor }}
+        nodes {{ {REFUND_TRANSACTION_FIELDS} }}
       }}
-      refundShippingLines(first: {REFUND_SHIPPING_PAGE}) {{
-        nodes {{ id subtotalAmountSet {{ {MONEY} }} }}
+      refundShippingLines(first: $shippingFirst) {{
+        pageInfo {{ hasNextPage endCursor }}
+        nodes {{ {REFUND_SHIPPING_FIELDS} }}
       }}
     }}
   }}
 }}
 """
+
+
+def _refund_follow_up(name: str, connection: str, fields: str) -> str:
+    return f"""
+query {name}($id: ID!, $after: String, $first: Int = {REFUND_FOLLOW_UP_PAGE}) {{
+  node(id: $id) {{
+    ... on Refund {{
+      id
+      {connection}(first: $first, after: $after) {{
+        pageInfo {{ hasNextPage endCursor }}
+        nodes {{ {fields} }}
+      }}
+    }}
+  }}
+}}
+"""
+
+
+REFUND_LINE_ITEMS_NEXT = _refund_follow_up("BridgeRefundLineItems", "refundLineItems", REFUND_LINE_ITEM_FIELDS)
+REFUND_TRANSACTIONS_NEXT = _refund_follow_up("BridgeRefundTransactions", "transactions", REFUND_TRANSACTION_FIELDS)
+REFUND_SHIPPING_NEXT = _refund_follow_up("BridgeRefundShippingLines", "refundShippingLines", REFUND_SHIPPING_FIELDS)
 
 SHOP_INFO = """
 query BridgeShopInfo {

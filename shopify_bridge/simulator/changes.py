@@ -82,6 +82,11 @@ def create_order(state: ShopState, fields: Mapping[str, Any], at: datetime | Non
         "currencyCode": shop_ccy,
         "presentmentCurrencyCode": buyer_ccy,
         "discountCodes": list(spec.get("discountCodes") or []),
+        # Cart attributes as the recorded order shows them (2025-01__order-create-parity.json): key, value.
+        "customAttributes": [
+            {"key": str(attribute["key"]), "value": attribute.get("value")}
+            for attribute in spec.get("customAttributes") or []
+        ],
         "edited": False,
         "taxesIncluded": bool(spec.get("taxesIncluded", False)),
         "checkoutToken": spec.get("checkoutToken"),

@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from shopify_bridge.simulator.clock import wire_time
 
@@ -224,7 +224,7 @@ def random_order_spec(
     )
     with_checkout = source in CHECKOUT_SOURCES
     processed = at.replace(microsecond=0)
-    return {
+    spec = {
         "processedAt": wire_time(processed),
         "createdAt": wire_time(
             processed + timedelta(seconds=rng.randint(60, 900))
@@ -255,6 +255,18 @@ def random_order_spec(
         "financialStatus": rng.choices(["PAID", "PENDING", "AUTHORIZED"], weights=[85, 8, 7])[0],
         "note": rng.choice([None, None, None, "Leave at the door", "Gift — no invoice please"]),
     }
+    spec["customAttributes"] = _cart_attributes(cast(str | None, spec["checkoutToken"]), processed)
+    return spec
+
+
+def _cart_attributes(checkout_token: str | None, processed: datetime) -> list[dict[str, str]]:
+    """A `_ga` cart attribute (GA4's client-id cookie, `GA1.1.<random>.<first visit>`) on about half of the
+    online orders, as a storefront that forwards it into the cart leaves it. Derived from the checkout token
+    rather than drawn, so the generator's random sequence (and every seeded shop) stays as it was."""
+    if checkout_token is None or int(checkout_token[-1], 16) >= 8:
+        return []
+    first_visit = int(processed.timestamp()) - int(checkout_token[8:12], 16)
+    return [{"key": "_ga", "value": f"GA1.1.{int(checkout_token[:8], 16)}.{first_visit}"}]
 
 
 def _in_presentment(shop_price: Decimal, rate: Decimal) -> Decimal:

@@ -36,7 +36,7 @@ HARSH_REFUND_SPLIT = 3
 
 @dataclass(frozen=True)
 class SimulatorOptions:
-    """How one simulated shop behaves. Defaults are today's (kind) values; see `harsh()`."""
+    """How one simulated shop behaves. Defaults are today's values (some still kind); see `harsh()`."""
 
     seed: int = 0
     orders: int = 20
@@ -51,8 +51,8 @@ class SimulatorOptions:
     competing_app_share: float = 0.0
     bucket_size: int = 2000
     restore_rate: int = 100
-    # A refund's money split over up to this many REFUND transactions (1: one transaction, as before).
-    refund_split: int = 1
+    # A refund's money split over up to this many REFUND transactions (1: always one transaction).
+    refund_split: int = HARSH_REFUND_SPLIT
     scopes: tuple[str, ...] = DEFAULT_SCOPES
     api_versions: tuple[str, ...] = DEFAULT_API_VERSIONS
     shop_currency: str = "CAD"

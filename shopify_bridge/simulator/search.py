@@ -28,7 +28,11 @@ SearchWarning = dict[str, str]
 # filters (bulkOperations' unaccepted values), a warning without one drops the term (orders).
 FieldRule = Callable[[str, str, str, datetime], tuple[Predicate | None, SearchWarning | None]]
 
-_TOKEN = re.compile(r"""(-?)(?:(\w+):(<=|>=|<|>)?('[^']*'|"[^"]*"|\S*)|('[^']*'|"[^"]*"|\S+))""")
+# A value: a quoted string (single or double quotes; a backslash escapes the next character, the quote too)
+# or a bare name, in which a backslash escapes a special character (`\ : ( )`); Shopify's search syntax page.
+_QUOTED = r"'(?:[^'\\]|\\.)*'" + "|" + r'"(?:[^"\\]|\\.)*"'
+_TOKEN = re.compile(rf"""(-?)(?:(\w+):(<=|>=|<|>)?({_QUOTED}|(?:\\.|\S)*)|({_QUOTED}|(?:\\.|\S)+))""")
+_ESCAPED = re.compile(r"\\(.)")
 DATE_FIELDS = {"updated_at": "updatedAt", "created_at": "createdAt", "processed_at": "processedAt"}
 STATUSES = ("open", "closed", "cancelled", "not_closed")
 _RANGE_NAMES = {">": "range_gt", ">=": "range_gte", "<": "range_lt", "<=": "range_lte"}
@@ -83,9 +87,10 @@ def parse_search(
 
 
 def _unquote(value: str) -> str:
+    """A value as written → its text: quotes removed, backslash escapes resolved."""
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-        return value[1:-1]
-    return value
+        value = value[1:-1]
+    return _ESCAPED.sub(r"\1", value)
 
 
 def _negate(predicate: Predicate, negated: bool) -> Predicate:

@@ -46,6 +46,7 @@ def delivery(row: Sequence[Any]) -> Delivery:
         last_error=row[5],
         next_attempt_at=ts(row[6]),
         delivered_at=ts(row[7]),
+        reason=row[8],
     )
 
 

@@ -7,27 +7,25 @@ that hour's rows are counted: a tick costs the same at 100 events as at 10 milli
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime, timedelta
 
+from shopify_bridge.store.sql import Sql
 from shopify_bridge.timeutil import iso, parse_ts
 
 MINUTES = 60
 
 
-def _first_seq_since(conn: sqlite3.Connection, since: str) -> int | None:
+def _first_seq_since(sql: Sql, since: str) -> int | None:
     """The smallest seq created at or after `since` (an `iso` string), assuming created_at grows with seq."""
     # Two queries: SQLite answers a lone MIN or MAX from the key, but both at once with a full scan.
-    (low,) = conn.execute("SELECT MIN(seq) FROM events").fetchone()
+    (low,) = sql.one("SELECT MIN(seq) FROM events") or (None,)
     if low is None:
         return None
-    (high,) = conn.execute("SELECT MAX(seq) FROM events").fetchone()
+    (high,) = sql.one("SELECT MAX(seq) FROM events") or (low,)
     high += 1
     while low < high:
         middle = (low + high) // 2
-        row = conn.execute(
-            "SELECT seq, created_at FROM events WHERE seq >= ? ORDER BY seq LIMIT 1", (middle,)
-        ).fetchone()
+        row = sql.one("SELECT seq, created_at FROM events WHERE seq >= ? ORDER BY seq LIMIT 1", (middle,))
         if row is None or row[1] >= since:
             high = middle
         else:
@@ -35,15 +33,15 @@ def _first_seq_since(conn: sqlite3.Connection, since: str) -> int | None:
     return int(low)
 
 
-def events_per_minute(conn: sqlite3.Connection, now: datetime) -> tuple[int, ...]:
+def events_per_minute(sql: Sql, now: datetime) -> tuple[int, ...]:
     """Events created in each of the last 60 minutes, oldest first; the last one is the minute `now` is in."""
     this_minute = now.replace(second=0, microsecond=0)
     start = this_minute - timedelta(minutes=MINUTES - 1)
     counts = [0] * MINUTES
-    first = _first_seq_since(conn, iso(start))
+    first = _first_seq_since(sql, iso(start))
     if first is None:
         return tuple(counts)
-    rows = conn.execute(
+    rows = sql.all(
         "SELECT substr(created_at, 1, 16), COUNT(*) FROM events WHERE seq >= ? AND created_at >= ? GROUP BY 1",
         (first, iso(start)),
     )

@@ -11,8 +11,9 @@ from datetime import datetime
 from decimal import Decimal
 
 # Display states of one (event, destination) delivery. `retrying` is a pending delivery that has
-# already failed at least once; the store keeps both as state 'pending'.
-DELIVERY_STATES = ("delivered", "retrying", "pending", "dead")
+# already failed at least once; the store keeps both as state 'pending'. `filtered` and `skipped`: the
+# destination does not take the event (its `reason` says which key or rule).
+DELIVERY_STATES = ("delivered", "retrying", "pending", "dead", "filtered", "skipped")
 EVENT_NAMES = ("Placed Order", "Received Refund")
 
 
@@ -63,6 +64,7 @@ class Delivery:
     last_error: str | None = None
     next_attempt_at: datetime | None = None
     delivered_at: datetime | None = None
+    reason: str | None = None  # filtered: the destination's key that matched; skipped: the payload rule
 
 
 @dataclass(frozen=True)

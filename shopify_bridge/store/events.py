@@ -1,4 +1,8 @@
-"""Events: inserted once per event_id, with one outbox row per destination in the same transaction."""
+"""Events: inserted once per event_id, with one outbox row per destination in the same transaction.
+
+A destination that does not take the event (`NewEvent.kept_out`: filtered by its keys, or skipped by its
+payload rules) gets its row in that state with the reason, never `pending`.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from datetime import datetime
 
 from shopify_bridge.decide.decisions import NewEvent
 from shopify_bridge.store.db import Sql
+from shopify_bridge.store.outbox import ERROR_MAX_CHARS
 from shopify_bridge.timeutil import iso
 
 
@@ -30,18 +35,25 @@ class Events:
         at = iso(now)
         with self.sql.transaction():
             row = self.sql.returning(
-                "INSERT INTO events (shop, event_id, event_name, order_id, refund_id, timestamp, created_at, payload) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (shop, event_id) DO NOTHING RETURNING seq",
+                "INSERT INTO events (shop, event_id, event_name, order_id, refund_id, timestamp, created_at, payload, "
+                "facts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (shop, event_id) DO NOTHING RETURNING seq",
                 (event.shop, event.event_id, event.event_name, event.order_id, event.refund_id, event.timestamp, at,
-                 event.payload),
+                 event.payload, event.facts),
             )
             if row is None:
                 return None
             seq = int(row[0])
+            rows: list[tuple[int, str, str, str | None, str | None, str, str | None]] = []
+            for destination in event.destinations:
+                why = event.kept_out_of(destination)
+                if why is None:
+                    rows.append((seq, destination, "pending", None, None, at, at))
+                else:
+                    rows.append((seq, destination, why.state, why.reason, why.detail[:ERROR_MAX_CHARS], at, None))
             self.sql.run_many(
-                "INSERT INTO deliveries (event_seq, destination, state, created_at, next_attempt_at) "
-                "VALUES (?, ?, 'pending', ?, ?)",
-                [(seq, destination, at, at) for destination in event.destinations],
+                "INSERT INTO deliveries (event_seq, destination, state, reason, last_error, created_at, "
+                "next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                rows,
             )
         return seq
 

@@ -2,30 +2,29 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 
 from shopify_bridge.store.outbox import Outbox
 from shopify_bridge.store.reads_events import EventLogReads, EventQuery
-from shopify_bridge.store.schema import transaction
+from shopify_bridge.store.sql import Sql
 from shopify_bridge.timeutil import iso
 
 PAUSED_REASON = "paused by the operator"
 
 
 class Operator:
-    def __init__(self, conn: sqlite3.Connection, outbox: Outbox) -> None:
-        self.conn = conn
+    def __init__(self, sql: Sql, outbox: Outbox) -> None:
+        self.sql = sql
         self.outbox = outbox
 
     def release_now(self, shop: str, order_id: str, now: datetime) -> bool:
         """Make a held order due at `now` (its source releases it on its next cycle); False when not held."""
-        with transaction(self.conn):
-            cur = self.conn.execute(
+        with self.sql.transaction():
+            changed = self.sql.run(
                 "UPDATE orders SET release_at = ? WHERE shop = ? AND order_id = ? AND status = 'held'",
                 (iso(now), shop, order_id),
             )
-        return cur.rowcount > 0
+        return changed > 0
 
     def replay(self, query: EventQuery, now: datetime, destination: str | None = None) -> int:
         """Put the deliveries `query` picks back to pending, attempts restarted; returns how many.
@@ -34,8 +33,8 @@ class Operator:
         `destination` when given). Same payload, same event_id; refunds still wait for their Placed Order.
         """
         count = 0
-        with transaction(self.conn):
-            for name, seqs in EventLogReads(self.conn).replay_targets(query, destination).items():
+        with self.sql.transaction():
+            for name, seqs in EventLogReads(self.sql).replay_targets(query, destination).items():
                 count += self.outbox.requeue(name, seqs, now)
         return count
 
@@ -45,14 +44,14 @@ class Operator:
         Only what dashboards read: the bridge's source loop is what honours the pause (`Bridge.pause_source`),
         and its next poll writes the source's real state over `idle`. False when the source is unknown.
         """
-        with transaction(self.conn):
+        with self.sql.transaction():
             if paused:
-                cur = self.conn.execute(
+                changed = self.sql.run(
                     "UPDATE sources SET state = 'paused', state_reason = ? WHERE shop = ?", (PAUSED_REASON, shop)
                 )
             else:
-                cur = self.conn.execute(
+                changed = self.sql.run(
                     "UPDATE sources SET state = 'idle', state_reason = NULL WHERE shop = ? AND state = 'paused'",
                     (shop,),
                 )
-        return cur.rowcount > 0
+        return changed > 0

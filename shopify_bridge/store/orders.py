@@ -16,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import orjson
+
 from shopify_bridge.decide.decisions import (
     Exclude,
     Gone,
@@ -26,13 +28,14 @@ from shopify_bridge.decide.decisions import (
     Release,
     StoredOrder,
 )
+from shopify_bridge.decide.orderdoc import OrderDoc
+from shopify_bridge.decide.settling import RecordedRefund
 from shopify_bridge.store.db import Sql
 from shopify_bridge.store.events import Events
 from shopify_bridge.store.refunds import Refunds
+from shopify_bridge.store.sql import in_chunks, marks
 from shopify_bridge.timeutil import iso
 
-# Ids per `IN (…)` list: well below every backend's limit on bound parameters.
-IN_CHUNK = 500
 _INSERT_VERSION = (
     "INSERT INTO order_versions (shop, order_id, version, updated_at, fetched_at, origin, content_hash, doc) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -41,14 +44,6 @@ _INSERT_ORDER = (
     "INSERT INTO orders (shop, order_id, gid, name, processed_at, updated_at, first_seen_at, total, status, "
     "exclusion_rule, exclusion_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-
-
-def _chunks(items: Sequence[str]) -> list[Sequence[str]]:
-    return [items[at:at + IN_CHUNK] for at in range(0, len(items), IN_CHUNK)]
-
-
-def _marks(count: int) -> str:
-    return ", ".join("?" * count)
 
 
 @dataclass(frozen=True)
@@ -69,6 +64,22 @@ class Orders:
         row = self.sql.one("SELECT status FROM orders WHERE shop = ? AND order_id = ?", (shop, order_id))
         return None if row is None else str(row[0])
 
+    def updated_at(self, shop: str, order_id: str) -> str | None:
+        """The `updatedAt` of the order's newest stored version; None when it was never stored."""
+        row = self.sql.one("SELECT updated_at FROM orders WHERE shop = ? AND order_id = ?", (shop, order_id))
+        return None if row is None else str(row[0])
+
+    def updated_at_many(self, shop: str, order_ids: Sequence[str]) -> dict[str, str]:
+        """`updated_at` of those of `order_ids` that are stored."""
+        found: dict[str, str] = {}
+        for ids in in_chunks(order_ids):
+            rows = self.sql.all(
+                f"SELECT order_id, updated_at FROM orders WHERE shop = ? AND order_id IN ({marks(len(ids))})",
+                (shop, *ids),
+            )
+            found.update((str(order_id), str(at)) for order_id, at in rows)
+        return found
+
     def latest_version(self, shop: str, order_id: str) -> LatestVersion | None:
         """The newest stored version's number and content hash (the document itself is not loaded)."""
         row = self.sql.one(
@@ -88,29 +99,29 @@ class Orders:
         order_ids = list(wanted)
         stored: dict[str, StoredOrder] = {}
         latest: dict[str, LatestVersion] = {}
-        for ids in _chunks(order_ids):
+        for ids in in_chunks(order_ids):
             rows = self.sql.all(
                 "SELECT order_id, status, exclusion_rule FROM orders "
-                f"WHERE shop = ? AND order_id IN ({_marks(len(ids))})",
+                f"WHERE shop = ? AND order_id IN ({marks(len(ids))})",
                 (shop, *ids),
             )
             stored.update((str(order_id), StoredOrder(str(status), rule)) for order_id, status, rule in rows)
             rows = self.sql.all(
                 "SELECT v.order_id, v.version, v.content_hash FROM order_versions v "
-                f"WHERE v.shop = ? AND v.order_id IN ({_marks(len(ids))}) AND v.version = "
+                f"WHERE v.shop = ? AND v.order_id IN ({marks(len(ids))}) AND v.version = "
                 "(SELECT max(w.version) FROM order_versions w WHERE w.shop = v.shop AND w.order_id = v.order_id)",
                 (shop, *ids),
             )
             latest.update((str(order_id), LatestVersion(int(number), str(digest))) for order_id, number, digest in rows)
         refund_ids = [refund_id for ids in wanted.values() for refund_id in ids]
-        statuses: dict[str, str] = {}
-        for ids in _chunks(refund_ids):
-            statuses.update(self.refunds.statuses(shop, ids))
+        recorded: dict[str, RecordedRefund] = {}
+        for ids in in_chunks(refund_ids):
+            recorded.update(self.refunds.recorded(shop, ids))
         return {
             order_id: OrderFacts(
                 order=stored.get(order_id),
                 latest=latest.get(order_id),
-                refunds={refund_id: statuses[refund_id] for refund_id in wanted[order_id] if refund_id in statuses},
+                refunds={refund_id: recorded[refund_id] for refund_id in wanted[order_id] if refund_id in recorded},
             )
             for order_id in order_ids
         }
@@ -124,15 +135,16 @@ class Orders:
         )
         return [OrderRef(str(order_id), str(gid)) for order_id, gid in rows]
 
-    def with_waiting_refunds(self, shop: str) -> list[OrderRef]:
-        """Decided orders of `shop` with a refund waiting for its money (to be read again)."""
-        rows = self.sql.all(
-            "SELECT DISTINCT r.order_id, o.gid FROM refunds r "
-            "JOIN orders o ON o.shop = r.shop AND o.order_id = r.order_id "
-            "WHERE r.shop = ? AND r.status = 'waiting' AND o.status IN ('released', 'history', 'gone')",
-            (shop,),
+    def latest_doc(self, shop: str, order_id: str) -> OrderDoc | None:
+        """The newest stored version's document; None when the order has none."""
+        row = self.sql.one(
+            "SELECT doc FROM order_versions WHERE shop = ? AND order_id = ? ORDER BY version DESC LIMIT 1",
+            (shop, order_id),
         )
-        return [OrderRef(str(order_id), str(gid)) for order_id, gid in rows]
+        if row is None:
+            return None
+        doc: OrderDoc = orjson.loads(row[0])
+        return doc
 
     # -- decisions ----------------------------------------------------------------------------
     def record(self, decision: OrderDecision) -> list[int]:

@@ -7,16 +7,15 @@ The metrics collector reads on a connection of its own (`reads_metrics.StoreScra
 
 from __future__ import annotations
 
-import sqlite3
-
 from shopify_bridge.store.reads_dashboard import DashboardReads
 from shopify_bridge.store.reads_events import EventLogReads
 from shopify_bridge.store.reads_orders import OrderReads
+from shopify_bridge.store.sql import Sql
 
 
 class Reads:
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-        self.dashboard = DashboardReads(conn)
-        self.orders = OrderReads(conn)
-        self.event_log = EventLogReads(conn)
+    def __init__(self, sql: Sql) -> None:
+        self.sql = sql
+        self.dashboard = DashboardReads(sql)
+        self.orders = OrderReads(sql)
+        self.event_log = EventLogReads(sql)

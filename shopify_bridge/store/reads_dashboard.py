@@ -9,8 +9,6 @@ makes the reads of one tick one snapshot even while the bridge is writing.
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -33,6 +31,8 @@ from shopify_bridge.store.dashboard_rows import (
     Snapshot,
     SourceRow,
 )
+from shopify_bridge.store.dialect import Dialect
+from shopify_bridge.store.sql import Sql
 from shopify_bridge.store.writer_heartbeat import read_heartbeat
 from shopify_bridge.timeutil import parse_ts, shopify_ts
 
@@ -43,6 +43,8 @@ _STATE_CONDITIONS = {
     "dead": "state = 'dead'",
     "pending": "state = 'pending' AND attempts = 0",
     "retrying": "state = 'pending' AND attempts > 0",
+    "filtered": "state = 'filtered'",
+    "skipped": "state = 'skipped'",
 }
 
 # A skip-scan over the deliveries index: one probe per destination instead of a full scan.
@@ -55,12 +57,17 @@ WITH RECURSIVE d(name) AS (
 SELECT name FROM d WHERE name IS NOT NULL
 """
 
-_EVENT_COLUMNS = """
-e.seq, e.shop, e.event_id, e.event_name, e.order_id, e.created_at,
-e.payload ->> '$.properties.order_name',
-COALESCE(e.payload -> '$.properties.total_price', e.payload -> '$.properties.total_refunded'),
-e.payload ->> '$.properties.currency'
-"""
+
+def _event_columns(dialect: Dialect) -> str:
+    """An event row for the tables: its keys, and the name, money and currency read from its payload."""
+    price, refunded = (dialect.json_raw("e.payload", "properties", key) for key in ("total_price", "total_refunded"))
+    total = f"COALESCE({price}, {refunded})"
+    return (
+        "e.seq, e.shop, e.event_id, e.event_name, e.order_id, e.created_at, "
+        f"{dialect.json_text('e.payload', 'properties', 'order_name')}, {total}, "
+        f"{dialect.json_text('e.payload', 'properties', 'currency')}"
+    )
+
 
 _HOLDS_SQL = """
 SELECT o.shop, o.order_id, o.name, o.total, o.release_at, s.currency,
@@ -74,32 +81,30 @@ LIMIT ?
 
 MAX_STATE_BATCH = 20_000  # deliveries read per destination and round by a state filter
 
-_DELIVERY_COLUMNS = "event_seq, destination, state, attempts, last_status, last_error, next_attempt_at, delivered_at"
+_DELIVERY_COLUMNS = (
+    "event_seq, destination, state, attempts, last_status, last_error, next_attempt_at, delivered_at, reason"
+)
 
 
 class DashboardReads:
     """The dashboard's queries on one read-only connection; not thread-safe (the caller holds a lock)."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
+    def __init__(self, sql: Sql) -> None:
+        self.sql = sql
+        self._event_columns = _event_columns(sql.dialect)
         # Item counts by (shop, order id, version): versions are immutable, so each doc is parsed once.
         self._item_counts: dict[tuple[str, str, int], int] = {}
 
     def change_counter(self) -> int:
-        """A number that moves only when another connection commits (SQLite's `PRAGMA data_version`)."""
-        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+        """A number that moves when another connection commits (SQLite's `PRAGMA data_version`;
+        PostgreSQL's WAL position, which may also move without a commit: one needless re-read)."""
+        return self.sql.change_counter()
 
     @contextmanager
     def consistent(self) -> Iterator[None]:
         """Every read inside sees one snapshot of the store; nested use joins the outer one."""
-        if self.conn.in_transaction:
+        with self.sql.snapshot():
             yield
-            return
-        self.conn.execute("BEGIN")
-        try:
-            yield
-        finally:
-            self.conn.execute("COMMIT")
 
     def snapshot(
         self,
@@ -114,8 +119,8 @@ class DashboardReads:
     ) -> Snapshot:
         """Everything one refresh tick shows, from one consistent read."""
         with self.consistent():
-            destinations = tuple(str(r[0]) for r in self.conn.execute(_DESTINATIONS_SQL))
-            (holds_total,) = self.conn.execute("SELECT COUNT(*) FROM orders WHERE status = 'held'").fetchone()
+            destinations = tuple(str(r[0]) for r in self.sql.all(_DESTINATIONS_SQL))
+            (holds_total,) = self.sql.one("SELECT COUNT(*) FROM orders WHERE status = 'held'") or (0,)
             events = self._events(destinations, event_filter, events_limit)
             return Snapshot(
                 sources=self._sources(now, destinations),
@@ -130,15 +135,15 @@ class DashboardReads:
                 event_filter=event_filter,
                 dead_letters=self._events(destinations, EventFilter(state="dead"), dead_limit),
                 holds_total=int(holds_total),
-                events_per_minute=events_per_minute(self.conn, now),
-                heartbeat=read_heartbeat(self.conn),
+                events_per_minute=events_per_minute(self.sql, now),
+                heartbeat=read_heartbeat(self.sql),
             )
 
     def _sources(self, now: datetime, destinations: Sequence[str]) -> tuple[SourceRow, ...]:
         pending: dict[str, int] = {}
         dead: dict[str, int] = {}
         for destination in destinations:
-            backlog = self.conn.execute(
+            backlog = self.sql.all(
                 "SELECT e.shop, d.state, COUNT(*) FROM deliveries d JOIN events e ON e.seq = d.event_seq "
                 "WHERE d.destination = ? AND d.state IN ('pending', 'in_flight', 'dead') "
                 "GROUP BY e.shop, d.state",
@@ -148,18 +153,18 @@ class DashboardReads:
                 bucket = dead if state == "dead" else pending
                 bucket[shop] = bucket.get(shop, 0) + int(count)
         out = []
-        rows = self.conn.execute(
+        rows = self.sql.all(
             "SELECT shop, name, state, state_reason, last_poll_ok_at, cursor, bucket_available, bucket_max, "
             "timezone, progress, last_poll_at FROM sources ORDER BY name, shop"
-        ).fetchall()
+        )
         for shop, name, state, reason, last_ok, cursor, available, maximum, timezone, progress, last in rows:
             # Today's orders in the shop's own day, as reconcile counts them; processed_at is stored as
             # Shopify sends it ("…Z"), so the bound is written the same way for a plain text range on
             # the (shop, processed_at) index.
             since = shopify_ts(convert.day_start(now, timezone))
-            (today,) = self.conn.execute(
+            (today,) = self.sql.one(
                 "SELECT COUNT(*) FROM orders WHERE shop = ? AND processed_at >= ?", (shop, since)
-            ).fetchone()
+            ) or (0,)
             out.append(
                 SourceRow(
                     shop=shop,
@@ -181,7 +186,7 @@ class DashboardReads:
 
     def _holds(self, limit: int) -> tuple[HoldRow, ...]:
         out = []
-        for shop, order_id, name, total, release_at, currency, versions, newest in self.conn.execute(
+        for shop, order_id, name, total, release_at, currency, versions, newest in self.sql.all(
             _HOLDS_SQL, (limit,)
         ):
             out.append(
@@ -203,9 +208,9 @@ class DashboardReads:
             return 0
         key = (shop, order_id, int(version))
         if key not in self._item_counts:
-            row = self.conn.execute(
+            row = self.sql.one(
                 "SELECT doc FROM order_versions WHERE shop = ? AND order_id = ? AND version = ?", key
-            ).fetchone()
+            )
             self._item_counts[key] = convert.item_count(orjson.loads(row[0])) if row else 0
         return self._item_counts[key]
 
@@ -219,19 +224,18 @@ class DashboardReads:
             if flt.before_seq is not None:
                 where.append("e.seq < ?")
                 params.append(flt.before_seq)
-            sql = f"SELECT {_EVENT_COLUMNS} FROM events e"
+            sql = f"SELECT {self._event_columns} FROM events e"
             sql += (" WHERE " + " AND ".join(where)) if where else ""
-            rows = self.conn.execute(sql + " ORDER BY e.seq DESC LIMIT ?", [*params, limit]).fetchall()
+            rows = list(self.sql.all(sql + " ORDER BY e.seq DESC LIMIT ?", [*params, limit]))
         return self._with_deliveries(rows)
 
-    @staticmethod
-    def _event_conditions(flt: EventFilter) -> tuple[list[str], list[Any]]:
+    def _event_conditions(self, flt: EventFilter) -> tuple[list[str], list[Any]]:
         where: list[str] = []
         params: list[Any] = []
         if flt.shop is not None:
-            # Unary plus keeps SQLite off events_order (shop, order_id): walking the primary key
-            # newest-first and stopping at the page is far cheaper than sorting a shop's events.
-            where.append("+e.shop = ?")
+            # Keeps SQLite off events_order (shop, order_id): walking the primary key newest-first
+            # and stopping at the page is far cheaper than sorting a shop's events.
+            where.append(f"{self.sql.dialect.no_index('e.shop')} = ?")
             params.append(flt.shop)
         if flt.event_name is not None:
             where.append("e.event_name = ?")
@@ -255,7 +259,7 @@ class DashboardReads:
             streams = [
                 [
                     r[0]
-                    for r in self.conn.execute(
+                    for r in self.sql.all(
                         f"SELECT event_seq FROM deliveries WHERE destination = ? AND {condition} "
                         "AND event_seq < ? ORDER BY event_seq DESC LIMIT ?",
                         (destination, upper, batch),
@@ -268,12 +272,13 @@ class DashboardReads:
             floor = max(full) if full else -1
             seqs = sorted({seq for stream in streams for seq in stream if seq >= floor}, reverse=True)
             if seqs:
-                # One JSON parameter instead of one per seq: no limit on SQLite host parameters.
+                # One parameter instead of one per seq: no limit on SQLite's host parameters.
+                dialect = self.sql.dialect
                 found.extend(
-                    self.conn.execute(
-                        f"SELECT {_EVENT_COLUMNS} FROM json_each(?) j JOIN events e ON e.seq = j.value{also} "
-                        "ORDER BY e.seq DESC",
-                        (json.dumps(seqs), *params),
+                    self.sql.all(
+                        f"SELECT {self._event_columns} FROM {dialect.id_table()} JOIN events e "
+                        f"ON e.seq = j.value{also} ORDER BY e.seq DESC",
+                        (dialect.id_list(seqs), *params),
                     )
                 )
             if not full:
@@ -286,7 +291,7 @@ class DashboardReads:
         by_seq: dict[int, list[Delivery]] = {int(r[0]): [] for r in rows}
         if by_seq:
             marks = ",".join("?" * len(by_seq))
-            for d in self.conn.execute(
+            for d in self.sql.all(
                 f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE event_seq IN ({marks}) ORDER BY destination",
                 list(by_seq),
             ):
@@ -308,7 +313,7 @@ class DashboardReads:
         )
 
     def _exclusions(self, limit: int) -> tuple[ExclusionRow, ...]:
-        rows = self.conn.execute(
+        rows = self.sql.all(
             "SELECT shop, order_id, name, exclusion_rule, exclusion_value, processed_at FROM orders "
             "WHERE status = 'excluded' ORDER BY processed_at DESC, order_id DESC LIMIT ?",
             (limit,),
@@ -319,36 +324,34 @@ class DashboardReads:
         )
 
     def _errors(self, limit: int) -> tuple[ErrorRow, ...]:
-        rows = self.conn.execute("SELECT at, shop, kind, message FROM errors ORDER BY seq DESC LIMIT ?", (limit,))
+        rows = self.sql.all("SELECT at, shop, kind, message FROM errors ORDER BY seq DESC LIMIT ?", (limit,))
         return tuple(ErrorRow(at=convert.ts(a), shop=s, kind=k, message=m) for a, s, k, m in rows)
 
     # -- detail views -------------------------------------------------------------------------
 
     def event_detail(self, seq: int) -> EventDetail | None:
         with self.consistent():
-            row = self.conn.execute(f"SELECT {_EVENT_COLUMNS} FROM events e WHERE e.seq = ?", (seq,)).fetchone()
+            row = self.sql.one(f"SELECT {self._event_columns} FROM events e WHERE e.seq = ?", (seq,))
             if row is None:
                 return None
             (event,) = self._with_deliveries([row])
-            timestamp, payload = self.conn.execute(
-                "SELECT timestamp, payload FROM events WHERE seq = ?", (seq,)
-            ).fetchone()
+            timestamp, payload = self.sql.one("SELECT timestamp, payload FROM events WHERE seq = ?", (seq,)) or ("", "")
             return EventDetail(event=event, timestamp=timestamp, payload=payload)
 
     def order_detail(self, shop: str, order_id: str) -> OrderDetail | None:
         with self.consistent():
-            row = self.conn.execute(
+            row = self.sql.one(
                 "SELECT o.name, o.status, o.total, o.release_at, s.currency FROM orders o "
                 "LEFT JOIN sources s ON s.shop = o.shop WHERE o.shop = ? AND o.order_id = ?",
                 (shop, order_id),
-            ).fetchone()
+            )
             if row is None:
                 return None
-            versions = self.conn.execute(
+            versions = self.sql.all(
                 "SELECT version, updated_at, fetched_at, origin, doc FROM order_versions "
                 "WHERE shop = ? AND order_id = ? ORDER BY version",
                 (shop, order_id),
-            ).fetchall()
+            )
         doc: dict[str, Any] = orjson.loads(versions[-1][4]) if versions else {}
         return OrderDetail(
             shop=shop,

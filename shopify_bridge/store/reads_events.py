@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypedDict
 
+from shopify_bridge.store.sql import Sql
 from shopify_bridge.timeutil import iso
 
 
@@ -25,7 +25,8 @@ class EventQuery:
 
 class DeliveryState(TypedDict):
     destination: str
-    state: str  # pending | in_flight | delivered | dead
+    state: str  # pending | in_flight | delivered | dead | filtered | skipped
+    reason: str | None  # filtered: the key that matched (events, channels, exclude_tags); skipped: the rule
     attempts: int
     last_status: int | None
     last_error: str | None
@@ -64,19 +65,19 @@ def _where(q: EventQuery) -> tuple[str, list[Any]]:
 
 
 class EventLogReads:
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
+    def __init__(self, sql: Sql) -> None:
+        self.sql = sql
 
     def events(self, query: EventQuery) -> list[LoggedEvent]:
         """The chosen events, newest first, at most `query.limit`, each with its deliveries by destination."""
         where, params = _where(query)
-        rows = self.conn.execute(
+        rows = self.sql.all(
             "SELECT e.seq, e.event_id, e.event_name, e.timestamp, e.created_at, s.name, e.shop, o.name "
             "FROM events e LEFT JOIN orders o ON o.shop = e.shop AND o.order_id = e.order_id "
             f"LEFT JOIN sources s ON s.shop = e.shop WHERE {where} "
             "ORDER BY e.seq DESC LIMIT ?",
             [*params, query.limit],
-        ).fetchall()
+        )
         deliveries = self._deliveries([int(r[0]) for r in rows])
         return [
             LoggedEvent(
@@ -91,14 +92,14 @@ class EventLogReads:
         if not seqs:
             return out
         marks = ",".join("?" * len(seqs))
-        for seq, destination, state, attempts, status, error in self.conn.execute(
-            "SELECT event_seq, destination, state, attempts, last_status, last_error FROM deliveries "
+        for seq, destination, state, reason, attempts, status, error in self.sql.all(
+            "SELECT event_seq, destination, state, reason, attempts, last_status, last_error FROM deliveries "
             f"WHERE event_seq IN ({marks}) ORDER BY event_seq, destination",
             list(seqs),
         ):
             out.setdefault(int(seq), []).append(
-                DeliveryState(destination=destination, state=state, attempts=attempts, last_status=status,
-                              last_error=error)
+                DeliveryState(destination=destination, state=state, reason=reason, attempts=attempts,
+                              last_status=status, last_error=error)
             )
         return out
 
@@ -112,7 +113,7 @@ class EventLogReads:
             where += " AND d.destination = ?"
             params.append(destination)
         targets: dict[str, list[int]] = {}
-        for name, seq in self.conn.execute(
+        for name, seq in self.sql.all(
             f"SELECT d.destination, d.event_seq FROM deliveries d JOIN events e ON e.seq = d.event_seq WHERE {where} "
             "ORDER BY d.destination, d.event_seq",
             params,
@@ -126,20 +127,19 @@ class EventLogReads:
         for start in range(0, len(event_ids), 500):  # well under SQLite's bound-parameter limit
             chunk = list(event_ids[start : start + 500])
             marks = ",".join("?" * len(chunk))
-            known.update(row[0] for row in self.conn.execute(
-                f"SELECT event_id FROM events WHERE event_id IN ({marks})", chunk
-            ))
+            rows = self.sql.all(f"SELECT event_id FROM events WHERE event_id IN ({marks})", chunk)
+            known.update(row[0] for row in rows)
         return [event_id for event_id in event_ids if event_id not in known]
 
     def sources(self) -> dict[str, str]:
         """shop -> name of every source the store knows (also those no longer in the config)."""
-        return {str(shop): str(name) for shop, name in self.conn.execute("SELECT shop, name FROM sources")}
+        return {str(shop): str(name) for shop, name in self.sql.all("SELECT shop, name FROM sources")}
 
     def delivered_count(self, shop: str) -> int:
         """How many deliveries of the shop's events are delivered (a `run --once` counts its own by difference)."""
-        (count,) = self.conn.execute(
+        row = self.sql.one(
             "SELECT COUNT(*) FROM deliveries d JOIN events e ON e.seq = d.event_seq "
             "WHERE e.shop = ? AND d.state = 'delivered'",
             (shop,),
-        ).fetchone()
-        return int(count)
+        )
+        return int(row[0]) if row else 0

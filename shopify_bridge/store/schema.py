@@ -1,4 +1,7 @@
-"""Schema and migrations of the SQLite store, and opening it at the right schema version.
+"""Schema and migrations of the store (both backends), and opening an SQLite store at the right version.
+
+The migrations are written once, in SQLite's words; `store.postgres` runs the same list through
+`Dialect.ddl` on PostgreSQL. Append new steps in the portable subset (TEXT, INTEGER, REAL).
 
 The store runs in WAL mode with one writer (the bridge process) and read-only readers (TUI
 `--attach`, `explain`, `events`), each on its own connection (opened by `db`). Writes use
@@ -10,17 +13,29 @@ delivered-but-not-durable mark is the one thing that could double an event after
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import sqlite_utils
 
+from shopify_bridge import exit_codes
+
 # Connections and transactions are `db`'s; imported here too for the callers that know them from here.
-from shopify_bridge.store.db import BUSY_TIMEOUT_MS, StoreError, connect_reader, connect_writer, transaction
+from shopify_bridge.store.db import (
+    BUSY_TIMEOUT_MS,
+    StoreError,
+    connect_reader,
+    connect_writer,
+    transaction,
+    use_wal,
+)
+from shopify_bridge.store.dialect import SQLITE, Dialect
+from shopify_bridge.store.sqlite_file import writable_problem
 
-__all__ = ["BUSY_TIMEOUT_MS", "MIGRATIONS", "SCHEMA_VERSION", "StoreError", "migrate", "open_reader", "open_writer",
-           "transaction"]
+__all__ = ["BUSY_TIMEOUT_MS", "MIGRATIONS", "SCHEMA_VERSION", "StoreError", "database_problem", "migrate",
+           "open_reader", "open_writer", "transaction"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 5
 
 # Each entry migrates from version i to i+1. Never edit a shipped entry; append a new one.
 MIGRATIONS: list[str] = [
@@ -132,6 +147,56 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE sources ADD COLUMN progress TEXT;
     """,
+    # 3: per-destination routing (issue #16). A delivery a destination does not take is `filtered` (by its
+    # events/channels/exclude_tags key) or `skipped` (by its payload rules, e.g. too_old_for_destination),
+    # with that key or rule in `reason`; an event keeps the few order facts its payloads need (`facts`, JSON:
+    # processedAt, tags, the client-id custom attributes); `alerts_sent` rate-limits alerts across restarts.
+    """
+    ALTER TABLE deliveries ADD COLUMN reason TEXT;
+    ALTER TABLE events ADD COLUMN facts TEXT;
+    CREATE TABLE alerts_sent (
+        kind TEXT NOT NULL,                 -- source_failed | source_recovered | dead_letters | reconcile_mismatch
+        source TEXT NOT NULL,               -- the source's name ('' when none)
+        sent_at TEXT NOT NULL,              -- UTC ISO: the last alert of this kind and source that went out
+        PRIMARY KEY (kind, source)
+    );
+    """,
+    # 4: several processes on one (PostgreSQL) store (issue #17): who is alive, who polls which shop, who
+    # sends what. On SQLite (one writer) the tables stay empty and `claimed_by` names the one process.
+    """
+    CREATE TABLE workers (
+        owner TEXT PRIMARY KEY,             -- one bridge process: host:pid:random
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        started_at TEXT NOT NULL,
+        seen_at TEXT NOT NULL               -- its last heartbeat; older than the lease time: dead
+    );
+    CREATE TABLE leases (
+        shop TEXT PRIMARY KEY,              -- polled by `owner` alone until `expires_at`
+        owner TEXT NOT NULL,
+        acquired_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    ALTER TABLE deliveries ADD COLUMN claimed_by TEXT;  -- the worker sending an in_flight delivery
+    CREATE INDEX deliveries_in_flight ON deliveries (claimed_by) WHERE state = 'in_flight';
+    """,
+    # 5: a waiting refund's settling state (what it waits for, since when, reads so far, the next read);
+    # the scopes the token was granted (whether orders older than 60 days are visible); and, per customer,
+    # by when a non-test order of theirs is known to exist (`$is_new_customer` settled without asking again).
+    """
+    ALTER TABLE refunds ADD COLUMN waits_for TEXT;
+    ALTER TABLE refunds ADD COLUMN waiting_since TEXT;
+    ALTER TABLE refunds ADD COLUMN read_attempts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE refunds ADD COLUMN next_read_at TEXT;
+    CREATE INDEX refunds_due ON refunds (shop, status, next_read_at);
+    ALTER TABLE sources ADD COLUMN access_scopes TEXT;
+    CREATE TABLE customer_orders (
+        shop TEXT NOT NULL,
+        customer_key TEXT NOT NULL,         -- sha256 of "customer:<id>" or "email:<trimmed lower-cased email>"
+        earliest_at TEXT NOT NULL,          -- a non-test order of that customer was processed by then (UTC ISO)
+        PRIMARY KEY (shop, customer_key)
+    );
+    """,
 ]
 
 
@@ -143,37 +208,91 @@ def _current_version(conn: sqlite3.Connection) -> int:
     return int(row[0]) if row else 0
 
 
-def migrate(conn: sqlite3.Connection) -> int:
-    """Bring the schema to SCHEMA_VERSION in one transaction; refuse a newer database."""
-    with transaction(conn):
-        version = _current_version(conn)
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"database schema version {version} is newer than this shopify-bridge ({SCHEMA_VERSION}); upgrade it"
-            )
-        for step in range(version, SCHEMA_VERSION):
-            for statement in MIGRATIONS[step].split(";\n"):
-                if statement.strip():
-                    conn.execute(statement)
-        conn.execute(
-            "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
-            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            (str(SCHEMA_VERSION),),
+def apply_migrations(version: int, dialect: Dialect, execute: Callable[..., object]) -> int:
+    """Run the steps from `version` to SCHEMA_VERSION in `dialect`'s words and record the new version,
+    all through `execute(sql, params)` in the caller's transaction; refuse a newer database (78)."""
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"database schema version {version} is newer than this shopify-bridge ({SCHEMA_VERSION}); "
+            "upgrade shopify-bridge",
+            exit_code=exit_codes.CONFIG,
         )
+    for step in range(version, SCHEMA_VERSION):
+        for statement in dialect.ddl(MIGRATIONS[step]):
+            execute(statement, ())
+    execute(
+        "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (str(SCHEMA_VERSION),),
+    )
     return SCHEMA_VERSION
 
 
+def schema_problem(conn: sqlite3.Connection, path: Path | str) -> str | None:
+    """Why the SQLite database at `path` is not one this shopify-bridge can use (someone else's, or newer), or
+    None."""
+    version = _current_version(conn)
+    if version == 0 and conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' LIMIT 1").fetchone():
+        return f"database = {path} is not a shopify-bridge database (it holds other tables)"
+    if version > SCHEMA_VERSION:
+        return f"database {path} has schema version {version}, newer than this shopify-bridge ({SCHEMA_VERSION}); " \
+               "upgrade shopify-bridge"
+    return None
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the schema to SCHEMA_VERSION in one transaction; refuse someone else's database or a newer one."""
+    with transaction(conn):
+        problem = schema_problem(conn, getattr(conn, "path", "the database"))
+        if problem is not None:
+            raise StoreError(problem, exit_code=exit_codes.CONFIG)
+        return apply_migrations(_current_version(conn), SQLITE, conn.execute)
+
+
+def database_problem(path: Path | str) -> str | None:
+    """What `check` reports about the configured database (exit 78), touching nothing; None when usable."""
+    database = Path(path)
+    problem = writable_problem(database)
+    if problem is not None or not database.exists() or database.stat().st_size == 0:
+        return problem
+    try:
+        conn = connect_reader(database, probe=True)
+    except StoreError as exc:
+        return str(exc)
+    try:
+        return schema_problem(conn, database)
+    except sqlite3.Error as exc:
+        return f"database = {database} cannot be read: {exc}"
+    finally:
+        conn.close()
+
+
 def open_writer(path: Path | str, synchronous: str = "full") -> sqlite_utils.Database:
-    """The one writing connection: WAL, migrated, autocommit mode with explicit transactions."""
+    """The one writing connection: WAL, migrated, autocommit mode with explicit transactions.
+
+    Someone else's database, or a newer one, is refused before anything is written to it (not even WAL mode).
+    """
     conn = connect_writer(path, synchronous)
-    migrate(conn)
+    try:
+        problem = schema_problem(conn, path)
+        if problem is not None:
+            raise StoreError(problem, exit_code=exit_codes.CONFIG)
+        use_wal(conn)
+        migrate(conn)
+    except BaseException:
+        conn.close()
+        raise
     return sqlite_utils.Database(conn)
 
 
 def open_reader(path: Path | str) -> sqlite_utils.Database:
     """A read-only connection for dashboards and commands; never blocks the writer."""
     conn = connect_reader(path)
+    problem = schema_problem(conn, path)
     version = _current_version(conn)
-    if version != SCHEMA_VERSION:
+    if problem is not None or version != SCHEMA_VERSION:
+        conn.close()
+        if problem is not None:
+            raise StoreError(problem, exit_code=exit_codes.CONFIG)
         raise StoreError(f"database {path} has schema version {version}, expected {SCHEMA_VERSION}")
     return sqlite_utils.Database(conn)

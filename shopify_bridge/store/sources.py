@@ -90,6 +90,16 @@ class Sources:
                 (shop_name, currency, timezone, shop),
             )
 
+    def set_scopes(self, shop: str, scopes: set[str]) -> None:
+        """The access scopes the source's token was granted, as Shopify last said."""
+        with self.sql.transaction():
+            self.sql.run("UPDATE sources SET access_scopes = ? WHERE shop = ?", (" ".join(sorted(scopes)), shop))
+
+    def scopes(self, shop: str) -> set[str] | None:
+        """The granted scopes last read; None when never read."""
+        row = self.sql.one("SELECT access_scopes FROM sources WHERE shop = ?", (shop,))
+        return None if row is None or row[0] is None else set(str(row[0]).split())
+
     def timezone(self, shop: str) -> str | None:
         row = self.sql.one("SELECT timezone FROM sources WHERE shop = ?", (shop,))
         return str(row[0]) if row and row[0] else None

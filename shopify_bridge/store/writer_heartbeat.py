@@ -8,32 +8,31 @@ few seconds by the bridge (`Bridge.run`); read by `reads_dashboard.DashboardRead
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import datetime
 
 from shopify_bridge.store.dashboard_rows import Heartbeat
-from shopify_bridge.store.schema import StoreError, transaction
+from shopify_bridge.store.sql import Sql, StoreError
 from shopify_bridge.timeutil import iso, parse_ts
 
 HEARTBEAT_KEY = "writer_heartbeat"
 
 
-def record_heartbeat(conn: sqlite3.Connection, pid: int, now: datetime) -> None:
+def record_heartbeat(sql: Sql, pid: int, now: datetime) -> None:
     """Write the beat; a database error comes back as StoreError (the caller logs it and goes on)."""
     value = json.dumps({"pid": pid, "at": iso(now)})
     try:
-        with transaction(conn):
-            conn.execute(
+        with sql.transaction():
+            sql.run(
                 "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (HEARTBEAT_KEY, value),
             )
-    except sqlite3.Error as exc:
+    except sql.errors as exc:
         raise StoreError(f"heartbeat not written: {exc}") from exc
 
 
-def read_heartbeat(conn: sqlite3.Connection) -> Heartbeat | None:
+def read_heartbeat(sql: Sql) -> Heartbeat | None:
     """The last heartbeat, or None when no bridge ever wrote one (or it cannot be read)."""
-    row = conn.execute("SELECT value FROM meta WHERE key = ?", (HEARTBEAT_KEY,)).fetchone()
+    row = sql.one("SELECT value FROM meta WHERE key = ?", (HEARTBEAT_KEY,))
     if row is None:
         return None
     try:

@@ -128,6 +128,18 @@ def test_customer_data_is_replaced_wherever_it_sits_and_the_rest_is_kept() -> No
     assert scrubbed["note"] == f"call {scrubbed['email']}"
 
 
+def test_cart_attribute_values_are_replaced_and_their_keys_kept() -> None:
+    order = {"customAttributes": [{"key": "_ga", "value": "GA1.1.1234567890.1714500000"},
+                                  {"key": "gift_message", "value": "Happy birthday Ann"},
+                                  {"key": "empty", "value": None}]}
+    scrubbed = Scrubber(b"k").json(order)
+    assert [a["key"] for a in scrubbed["customAttributes"]] == ["_ga", "gift_message", "empty"]
+    assert "1234567890" not in json.dumps(scrubbed) and "Ann" not in json.dumps(scrubbed)
+    assert scrubbed["customAttributes"][0]["value"].startswith("Attribute-")
+    assert scrubbed["customAttributes"][2]["value"] is None
+    assert Scrubber(b"k").json(scrubbed) == scrubbed  # idempotent: vcrpy filters again on load
+
+
 def test_bulk_jsonl_bodies_are_scrubbed_line_by_line() -> None:
     raw = b'{"id":"gid:\\/\\/shopify\\/Order\\/1","email":"ann@example.com"}\n{"id":"x","__parentId":"y"}\n'
     lines = Scrubber(b"k").body(raw).decode().split("\n")

@@ -113,12 +113,15 @@ class Sleeps:
         self.waits.append(seconds)
 
 
-def setup(tmp_path: Path, n: int = 5, **ctx: Any) -> tuple[Backfill, ScriptedBulk, Any, Sleeps, FakeClock]:
+def setup(
+    tmp_path: Path, n: int = 5, database: Path | str | None = None, **ctx: Any
+) -> tuple[Backfill, ScriptedBulk, Any, Sleeps, FakeClock]:
+    """A backfill of `n` orders into `database` (default: an SQLite file in `tmp_path`)."""
     clock = FakeClock(T0)
     orders = [make_order(i, datetime(2026, 4, 10 + i, tzinfo=UTC)) for i in range(n)]
     fake = ScriptedBulk(clock, orders)
-    store = Store.open_writer(tmp_path / "b.db")
-    store.conn.execute("INSERT INTO sources (shop, name) VALUES ('demo.myshopify.com', 'Demo')")
+    store = Store.open_writer(database or tmp_path / "b.db")
+    store.sql.run("INSERT INTO sources (shop, name) VALUES ('demo.myshopify.com', 'Demo')")
     sleeps = Sleeps()
     backfill = Backfill(
         context(delay=None, **ctx) if not ctx.get("forward") else context(delay=None),
@@ -299,23 +302,62 @@ async def test_the_event_loop_runs_other_work_between_ingest_batches(
     assert len(batches) == 3 and batches[0] < batches[1] < batches[2]
 
 
-async def test_forwarded_history_gets_is_new_customer_with_one_lookup_per_customer(tmp_path: Path) -> None:
-    backfill, fake, store, _, _ = setup(tmp_path, n=0)
+def customers_backfill(tmp_path: Path, database: Path | str) -> tuple[Backfill, ScriptedBulk, Any]:
+    backfill, fake, store, _, _ = setup(tmp_path, n=0, database=database)
     ann, bob = {"id": "gid://shopify/Customer/1"}, {"id": "gid://shopify/Customer/2"}
     fake.orders = [
         make_order(1, datetime(2026, 4, 10, tzinfo=UTC), customer=ann),
         make_order(2, datetime(2026, 4, 11, tzinfo=UTC), customer=ann),
         make_order(3, datetime(2026, 4, 12, tzinfo=UTC), customer=bob),
         make_order(4, datetime(2026, 4, 13, tzinfo=UTC), customer=None, email="guest@example.com"),
-        make_order(5, datetime(2026, 4, 14, tzinfo=UTC), customer=None, email="guest@example.com"),
+        make_order(5, datetime(2026, 4, 14, tzinfo=UTC), customer=None, email="Guest@Example.com "),
+        make_order(6, datetime(2026, 4, 15, tzinfo=UTC), customer=None, email="tester@example.com", test=True),
+        make_order(7, datetime(2026, 4, 16, tzinfo=UTC), customer=None, email="tester@example.com"),
     ]
-    backfill.ctx = replace(backfill.ctx, forward_history=True)
+    backfill.ctx = replace(backfill.ctx, forward_history=True, rules=replace(backfill.ctx.rules, test_orders=False))
+    return backfill, fake, store
+
+
+def new_customer_of(store: Any) -> dict[str, Any]:
+    rows = store.sql.all("SELECT order_id, payload FROM events ORDER BY order_id")
+    return {order_id[-1]: json.loads(payload)["properties"].get("$is_new_customer") for order_id, payload in rows}
+
+
+async def test_forwarded_history_gets_is_new_customer_from_one_more_bulk_operation(
+    tmp_path: Path, database: Path | str
+) -> None:
+    backfill, fake, store = customers_backfill(tmp_path, database)
+    fake.scopes.append("read_all_orders")
     await backfill.run(START)
-    rows = store.conn.execute("SELECT order_id, payload FROM events ORDER BY order_id").fetchall()
-    new = {order_id[-1]: json.loads(payload)["properties"].get("$is_new_customer") for order_id, payload in rows}
-    assert new == {"1": True, "2": False, "3": True, "4": True, "5": False}
-    assert [search.split(" ")[0] for search in fake.count_searches] == [
-        "customer_id:1", "customer_id:2", "email:'guest@example.com'"]
+    assert new_customer_of(store) == {"1": True, "2": False, "3": True, "4": True, "5": False, "6": True, "7": True}
+    assert fake.count_searches == []                         # never a request per order or per customer
+    earlier, window = fake.runs
+    assert earlier.startswith("# shopify-bridge: earlier orders") and "customer { id }" in earlier
+    assert "processed_at:<'2026-05-01T10:00:00Z'" in earlier  # every order before the snapshot
+    assert window.startswith("# shopify-bridge: orders backfill")
+    await backfill.run(START)                                # complete: nothing runs again
+    assert len(fake.runs) == 2
+
+
+async def test_without_read_all_orders_forwarded_history_is_only_ever_returning_or_omitted(
+    tmp_path: Path, database: Path | str
+) -> None:
+    backfill, _fake, store = customers_backfill(tmp_path, database)
+    await backfill.run(START)
+    assert new_customer_of(store) == {"1": None, "2": False, "3": None, "4": None, "5": False, "6": None, "7": None}
+
+
+async def test_a_restart_resumes_the_bulk_operation_over_earlier_orders(tmp_path: Path, database: Path | str) -> None:
+    backfill, fake, store = customers_backfill(tmp_path, database)
+    fake.scopes.append("read_all_orders")
+    fake.outcomes = [{"status": "FAILED", "errorCode": "INTERNAL_SERVER_ERROR", "url": None}]
+    with pytest.raises(TemporaryFailure, match="earlier orders"):
+        await backfill.run(START)
+    await backfill.run(START)                                # a failed one runs again, once
+    assert [run.split("\n")[0] for run in fake.runs] == [
+        "# shopify-bridge: earlier orders (new customers)", "# shopify-bridge: earlier orders (new customers)",
+        "# shopify-bridge: orders backfill"]
+    assert new_customer_of(store)["2"] is False
 
 
 async def test_staging_reports_lines_read_against_the_object_count(tmp_path: Path) -> None:

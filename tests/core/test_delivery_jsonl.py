@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+from shopify_bridge.deliver.destinations.base import Outgoing
 from shopify_bridge.deliver.destinations.jsonl import JsonlDestination
 from shopify_bridge.deliver.loop import Deliverer, retry_delay
 from shopify_bridge.store import Store
@@ -102,9 +103,9 @@ async def test_a_torn_last_line_from_a_killed_write_is_cut_before_appending(tmp_
     out = tmp_path / "events.jsonl"
     out.write_bytes(b'{"event_id": "0"}\n{"event_id": "1"}\n{"event_id": "2", "prop')   # killed mid-write
     destination = JsonlDestination("file", out)
-    [result] = await destination.send([("2", b'{"event_id": "2"}')])
+    [result] = await destination.send([Outgoing("2", b'{"event_id": "2"}')])
     assert result.outcome == "delivered"
     assert [json.loads(line)["event_id"] for line in out.read_text().splitlines()] == ["0", "1", "2"]
     out.write_bytes(b'{"event_id": "x')                                                   # torn first line
-    await destination.send([("3", b'{"event_id": "3"}')])
+    await destination.send([Outgoing("3", b'{"event_id": "3"}')])
     assert out.read_text() == '{"event_id": "3"}\n'

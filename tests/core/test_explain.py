@@ -10,10 +10,10 @@ from tests.core.test_poller_holds import T0, context, poller_for
 from tests.fakes import FakeClock, FakeShopify, make_order, money
 
 
-async def test_explain_shows_versions_decision_and_payload_and_edit_after_release(tmp_path: Path) -> None:
+async def test_explain_shows_versions_decision_and_payload_and_edit_after_release(database: Path | str) -> None:
     clock = FakeClock(T0)
     shopify = FakeShopify(clock)
-    poller = poller_for(tmp_path, shopify, clock, context(delay=None))
+    poller = poller_for(database, shopify, clock, context(delay=None))
     await poller.cycle()
     clock.advance(5)
     order = shopify.put(make_order(1, clock()))
@@ -22,7 +22,7 @@ async def test_explain_shows_versions_decision_and_payload_and_edit_after_releas
     shopify.edit(order["id"], currentTotalPriceSet=money("27.5"))
     await poller.cycle()
     for ref in ("#1001", "1001", order["legacyResourceId"], order["id"]):
-        exp = explain(Store(poller.store.db, writable=False), ref)
+        exp = explain(Store(poller.store.sql, writable=False), ref)
         assert exp.order["order_id"] == order["legacyResourceId"]
     data = as_dict(exp)
     assert [v["version"] for v in data["versions"]] == [1, 2]
@@ -32,8 +32,8 @@ async def test_explain_shows_versions_decision_and_payload_and_edit_after_releas
     assert data["note"] == "edited after release: Δ total +7.5"
 
 
-async def test_explain_unknown_order_is_one_clear_error(tmp_path: Path) -> None:
+async def test_explain_unknown_order_is_one_clear_error(database: Path | str) -> None:
     clock = FakeClock(T0)
-    poller = poller_for(tmp_path, FakeShopify(clock), clock, context())
+    poller = poller_for(database, FakeShopify(clock), clock, context())
     with pytest.raises(OrderNotFound, match="no stored order matches '#9999'"):
-        explain(Store(poller.store.db, writable=False), "#9999")
+        explain(Store(poller.store.sql, writable=False), "#9999")

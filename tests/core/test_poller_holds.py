@@ -41,32 +41,35 @@ def shopify(clock: FakeClock) -> FakeShopify:
     return FakeShopify(clock)
 
 
-def poller_for(tmp_path: Path, shopify: FakeShopify, clock: FakeClock, ctx: SourceContext) -> SourcePoller:
-    store = Store.open_writer(tmp_path / "bridge.db")
+def poller_for(database: Path | str, shopify: FakeShopify, clock: FakeClock, ctx: SourceContext) -> SourcePoller:
+    """A poller on `database` (an SQLite file, a PostgreSQL URL, or a folder to put `bridge.db` in)."""
+    if isinstance(database, Path) and database.is_dir():
+        database = database / "bridge.db"
+    store = Store.open_writer(database)
     return SourcePoller(ctx, shopify, store, clock)
 
 
 def events(poller: SourcePoller) -> list[dict[str, Any]]:
-    rows = poller.conn.execute("SELECT payload FROM events ORDER BY seq").fetchall()
+    rows = poller.store.sql.all("SELECT payload FROM events ORDER BY seq")
     return [json.loads(r[0]) for r in rows]
 
 
 def status(poller: SourcePoller, number: int) -> str:
-    row = poller.conn.execute("SELECT status FROM orders WHERE order_id = ?", (str(5800000000000 + number),)).fetchone()
+    row = poller.store.sql.one("SELECT status FROM orders WHERE order_id = ?", (str(5800000000000 + number),))
     return str(row[0])
 
 
-async def test_orders_before_first_connection_are_history_and_never_forwarded(tmp_path, shopify, clock) -> None:
+async def test_orders_before_first_connection_are_history_and_never_forwarded(database, shopify, clock) -> None:
     shopify.put(make_order(1, T0.replace(hour=9, minute=59, second=30)))
     clock.advance(1)
-    poller = poller_for(tmp_path, shopify, clock, context(delay=None))
+    poller = poller_for(database, shopify, clock, context(delay=None))
     await poller.cycle()
     assert status(poller, 1) == "history"
     assert events(poller) == []
 
 
-async def test_upsell_edit_during_hold_is_in_the_placed_order(tmp_path, shopify, clock) -> None:
-    poller = poller_for(tmp_path, shopify, clock, context())
+async def test_upsell_edit_during_hold_is_in_the_placed_order(database, shopify, clock) -> None:
+    poller = poller_for(database, shopify, clock, context())
     await poller.cycle()  # first connection at T0
     clock.advance(5)
     order = shopify.put(make_order(2, clock()))
@@ -101,8 +104,8 @@ async def test_upsell_edit_during_hold_is_in_the_placed_order(tmp_path, shopify,
     assert ("BridgeReadOrder", {"id": order["id"]}) in shopify.calls
 
 
-async def test_edit_after_release_is_stored_but_never_resent(tmp_path, shopify, clock) -> None:
-    poller = poller_for(tmp_path, shopify, clock, context(delay=None))
+async def test_edit_after_release_is_stored_but_never_resent(database, shopify, clock) -> None:
+    poller = poller_for(database, shopify, clock, context(delay=None))
     await poller.cycle()
     clock.advance(5)
     order = shopify.put(make_order(3, clock()))
@@ -111,14 +114,14 @@ async def test_edit_after_release_is_stored_but_never_resent(tmp_path, shopify, 
     shopify.edit(order["id"], currentTotalPriceSet=money("30.0"), edited=True)
     await poller.cycle()
     assert len(events(poller)) == 1
-    versions = poller.conn.execute(
+    versions = poller.store.sql.one(
         "SELECT COUNT(*) FROM order_versions WHERE order_id = ?", (order["legacyResourceId"],)
-    ).fetchone()[0]
+    )[0]
     assert versions == 2
 
 
-async def test_tag_added_during_hold_excludes_the_order(tmp_path, shopify, clock) -> None:
-    poller = poller_for(tmp_path, shopify, clock, context())
+async def test_tag_added_during_hold_excludes_the_order(database, shopify, clock) -> None:
+    poller = poller_for(database, shopify, clock, context())
     await poller.cycle()
     clock.advance(5)
     order = shopify.put(make_order(4, clock()))
@@ -128,9 +131,9 @@ async def test_tag_added_during_hold_excludes_the_order(tmp_path, shopify, clock
     clock.advance(600)
     await poller.cycle()
     assert status(poller, 4) == "excluded"
-    rule = poller.conn.execute(
+    rule = poller.store.sql.one(
         "SELECT exclusion_rule, exclusion_value FROM orders WHERE order_id = ?", (order["legacyResourceId"],)
-    ).fetchone()
+    )
     assert tuple(rule) == ("tag", "Exclude")
     assert events(poller) == []
 
@@ -144,27 +147,27 @@ async def test_tag_added_during_hold_excludes_the_order(tmp_path, shopify, clock
         ({"cancelledAt": "2026-05-01T10:00:10Z"}, "cancelled"),
     ],
 )
-async def test_excluded_orders_never_produce_events(tmp_path, shopify, clock, overrides, rule) -> None:
-    poller = poller_for(tmp_path, shopify, clock, context(delay=None))
+async def test_excluded_orders_never_produce_events(database, shopify, clock, overrides, rule) -> None:
+    poller = poller_for(database, shopify, clock, context(delay=None))
     await poller.cycle()
     clock.advance(5)
     shopify.put(make_order(5, clock(), **overrides))
     await poller.cycle()
     assert status(poller, 5) == "excluded"
-    assert poller.conn.execute("SELECT exclusion_rule FROM orders").fetchone()[0] == rule
+    assert poller.store.sql.one("SELECT exclusion_rule FROM orders")[0] == rule
     assert events(poller) == []
 
 
-async def test_restart_inside_the_hold_releases_once_at_the_right_time(tmp_path, shopify, clock) -> None:
+async def test_restart_inside_the_hold_releases_once_at_the_right_time(database, shopify, clock) -> None:
     ctx = context()
-    poller = poller_for(tmp_path, shopify, clock, ctx)
+    poller = poller_for(database, shopify, clock, ctx)
     await poller.cycle()
     clock.advance(5)
     shopify.put(make_order(6, clock()))
     await poller.cycle()
-    poller.conn.close()  # "crash"
+    poller.store.close()  # "crash"
     clock.advance(300)
-    restarted = poller_for(tmp_path, shopify, clock, ctx)
+    restarted = poller_for(database, shopify, clock, ctx)
     await restarted.cycle()
     assert status(restarted, 6) == "held"  # pending holds keep their time
     clock.advance(400)
@@ -173,8 +176,8 @@ async def test_restart_inside_the_hold_releases_once_at_the_right_time(tmp_path,
     assert len(events(restarted)) == 1
 
 
-async def test_order_first_seen_after_its_release_time_is_released_at_once(tmp_path, shopify, clock) -> None:
-    poller = poller_for(tmp_path, shopify, clock, context())
+async def test_order_first_seen_after_its_release_time_is_released_at_once(database, shopify, clock) -> None:
+    poller = poller_for(database, shopify, clock, context())
     await poller.cycle()
     clock.advance(5)
     order = make_order(7, clock())
@@ -184,8 +187,8 @@ async def test_order_first_seen_after_its_release_time_is_released_at_once(tmp_p
     assert status(poller, 7) == "released" and len(events(poller)) == 1
 
 
-async def test_held_order_deleted_before_release_produces_nothing(tmp_path, shopify, clock) -> None:
-    poller = poller_for(tmp_path, shopify, clock, context())
+async def test_held_order_deleted_before_release_produces_nothing(database, shopify, clock) -> None:
+    poller = poller_for(database, shopify, clock, context())
     await poller.cycle()
     clock.advance(5)
     order = shopify.put(make_order(8, clock()))
@@ -241,8 +244,8 @@ def _refund(order: dict[str, Any], refund_no: int, amount: str, status: str = "S
     return summary, detail
 
 
-async def test_refund_after_release_waits_for_success_then_is_forwarded_once(tmp_path, shopify, clock) -> None:
-    poller = poller_for(tmp_path, shopify, clock, context(delay=None))
+async def test_refund_after_release_waits_for_success_then_is_forwarded_once(database, shopify, clock) -> None:
+    poller = poller_for(database, shopify, clock, context(delay=None))
     await poller.cycle()
     clock.advance(5)
     order = shopify.put(make_order(9, clock()))
@@ -254,17 +257,19 @@ async def test_refund_after_release_waits_for_success_then_is_forwarded_once(tmp
     shopify.edit(order["id"], refunds=[summary])
     await poller.cycle()
     assert [e["event_name"] for e in events(poller)] == ["Placed Order"]
-    detail["transactions"]["nodes"][0]["status"] = "SUCCESS"
+    detail["transactions"]["nodes"][0]["status"] = "SUCCESS"       # settled, the order untouched
     clock.advance(30)
     await poller.cycle()
+    assert len(events(poller)) == 1                                   # its next read is a minute after the last
+    clock.advance(30)
     await poller.cycle()
     names = [e["event_name"] for e in events(poller)]
     assert names == ["Placed Order", "Received Refund"]
     assert events(poller)[1]["event_id"] == f"{order['legacyResourceId']}-refund-77"
 
 
-async def test_refund_during_hold_waits_for_the_placed_order(tmp_path, shopify, clock) -> None:
-    poller = poller_for(tmp_path, shopify, clock, context())
+async def test_refund_during_hold_waits_for_the_placed_order(database, shopify, clock) -> None:
+    poller = poller_for(database, shopify, clock, context())
     await poller.cycle()
     clock.advance(5)
     order = shopify.put(make_order(10, clock()))
@@ -283,8 +288,8 @@ async def test_refund_during_hold_waits_for_the_placed_order(tmp_path, shopify, 
     assert placed["properties"]["items"][0]["quantity"] == 2
 
 
-async def test_refunds_of_excluded_orders_are_excluded(tmp_path, shopify, clock) -> None:
-    poller = poller_for(tmp_path, shopify, clock, context(delay=None))
+async def test_refunds_of_excluded_orders_are_excluded(database, shopify, clock) -> None:
+    poller = poller_for(database, shopify, clock, context(delay=None))
     await poller.cycle()
     clock.advance(5)
     order = shopify.put(make_order(11, clock(), sourceName="pos"))
@@ -295,26 +300,26 @@ async def test_refunds_of_excluded_orders_are_excluded(tmp_path, shopify, clock)
     shopify.edit(order["id"], refunds=[summary])
     await poller.cycle()
     assert events(poller) == []
-    assert poller.conn.execute("SELECT status FROM refunds").fetchone()[0] == "excluded"
+    assert poller.store.sql.one("SELECT status FROM refunds")[0] == "excluded"
 
 
-async def test_repolling_the_same_window_creates_nothing_twice(tmp_path, shopify, clock) -> None:
-    poller = poller_for(tmp_path, shopify, clock, context(delay=None))
+async def test_repolling_the_same_window_creates_nothing_twice(database, shopify, clock) -> None:
+    poller = poller_for(database, shopify, clock, context(delay=None))
     await poller.cycle()
     clock.advance(5)
     for n in range(25):  # several pages
         shopify.put(make_order(100 + n, clock()))
     await poller.cycle()
     await poller.cycle()
-    poller.conn.execute("UPDATE sources SET cursor = NULL")  # force a full re-scan
+    poller.store.sql.run("UPDATE sources SET cursor = NULL")  # force a full re-scan
     await poller.cycle()
     assert len(events(poller)) == 25
-    assert poller.conn.execute("SELECT COUNT(*) FROM order_versions").fetchone()[0] == 25
+    assert poller.store.sql.one("SELECT COUNT(*) FROM order_versions")[0] == 25
 
 
-async def test_each_event_is_announced_once_across_pages(tmp_path, shopify, clock) -> None:
+async def test_each_event_is_announced_once_across_pages(database, shopify, clock) -> None:
     announced: list[int] = []
-    poller = poller_for(tmp_path, shopify, clock, context(delay=None))
+    poller = poller_for(database, shopify, clock, context(delay=None))
     poller._notify = announced.extend
     await poller.cycle()
     clock.advance(5)
@@ -324,12 +329,12 @@ async def test_each_event_is_announced_once_across_pages(tmp_path, shopify, cloc
     assert sorted(announced) == list(range(1, 26))
 
 
-async def test_a_refund_of_an_excluded_history_order_is_excluded_too(tmp_path, shopify, clock) -> None:
+async def test_a_refund_of_an_excluded_history_order_is_excluded_too(database, shopify, clock) -> None:
     order = shopify.put(make_order(300, T0.replace(hour=9), sourceName="pos"))   # before the first connection
     clock.advance(1)
-    poller = poller_for(tmp_path, shopify, clock, context(delay=None))
+    poller = poller_for(database, shopify, clock, context(delay=None))
     await poller.cycle()
-    row = poller.conn.execute("SELECT status, exclusion_rule FROM orders").fetchone()
+    row = poller.store.sql.one("SELECT status, exclusion_rule FROM orders")
     assert tuple(row) == ("history", "channel")
     clock.advance(60)
     shopify.put(order)                                       # the refund is made now, after the connection
@@ -338,13 +343,13 @@ async def test_a_refund_of_an_excluded_history_order_is_excluded_too(tmp_path, s
     shopify.edit(order["id"], refunds=[summary])
     await poller.cycle()
     assert events(poller) == []
-    assert poller.conn.execute("SELECT status FROM refunds").fetchone()[0] == "excluded"
+    assert poller.store.sql.one("SELECT status FROM refunds")[0] == "excluded"
 
 
-async def test_a_refund_of_a_forwardable_history_order_goes_on_its_own(tmp_path, shopify, clock) -> None:
+async def test_a_refund_of_a_forwardable_history_order_goes_on_its_own(database, shopify, clock) -> None:
     order = shopify.put(make_order(301, T0.replace(hour=9)))
     clock.advance(1)
-    poller = poller_for(tmp_path, shopify, clock, context(delay=None))
+    poller = poller_for(database, shopify, clock, context(delay=None))
     await poller.cycle()
     clock.advance(60)
     shopify.put(order)                                       # the refund is made now, after the connection
@@ -355,8 +360,8 @@ async def test_a_refund_of_a_forwardable_history_order_goes_on_its_own(tmp_path,
     assert [e["event_name"] for e in events(poller)] == ["Received Refund"]
 
 
-async def test_the_cursor_moves_with_each_page(tmp_path, shopify, clock) -> None:
-    poller = poller_for(tmp_path, shopify, clock, context(delay=None))
+async def test_the_cursor_moves_with_each_page(database, shopify, clock) -> None:
+    poller = poller_for(database, shopify, clock, context(delay=None))
     await poller.cycle()
     clock.advance(5)
     for n in range(15):                                      # two pages
@@ -372,7 +377,7 @@ async def test_the_cursor_moves_with_each_page(tmp_path, shopify, clock) -> None
     shopify.execute = die_on_second_page  # type: ignore[method-assign]
     with pytest.raises(RuntimeError):
         await poller.cycle()
-    cursor = poller.conn.execute("SELECT cursor FROM sources").fetchone()[0]
+    cursor = poller.store.sql.one("SELECT cursor FROM sources")[0]
     assert cursor > "2026-05-01T10:00:05"                    # the first page's progress is kept
     shopify.execute = real_execute  # type: ignore[method-assign]
     await poller.cycle()

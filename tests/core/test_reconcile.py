@@ -16,12 +16,12 @@ from tests.fakes import FakeClock, FakeShopify, make_order
 SHOP = "demo.myshopify.com"
 
 
-async def _mixed_run(tmp_path: Path) -> tuple[FakeShopify, SourcePoller, FakeClock]:
+async def _mixed_run(tmp_path: Path, database: Path | str) -> tuple[FakeShopify, SourcePoller, FakeClock]:
     clock = FakeClock(T0)
     shopify = FakeShopify(clock)
     shopify.put(make_order(1, T0.replace(minute=0, second=0).replace(hour=9)))  # history
     clock.advance(1)
-    poller = poller_for(tmp_path, shopify, clock, context())
+    poller = poller_for(database, shopify, clock, context())
     await poller.cycle()
     clock.advance(5)
     shopify.put(make_order(2, clock()))  # forwarded
@@ -35,30 +35,30 @@ async def _mixed_run(tmp_path: Path) -> tuple[FakeShopify, SourcePoller, FakeClo
     return shopify, poller, clock
 
 
-async def test_reconcile_balances_after_a_mixed_run(tmp_path: Path) -> None:
-    shopify, poller, clock = await _mixed_run(tmp_path)
+async def test_reconcile_balances_after_a_mixed_run(tmp_path: Path, database: Path | str) -> None:
+    shopify, poller, clock = await _mixed_run(tmp_path, database)
     since = datetime(2026, 5, 1, 0, 0, tzinfo=UTC)
-    [day] = await reconcile_source(shopify, Store(poller.store.db, writable=False), SHOP, "UTC", since, clock())
+    [day] = await reconcile_source(shopify, Store(poller.store.sql, writable=False), SHOP, "UTC", since, clock())
     assert day.ok, day
     assert dict(day.local) == {"history": 1, "forwarded": 1, "excluded": 1, "held": 1}
     assert day.shopify == 4
 
 
-async def test_reconcile_lists_an_order_that_falls_through(tmp_path: Path) -> None:
-    shopify, poller, clock = await _mixed_run(tmp_path)
-    poller.conn.execute("DELETE FROM orders WHERE order_id = ?", (str(5800000000000 + 2),))
+async def test_reconcile_lists_an_order_that_falls_through(tmp_path: Path, database: Path | str) -> None:
+    shopify, poller, clock = await _mixed_run(tmp_path, database)
+    poller.store.sql.run("DELETE FROM orders WHERE order_id = ?", (str(5800000000000 + 2),))
     since = datetime(2026, 5, 1, 0, 0, tzinfo=UTC)
-    [day] = await reconcile_source(shopify, Store(poller.store.db, writable=False), SHOP, "UTC", since, clock())
+    [day] = await reconcile_source(shopify, Store(poller.store.sql, writable=False), SHOP, "UTC", since, clock())
     assert not day.ok
     assert day.missing == ["#1002 (5800000000002)"]
 
 
-async def test_days_follow_the_shop_timezone(tmp_path: Path) -> None:
-    shopify, poller, clock = await _mixed_run(tmp_path)
+async def test_days_follow_the_shop_timezone(tmp_path: Path, database: Path | str) -> None:
+    shopify, poller, clock = await _mixed_run(tmp_path, database)
     since = datetime(2026, 4, 30, 0, 0, tzinfo=UTC)
     days = await reconcile_source(
         shopify,
-        Store(poller.store.db, writable=False),
+        Store(poller.store.sql, writable=False),
         SHOP,
         "Pacific/Kiritimati",
         since,

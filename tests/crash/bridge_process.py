@@ -23,10 +23,19 @@ SECRET_VAR = "CRASH_WEBHOOK_SECRET"
 GRACEFUL_STOP_SECONDS = 15.0
 
 
-def write_config(workdir: Path, sim_url: str, recorder_url: str, poll_interval: float) -> Path:
+def write_config(workdir: Path, sim_url: str, recorder_url: str, poll_interval: float, *,
+                 database: str = "bridge.db", jsonl: bool = True) -> Path:
+    """The harness's config; several processes on one PostgreSQL store get no JSONL destination (one
+    file is one process's: each would cut the others' lines it takes for torn)."""
     path = workdir / "shopify-bridge.toml"
+    jsonl_destination = f"""
+[[destinations]]
+name = "{JSONL_DESTINATION}"
+type = "jsonl"
+path = "events.jsonl"
+""" if jsonl else ""
     path.write_text(f"""\
-database = "bridge.db"
+database = "{database}"
 
 [[sources]]
 name = "Crash Harness Store"
@@ -40,11 +49,7 @@ poll_interval_seconds = {poll_interval}
 channels = ["pos"]
 tags = ["Exclude"]
 
-[[destinations]]
-name = "{JSONL_DESTINATION}"
-type = "jsonl"
-path = "events.jsonl"
-
+{jsonl_destination}
 [[destinations]]
 name = "{HTTP_DESTINATION}"
 type = "http"
@@ -85,6 +90,18 @@ class BridgeProcess:
                 stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log, env=self.env, cwd=REPO,
                 preexec_fn=_die_with_parent if sys.platform == "linux" else None,
             )
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.returncode is None
+
+    @property
+    def returncode(self) -> int | None:
+        return None if self.proc is None else self.proc.returncode
+
+    @property
+    def pid(self) -> int | None:
+        return None if self.proc is None else self.proc.pid
 
     async def exited_within(self, seconds: float) -> int | None:
         """Wait up to `seconds` for the process to end on its own; its exit code, or None if it runs on."""

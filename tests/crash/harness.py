@@ -11,13 +11,21 @@ kill until everything the shop implies is delivered, stops gracefully, and the i
 With `paged_jsonl_writes` the bridge is started through `tests.crash.paged_writes`, which makes
 the JSONL destination's write(2) calls small and slow, so that kills tear them as a kill of a large
 write can on a real disk; `kill_inside_jsonl_write()` aims a kill at such a write on purpose.
+
+With `processes` > 1 the store is a PostgreSQL database (`database_url`) shared by that many bridge
+processes: each cycle SIGKILLs one of them at random (it is started again at the next cycle), the
+others take over its shop and its deliveries in flight. The leases are short (`lease_seconds`) so
+that takeovers happen within the run; only the HTTP destination is used (a JSONL file is one
+process's), and a delivery may arrive twice only if the killed process had it in flight.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,7 +46,6 @@ from tests.crash.recorder import RecordingServer
 from tests.crash.store_view import StoreView, read_store, scan_jsonl
 from tests.crash.traffic import ShopTraffic, TrafficCounts
 
-DESTINATIONS = (JSONL_DESTINATION, HTTP_DESTINATION)
 SIGNING_SECRET = "crash-harness-signing-secret"
 STORE_POLL_SECONDS = 0.1
 # The harness tests crashes, not throttling: a compressed run puts every order inside the poll's
@@ -67,6 +74,12 @@ class CrashSettings:
     """Run to completion and check every N kills (0: only at the end)."""
     settle_timeout_seconds: float = 30.0
     poll_interval_seconds: float = 0.2
+    processes: int = 1
+    """Bridge processes at once; more than one needs `database_url` (they share a PostgreSQL store)."""
+    database_url: str | None = None
+    """A PostgreSQL URL (an empty schema) instead of the SQLite file `bridge.db` in the work directory."""
+    lease_seconds: float = 3.0
+    """SHOPIFY_BRIDGE_LEASE_SECONDS of the processes on PostgreSQL: a killed one's shop moves within it."""
 
 
 @dataclass
@@ -139,7 +152,7 @@ class CrashHarness:
             self.sim.state, seed=settings.seed, rush_probability=settings.rush_probability
         )
         self.report.traffic = self.traffic.counts
-        self.bridge: BridgeProcess | None = None
+        self.bridges: list[BridgeProcess] = []
         self._progress_mark = (0, 0)  # (events, delivered deliveries) when the last bridge ended
         self._seen_violations: set[str] = set()
 
@@ -151,36 +164,56 @@ class CrashHarness:
     def db_path(self) -> Path:
         return self.workdir / "bridge.db"
 
+    @property
+    def database(self) -> Path | str:
+        return self.settings.database_url or self.db_path
+
+    @property
+    def destinations(self) -> tuple[str | None, str]:
+        return (None if self.settings.processes > 1 else JSONL_DESTINATION, HTTP_DESTINATION)
+
     async def __aenter__(self) -> CrashHarness:
+        s = self.settings
+        if s.processes > 1 and s.database_url is None:
+            raise ValueError("several bridge processes share a PostgreSQL store: give database_url")
         self.workdir.mkdir(parents=True, exist_ok=True)
         await self.sim.start()
         await self.recorder.start()
         config = write_config(
-            self.workdir, self.sim.url, self.recorder.url, self.settings.poll_interval_seconds
+            self.workdir, self.sim.url, self.recorder.url, s.poll_interval_seconds,
+            database=s.database_url or "bridge.db", jsonl=s.processes == 1,
         )
         env = {k: v for k, v in os.environ.items() if k != "SHOPIFY_BRIDGE_CONFIG"}
-        env.update({TOKEN_VAR: self.sim.token, SECRET_VAR: SIGNING_SECRET})
-        self.bridge = BridgeProcess(config, env, self.workdir / "bridge.log",
-                                    paged_writes=self.settings.paged_jsonl_writes)
+        env.update({TOKEN_VAR: self.sim.token, SECRET_VAR: SIGNING_SECRET,
+                    "SHOPIFY_BRIDGE_LEASE_SECONDS": str(s.lease_seconds)})
+        logs = ["bridge.log"] if s.processes == 1 else [f"bridge-{n}.log" for n in range(1, s.processes + 1)]
+        self.bridges = [BridgeProcess(config, env, self.workdir / log, paged_writes=s.paged_jsonl_writes)
+                        for log in logs]
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self.bridge is not None and self.bridge.proc is not None and self.bridge.proc.returncode is None:
-            await self.bridge.kill()
+        for bridge in self.bridges:
+            if bridge.running:
+                await bridge.kill()
         await self.recorder.stop()
         await self.sim.stop()
 
     def _running(self) -> BridgeProcess:
-        if self.bridge is None:
+        if not self.bridges:
             raise RuntimeError("use the harness inside `async with`")
-        return self.bridge
+        return self.bridges[0]
 
     async def run(self) -> CrashReport:
         """The randomized schedule: kills, checkpoints every `checkpoint_every` kills, a final run."""
         s = self.settings
         async with self:
+            if s.processes > 1:
+                await self.warm_up()
             for number in range(1, s.kills + 1):
-                await self.kill_cycle(number)
+                if s.processes > 1:
+                    await self.kill_one_of_many(number)
+                else:
+                    await self.kill_cycle(number)
                 if s.checkpoint_every and number % s.checkpoint_every == 0 and number < s.kills:
                     await self.settle_and_check(f"checkpoint after kill #{number}")
             await self.settle_and_check(f"final run after {s.kills} kills")
@@ -203,6 +236,39 @@ class CrashHarness:
         await bridge.kill()
         self._after_kill(f"kill #{number} after {run_for:.2f}s")
 
+    async def warm_up(self) -> None:
+        """Start every process and wait for the shop's first connection: the kills then hit a running
+        system (processes take a second or two to start, more on a busy machine)."""
+        for index, bridge in enumerate(self.bridges, start=1):
+            await bridge.start(f"process {index} started")
+        deadline = time.monotonic() + self.settings.settle_timeout_seconds
+        while read_store(self.database).first_connected_at is None:
+            if time.monotonic() > deadline:
+                self._violation("no process connected the shop within the settle timeout")
+                return
+            await asyncio.sleep(STORE_POLL_SECONDS)
+
+    async def kill_one_of_many(self, number: int) -> None:
+        """Every process runs (a killed one is started again); the shop changes; one of them, chosen at
+        random, is SIGKILLed after a random time while the others go on."""
+        s = self.settings
+        for index, bridge in enumerate(self.bridges, start=1):
+            if not bridge.running:
+                await bridge.start(f"process {index} (re)started before kill #{number}")
+        self.traffic.burst(self.rng.randint(0, s.changes_per_cycle))
+        run_for = self.rng.uniform(s.min_run_seconds, s.max_run_seconds)
+        await asyncio.sleep(run_for / 2)
+        self.traffic.burst(self.rng.randint(0, s.changes_per_cycle // 2))  # changes while they work
+        await asyncio.sleep(run_for / 2)
+        for index, bridge in enumerate(self.bridges, start=1):
+            if not bridge.running:
+                self._violation(f"kill #{number}: process {index} exited on its own with code "
+                                f"{bridge.returncode} (see {bridge.log_path.name}, generation {bridge.generation})")
+        victim = self.rng.choice([bridge for bridge in self.bridges if bridge.running] or self.bridges)
+        pid = victim.pid
+        await victim.kill()
+        self._after_kill(f"kill #{number}: process {self.bridges.index(victim) + 1} after {run_for:.2f}s", pid=pid)
+
     async def kill_inside_jsonl_write(self, orders: int = 30, timeout: float = 20.0) -> bool:
         """Create `orders` orders, start the bridge and SIGKILL it while its JSONL write is under way.
 
@@ -217,17 +283,18 @@ class CrashHarness:
         while time.monotonic() < deadline:
             if await bridge.exited_within(0.005) is not None:
                 break
-            writing = read_store(self.db_path).payloads(JSONL_DESTINATION, "in_flight")
+            writing = read_store(self.database).payloads(JSONL_DESTINATION, "in_flight")
             if writing and _ends_torn(self.jsonl_path):
                 break
         await bridge.kill()
         self._after_kill("kill aimed inside a jsonl write")
         return _ends_torn(self.jsonl_path)
 
-    def _after_kill(self, label: str) -> None:
+    def _after_kill(self, label: str, *, pid: int | None = None) -> None:
+        """After a kill: what the killed process (`pid`; None: the only one) had in flight may arrive twice."""
         self.report.kills += 1
-        store = read_store(self.db_path)
-        caught = store.in_flight()
+        store = read_store(self.database)
+        caught = store.in_flight(pid)
         self.in_flight_at_kills.update(caught)
         self.report.kills_with_in_flight += bool(caught)
         self.report.kills_leaving_torn_tail += _ends_torn(self.jsonl_path)
@@ -236,13 +303,16 @@ class CrashHarness:
         self.progress(f"{label}: {len(caught)} deliveries in flight, {len(store.events)} events stored")
 
     async def settle_and_check(self, label: str) -> None:
-        """Run the bridge until everything is delivered, stop it with SIGTERM, check every invariant."""
-        bridge = self._running()
+        """Run the bridge(s) until everything is delivered, stop with SIGTERM, check every invariant."""
+        self._running()
         started = time.monotonic()
         since = datetime.now(UTC).isoformat(timespec="seconds")
-        await bridge.start(label)
-        gaps, recovered_at = await self._wait_complete(bridge, since)
-        code = await bridge.stop()
+        for bridge in self.bridges:
+            if not bridge.running:
+                await bridge.start(label)
+        gaps, recovered_at = await self._wait_complete(since)
+        codes = [await bridge.stop() for bridge in self.bridges]
+        code = next((c for c in codes if c != 0), 0)
         if gaps:
             self._violation(f"{label}: not complete after {self.settings.settle_timeout_seconds:g}s: "
                             f"{len(gaps)} gap(s), first: {gaps[:3]}")
@@ -254,7 +324,7 @@ class CrashHarness:
         took = "not complete" if recovered_at is None else f"complete in {recovered_at - started:.2f}s"
         self.progress(f"{label}: {took}, stop exit {code}")
 
-    async def _wait_complete(self, bridge: BridgeProcess, since: str) -> tuple[list[str], float | None]:
+    async def _wait_complete(self, since: str) -> tuple[list[str], float | None]:
         """Poll the store until everything is delivered and this run has polled the shop after `since`.
 
         Returns the gaps left at the deadline (none: complete) and when the store was first seen
@@ -266,16 +336,17 @@ class CrashHarness:
         gaps: list[str] = ["not checked yet"]
         recovered_at: float | None = None
         while time.monotonic() < deadline:
-            code = await bridge.exited_within(STORE_POLL_SECONDS)
-            if code is not None:
-                return [f"the bridge exited on its own with code {code}"], None
-            store = read_store(self.db_path)
+            await asyncio.sleep(STORE_POLL_SECONDS)
+            for bridge in self.bridges:
+                if not bridge.running:
+                    return [f"{bridge.log_path.name}: the bridge exited on its own with code {bridge.returncode}"], None
+            store = read_store(self.database)
             exp = invariants.expectations(orders, self.traffic.orders, store)
             gaps = exp.undecided + [f"event {e} not created" for e in exp.required if e not in store.events]
             gaps += [f"delivery of {e} to {d} is {state}" for e, d, state in store.undelivered()]
             if not gaps:
                 jsonl = scan_jsonl(self.jsonl_path)
-                gaps = invariants.missing(exp, store, jsonl, self.recorder, DESTINATIONS)
+                gaps = invariants.missing(exp, store, jsonl, self.recorder, self.destinations)
             if gaps:
                 recovered_at = None  # not complete after all (a late poll found more)
                 continue
@@ -292,11 +363,11 @@ class CrashHarness:
         return moved
 
     def _check(self, label: str) -> None:
-        store = read_store(self.db_path)
+        store = read_store(self.database)
         self._advance_progress_mark(store)
         orders = self.sim.state.orders()
         exp = invariants.expectations(orders, self.traffic.orders, store)
-        found = invariants.check(exp, store, scan_jsonl(self.jsonl_path), self.recorder, DESTINATIONS,
+        found = invariants.check(exp, store, scan_jsonl(self.jsonl_path), self.recorder, self.destinations,
                                  self.in_flight_at_kills, self.kill_sizes)
         r = self.report
         r.orders = len(orders)
@@ -307,11 +378,12 @@ class CrashHarness:
         r.rejected_500, r.torn_requests = self.recorder.rejected(), self.recorder.torn()
         for violation in found.violations:
             self._violation(violation, label=label)
-        log = self._running().log_path
-        text = log.read_text(errors="replace") if log.exists() else ""
-        for name, secret in (("access token", self.sim.token), ("signing secret", SIGNING_SECRET)):
-            if secret in text:
-                self._violation(f"the {name} appears in bridge.log", label=label)
+        for bridge in self.bridges:
+            log = bridge.log_path
+            text = log.read_text(errors="replace") if log.exists() else ""
+            for name, secret in (("access token", self.sim.token), ("signing secret", SIGNING_SECRET)):
+                if secret in text:
+                    self._violation(f"the {name} appears in {log.name}", label=label)
 
     def _violation(self, text: str, *, label: str = "") -> None:
         """Record a violation once: a later checkpoint sees an earlier one's damage again."""
@@ -329,6 +401,17 @@ def _ends_torn(path: Path) -> bool:
     with open(path, "rb") as handle:
         handle.seek(-1, os.SEEK_END)
         return handle.read(1) != b"\n"
+
+
+def fresh_schema(server_url: str) -> str:
+    """An empty schema of its own on a PostgreSQL server; the URL whose connections use it."""
+    import psycopg
+
+    schema = f"crash_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    joiner = "&" if "?" in server_url else "?"
+    return f"{server_url}{joiner}options=-csearch_path%3D{schema}"
 
 
 async def run_crash_harness(settings: CrashSettings, workdir: Path,

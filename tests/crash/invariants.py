@@ -142,15 +142,15 @@ class Findings:
 
 
 def missing(exp: Expectations, store: StoreView, jsonl: JsonlScan, recorder: RecordingServer,
-            destinations: tuple[str, str]) -> list[str]:
-    """What still keeps the run from being complete (empty: complete)."""
+            destinations: tuple[str | None, str]) -> list[str]:
+    """What still keeps the run from being complete (empty: complete). No JSONL destination: None."""
     jsonl_name, http_name = destinations
     accepted = recorder.accepted_counts()
     gaps = list(exp.undecided)
     gaps += [f"event {e} not created ({why})" for e, why in exp.required.items() if e not in store.events]
     gaps += [f"delivery of {e} to {d} is {s}" for e, d, s in store.undelivered()]
     for event_id in store.events:
-        if jsonl.copies[event_id] == 0:
+        if jsonl_name is not None and jsonl.copies[event_id] == 0:
             gaps.append(f"event {event_id} not in the {jsonl_name} file")
         if accepted[event_id] == 0:
             gaps.append(f"event {event_id} not accepted by the {http_name} receiver")
@@ -158,7 +158,7 @@ def missing(exp: Expectations, store: StoreView, jsonl: JsonlScan, recorder: Rec
 
 
 def check(exp: Expectations, store: StoreView, jsonl: JsonlScan, recorder: RecordingServer,
-          destinations: tuple[str, str], in_flight_at_kills: Counter[tuple[str, str]],
+          destinations: tuple[str | None, str], in_flight_at_kills: Counter[tuple[str, str]],
           kill_sizes: list[int]) -> Findings:
     found = Findings()
     bad = found.violations
@@ -174,7 +174,8 @@ def check(exp: Expectations, store: StoreView, jsonl: JsonlScan, recorder: Recor
         found.placed_events += name == "Placed Order"
         found.refund_events += name == "Received Refund"
     jsonl_name, http_name = destinations
-    copies = {jsonl_name: jsonl.copies, http_name: recorder.accepted_counts()}
+    copies = {} if jsonl_name is None else {jsonl_name: jsonl.copies}
+    copies[http_name] = recorder.accepted_counts()
     for dest, counts in copies.items():
         found.copies[dest] = sum(counts.values())
         found.duplicates[dest] = sum(n - 1 for n in counts.values() if n > 1)

@@ -10,13 +10,13 @@ appends, flushes, fsyncs — and whatever repair it does at open) runs as shippe
 
 from __future__ import annotations
 
-import builtins
 import runpy
 import sys
 import time
 from typing import Any
 
 from shopify_bridge.deliver.destinations import jsonl
+from shopify_bridge.private_files import open_private
 
 CHUNK_BYTES = 1024
 PAUSE_SECONDS = 0.004
@@ -46,16 +46,16 @@ class PagedWriter:
         self._raw.close()
 
 
-def paged_open(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
-    raw = builtins.open(file, mode, *args, **kwargs)  # noqa: SIM115 - the caller's `with` closes it
-    if "b" in mode and any(flag in mode for flag in "aw+"):
+def paged_open(file: Any, mode: str = "ab") -> Any:
+    raw = open_private(file, mode)  # as shipped (0600 and all); the caller's `with` closes it
+    if any(flag in mode for flag in "aw+"):
         return PagedWriter(raw)
     return raw
 
 
 def main() -> None:
-    # The module's global `open` shadows the builtin for the destination's code only.
-    jsonl.open = paged_open  # type: ignore[attr-defined]
+    # The module's global `open_private` is replaced for the destination's code only.
+    jsonl.open_private = paged_open  # type: ignore[assignment]
     sys.argv = ["shopify-bridge", *sys.argv[1:]]
     runpy.run_module("shopify_bridge", run_name="__main__", alter_sys=True)
 

@@ -1,8 +1,8 @@
-"""Read-only views of what the bridge left behind: its SQLite store and its JSONL file.
+"""Read-only views of what the bridge left behind: its store (SQLite or PostgreSQL) and its JSONL file.
 
-Both are read without the bridge's own code (plain `sqlite3` in `mode=ro`, plain line splitting),
-so that a bug in the bridge's readers cannot hide a bug in its writers. Either may be read while
-a bridge process runs, or after one was killed at any instant.
+All are read without the bridge's own code (plain `sqlite3` in `mode=ro`, plain `psycopg`, plain line
+splitting), so that a bug in the bridge's readers cannot hide a bug in its writers. Any of them may be
+read while bridge processes run, or after one was killed at any instant.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 @dataclass
@@ -26,9 +27,13 @@ class StoreView:
     refund_status: dict[str, str] = field(default_factory=dict)
     delivery_state: dict[tuple[str, str], str] = field(default_factory=dict)
     """(event_id, destination) -> pending | in_flight | delivered | dead."""
+    claimed_by: dict[tuple[str, str], str | None] = field(default_factory=dict)
+    """(event_id, destination) -> the worker (host:pid:token) that claimed it, for the rows in flight."""
 
-    def in_flight(self) -> set[tuple[str, str]]:
-        return {key for key, state in self.delivery_state.items() if state == "in_flight"}
+    def in_flight(self, pid: int | None = None) -> set[tuple[str, str]]:
+        """The deliveries in flight (of the process `pid` only, when given)."""
+        return {key for key, state in self.delivery_state.items() if state == "in_flight"
+                and (pid is None or f":{pid}:" in (self.claimed_by.get(key) or ""))}
 
     def payloads(self, destination: str, state: str) -> list[tuple[str, bytes]]:
         """(event_id, payload) of the deliveries to `destination` in `state`, in sending order (event seq)."""
@@ -44,33 +49,56 @@ def _has_schema(conn: sqlite3.Connection) -> bool:
     return {"sources", "orders", "refunds", "events", "deliveries"} <= names
 
 
-def read_store(path: Path) -> StoreView:
-    """The store as committed now; empty when the bridge died before creating it."""
+def read_store(database: Path | str) -> StoreView:
+    """The store as committed now (an SQLite file or a PostgreSQL URL); empty when none was created yet."""
+    if isinstance(database, str):
+        return _read_postgres(database)
     view = StoreView()
-    if not path.exists():
+    if not database.exists():
         return view
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+    conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True, isolation_level=None)
     try:
         conn.execute("PRAGMA busy_timeout = 10000")
         # One read transaction: every table seen at the same commit.
         conn.execute("BEGIN")
         if not _has_schema(conn):
             return view
-        row = conn.execute("SELECT first_connected_at, last_poll_ok_at FROM sources LIMIT 1").fetchone()
-        view.first_connected_at, view.last_poll_ok_at = row if row else (None, None)
-        events = conn.execute("SELECT event_id, event_name, payload FROM events ORDER BY seq")
-        view.events = {event_id: (name, payload) for event_id, name, payload in events}
-        view.event_id_rows = conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
-        view.order_status = dict(conn.execute("SELECT order_id, status FROM orders").fetchall())
-        view.refund_status = dict(conn.execute("SELECT refund_id, status FROM refunds").fetchall())
-        rows = conn.execute(
-            "SELECT e.event_id, d.destination, d.state FROM deliveries d JOIN events e ON e.seq = d.event_seq"
-        )
-        view.delivery_state = {(event_id, dest): state for event_id, dest, state in rows}
+        _read(conn, view)
         conn.execute("COMMIT")
     finally:
         conn.close()
     return view
+
+
+def _read_postgres(url: str) -> StoreView:
+    import psycopg
+
+    view = StoreView()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")  # one snapshot of every table
+        names = {row[0] for row in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")}
+        if {"sources", "orders", "refunds", "events", "deliveries"} <= names:
+            _read(conn, view)
+        conn.execute("COMMIT")
+    return view
+
+
+def _read(conn: Any, view: StoreView) -> None:
+    """Fill `view` from a connection of either driver (the statements take no parameters)."""
+    row = conn.execute("SELECT first_connected_at, last_poll_ok_at FROM sources LIMIT 1").fetchone()
+    view.first_connected_at, view.last_poll_ok_at = row if row else (None, None)
+    events = conn.execute("SELECT event_id, event_name, payload FROM events ORDER BY seq")
+    view.events = {event_id: (name, payload) for event_id, name, payload in events}
+    view.event_id_rows = conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+    view.order_status = dict(conn.execute("SELECT order_id, status FROM orders").fetchall())
+    view.refund_status = dict(conn.execute("SELECT refund_id, status FROM refunds").fetchall())
+    rows = conn.execute(
+        "SELECT e.event_id, d.destination, d.state, d.claimed_by FROM deliveries d "
+        "JOIN events e ON e.seq = d.event_seq"
+    ).fetchall()
+    view.delivery_state = {(event_id, dest): state for event_id, dest, state, _ in rows}
+    view.claimed_by = {(event_id, dest): owner for event_id, dest, state, owner in rows if state == "in_flight"}
 
 
 @dataclass(frozen=True)

@@ -45,3 +45,19 @@ async def test_a_kill_inside_a_jsonl_write_leaves_no_torn_line_after_restart(tmp
     # inside the file, and the event re-written first glued onto it.
     assert report.kills_leaving_torn_tail >= 1
     assert report.violations == [], report.summary()
+
+
+async def test_three_processes_on_one_postgresql_store_lose_nothing_and_send_nothing_twice(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """The short version of `bench/crash.py --processes 3`: a random one of three is SIGKILLed each time."""
+    settings = CrashSettings(kills=5, seed=17, processes=3, database_url=postgres_url, min_run_seconds=0.5,
+                             max_run_seconds=2.0, lease_seconds=3.0, changes_per_cycle=4, rush_probability=0.3)
+    report = await run_crash_harness(settings, tmp_path)
+    assert report.violations == [], report.summary()
+    assert report.kills == 5 and len(report.recovery_seconds) == 1
+    assert report.placed_events > 10, report.summary()
+    assert report.deliveries[HTTP_DESTINATION] >= report.placed_events + report.refund_events
+    assert JSONL_DESTINATION not in report.deliveries  # one file is one process's: not shared
+    logs = sorted(path.name for path in tmp_path.glob("bridge-*.log"))
+    assert logs == ["bridge-1.log", "bridge-2.log", "bridge-3.log"]

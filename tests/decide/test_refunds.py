@@ -8,6 +8,7 @@ from datetime import timedelta
 from shopify_bridge.decide import lifecycle
 from shopify_bridge.decide.decisions import LatestVersion, OrderFacts, RefundStep, Release, StoredOrder
 from shopify_bridge.decide.refunds import refund_ids, settle_refunds
+from shopify_bridge.decide.settling import RecordedRefund
 from tests.decide.orders import CONNECTED, T0, context, order, refund, with_refunds
 
 LATER = T0 + timedelta(minutes=30)
@@ -15,8 +16,9 @@ ORDER_ID = "5800000000001"
 
 
 def settle(doc, status: str = "released", rule: str | None = None, known=None) -> tuple[RefundStep, ...]:  # type: ignore[no-untyped-def]
-    return settle_refunds(context(), doc, order_status=status, exclusion_rule=rule, known=known or {},
-                          first_connected_at=CONNECTED)
+    recorded = {refund_id: RecordedRefund(state) for refund_id, state in (known or {}).items()}
+    return settle_refunds(context(), doc, order_status=status, exclusion_rule=rule, known=recorded,
+                          first_connected_at=CONNECTED, now=LATER)
 
 
 def test_a_settled_refund_of_a_released_order_is_evented_once_with_its_received_refund() -> None:
@@ -83,7 +85,7 @@ def test_a_refund_made_during_the_hold_follows_the_placed_order_built_at_release
     doc = with_refunds(order(), refund(8, LATER))
     held = lifecycle.new_version(None, order(), "poll")
     assert held is not None
-    facts = OrderFacts(StoredOrder("held"), LatestVersion(1, held.content_hash), {"8": "waiting"})
+    facts = OrderFacts(StoredOrder("held"), LatestVersion(1, held.content_hash), {"8": RecordedRefund("waiting")})
     decision = lifecycle.on_release(facts, context(), doc, now=LATER, first_connected_at=CONNECTED,
                                     is_new_customer=None)
     assert isinstance(decision.transition, Release)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from shopify_bridge.deliver.destinations.base import Outgoing
 from shopify_bridge.deliver.destinations.http import HttpDestination
 from tests.delivery.receiver import Receiver
 
@@ -16,10 +17,10 @@ NOW_UNIX = 1_777_000_000.0
 MakeDestination = Callable[..., Awaitable[HttpDestination]]
 
 
-def event(event_id: str, **extra: Any) -> tuple[str, bytes]:
-    """An (event_id, payload) pair as the outbox hands it over: the exact JSON bytes."""
+def event(event_id: str, **extra: Any) -> Outgoing:
+    """An event as the outbox hands it over: its id and the exact JSON bytes."""
     payload = {"event_name": "Placed Order", "event_id": event_id, "properties": extra}
-    return event_id, json.dumps(payload, separators=(",", ":")).encode()
+    return Outgoing(event_id, json.dumps(payload, separators=(",", ":")).encode())
 
 
 @pytest.fixture

@@ -1,8 +1,10 @@
 """A real local HTTP receiver for destination tests: records every request, answers as scripted.
 
-Replies are scripted per event id (taken from the JSON body's `event_id`) as a queue whose last
-entry keeps answering, with a default for everything else. A `hang` reply never answers until the
-receiver stops, so client timeouts are exercised with a short configured timeout, not a sleep.
+Replies are scripted per key as a queue whose last entry keeps answering, with a default for everything
+else. The key is the JSON body's `event_id` unless the test sets `key_of` (path and body → key), as the
+GA4, Meta and Segment tests do for their own body shapes. Every path is answered and recorded. A `hang`
+reply never answers until the receiver stops, so client timeouts are exercised with a short configured
+timeout, not a sleep.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -33,10 +36,19 @@ class Received:
     headers: CIMultiDict[str]
     body: bytes
     client_port: int
+    query: dict[str, str] = field(default_factory=dict)
+    method: str = "POST"
 
     @property
     def event_id(self) -> str:
         return str(json.loads(self.body)["event_id"])
+
+
+def event_id_of(path: str, body: bytes) -> str | None:
+    try:
+        return str(json.loads(body)["event_id"])
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 class Receiver:
@@ -47,6 +59,7 @@ class Receiver:
         self.in_flight = 0
         self.max_in_flight = 0
         self.hold_until_in_flight: int | None = None
+        self.key_of: Callable[[str, bytes], str | None] = event_id_of
         self._gate = asyncio.Event()
         self._release = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -62,12 +75,14 @@ class Receiver:
     def ids(self) -> list[str]:
         return [request.event_id for request in self.requests]
 
-    def _reply_for(self, body: bytes) -> Reply:
-        try:
-            event_id = str(json.loads(body)["event_id"])
-        except (ValueError, KeyError, TypeError):
+    def base_url(self, path: str = "") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def _reply_for(self, path: str, body: bytes) -> Reply:
+        key = self.key_of(path, body)
+        if key is None:
             return self.default
-        queue = self.scripts.get(event_id)
+        queue = self.scripts.get(key)
         if not queue:
             return self.default
         return queue.pop(0) if len(queue) > 1 else queue[0]
@@ -76,7 +91,8 @@ class Receiver:
         body = await request.read()
         peer = request.transport.get_extra_info("peername") if request.transport else None
         client_port = peer[1] if peer else 0
-        self.requests.append(Received(request.path, CIMultiDict(request.headers), body, client_port))
+        self.requests.append(Received(request.path, CIMultiDict(request.headers), body, client_port,
+                                      dict(request.query), request.method))
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
@@ -84,7 +100,7 @@ class Receiver:
                 if self.in_flight >= self.hold_until_in_flight:
                     self._gate.set()
                 await asyncio.wait_for(self._gate.wait(), timeout=5)
-            reply = self._reply_for(body)
+            reply = self._reply_for(request.path, body)
             if reply.hang:
                 await self._release.wait()
             text = reply.body
@@ -97,7 +113,7 @@ class Receiver:
 
     async def start(self) -> None:
         app = web.Application()
-        app.router.add_route("*", HOOK_PATH, self._handle)
+        app.router.add_route("*", "/{path:.*}", self._handle)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)

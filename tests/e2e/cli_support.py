@@ -31,6 +31,7 @@ def write_cli_config(
     events_path: str = "events.jsonl",
     extra_source: str = "",
     extra_destinations: str = "",
+    database: Path | str = "bridge.db",
 ) -> Path:
     """A one-source config (token from $SHOPIFY_ACCESS_TOKEN): a jsonl destination, and an http one at `http_url`."""
     http = (
@@ -40,7 +41,8 @@ def write_cli_config(
     )
     path = tmp_path / "shopify-bridge.toml"
     path.write_text(
-        f'database = "bridge.db"\n\n[[sources]]\nname = {toml_string(source_name)}\nstore = "sim-snowboards"\n'
+        f"database = {toml_string(str(database))}\n\n"
+        f'[[sources]]\nname = {toml_string(source_name)}\nstore = "sim-snowboards"\n'
         f'access_token = "${{SHOPIFY_ACCESS_TOKEN}}"\napi_url = {toml_string(url)}\n{extra_source}\n'
         f'[[destinations]]\nname = "events-file"\ntype = "jsonl"\npath = {toml_string(events_path)}\n'
         f"{http}{extra_destinations}"

@@ -32,7 +32,7 @@ async def test_backfill_then_poll(tmp_path: Path) -> None:
         def stored(shop: str, progress: BackfillProgress) -> bool:
             written = record(shop, progress)
             if written:
-                lines.append(bridge.db.conn.execute("SELECT progress FROM sources").fetchone()[0])
+                lines.append(bridge.store.conn.execute("SELECT progress FROM sources").fetchone()[0])
             return written
 
         bridge.stored_progress = stored  # type: ignore[assignment]

@@ -45,6 +45,7 @@ def test_run_once_events_explain_replay_reconcile(
         {
             "destination": "events-file",
             "state": "delivered",
+            "reason": None,
             "attempts": 1,
             "last_status": None,
             "last_error": None,

@@ -29,9 +29,12 @@ def simulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[ThreadedSimulator]:
 
 
 @pytest.fixture
-def connected(tmp_path: Path, simulator: ThreadedSimulator, capsys: pytest.CaptureFixture[str]) -> tuple[str, dict]:  # type: ignore[type-arg]
-    """A config whose source has connected and forwarded one order; (config path, that order)."""
-    config = str(write_cli_config(tmp_path, simulator.url))
+def connected(
+    tmp_path: Path, simulator: ThreadedSimulator, capsys: pytest.CaptureFixture[str], database: Path | str
+) -> tuple[str, dict]:  # type: ignore[type-arg]
+    """A config whose source has connected and forwarded one order, on SQLite and on PostgreSQL; (config path,
+    that order)."""
+    config = str(write_cli_config(tmp_path, simulator.url, database=database))
     assert cli(capsys, "--config", config, "run", "--once")[0] == exit_codes.OK
     assert simulator.sim is not None
     order = simulator.call(simulator.sim.state.create_order, sourceName="web", test=False, tags=[])
@@ -146,3 +149,24 @@ def test_run_once_counts_what_it_created_and_delivered(
     assert code == exit_codes.OK
     # The poll window overlaps the last one, so the order already forwarded is seen again (and not re-sent).
     assert out == "CLI Store: 3 orders seen, 2 events created, 2 deliveries delivered, 0 orders held\n"
+
+
+def test_run_once_says_when_another_process_polls_a_source(
+    tmp_path: Path, simulator: ThreadedSimulator, capsys: pytest.CaptureFixture[str], postgres_url: str
+) -> None:
+    """On a shared PostgreSQL store a source whose lease another live process holds is not polled here."""
+    from datetime import UTC
+
+    from shopify_bridge.store import Store
+
+    config = str(write_cli_config(tmp_path, simulator.url, database=postgres_url))
+    other = Store.open_writer(postgres_url, owner="other-host:1:abc")
+    now = datetime.now(UTC)
+    other.leases.heartbeat(now)
+    assert other.leases.acquire("sim-snowboards.myshopify.com", now, timedelta(minutes=10))
+    try:
+        code, out, _ = cli(capsys, "--config", config, "run", "--once")
+    finally:
+        other.close()
+    assert code == exit_codes.OK
+    assert out == "CLI Store: polled by another process (it holds the lease)\n"

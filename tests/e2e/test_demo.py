@@ -6,9 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from shopify_bridge.cli.demo import DemoTiming, run_demo
 from shopify_bridge.cli.demo_state import prepare_demo_dir
+from shopify_bridge.errors import BridgeError
 from shopify_bridge.store.reads_orders import StoreTotals
+from shopify_bridge.store.writer_lock import WriterLock
 
 # The demo's pace, quickened; `duration` is only an upper bound: each run stops at its goal.
 FAST = DemoTiming(upsell_seconds=1, poll_seconds=0.2, search_lag_seconds=0.1, first_change_after=0.1,
@@ -68,11 +72,24 @@ async def test_the_demo_delivers_and_a_second_demo_continues_with_new_orders(tmp
 
 
 def test_fresh_removes_only_the_demos_own_files(tmp_path: Path) -> None:
-    for name in ("demo.db", "demo.db-wal", "events.jsonl", "demo.log", "notes.txt"):
+    for name in ("demo.db", "demo.db-wal", "demo.db.identity", "events.jsonl", "demo.log", "notes.txt"):
         (tmp_path / name).write_text("x")
     (tmp_path / "demo-bulk").mkdir()
     (tmp_path / "demo-bulk" / "part.jsonl").write_text("x")
     start = prepare_demo_dir(tmp_path, fresh=True)
     assert start.note == f"starting afresh in {tmp_path} (the previous demo's files removed)"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.db.lock", "notes.txt"]  # a lock file stays
     assert (start.highest_order_id, start.highest_order_number) == (0, 0)
+
+
+def test_fresh_refuses_while_a_demo_runs_there(tmp_path: Path) -> None:
+    (tmp_path / "demo.db").write_text("x")
+    running = WriterLock(tmp_path / "demo.db")
+    running.acquire()
+    try:
+        with pytest.raises(BridgeError, match=r"a demo still runs in .* \(pid \d+\)") as refused:
+            prepare_demo_dir(tmp_path, fresh=True)
+    finally:
+        running.release()
+    assert refused.value.exit_code == 75
+    assert (tmp_path / "demo.db").exists()

@@ -110,7 +110,7 @@ async def test_live_mix_with_a_short_upsell_delay(tmp_path: Path) -> None:
             web = a.state.add_line_item(web["id"])                  # accepted upsell, well inside the hold
             a.state.create_order(sourceName="pos", test=False, tags=[])
             a.state.create_order(sourceName="web", test=True, tags=[])
-            conn = bridge.db.conn
+            conn = bridge.store.conn
             for _ in range(300):                                    # bounded wait for all three decisions
                 decided = conn.execute("SELECT COUNT(*) FROM orders WHERE status IN ('released', 'excluded')")
                 if decided.fetchone()[0] == 3 and (tmp_path / "events.jsonl").exists():

@@ -26,9 +26,9 @@ T0 = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 TOKEN = "shpat_e2e_canary_5f1d"
 
 
-def make_config(tmp_path: Path, url: str, **source: Any) -> Config:
+def make_config(tmp_path: Path, url: str, database: Path | str = "bridge.db", **source: Any) -> Config:
     raw = {
-        "database": "bridge.db",
+        "database": str(database),
         "sources": [
             {
                 "name": "Sim Store",
@@ -61,10 +61,12 @@ async def cycle(config: Config, clock: ManualClock, advance: float = 0) -> int:
         bridge.close()
 
 
-async def test_orders_edit_exclusions_refund_and_restart(tmp_path: Path) -> None:
+async def test_orders_edit_exclusions_refund_and_restart(tmp_path: Path, database: Path | str) -> None:
+    """The bridge's whole path, restarted between cycles: on SQLite, and on PostgreSQL (where each
+    `run --once` also takes the shop's lease and gives it back)."""
     clock = ManualClock(T0)
     async with SimulatorServer(token=TOKEN, seed=3, orders=6, clock=clock, search_lag_seconds=2.0) as sim:
-        config = make_config(tmp_path, sim.url)
+        config = make_config(tmp_path, sim.url, database)
         assert await cycle(config, clock) == 0  # first connection: seeded orders are history
         assert read_events(tmp_path) == []
 
@@ -102,19 +104,19 @@ async def test_orders_edit_exclusions_refund_and_restart(tmp_path: Path) -> None
 
         # The excluded orders are recorded with their rule and never produced an event.
         reader = Store.open_reader(config.database)
-        conn = reader.conn
-        rules = dict(conn.execute("SELECT order_id, exclusion_rule FROM orders WHERE status = 'excluded'").fetchall())
+        conn = reader.sql
+        rules = dict(conn.all("SELECT order_id, exclusion_rule FROM orders WHERE status = 'excluded'"))
         assert rules == {pos["legacyResourceId"]: "channel", test_order["legacyResourceId"]: "test_order"}
 
-        bucket_max, available = conn.execute("SELECT bucket_max, bucket_available FROM sources").fetchone()
+        bucket_max, available = conn.one("SELECT bucket_max, bucket_available FROM sources") or (0, 0)
         assert bucket_max == 2000 and 0 < available <= 2000  # Shopify's bucket as last reported
 
         # Restart twice, re-polling the same window: nothing is created or sent again.
-        conn.execute("SELECT 1")
         for _ in range(2):
             assert await cycle(config, clock, advance=1) == 0
         assert read_events(tmp_path) == [placed, received]
-        assert conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 2
+        assert conn.one("SELECT COUNT(*) FROM events") == (2,)
+        assert reader.leases.all() == []  # each run --once gave its lease back
 
         # Reconcile against the simulator's own ordersCount: every order accounted for.
         from shopify_bridge.service.reconcile import reconcile_source
@@ -141,7 +143,7 @@ async def test_orders_edit_exclusions_refund_and_restart(tmp_path: Path) -> None
                 client, reader, "sim-snowboards.myshopify.com", "America/Toronto", first, clock()
             )
             assert [len(day.missing) for day in days if not day.ok] == [1]
-        conn.close()
+        reader.close()
 
 
 async def test_a_bad_token_fails_the_source_with_exit_77_and_keeps_the_store(tmp_path: Path) -> None:

@@ -29,14 +29,17 @@ POLL_SECONDS = 0.05
 WAIT_SECONDS = 8.0
 
 
-def ops_config(tmp_path: Path, api_url: str, *, upsell_seconds: int = 30, broken_destination: bool = False) -> Config:
+def ops_config(
+    tmp_path: Path, api_url: str, *, upsell_seconds: int = 30, broken_destination: bool = False,
+    database: Path | str = "bridge.db",
+) -> Config:
     """Like `demo.demo_config`: one simulated store, upsell hold, POS/tag exclusions, a JSONL file."""
     destinations: list[dict[str, Any]] = [{"name": "events-file", "type": "jsonl", "path": "events.jsonl"}]
     if broken_destination:
         (tmp_path / "not-a-file").mkdir()
         destinations.append({"name": "broken-file", "type": "jsonl", "path": "not-a-file"})
     raw = {
-        "database": "bridge.db",
+        "database": str(database),
         "sources": [{
             "name": SOURCE, "store": "sim-snowboards", "access_token": "${TOKEN}", "api_url": api_url,
             "upsell_delay": upsell_seconds > 0, "upsell_delay_seconds": upsell_seconds,
@@ -117,3 +120,17 @@ async def running_bridge(tmp_path: Path, **options: Any) -> AsyncIterator[Runnin
                     await asyncio.wait_for(task, timeout=WAIT_SECONDS)
         finally:
             bridge.close()
+
+
+@asynccontextmanager
+async def bridge_task(bridge: Bridge) -> AsyncIterator[asyncio.Task[None]]:
+    """`bridge.run(stop)` as a task for the block; stopped (its outcome left to the block) and closed after it."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(bridge.run(stop))
+    try:
+        yield task
+    finally:
+        stop.set()
+        if not task.done():
+            await asyncio.wait_for(task, WAIT_SECONDS)
+        bridge.close()

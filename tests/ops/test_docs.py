@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import sys
+import typing
 from pathlib import Path
 from types import ModuleType
 
@@ -44,13 +45,19 @@ def test_generation_ignores_the_terminal(gen_docs: ModuleType, monkeypatch: pyte
 
 def test_references_cover_every_key_and_every_command(gen_docs: ModuleType) -> None:
     from shopify_bridge.config import Config, Exclude, Source
-    from shopify_bridge.config.destinations import HttpDestination, JsonlDestination
+    from shopify_bridge.config.destinations import DESTINATION_MODELS, Alerts
 
     configuration = gen_docs.configuration_markdown()
-    for model in (Config, Source, Exclude, JsonlDestination, HttpDestination):
+    for destination in DESTINATION_MODELS:  # every destination type has its section
+        (kind,) = typing.get_args(destination.model_fields["type"].annotation)
+        assert f'## `[[destinations]]` with `type = "{kind}"`' in configuration
+    assert "## `[alerts]`" in configuration
+    for model in (Config, Source, Exclude, *DESTINATION_MODELS, Alerts):
         for name, field in model.model_fields.items():
             assert f"| `{name}` |" in configuration
             assert " ".join((field.description or "").split()).replace("|", "\\|") in configuration
+    for kind in ("source_failed", "source_recovered", "dead_letters", "reconcile_mismatch"):
+        assert f"`{kind}`" in configuration
     commands = gen_docs.commands_markdown()
     for command in ("init", "check", "run", "tui", "demo", "simulate", "explain", "events", "replay", "reconcile"):
         assert f"## `shopify-bridge {command}`" in commands
@@ -72,7 +79,7 @@ def exposed_metric_names(tmp_path: Path) -> set[str]:
     text = metrics.exposition().decode()
     metrics.close()
     return {family.name + ("_total" if family.type == "counter" else "")
-            for family in text_string_to_metric_families(text)}
+            for family in text_string_to_metric_families(text) if family.name.startswith("shopify_bridge_")}
 
 
 def test_the_operator_guide_lists_exactly_the_metrics_served(tmp_path: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import sys
 from datetime import timedelta
@@ -12,15 +11,14 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from shopify_bridge import exit_codes
-from shopify_bridge.deliver.destinations.base import DeliveryResult
+from shopify_bridge.deliver.destinations.base import DeliveryResult, Outgoing
 from shopify_bridge.observe.backfill_progress import BackfillProgress
 from shopify_bridge.observe.health import HealthCheck, default_stale_after, evaluate
 from shopify_bridge.observe.metrics import BridgeMetrics, BridgeObserver
 from shopify_bridge.simulator.clock import ManualClock
-from shopify_bridge.store.db import Sql
-from shopify_bridge.store.outbox import Outbox
+from shopify_bridge.store import Store
 from shopify_bridge.store.reads_metrics import StoreScraper
-from shopify_bridge.store.schema import open_writer
+from shopify_bridge.store.sql import Sql
 from shopify_bridge.timeutil import iso
 from tests.ops.scrape import SOURCE, T0, ops_config
 
@@ -45,31 +43,33 @@ class Monotonic:
         return self.now
 
 
-def add_order(conn: sqlite3.Connection, order_id: str, status: str, *, shop: str = SHOP, versions: int = 1) -> None:
-    conn.execute("INSERT INTO orders (shop, order_id, gid, name, processed_at, updated_at, first_seen_at, status) "
+def add_order(sql: Sql, order_id: str, status: str, *, shop: str = SHOP, versions: int = 1) -> None:
+    sql.run("INSERT INTO orders (shop, order_id, gid, name, processed_at, updated_at, first_seen_at, status) "
                  "VALUES (?, ?, ?, ?, '2026', '2026', '2026', ?)", (shop, order_id, f"gid:{order_id}", "#1", status))
     for version in range(1, versions + 1):
-        conn.execute("INSERT INTO order_versions (shop, order_id, version, updated_at, fetched_at, origin, "
+        sql.run("INSERT INTO order_versions (shop, order_id, version, updated_at, fetched_at, origin, "
                      "content_hash, doc) VALUES (?, ?, ?, 'u', 'f', 'poll', 'h', '{}')", (shop, order_id, version))
 
 
-def add_event(conn: sqlite3.Connection, order_id: str, name: str, created: str, destinations: list[str]) -> int:
-    cur = conn.execute("INSERT INTO events (shop, event_id, event_name, order_id, timestamp, created_at, payload) "
-                       "VALUES (?, ?, ?, ?, 't', ?, '{}')", (SHOP, f"{order_id}-{name}", name, order_id, created))
-    seq = int(cur.lastrowid or 0)
+def add_event(sql: Sql, order_id: str, name: str, created: str, destinations: list[str]) -> int:
+    (seq,) = sql.returning(
+        "INSERT INTO events (shop, event_id, event_name, order_id, timestamp, created_at, payload) "
+        "VALUES (?, ?, ?, ?, 't', ?, '{}') RETURNING seq", (SHOP, f"{order_id}-{name}", name, order_id, created)
+    ) or (0,)
     for destination in destinations:
-        conn.execute("INSERT INTO deliveries (event_seq, destination, state, next_attempt_at, created_at) "
-                     "VALUES (?, ?, 'pending', ?, ?)", (seq, destination, created, created))
+        sql.run("INSERT INTO deliveries (event_seq, destination, state, next_attempt_at, created_at) "
+                "VALUES (?, ?, 'pending', ?, ?)", (seq, destination, created, created))
     return seq
 
 
-def test_store_gauges_and_totals_come_from_the_store_and_grow_with_it(tmp_path: Path) -> None:
+def test_store_gauges_and_totals_come_from_the_store_and_grow_with_it(tmp_path: Path, database: Path | str) -> None:
     clock = ManualClock(T0)
-    config = ops_config(tmp_path, "http://127.0.0.1:9", broken_destination=True)
+    config = ops_config(tmp_path, "http://127.0.0.1:9", broken_destination=True, database=database)
     metrics = BridgeMetrics(config, clock=clock)
     assert at(samples(metrics), "shopify_bridge_orders_stored", source=SOURCE) is None   # no database yet: no error
 
-    conn = open_writer(config.database).conn
+    store = Store.open_writer(config.database)
+    conn = store.sql
     add_order(conn, "1", "held", versions=2)
     add_order(conn, "2", "released")
     add_order(conn, "9", "released", shop="gone-store.myshopify.com")        # a source no longer configured
@@ -87,10 +87,10 @@ def test_store_gauges_and_totals_come_from_the_store_and_grow_with_it(tmp_path: 
     # Later scrapes add only what is new, and follow state changes.
     add_order(conn, "3", "held", versions=1)
     add_event(conn, "2", "Received Refund", iso(T0), ["events-file"])
-    Outbox(Sql(conn)).mark_dead("broken-file", seq, "HTTP 400", 400)
-    conn.execute("UPDATE deliveries SET state = 'delivered' WHERE destination = 'events-file'")
-    conn.execute("INSERT INTO sources (shop, name, bucket_available, bucket_max) VALUES (?, ?, 1500, 2000)",
-                 (SHOP, SOURCE))
+    store.outbox.mark_dead("broken-file", seq, "HTTP 400", 400)
+    conn.run("UPDATE deliveries SET state = 'delivered' WHERE destination = 'events-file'")
+    conn.run("INSERT INTO sources (shop, name, bucket_available, bucket_max) VALUES (?, ?, 1500, 2000)",
+             (SHOP, SOURCE))
     found = samples(metrics)
     assert at(found, "shopify_bridge_orders_stored", source=SOURCE) == 3
     assert at(found, "shopify_bridge_order_versions_stored_total", source=SOURCE) == 4
@@ -103,7 +103,7 @@ def test_store_gauges_and_totals_come_from_the_store_and_grow_with_it(tmp_path: 
     assert at(found, "shopify_bridge_oldest_pending_delivery_age_seconds", destination="events-file") == 0
     assert at(found, "shopify_bridge_throttle_available_points", source=SOURCE) == 1500
     assert at(found, "shopify_bridge_throttle_maximum_points", source=SOURCE) == 2000
-    conn.close()
+    store.close()
     metrics.close()
 
 
@@ -113,14 +113,14 @@ def test_an_unreadable_store_skips_the_scrape_and_the_next_one_reads_again(tmp_p
     scraper = StoreScraper(path)
     assert scraper.scrape(["events-file"], ["pending"]) is None
     path.unlink()
-    conn = open_writer(path).conn
-    add_order(conn, "1", "held")
-    add_event(conn, "1", "Placed Order", iso(T0), ["events-file"])
+    store = Store.open_writer(path)
+    add_order(store.sql, "1", "held")
+    add_event(store.sql, "1", "Placed Order", iso(T0), ["events-file"])
     scrape = scraper.scrape(["events-file"], ["pending"])
     assert scrape is not None
     assert (scrape.orders, scrape.held, scrape.deliveries) == ({(SHOP,): 1}, {SHOP: 1}, {("events-file", "pending"): 1})
     assert scrape.oldest_pending == {"events-file": T0}
-    conn.close()
+    store.close()
     scraper.close()
 
 
@@ -171,14 +171,14 @@ async def test_the_counting_destination_counts_each_outcome_and_passes_results_t
         async def close(self) -> None:
             self.closed = True
 
-        async def send(self, items: list[tuple[str, bytes]]) -> list[DeliveryResult]:
+        async def send(self, items: list[Outgoing]) -> list[DeliveryResult]:
             return [DeliveryResult("delivered"), DeliveryResult("retry", 503), DeliveryResult("dead", 400)]
 
     inner = Mixed()
     counting = metrics.observe_destination(inner)
     assert (counting.name, counting.batch_size) == ("events-file", 3)
     await counting.open()
-    results = await counting.send([("1", b"{}"), ("2", b"{}"), ("3", b"{}")])
+    results = await counting.send([Outgoing("1", b"{}"), Outgoing("2", b"{}"), Outgoing("3", b"{}")])
     await counting.close()
     assert [r.outcome for r in results] == ["delivered", "retry", "dead"] and inner.opened and inner.closed
     found = samples(metrics)
@@ -187,20 +187,28 @@ async def test_the_counting_destination_counts_each_outcome_and_passes_results_t
     assert BridgeObserver().observe_destination(inner) is inner       # without metrics: the destination itself
 
 
-def test_health_judges_each_source_against_its_window() -> None:
-    window = default_stale_after(15)
-    assert window == 105
-    windows = {"A": window, "B": window}
-    alive = {"A": T0 + timedelta(seconds=100)}
-    report = evaluate(windows, alive, alive, started_at=T0, now=T0 + timedelta(seconds=150))
-    assert report.healthy is False and report.stale == ["B"]          # B never succeeded since start
-    assert "B (no successful poll for 150 s, limit 105 s)" in report.summary()
+def test_health_judges_each_source_never_polled_failed_or_stale_against_its_window() -> None:
+    assert (default_stale_after(15), default_stale_after(30)) == (60, 90)   # max(3 × interval, 60 s)
+    windows = {"A": 60.0, "B": 60.0, "C": 60.0, "D": 60.0}
+    alive = {"A": T0 + timedelta(seconds=100), "C": T0 + timedelta(seconds=10), "D": T0 + timedelta(seconds=100)}
+    states = {"A": ("polling", None), "C": ("polling", None), "D": ("failed", "token rejected: 401")}
+    report = evaluate(windows, alive, alive, now=T0 + timedelta(seconds=150), states=states)
+    assert report.healthy is False
+    assert report.unhealthy == {
+        "B": "never polled",
+        "C": f"stale since {iso(T0 + timedelta(seconds=10))} (no successful poll for 140 s, limit 60 s)",
+        "D": "failed: token rejected: 401",                                 # failed now, however recent
+    }
     body = report.as_dict()
-    assert body["status"] == "stale" and body["sources"]["A"]["healthy"] is True
+    assert body["status"] == "unhealthy" and body["sources"]["A"]["healthy"] is True
     assert body["sources"]["A"]["last_success"] == iso(T0 + timedelta(seconds=100))
+    assert body["store"] == {"writable": True, "problem": None}
 
-    fresh = evaluate(windows, {}, {}, started_at=T0, now=T0 + timedelta(seconds=105))
-    assert fresh.healthy and fresh.summary() == "ok"                  # starting up: judged from the start
+    only_a = evaluate({"A": 60.0}, alive, alive, now=T0 + timedelta(seconds=150), states=states)
+    assert only_a.healthy and only_a.summary() == "ok"
+    unwritable = evaluate({"A": 60.0}, alive, alive, now=T0 + timedelta(seconds=150), states=states,
+                          store_problem="heartbeat not written: attempt to write a readonly database")
+    assert not unwritable.healthy and unwritable.as_dict()["store"]["writable"] is False
 
 
 def test_health_check_reads_the_metrics_and_the_bridge_states_and_hides_secrets(tmp_path: Path) -> None:
@@ -210,12 +218,15 @@ def test_health_check_reads_the_metrics_and_the_bridge_states_and_hides_secrets(
     register_secrets([secret])
     clock = ManualClock(T0)
     metrics = BridgeMetrics(ops_config(tmp_path, "http://127.0.0.1:9"), clock=clock)
-    check = HealthCheck(metrics, {SOURCE: 70.0}, lambda: {SOURCE: ("failed", f"token {secret} rejected")})
+    state = {"now": ("polling", None)}
+    check = HealthCheck(metrics, {SOURCE: 70.0}, lambda: {SOURCE: state["now"]})
+    assert check.report().unhealthy == {SOURCE: "never polled"}
     metrics.poll_finished(SOURCE, exit_codes.OK)
+    assert check.report().healthy
     clock.advance(71)
-    report = check.report()
-    assert report.stale == [SOURCE]
-    assert report.as_dict()["sources"][SOURCE]["reason"] == "token *** rejected"
+    assert check.report().unhealthy[SOURCE].startswith(f"stale since {iso(T0)}")
+    state["now"] = ("failed", f"token {secret} rejected")
+    assert check.report().as_dict()["unhealthy"] == {SOURCE: "failed: token *** rejected"}
 
 
 async def test_a_taken_port_is_one_clear_error(tmp_path: Path) -> None:
@@ -236,7 +247,7 @@ async def test_a_taken_port_is_one_clear_error(tmp_path: Path) -> None:
             async with serving(bridge, metrics, port=busy):
                 pass
     bridge.close()
-    assert caught.value.exit_code == exit_codes.UNAVAILABLE
+    assert caught.value.exit_code == exit_codes.CONFIG                 # the port in the config must change
     assert f"127.0.0.1:{busy}" in str(caught.value)
 
 

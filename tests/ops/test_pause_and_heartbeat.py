@@ -10,6 +10,7 @@ from typing import Any
 
 from shopify_bridge.service.actions import BridgeActions
 from shopify_bridge.service.bridge import Bridge
+from shopify_bridge.store.db import SqliteSql
 from shopify_bridge.store.schema import open_reader
 from shopify_bridge.store.writer_heartbeat import read_heartbeat
 from tests.ops.scrape import T0, no_wait, ops_config
@@ -27,20 +28,20 @@ async def test_a_paused_source_polls_nothing_until_resumed_and_the_store_says_so
     config = ops_config(tmp_path, "http://127.0.0.1:9/unused")
     bridge = Bridge(config, clock=lambda: T0, sleep=no_wait)
     shop = config.sources[0].shop_domain
-    bridge.db.conn.execute("INSERT INTO sources (shop, name, state) VALUES (?, 'S', 'polling')", (shop,))
+    bridge.store.conn.execute("INSERT INTO sources (shop, name, state) VALUES (?, 'S', 'polling')", (shop,))
     cycles: list[str] = []
 
     async def cycle(source: Any, client: Any) -> int:
         cycles.append(source.shop_domain)
-        bridge.db.conn.execute("UPDATE sources SET state = 'polling' WHERE shop = ?", (shop,))
+        bridge.store.conn.execute("UPDATE sources SET state = 'polling' WHERE shop = ?", (shop,))
         return 0
 
     bridge._source_cycle = cycle  # type: ignore[method-assign]
     stop = asyncio.Event()
     run = asyncio.create_task(bridge.run(stop))
     actions = BridgeActions(bridge)
-    reader = open_reader(config.database).conn
-    state = lambda: reader.execute("SELECT state, state_reason FROM sources").fetchone()  # noqa: E731
+    reader = SqliteSql(open_reader(config.database).conn)
+    state = lambda: reader.one("SELECT state, state_reason FROM sources")  # noqa: E731
     try:
         await _until(lambda: len(cycles) == 1, "the first cycle")
         await actions.set_source_paused(shop, True)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from shopify_bridge.cli.signals import install_stop_signals
-from shopify_bridge.deliver.destinations.base import DeliveryResult
+from shopify_bridge.deliver.destinations.base import DeliveryResult, Outgoing
 from shopify_bridge.service.bridge import Bridge
 from shopify_bridge.simulator.clock import ManualClock
 from shopify_bridge.simulator.server import SimulatorServer
@@ -38,10 +38,10 @@ class GatedDestination:
     async def close(self) -> None:
         return None
 
-    async def send(self, items: list[tuple[str, bytes]]) -> list[DeliveryResult]:
+    async def send(self, items: list[Outgoing]) -> list[DeliveryResult]:
         self.entered.set()
         await self.gate.wait()
-        self.sent += [event_id for event_id, _ in items]
+        self.sent += [item.event_id for item in items]
         return [DeliveryResult("delivered") for _ in items]
 
 

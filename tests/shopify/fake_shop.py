@@ -28,7 +28,7 @@ PRICES = {
     "BridgePollOrders": (106, 58),
     "BridgeReadOrder": (26, 14),
     "BridgeOrderLineItems": (43, 23),
-    "BridgeReadRefund": (44, 20),
+    "BridgeReadRefunds": (44, 20),
     "BridgeOrdersCount": (10, 10),
     "BridgeShopInfo": (3, 3),
 }
@@ -193,7 +193,7 @@ def client_on(
 WORKLOAD = [
     (queries.POLL_ORDERS, {"query": "updated_at:>='2026-07-01T00:00:00Z'", "after": None}),
     (queries.READ_ORDER, {"id": "gid://shopify/Order/1"}),
-    (queries.READ_REFUND, {"id": "gid://shopify/Refund/1"}),
+    (queries.READ_REFUNDS, {"ids": ["gid://shopify/Refund/1"]}),
     (queries.ORDER_LINE_ITEMS_PAGE, {"id": "gid://shopify/Order/1", "after": "cursor"}),
     (queries.ORDERS_COUNT, {"query": "email:a@example.invalid"}),
 ]

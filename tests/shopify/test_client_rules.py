@@ -100,8 +100,8 @@ async def test_no_page_size_left_to_halve_is_one_clear_error() -> None:
         await time.run(client.execute(queries.POLL_ORDERS, POLL))
     assert [(v["first"], v["lineItemsFirst"]) for _, v in shop.sent][-1] == (1, 1)
     assert "BridgePollOrders for Main exceeds Shopify's single-query cost limit with no page size" in str(caught.value)
-    with pytest.raises(BridgeError, match="no page size left to halve"):  # literal page sizes: nothing to halve
-        await time.run(client.execute(queries.READ_REFUND, {"id": "gid://shopify/Refund/1"}))
+    with pytest.raises(BridgeError, match="no page size left to halve"):  # no page size at all: nothing to halve
+        await time.run(client.execute(queries.SHOP_INFO))
 
 
 async def test_a_caller_page_size_is_sent_as_given_and_defaults_are_sent_explicitly() -> None:
@@ -119,16 +119,16 @@ async def test_a_caller_page_size_is_sent_as_given_and_defaults_are_sent_explici
 def test_the_requested_cost_is_learned_per_operation_and_page_sizes() -> None:
     pacer = ShopPacer(lambda: 0.0)
     read = operation(queries.READ_ORDER)
-    assert pacer.estimate(read, {"lineItemsFirst": 10}) == 26  # the model's price before any answer
-    pacer.learn(read, {"lineItemsFirst": 10}, 52)  # Shopify charged twice the model
-    assert pacer.estimate(read, {"lineItemsFirst": 10}) == 52
+    assert pacer.estimate(read, {"lineItemsFirst": 10}) == 27  # the model's price before any answer
+    pacer.learn(read, {"lineItemsFirst": 10}, 54)  # Shopify charged twice the model
+    assert pacer.estimate(read, {"lineItemsFirst": 10}) == 54
     assert pacer.estimate(read, {"lineItemsFirst": 2}) == 2 * read.requested_cost({"lineItemsFirst": 2})
     assert pacer.estimate(operation(queries.SHOP_INFO), {}) == 3  # other operations: the model
 
 
 def test_every_client_of_a_shop_shares_one_pacer_on_one_clock() -> None:
     from shopify_bridge.config.model import Source
-    from shopify_bridge.service.bridge import client_for
+    from shopify_bridge.service.clients import client_for
 
     def clock() -> float:
         return 0.0
@@ -178,7 +178,7 @@ async def test_cancelling_a_request_in_flight_gives_its_points_back() -> None:
     task = asyncio.ensure_future(client.execute(queries.POLL_ORDERS, POLL))
     for _ in range(10):
         await asyncio.sleep(0)
-    assert client.bucket.reserved == 106
+    assert client.bucket.reserved == 110
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

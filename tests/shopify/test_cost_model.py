@@ -115,24 +115,29 @@ def test_the_page_size_multiplier_follows_the_notes(size: int, multiplier: int) 
 def test_the_bridge_queries_declare_their_page_sizes_and_stay_far_under_the_limit() -> None:
     found = {
         name: (op.name, dict(op.page_defaults), op.requested_cost())
-        for name in ("POLL_ORDERS", "READ_ORDER", "ORDER_LINE_ITEMS_PAGE", "READ_REFUND", "RECONCILE_ORDERS")
+        for name in ("POLL_ORDERS", "READ_ORDER", "ORDER_LINE_ITEMS_PAGE", "READ_REFUNDS", "REFUND_LINE_ITEMS_NEXT",
+                     "REFUND_TRANSACTIONS_NEXT", "REFUND_SHIPPING_NEXT", "RECONCILE_ORDERS")
         for op in [operation(getattr(queries, name))]
     }
     assert found == {
-        "POLL_ORDERS": ("BridgePollOrders", {"first": 10, "lineItemsFirst": 10}, 106),
-        "READ_ORDER": ("BridgeReadOrder", {"lineItemsFirst": 10}, 26),
+        "POLL_ORDERS": ("BridgePollOrders", {"first": 10, "lineItemsFirst": 10}, 110),
+        "READ_ORDER": ("BridgeReadOrder", {"lineItemsFirst": 10}, 27),
         "ORDER_LINE_ITEMS_PAGE": ("BridgeOrderLineItems", {"first": 100}, 43),
-        "READ_REFUND": ("BridgeReadRefund", {}, 44),  # nothing pages its connections: literal sizes
+        # nodes(ids:) is a plain list: its element counts once, however many ids
+        "READ_REFUNDS": ("BridgeReadRefunds", {"lineItemsFirst": 50, "transactionsFirst": 20, "shippingFirst": 10}, 44),
+        "REFUND_LINE_ITEMS_NEXT": ("BridgeRefundLineItems", {"first": 250}, 51),
+        "REFUND_TRANSACTIONS_NEXT": ("BridgeRefundTransactions", {"first": 250}, 15),
+        "REFUND_SHIPPING_NEXT": ("BridgeRefundShippingLines", {"first": 250}, 15),
         "RECONCILE_ORDERS": ("BridgeReconcileOrders", {"first": 250}, 14),
     }
 
 
 def test_a_page_size_variable_prices_like_the_literal_it_replaces() -> None:
     poll = operation(queries.POLL_ORDERS)
-    # an order: itself 1, its objects 7 (customer 4, two addresses, the refunds list), its line items
-    # connection 2 + m × (a line item 1 + product, variant, image); money is free
-    assert poll.requested_cost({"first": 5}) == 2 + 3 * (1 + 7 + (2 + 4 * 4))
-    assert poll.requested_cost({"first": 5, "lineItemsFirst": 2}) == 2 + 3 * (1 + 7 + (2 + 1 * 4))
+    # an order: itself 1, its objects 8 (customer 4, two addresses, the refunds and customAttributes lists),
+    # its line items connection 2 + m × (a line item 1 + product, variant, image); money is free
+    assert poll.requested_cost({"first": 5}) == 2 + 3 * (1 + 8 + (2 + 4 * 4))
+    assert poll.requested_cost({"first": 5, "lineItemsFirst": 2}) == 2 + 3 * (1 + 8 + (2 + 1 * 4))
     literal = queries.POLL_ORDERS.replace("first: $first", "first: 10").replace("first: $lineItemsFirst", "first: 10")
     assert operation(literal).requested_cost() == poll.requested_cost()
 

@@ -103,16 +103,18 @@ def test_the_bridge_queries_stay_well_under_the_single_query_limit() -> None:
             "POLL_ORDERS",
             "READ_ORDER",
             "ORDER_LINE_ITEMS_PAGE",
-            "READ_REFUND",
+            "READ_REFUNDS",
+            "REFUND_LINE_ITEMS_NEXT",
             "SHOP_INFO",
             "ORDERS_COUNT",
         )
     }
     assert costs == {
-        "POLL_ORDERS": 106,
-        "READ_ORDER": 26,
+        "POLL_ORDERS": 110,
+        "READ_ORDER": 27,
         "ORDER_LINE_ITEMS_PAGE": 43,
-        "READ_REFUND": 44,
+        "READ_REFUNDS": 44,
+        "REFUND_LINE_ITEMS_NEXT": 51,
         "SHOP_INFO": 3,
         "ORDERS_COUNT": 10,
     }

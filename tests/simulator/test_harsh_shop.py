@@ -17,9 +17,9 @@ from tests.simulator.conftest import PLAIN_ORDER, START, Caller
 COUNT = '{ ordersCount(query: "test:false") { count } }'
 
 
-def test_harsh_options_are_one_switch_away_and_the_defaults_stay_kind() -> None:
+def test_harsh_options_are_one_switch_away_and_split_refunds_are_the_default() -> None:
     kind, harsh = SimulatorOptions(), SimulatorOptions.harsh()
-    assert (kind.search_lag_max_seconds, kind.competing_app_share, kind.refund_split) == (None, 0.0, 1)
+    assert (kind.search_lag_max_seconds, kind.competing_app_share, kind.refund_split) == (None, 0.0, 3)
     assert (harsh.search_lag_max_seconds, harsh.competing_app_share, harsh.refund_split) == (900.0, 0.8, 3)
     assert SimulatorOptions.harsh(refund_split=2).refund_split == 2
     with pytest.raises(ValueError, match="competing app"):

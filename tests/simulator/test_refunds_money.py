@@ -8,7 +8,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from shopify_bridge.shopify.queries import READ_REFUND
+from shopify_bridge.shopify.queries import READ_REFUNDS
 from shopify_bridge.simulator import ManualClock, SimulatorOptions, SimulatorServer
 from shopify_bridge.simulator.changes import ChangeRefused
 from shopify_bridge.simulator.money import wire_amount
@@ -136,8 +136,8 @@ async def test_refund_line_items_are_paged_with_real_page_info(clock: ManualCloc
             assert len(page["nodes"]) == 50 and page["pageInfo"]["hasNextPage"] is False
             ids = {n["id"] for n in first["nodes"]} | {n["id"] for n in page["nodes"]}
             assert len(ids) == 300
-            read = await caller.data(READ_REFUND, id=refund["id"])
-            assert read["node"]["refundLineItems"]["pageInfo"]["hasNextPage"] is True
+            [read] = (await caller.data(READ_REFUNDS, ids=[refund["id"]]))["nodes"]
+            assert read["refundLineItems"]["pageInfo"]["hasNextPage"] is True
 
 
 @pytest.mark.parametrize(

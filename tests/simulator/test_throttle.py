@@ -59,7 +59,7 @@ async def test_every_kind_of_answer_carries_the_cost_extension(caller: Caller, s
 async def test_a_query_holds_its_requested_cost_and_pays_its_actual_cost(caller: Caller) -> None:
     answer = await caller.graphql(POLL_ORDERS, POLL_VARS)
     cost = answer.body["extensions"]["cost"]
-    assert cost["requestedQueryCost"] == 106
+    assert cost["requestedQueryCost"] == 110
     assert 0 < cost["actualQueryCost"] < cost["requestedQueryCost"]
     assert cost["throttleStatus"] == {
         "maximumAvailable": 2000,
@@ -71,7 +71,7 @@ async def test_a_query_holds_its_requested_cost_and_pays_its_actual_cost(caller:
 async def test_the_bucket_drains_then_throttles_then_refills_with_time(
     caller: Caller, sim: SimulatorServer, clock: ManualClock
 ) -> None:
-    sim.state.bucket.drain(1950)  # 50 left: a 106-point query does not fit
+    sim.state.bucket.drain(1950)  # 50 left: a 110-point query does not fit
     throttled = await caller.graphql(POLL_ORDERS, POLL_VARS)
     assert throttled.status == 200
     assert throttled.body == {
@@ -86,7 +86,7 @@ async def test_the_bucket_drains_then_throttles_then_refills_with_time(
         ],
         "extensions": {
             "cost": {
-                "requestedQueryCost": 106,
+                "requestedQueryCost": 110,
                 "actualQueryCost": None,
                 "throttleStatus": {"maximumAvailable": 2000, "currentlyAvailable": 50, "restoreRate": 100},
             }

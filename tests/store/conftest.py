@@ -9,7 +9,8 @@ from shopify_bridge.store import Store
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open_writer(tmp_path / "store.db")
+def store(database: Path | str) -> Iterator[Store]:
+    """A migrated, empty store: once on SQLite, once on PostgreSQL."""
+    opened = Store.open_writer(database)
     yield opened
     opened.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,7 +9,9 @@ import pytest
 
 from shopify_bridge.decide import lifecycle
 from shopify_bridge.decide.decisions import LatestVersion, OrderFacts, StoredOrder
+from shopify_bridge.decide.settling import RecordedRefund
 from shopify_bridge.store import Store
+from tests.backend_sql import fail_inserts
 from tests.decide.orders import CONNECTED, SHOP, T0, context, order, refund, with_refunds
 
 ORDER_ID = "5800000000001"
@@ -28,12 +29,12 @@ def test_a_released_order_is_written_with_its_version_and_its_placed_order_for_e
 ) -> None:
     doc = order()
     [seq] = fetch(store, doc, T0 + timedelta(seconds=10))
-    row = store.conn.execute(
+    row = store.sql.one(
         "SELECT status, built_version, placed_event_seq, released_at, first_seen_at, total FROM orders"
-    ).fetchone()
+    )
     assert row == ("released", 1, seq, "2026-05-01T10:00:10+00:00", "2026-05-01T10:00:10+00:00", "20.0")
-    assert store.conn.execute("SELECT version, origin FROM order_versions").fetchall() == [(1, "poll")]
-    deliveries = store.conn.execute("SELECT destination, state FROM deliveries WHERE event_seq = ?", (seq,))
+    assert store.sql.all("SELECT version, origin FROM order_versions") == [(1, "poll")]
+    deliveries = store.sql.all("SELECT destination, state FROM deliveries WHERE event_seq = ?", (seq,))
     assert sorted(deliveries) == [("events-file", "pending"), ("hook", "pending")]
     facts = store.orders.facts(SHOP, ORDER_ID)
     assert facts.order == StoredOrder("released", None) and facts.latest is not None and facts.latest.number == 1
@@ -42,7 +43,7 @@ def test_a_released_order_is_written_with_its_version_and_its_placed_order_for_e
 
 def test_a_held_order_keeps_its_deadline_and_is_found_due_then(store: Store) -> None:
     fetch(store, order(), T0 + timedelta(seconds=10), delay=600)
-    assert store.conn.execute("SELECT status, release_at FROM orders").fetchone() == (
+    assert store.sql.one("SELECT status, release_at FROM orders") == (
         "held", "2026-05-01T10:10:05+00:00")
     assert store.orders.due_holds(SHOP, T0 + timedelta(minutes=10)) == []
     [due] = store.orders.due_holds(SHOP, T0 + timedelta(minutes=11))
@@ -59,9 +60,9 @@ def test_an_event_id_that_exists_is_not_created_twice(store: Store) -> None:
         OrderFacts(StoredOrder("held"), LatestVersion(1, "x")), context(None), order(), now=LATER,
         first_connected_at=CONNECTED, is_new_customer=None)
     assert store.orders.record(again) == []
-    assert store.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 1
-    assert store.conn.execute("SELECT COUNT(*) FROM deliveries").fetchone()[0] == 2
-    assert store.conn.execute("SELECT placed_event_seq FROM orders").fetchone()[0] is None   # as before
+    assert store.sql.one("SELECT COUNT(*) FROM events")[0] == 1
+    assert store.sql.one("SELECT COUNT(*) FROM deliveries")[0] == 2
+    assert store.sql.one("SELECT placed_event_seq FROM orders")[0] is None   # as before
     assert seq == 1
 
 
@@ -70,26 +71,32 @@ def test_refunds_are_recorded_then_moved_with_their_details_and_event(store: Sto
     pending = with_refunds(order(), refund(77, LATER, status="PENDING"))
     pending["updatedAt"] = "2026-05-01T10:30:00Z"
     assert fetch(store, pending, LATER) == []
-    assert store.refunds.statuses(SHOP, ["77", "78"]) == {"77": "waiting"}
-    assert store.refunds.settled_details(SHOP, ORDER_ID) == {}       # waiting: read again next time
+    assert store.refunds.recorded(SHOP, ["77", "78"]) == {
+        "77": RecordedRefund("waiting", "pending", "2026-05-01T10:30:00+00:00", 1)}
+    [stored] = store.refunds.of_order(SHOP, ORDER_ID)
+    assert stored.read_later(LATER + timedelta(seconds=59)) and not stored.read_later(LATER + timedelta(minutes=1))
+    assert store.refunds.due(SHOP, LATER + timedelta(seconds=59), 10) == []
+    [due] = store.refunds.due(SHOP, LATER + timedelta(minutes=1), 10)  # the first re-read: one minute later
+    assert (due.refund_id, due.gid, due.order_id) == ("77", "gid://shopify/Refund/77", ORDER_ID)
     settled = with_refunds(pending, refund(77, LATER))
     [seq] = fetch(store, settled, LATER + timedelta(minutes=1))
-    row = store.conn.execute("SELECT status, event_seq, timestamp FROM refunds").fetchone()
-    assert row == ("evented", seq, "2026-05-01T10:30:00Z")
-    [detail] = store.refunds.settled_details(SHOP, ORDER_ID).values()
-    assert detail["transactions"][0]["status"] == "SUCCESS"
-    assert store.orders.with_waiting_refunds(SHOP) == []
+    row = store.sql.one("SELECT status, event_seq, timestamp, waits_for, waiting_since, next_read_at FROM refunds")
+    assert row == ("evented", seq, "2026-05-01T10:30:00Z", None, None, None)
+    [stored] = store.refunds.of_order(SHOP, ORDER_ID)
+    assert stored.detail is not None and stored.detail["transactions"][0]["status"] == "SUCCESS"
+    assert store.refunds.due(SHOP, LATER + timedelta(days=1), 10) == []
+    assert store.orders.latest_doc(SHOP, ORDER_ID) == settled
 
 
 def test_a_decision_is_written_whole_or_not_at_all(store: Store) -> None:
     doc = with_refunds(order(), refund(77, LATER))
     decision = lifecycle.on_fetch(OrderFacts(), context(None), doc, origin="poll", now=LATER,
                                   first_connected_at=CONNECTED)
-    store.conn.execute("CREATE TRIGGER no_refunds BEFORE INSERT ON refunds BEGIN SELECT RAISE(ABORT, 'boom'); END")
-    with pytest.raises(sqlite3.Error, match="boom"):
+    fail_inserts(store, "refunds", "boom")
+    with pytest.raises(store.sql.errors, match="boom"):
         store.orders.record(decision)
     for table in ("orders", "order_versions", "events", "deliveries"):
-        assert store.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == 0
+        assert store.sql.one(f"SELECT COUNT(*) FROM {table}")[0] == 0
 
 
 # -- batches: a bulk result is taken in hundreds of orders at a time ---------------------------------
@@ -101,7 +108,8 @@ def test_facts_many_reads_each_order_as_facts_does(store: Store) -> None:
     many = store.orders.facts_many(SHOP, wanted)
     assert many == {order_id: store.orders.facts(SHOP, order_id, ids) for order_id, ids in wanted.items()}
     assert many[ORDER_ID].latest is not None and many[ORDER_ID].latest.number == 2, "the newest version"
-    assert many[ORDER_ID].refunds == {"77": "waiting"} and many["5800000000002"] == OrderFacts()
+    assert {refund_id: r.status for refund_id, r in many[ORDER_ID].refunds.items()} == {"77": "waiting"}
+    assert many["5800000000002"] == OrderFacts()
 
 
 def test_facts_many_reads_more_orders_than_one_statement_lists(store: Store) -> None:
@@ -117,12 +125,12 @@ def test_record_many_writes_what_record_writes_for_each_decision(store: Store, t
     docs = [with_refunds(order(1), refund(77, LATER)), order(2, processed=T0 - timedelta(days=1)), order(3)]
     decisions = [lifecycle.on_fetch(OrderFacts(), context(None), doc, origin="bulk", now=LATER,
                                     first_connected_at=CONNECTED) for doc in docs]
-    one_by_one = Store.open_writer(tmp_path / "one-by-one.db")
+    one_by_one = Store.open_writer(tmp_path / "one-by-one.db")  # SQLite: its rows read as PostgreSQL's do
     expected = [seq for decision in decisions for seq in one_by_one.orders.record(decision)]
     assert store.orders.record_many(decisions) == expected
     for table in ("orders", "order_versions", "refunds", "events", "deliveries"):
         query = f"SELECT * FROM {table} ORDER BY 1, 2"
-        assert store.conn.execute(query).fetchall() == one_by_one.conn.execute(query).fetchall(), table
+        assert store.sql.all(query) == one_by_one.sql.all(query), table
     one_by_one.close()
 
 
@@ -131,4 +139,4 @@ def test_record_many_takes_one_decision_per_order(store: Store) -> None:
                                   first_connected_at=CONNECTED)
     with pytest.raises(AssertionError, match="one decision per order"):
         store.orders.record_many([decision, decision])
-    assert store.conn.execute("SELECT COUNT(*) FROM orders").fetchone()[0] == 0
+    assert store.sql.one("SELECT COUNT(*) FROM orders") == (0,)

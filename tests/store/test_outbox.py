@@ -16,13 +16,13 @@ def add_event(store: Store, event_id: str, order_id: str, destinations: tuple[st
     """An event and its pending deliveries, due at T0 (raw rows: the outbox is what is under test)."""
     name = "Received Refund" if refund_id else "Placed Order"
     with store.transaction():
-        seq = store.conn.execute(
+        (seq,) = store.sql.returning(
             "INSERT INTO events (shop, event_id, event_name, order_id, refund_id, timestamp, created_at, payload) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
             (SHOP, event_id, name, order_id, refund_id, iso(T0), iso(T0), f'{{"event_id":"{event_id}"}}'),
-        ).lastrowid
+        ) or (None,)
         for destination in destinations:
-            store.conn.execute(
+            store.sql.run(
                 "INSERT INTO deliveries (event_seq, destination, state, created_at, next_attempt_at) "
                 "VALUES (?, ?, 'pending', ?, ?)",
                 (seq, destination, iso(T0), iso(T0)),
@@ -32,7 +32,7 @@ def add_event(store: Store, event_id: str, order_id: str, destinations: tuple[st
 
 
 def add_order(store: Store, order_id: str, placed_seq: int | None) -> None:
-    store.conn.execute(
+    store.sql.run(
         "INSERT INTO orders (shop, order_id, gid, name, processed_at, updated_at, first_seen_at, status, "
         "placed_event_seq) VALUES (?, ?, ?, '#1', ?, ?, ?, ?, ?)",
         (SHOP, order_id, f"gid://shopify/Order/{order_id}", iso(T0), iso(T0), iso(T0),
@@ -41,10 +41,10 @@ def add_order(store: Store, order_id: str, placed_seq: int | None) -> None:
 
 
 def delivery(store: Store, seq: int, destination: str = "hook") -> tuple[str, int, str | None, str | None]:
-    row = store.conn.execute(
+    row = store.sql.one(
         "SELECT state, attempts, next_attempt_at, last_error FROM deliveries WHERE event_seq = ? AND destination = ?",
         (seq, destination),
-    ).fetchone()
+    )
     return tuple(row)
 
 
@@ -117,3 +117,56 @@ def test_requeue_can_keep_the_attempts_and_requeues_nothing_for_no_seqs(store: S
     assert store.outbox.requeue("hook", [seq], T0, reset_attempts=False) == 1
     assert delivery(store, seq) == ("pending", 1, iso(T0), None)
     assert store.outbox.requeue("hook", [], T0) == 0
+
+
+def reason(store: Store, seq: int, destination: str = "hook") -> str | None:
+    row = store.sql.one("SELECT reason FROM deliveries WHERE event_seq = ? AND destination = ?", (seq, destination))
+    return None if row is None or row[0] is None else str(row[0])
+
+
+def test_a_kept_out_delivery_is_never_due_and_says_why(store: Store) -> None:
+    seq = add_event(store, "1", "1")
+    store.outbox.mark_kept_out("hook", seq, "filtered", "channels", "pos is not one of ['web']")
+    assert store.outbox.due("hook", T0) == []
+    assert store.outbox.next_attempt_at("hook") is None
+    assert delivery(store, seq) == ("filtered", 0, None, "pos is not one of ['web']")
+    assert reason(store, seq) == "channels"
+    assert [d.event_seq for d in store.outbox.due("file", T0)] == [seq]     # another destination takes it
+
+
+def test_requeue_of_a_kept_out_delivery_clears_its_reason(store: Store) -> None:
+    seq = add_event(store, "1", "1")
+    store.outbox.mark_kept_out("hook", seq, "skipped", "too_old_for_destination", "older than 72 h")
+    assert store.outbox.requeue("hook", [seq], T0) == 1
+    assert delivery(store, seq) == ("pending", 0, iso(T0), None) and reason(store, seq) is None
+
+
+def test_a_refund_goes_on_its_own_when_its_placed_order_is_kept_out_of_that_destination(store: Store) -> None:
+    for state in ("filtered", "skipped"):
+        order_id = f"58{len(state)}"
+        placed = add_event(store, order_id, order_id)
+        refund = add_event(store, f"{order_id}-refund-7", order_id, refund_id="7")
+        add_order(store, order_id, placed)
+        assert [d.event_seq for d in store.outbox.due("hook", T0)] == [placed]   # waits behind its order
+        store.outbox.mark_kept_out("hook", placed, state, "events", "takes Received Refund only")
+        assert [d.event_seq for d in store.outbox.due("hook", T0)] == [refund], state
+        assert [d.event_seq for d in store.outbox.claim("hook", T0)] == [refund], state   # claims alike
+        store.outbox.mark_delivered("hook", [refund], T0)
+
+
+def test_due_carries_the_shop_and_the_order_facts_stored_with_the_event(store: Store) -> None:
+    seq = add_event(store, "1", "1")
+    store.sql.run("UPDATE events SET facts = ? WHERE seq = ?", ('{"tags":["vip"]}', seq))
+    [due] = store.outbox.due("hook", T0)
+    assert (due.shop, due.facts) == (SHOP, '{"tags":["vip"]}')
+    assert store.outbox.claim("hook", T0) == [due]                     # a claim hands over the same
+    assert delivery(store, seq)[0] == "in_flight"
+
+
+def test_the_last_alert_of_each_kind_and_source_is_kept(store: Store) -> None:
+    assert store.alerts.last_sent() == {}
+    store.alerts.record_sent("source_failed", "Main", T0)
+    store.alerts.record_sent("source_failed", "Main", T0 + timedelta(minutes=20))
+    store.alerts.record_sent("dead_letters", "Main", T0)
+    assert store.alerts.last_sent() == {("source_failed", "Main"): T0 + timedelta(minutes=20),
+                                        ("dead_letters", "Main"): T0}

@@ -1,4 +1,5 @@
-"""Builds a dashboard store by inserting rows directly (the schema comes from `open_writer`).
+"""Builds a dashboard store by inserting rows directly (the schema comes from `Store.open_writer`), on
+SQLite or PostgreSQL.
 
 Used by the dashboard tests and by `bench/tui.py`. The rows follow the store's documented
 shapes (schema.py); values are chosen to exercise every display state, never real secrets.
@@ -7,13 +8,12 @@ shapes (schema.py); values are chosen to exercise every display state, never rea
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from shopify_bridge.store.schema import open_writer
+from shopify_bridge.store import Store
 from shopify_bridge.timeutil import iso
 
 NOW = datetime(2026, 5, 1, 12, 0, 0, tzinfo=UTC)
@@ -66,12 +66,14 @@ def refund_payload(order_id: str, refund_id: str, name: str, amount: str, curren
 
 
 class StoreBuilder:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path | str) -> None:
         self.path = path
-        self.conn: sqlite3.Connection = open_writer(path, synchronous="normal").conn
+        self.store = Store.open_writer(path, synchronous="normal")
+        self.sql = self.store.sql
+        self.conn: Any = self.store.conn  # the driver's own, for the tests that write SQLite rows by hand
 
     def close(self) -> None:
-        self.conn.close()
+        self.store.close()
 
     def source(self, shop: str, name: str, **columns: Any) -> None:
         row: dict[str, Any] = {
@@ -146,12 +148,11 @@ class StoreBuilder:
         deliveries: dict[str, tuple[str, int]] | None = None,
     ) -> int:
         event_id = order_id if refund_id is None else f"{order_id}-refund-{refund_id}"
-        cursor = self.conn.execute(
+        (seq,) = self.sql.returning(
             "INSERT INTO events (shop, event_id, event_name, order_id, refund_id, timestamp, created_at, "
-            "payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
             (shop, event_id, event_name, order_id, refund_id, iso(created_at), iso(created_at), payload),
-        )
-        seq = int(cursor.lastrowid or 0)
+        ) or (0,)
         for destination, (state, attempts) in (deliveries or {}).items():
             self._insert(
                 "deliveries",
@@ -175,13 +176,13 @@ class StoreBuilder:
     def _insert(self, table: str, row: dict[str, Any]) -> None:
         columns = ", ".join(row)
         marks = ", ".join("?" * len(row))
-        self.conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(row.values()))
+        self.sql.run(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(row.values()))
 
 
 FAKE_TOKEN = "shpat_0123456789abcdef0123456789abcdef"
 
 
-def build_demo_store(path: Path) -> dict[str, int]:
+def build_demo_store(path: Path | str) -> dict[str, int]:
     """The small store every dashboard test and snapshot looks at; returns event seqs by label."""
     b = StoreBuilder(path)
     b.source(

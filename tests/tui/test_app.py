@@ -372,10 +372,11 @@ async def test_attach_disables_the_writing_keys_with_the_reason(make_app: MakeAp
 
 
 async def test_attach_shows_a_live_writer_and_marks_a_dead_one_stale(make_app: MakeApp, demo_store: Demo) -> None:
+    from shopify_bridge.store.db import SqliteSql
     from shopify_bridge.store.writer_heartbeat import record_heartbeat
 
     conn = sqlite3.connect(demo_store[0], isolation_level=None)
-    record_heartbeat(conn, 4242, NOW - timedelta(seconds=3))
+    record_heartbeat(SqliteSql(conn), 4242, NOW - timedelta(seconds=3))
     conn.close()
     alive = {4242: True}
     app = make_app(None, running=lambda pid: alive.get(pid, False))

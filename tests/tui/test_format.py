@@ -16,6 +16,7 @@ from tui.format import (
     bucket,
     countdown,
     cursor_lag,
+    delivery_state,
     indent_json,
     money,
     per_minute,
@@ -23,6 +24,7 @@ from tui.format import (
     source_state,
     sparkline,
 )
+from tui.models import Delivery
 from tui.text import literal
 
 json_values = st.recursive(
@@ -112,3 +114,10 @@ def test_money_shows_cents_without_rounding_away_digits() -> None:
     assert money(Decimal("2629.95"), "CAD") == "2629.95 CAD"
     assert money(Decimal("1.005"), None) == "1.005"
     assert money(None, "EUR") == "—"
+
+
+def test_a_kept_out_delivery_shows_its_reason_quietly() -> None:
+    skipped = delivery_state(Delivery("ga4", "skipped", 0, reason="too_old_for_destination"))
+    assert (skipped.plain, str(skipped.style)) == ("skipped: too_old_for_destination", "dim")
+    assert delivery_state(Delivery("meta", "filtered", 0, reason="events")).plain == "filtered: events"
+    assert delivery_state(Delivery("hook", "retrying", 3)).plain == "retrying ×3"

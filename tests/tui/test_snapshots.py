@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
+from shopify_bridge.store.db import SqliteSql
 from shopify_bridge.store.writer_heartbeat import record_heartbeat
 from tests.tui.conftest import FixedClock, RecordingActions, settle
 from tests.tui.store_builder import FAKE_TOKEN, NOW, SHOP, StoreBuilder
@@ -88,7 +89,7 @@ def test_overview_of_an_empty_database(snap_compare: SnapCompare, tmp_path: Path
 @pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 def test_attached_with_a_dead_writer(snap_compare: SnapCompare, demo_store: Any, size: tuple[int, int]) -> None:
     builder = StoreBuilder(demo_store[0])
-    record_heartbeat(builder.conn, 4242, NOW - timedelta(minutes=5))
+    record_heartbeat(SqliteSql(builder.conn), 4242, NOW - timedelta(minutes=5))
     builder.close()
     app = dashboard(demo_store[0], attached=True, writer_running=False)
     assert snap_compare(app, terminal_size=size, run_before=settled())

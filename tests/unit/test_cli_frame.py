@@ -46,7 +46,8 @@ REPO = Path(__file__).resolve().parents[2]
 PRODUCT = REPO.parent / "shared" / "spec" / "PRODUCT.md"
 TOKEN = "shpat_cli0canary0token0123456789"
 CONFIG = f'[[sources]]\nname = "Main"\nstore = "convergestore"\naccess_token = "{TOKEN}"\n'
-COMMANDS = ["init", "check", "run", "tui", "demo", "simulate", "explain", "events", "replay", "reconcile"]
+COMMANDS = ["init", "check", "run", "tui", "demo", "simulate", "explain", "events", "replay", "reconcile",
+            "migrate"]
 
 
 pytestmark = pytest.mark.usefixtures("restore_logging")
@@ -126,6 +127,7 @@ def test_commands_receive_the_loaded_config_and_their_options(config_file: Path,
     for args in (
         ["check"],
         ["check", "--json"],
+        ["check", "--send-test"],
         ["run", "--once"],
         ["tui", "--attach"],
         ["explain", "#1001", "--source", "Main", "--json"],
@@ -139,6 +141,7 @@ def test_commands_receive_the_loaded_config_and_their_options(config_file: Path,
     assert [(name, kwargs) for name, _, kwargs in calls] == [
         ("check", {"as_json": False}),
         ("check", {"as_json": True}),
+        ("check", {"as_json": False, "send_test": True}),
         ("run", {"once": True}),
         ("tui", {"attach": True}),
         ("explain", {"order": "#1001", "source": "Main", "as_json": True}),
@@ -484,3 +487,11 @@ def test_the_cli_does_not_import_textual() -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "False", done.stderr
+
+
+def test_the_events_table_names_why_a_destination_keeps_an_event_out() -> None:
+    from shopify_bridge.cli.output import delivery_state
+
+    filtered = {"destination": "seg", "state": "filtered", "reason": "channels", "attempts": 0,
+                "last_status": None, "last_error": "kept out by its channels = ['web']"}
+    assert delivery_state(filtered).plain == "seg: filtered (channels)"  # type: ignore[arg-type]

@@ -314,28 +314,50 @@ def test_secret_literal_is_not_echoed_in_a_type_error(tmp_path: Path) -> None:
     assert "destinations[0].signing_secret" in str(caught.value)
 
 
-NOT_BUILT = {
-    "postgres": ('database = "postgresql://bridge:pw-canary@db.test/bridge"\n' + SOURCE, "a PostgreSQL store"),
-    "ga4": (SOURCE + GA4, "destinations[0].type = 'ga4'"),
-    "meta": (SOURCE + META, "destinations[0].type = 'meta_capi'"),
-    "segment": (SOURCE + SEGMENT, "destinations[0].type = 'segment'"),
-    "filters": (SOURCE + JSONL + 'channels = ["web"]\n', "destinations[0]: events/channels/exclude_tags"),
-    "alerts": (SOURCE + JSONL + '[alerts]\nurl = "https://x.test/"\n', "[alerts]"),
-}
+FILTERS = 'events = ["Placed Order"]\nchannels = ["web"]\nexclude_tags = ["wholesale"]\n'
 
 
-@pytest.mark.parametrize("command", ["check", "run"])
-@pytest.mark.parametrize(("text", "what"), NOT_BUILT.values(), ids=NOT_BUILT.keys())
-def test_a_contract_key_not_built_yet_stops_check_and_run_with_78(
-    tmp_path: Path, command: str, text: str, what: str
+def test_every_destination_type_and_its_filters_are_built(tmp_path: Path) -> None:
+    """Once refused as not built: ga4, meta_capi, segment and the per-destination filters now run."""
+    from shopify_bridge.deliver.destinations.http import HttpDestination
+    from shopify_bridge.deliver.destinations.jsonl import JsonlDestination
+    from shopify_bridge.deliver.destinations.mapped import MappedDestination
+    from shopify_bridge.service.bridge import build_destinations
+
+    config = load_config(write(tmp_path, SOURCE + JSONL + FILTERS + HTTP + GA4 + META + SEGMENT + FILTERS), ENV)
+    assert config.not_supported_yet() == []
+    destinations, policies = build_destinations(config)
+    assert [(type(d), d.name) for d in destinations] == [
+        (JsonlDestination, "f"), (HttpDestination, "h"), (MappedDestination, "g"), (MappedDestination, "m"),
+        (MappedDestination, "s"),
+    ]
+    assert sorted(policies) == ["g", "h", "m", "s"]  # every network type retries and goes dead alike
+    assert policies["s"].max_attempts == 12 and policies["g"].max_age is not None
+    assert "s3cr3t-value" not in repr(destinations) and "wk-value" not in repr(destinations)
+
+
+def test_alerts_are_built(tmp_path: Path) -> None:
+    """Once refused as not built: `[alerts]` with a url and a command."""
+    from shopify_bridge.observe.alerts import CommandSink, WebhookSink, sinks_of
+
+    text = SOURCE + JSONL + '[alerts]\nurl = "https://hooks.x.test/T0/B0/s3cr3t-value"\ncommand = ["page-me", "-q"]\n'
+    config = load_config(write(tmp_path, text), ENV)
+    assert config.not_supported_yet() == [] and config.alerts is not None
+    sinks = sinks_of(config.alerts)
+    assert [type(sink) for sink in sinks] == [WebhookSink, CommandSink]
+    assert "s3cr3t-value" not in repr(sinks)
+    assert "https://hooks.x.test/T0/B0/s3cr3t-value" in config.secret_values()  # the url is a secret
+
+
+def test_a_postgresql_store_is_accepted_and_an_unreachable_server_is_one_line_without_the_password(
+    tmp_path: Path,
 ) -> None:
-    """Accepted by the config model (the contract has it) but refused where it would be acted on."""
-    path = write(tmp_path, text)
-    load_config(path, ENV)  # valid config
-    result = CliRunner().invoke(app, ["--config", str(path), command], env=ENV)
-    assert result.exit_code == exit_codes.CONFIG, result.output
+    """`run` acts on a PostgreSQL URL (issue #17): a server it cannot reach is a temporary failure (75)."""
+    path = write(tmp_path, 'database = "postgresql://bridge:pw-canary@127.0.0.1:1/bridge"\n' + SOURCE + JSONL)
+    assert load_config(path, ENV).not_supported_yet() == []
+    result = CliRunner().invoke(app, ["--config", str(path), "run", "--once"], env=ENV)
+    assert result.exit_code == exit_codes.TEMPFAIL, result.output
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: not supported yet: ") and what in lines[0], lines[0]
-    assert "pw-canary" not in result.output and "s3cr3t-value" not in result.output
-    assert not list(tmp_path.glob("*.db"))  # refused before anything was created
+    assert "cannot connect to PostgreSQL at postgresql://bridge:***@127.0.0.1:1/bridge" in lines[0], lines[0]
+    assert "pw-canary" not in result.output

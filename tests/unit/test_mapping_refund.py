@@ -141,13 +141,22 @@ def test_refund_without_details_waits() -> None:
         for key in ("id", "legacyResourceId", "createdAt", "note", "totalRefundedSet")
     }
     outcome = outcome_of(stub)
-    assert (outcome.status, outcome.event) == ("waiting", None)
-    assert "details" in outcome.reason
+    assert (outcome.status, outcome.waits_for, outcome.event) == ("waiting", "details", None)
 
 
 def test_pending_refund_transaction_waits() -> None:
-    outcome = outcome_of(refund_detail(transactions=[transaction("15.0", status="PENDING")]))
-    assert (outcome.status, outcome.event) == ("waiting", None)
+    for in_flight in ("PENDING", "AWAITING_RESPONSE"):
+        outcome = outcome_of(refund_detail(transactions=[transaction("15.0", status=in_flight)]))
+        assert (outcome.status, outcome.waits_for, outcome.event) == ("waiting", "pending", None)
+
+
+def test_a_split_tender_waits_for_its_pending_part_then_goes_out_with_the_settled_sum() -> None:
+    split = [transaction("10.0", num=1), transaction("5.0", status="PENDING", num=2)]
+    assert outcome_of(refund_detail(transactions=split)).waits_for == "pending"
+    settled = [split[0], {**split[1], "status": "SUCCESS"}]
+    assert event_of(refund_detail(transactions=settled))["properties"]["total_refunded"] == D("15.0")
+    failed = [split[0], {**split[1], "status": "FAILURE"}]
+    assert event_of(refund_detail(transactions=failed))["properties"]["total_refunded"] == D("10.0")
 
 
 def test_only_successful_refund_transactions_count() -> None:
@@ -156,8 +165,9 @@ def test_only_successful_refund_transactions_count() -> None:
             transaction("4.1", num=1),
             transaction("9.0", status="FAILURE", num=2),
             transaction("20.0", kind="SALE", num=3),
-            transaction("2.2", status="PENDING", num=4),
+            transaction("2.2", status="ERROR", num=4),
             transaction("0.1", num=5),
+            transaction("3.0", kind="VOID", num=6),
         ]
     )
     assert event_of(refund)["properties"]["total_refunded"] == D("4.2")
@@ -166,6 +176,16 @@ def test_only_successful_refund_transactions_count() -> None:
 def test_zero_amount_refund_produces_no_event() -> None:
     outcome = outcome_of(refund_detail(transactions=[transaction("0.0")]))
     assert (outcome.status, outcome.event) == ("zero_amount_refund", None)
+
+
+def test_a_refund_that_settles_without_money_is_a_zero_amount_refund() -> None:
+    restock_only = refund_detail(transactions=[])
+    void_only = refund_detail(transactions=[transaction("15.0", kind="VOID")])
+    failed = refund_detail(transactions=[transaction("15.0", status="FAILURE", num=1),
+                                         transaction("15.0", status="ERROR", num=2)])
+    for refund in (restock_only, void_only, failed):
+        outcome = outcome_of(refund)
+        assert (outcome.status, outcome.waits_for, outcome.event) == ("zero_amount_refund", None, None)
 
 
 def test_total_refunded_is_an_exact_decimal_sum() -> None:

@@ -1,15 +1,27 @@
-"""`$is_new_customer` settled from orders already read, and the query asked of Shopify otherwise."""
+"""`$is_new_customer`: the rules, the query asked of Shopify, and the per-customer cache in the store."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from shopify_bridge.shopify.new_customer import EarlierOrders, ask_shopify, customer_term
+import pytest
+
+from shopify_bridge.decide import new_customer as rules
+from shopify_bridge.decide.source_context import SourceContext
+from shopify_bridge.service import new_customers
+from shopify_bridge.shopify.new_customer import count_earlier_orders, customer_term, earlier_orders_search
+from shopify_bridge.store import Store
+from tests.backend_sql import every_row
 from tests.fakes import make_order
 
 T0 = datetime(2026, 4, 10, 12, 0, tzinfo=UTC)
 ALICE = {"id": "gid://shopify/Customer/77"}
+SHOP = "demo.myshopify.com"
+CTX = SourceContext(shop=SHOP, name="Demo")
+ALL_SCOPES = ["read_orders", "read_all_orders"]
 
 
 def order(number: int, at: datetime, **overrides: Any) -> dict[str, Any]:
@@ -17,50 +29,113 @@ def order(number: int, at: datetime, **overrides: Any) -> dict[str, Any]:
 
 
 class Counting:
-    """Answers `ordersCount` with a fixed count and keeps the searches it was asked."""
+    """Answers `ordersCount` with a fixed count (and the shop's scopes); keeps the searches it was asked."""
 
-    def __init__(self, count: int | None) -> None:
+    def __init__(self, count: int | None, scopes: list[str] = ALL_SCOPES) -> None:
         self.count = count
+        self.scopes = scopes
         self.searches: list[str] = []
 
     async def execute(self, document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        if "BridgeShopInfo" in document:
+            return {"currentAppInstallation": {"accessScopes": [{"handle": s} for s in self.scopes]}}
         self.searches.append((variables or {})["query"])
         return {"ordersCount": None if self.count is None else {"count": self.count, "precision": "EXACT"}}
+
+
+@pytest.fixture
+def store(database: Path | str) -> Iterator[Store]:
+    """A store with the shop's source: once on SQLite, once on PostgreSQL."""
+    made = Store.open_writer(database)
+    made.sources.ensure(SHOP, "Demo")
+    yield made
+    made.close()
 
 
 def test_the_customer_is_searched_by_id_and_a_guest_by_email() -> None:
     assert customer_term(order(1, T0, customer=ALICE)) == "customer_id:77"
     assert customer_term(order(2, T0, email=" ann@example.com ")) == "email:'ann@example.com'"
     assert customer_term(order(3, T0, email=None)) is None
+    assert customer_term(order(4, T0, email="o'brien@example.com")) == "email:'o\\'brien@example.com'"
 
 
 async def test_shopify_is_asked_for_orders_up_to_one_second_before() -> None:
     shopify = Counting(0)
-    assert await ask_shopify(shopify, "Demo", order(1, T0, customer=ALICE)) is True
+    assert await count_earlier_orders(shopify, "Demo", order(1, T0, customer=ALICE)) == 0
     assert shopify.searches == ["customer_id:77 processed_at:<'2026-04-10T11:59:59Z' test:false"]
-    assert await ask_shopify(Counting(2), "Demo", order(1, T0, customer=ALICE)) is False
-    assert await ask_shopify(Counting(None), "Demo", order(1, T0, customer=ALICE)) is None
-    assert await ask_shopify(Counting(0), "Demo", order(1, T0, email=None)) is None
+    assert await count_earlier_orders(Counting(2), "Demo", order(1, T0, customer=ALICE)) == 2
+    assert await count_earlier_orders(Counting(None), "Demo", order(1, T0, customer=ALICE)) is None
+    assert earlier_orders_search(order(1, T0, email=None)) is None
 
 
-async def test_a_later_order_of_a_customer_already_read_is_settled_without_asking() -> None:
-    earlier, shopify = EarlierOrders(), Counting(0)
+def test_a_count_means_new_only_when_every_order_is_visible() -> None:
+    assert rules.from_count(0, all_orders_visible=True) is True
+    assert rules.from_count(0, all_orders_visible=False) is None       # older orders may be invisible
+    assert rules.from_count(3, all_orders_visible=False) is False      # an earlier order is visible
+    assert rules.from_count(None, all_orders_visible=True) is None
+
+
+def test_an_order_counts_for_its_customer_and_its_email_and_test_orders_never() -> None:
+    both = order(1, T0, customer=ALICE, email=" Ann@Example.com ")
+    assert rules.known_keys(both) == ["customer:77", "email:ann@example.com"]
+    assert rules.lookup_key(both) == "customer:77"
+    assert rules.lookup_key(order(2, T0, customer=None, email="G@x.io")) == "email:g@x.io"
+    assert not rules.counts_as_earlier(order(3, T0, test=True))
+
+
+def test_only_strictly_earlier_orders_settle_as_returning() -> None:
+    doc = order(1, T0)
+    assert rules.returning(T0 - timedelta(seconds=1), doc)
+    assert not rules.returning(T0, doc)                                # the same second: Shopify is asked
+    assert not rules.returning(None, doc)
+    assert rules.from_complete_history(None, doc, all_orders_visible=True) is True
+    assert rules.from_complete_history(None, doc, all_orders_visible=False) is None
+    assert rules.from_complete_history(T0 - timedelta(days=3), doc, all_orders_visible=False) is False
+
+
+async def test_a_customer_is_asked_about_once_and_their_later_orders_are_settled_from_the_store(
+    store: Store,
+) -> None:
+    shopify = Counting(0)
     first = order(1, T0, customer=ALICE)
-    assert await earlier.is_new_customer(shopify, "Demo", first) is True
-    earlier.note(first)
-    assert await earlier.is_new_customer(shopify, "Demo", order(2, T0 + timedelta(days=3), customer=ALICE)) is False
-    assert (earlier.asked, earlier.settled, len(shopify.searches)) == (1, 1, 1)
+    assert await new_customers.is_new_customer(shopify, store, CTX, first) is True
+    later = order(2, T0 + timedelta(days=3), customer=ALICE)
+    assert await new_customers.is_new_customer(shopify, store, CTX, later) is False
+    assert len(shopify.searches) == 1
+    assert store.sources.scopes(SHOP) == set(ALL_SCOPES)               # read once, then kept
 
 
-def test_only_strictly_earlier_non_test_orders_of_the_same_customer_settle() -> None:
-    earlier = EarlierOrders()
-    earlier.note(order(1, T0, customer=ALICE, test=True))
-    earlier.note(order(2, T0, email="guest@example.com"))
-    later = order(3, T0 + timedelta(hours=1), customer=ALICE)
-    assert not earlier.settles_as_returning(later)  # a test order never counts
-    assert earlier.settles_as_returning(order(4, T0 + timedelta(hours=1), email="guest@example.com"))
-    earlier.note(order(5, T0, customer=ALICE))
-    assert not earlier.settles_as_returning(order(6, T0, customer=ALICE))  # the same second: Shopify is asked
-    assert earlier.settles_as_returning(order(7, T0 + timedelta(seconds=1), customer=ALICE))
-    earlier.note(order(8, T0 - timedelta(days=1), customer=ALICE))  # read later, processed earlier
-    assert earlier.settles_as_returning(order(9, T0 - timedelta(hours=1), customer=ALICE))
+async def test_a_returning_answer_is_kept_for_the_customers_later_orders(store: Store) -> None:
+    shopify = Counting(4, scopes=["read_orders"])
+    assert await new_customers.is_new_customer(shopify, store, CTX, order(1, T0, customer=ALICE)) is False
+    shopify.count = 0   # the search index lags: a later order is settled from what was learned
+    assert await new_customers.is_new_customer(shopify, store, CTX, order(2, T0 + timedelta(hours=1),
+                                                                          customer=ALICE)) is False
+    assert len(shopify.searches) == 1
+
+
+async def test_without_read_all_orders_true_is_never_asserted(store: Store) -> None:
+    shopify = Counting(0, scopes=["read_orders"])
+    assert await new_customers.is_new_customer(shopify, store, CTX, order(1, T0, customer=ALICE)) is None
+
+
+async def test_orders_taken_in_settle_later_orders_of_the_same_email_without_asking(store: Store) -> None:
+    new_customers.note_orders(store, SHOP, [order(1, T0, customer=ALICE, email="ann@example.com"),
+                                            order(2, T0 - timedelta(days=1), customer=None, email="t@x.io",
+                                                  test=True)])
+    shopify = Counting(0)
+    guest = order(3, T0 + timedelta(days=1), customer=None, email=" ANN@example.com")
+    assert await new_customers.is_new_customer(shopify, store, CTX, guest) is False
+    tester = order(4, T0, customer=None, email="t@x.io")                # a test order never counts
+    assert await new_customers.is_new_customer(shopify, store, CTX, tester) is True
+    assert len(shopify.searches) == 1
+
+
+def test_the_store_keeps_the_earliest_moment_and_no_email(store: Store) -> None:
+    store.customers.note(SHOP, {"email:ann@example.com": T0})
+    store.customers.note(SHOP, {"email:ann@example.com": T0 + timedelta(days=1)})
+    store.customers.note(SHOP, {"email:ann@example.com": T0 - timedelta(days=1)})
+    assert store.customers.earliest(SHOP, ["email:ann@example.com", "customer:1"]) == {
+        "email:ann@example.com": T0 - timedelta(days=1)}
+    dump = every_row(store)
+    assert "customer_orders" in dump and "ann@example.com" not in dump

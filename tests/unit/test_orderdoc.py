@@ -1,6 +1,5 @@
 from shopify_bridge.decide.orderdoc import (
     flatten_connection,
-    has_more_line_items,
     legacy_id,
     merge_refund_details,
     normalize_order,
@@ -24,7 +23,6 @@ def test_normalize_order_flattens_line_items_and_appends_follow_up_pages_once() 
         },
         "refunds": [{"id": "gid://shopify/Refund/9", "transactions": {"nodes": [{"kind": "REFUND"}]}}],
     }
-    assert has_more_line_items(node) == (True, "c1")
     doc = normalize_order(node, extra_line_items=[{"id": "L2"}, {"id": "L3"}])
     assert [item["id"] for item in doc["lineItems"]] == ["L1", "L2", "L3"]
     assert doc["refunds"][0]["transactions"] == [{"kind": "REFUND"}]

@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, NamedTuple, Protocol
+
+
+class Outgoing(NamedTuple):
+    """One event handed to a destination: its id, its exact stored JSON, and the order facts stored with it
+    (JSON, or None for an event stored before facts were kept; only the payload mappings read them)."""
+
+    event_id: str
+    payload: bytes
+    facts: str | None = None
 
 
 @dataclass(frozen=True)
 class DeliveryResult:
-    """What happened to one event: delivered, retry (with an optional server-given delay), or dead."""
+    """What happened to one event: delivered, retry (with an optional server-given delay), dead, or
+    skipped (its destination's payload rules do not send it: `reason`, with `error` saying why)."""
 
-    outcome: Literal["delivered", "retry", "dead"]
+    outcome: Literal["delivered", "retry", "dead", "skipped"]
     status: int | None = None
     error: str | None = None
     retry_after: float | None = None
+    reason: str | None = None
 
 
 class Destination(Protocol):
@@ -24,6 +35,6 @@ class Destination(Protocol):
 
     async def close(self) -> None: ...
 
-    async def send(self, items: list[tuple[str, bytes]]) -> list[DeliveryResult]:
-        """Send (event_id, payload) pairs; one result per item, in order."""
+    async def send(self, items: list[Outgoing]) -> list[DeliveryResult]:
+        """Send the items; one result per item, in order."""
         ...

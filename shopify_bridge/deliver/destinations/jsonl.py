@@ -11,7 +11,8 @@ import os
 from pathlib import Path
 from typing import BinaryIO
 
-from shopify_bridge.deliver.destinations.base import DeliveryResult
+from shopify_bridge.deliver.destinations.base import DeliveryResult, Outgoing
+from shopify_bridge.private_files import open_private
 
 TAIL_SCAN = 1 << 16
 
@@ -56,15 +57,15 @@ class JsonlDestination:
         return None
 
     def _append(self, payloads: list[bytes]) -> None:
-        with open(self.path, "ab") as handle:
+        with open_private(self.path, "ab") as handle:  # events hold customers' data: a new file is 0600
             _cut_torn_tail(handle)
             handle.write(b"".join(p + b"\n" for p in payloads))
             handle.flush()
             os.fsync(handle.fileno())
 
-    async def send(self, items: list[tuple[str, bytes]]) -> list[DeliveryResult]:
+    async def send(self, items: list[Outgoing]) -> list[DeliveryResult]:
         try:
-            await asyncio.to_thread(self._append, [payload for _, payload in items])
+            await asyncio.to_thread(self._append, [item.payload for item in items])
         except OSError as exc:
             error = f"cannot write {self.path}: {exc.strerror or exc}"
             return [DeliveryResult("retry", error=error) for _ in items]

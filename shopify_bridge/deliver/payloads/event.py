@@ -13,8 +13,8 @@ Some facts a destination needs are not in the envelope; they come from the store
   Order's timestamp *is* its `processedAt`; a Received Refund's is the refund's time, so a refund
   needs the order's.
 - `custom_attributes`: the order's `customAttributes` (`[{"key", "value"}]`), for GA4's `_ga` and
-  `google_client_id`. The bridge's order queries (`shopify/queries.py` `ORDER_SCALARS`) do not select
-  `customAttributes` today, so until they do every GA4 client id is the fallback.
+  `google_client_id` (selected by `shopify/queries.py` `ORDER_SCALARS`; `deliver.routing` stores the ones
+  GA4 reads with each event).
 - `tags`: `exclude_tags` for a Received Refund, whose properties carry no `tags`.
 """
 

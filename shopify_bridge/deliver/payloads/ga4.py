@@ -34,6 +34,8 @@ from shopify_bridge.timeutil import parse_ts
 MAX_AGE = timedelta(hours=72)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
+# The cart attributes a client id is read from, in this order (the rest of the order's attributes is not needed).
+CLIENT_ID_ATTRIBUTES = ("_ga", "google_client_id")
 # `GA1.<domain depth>.`: what the `_ga` cookie has in front of the client id.
 _GA_COOKIE_PREFIX = re.compile(r"^GA1\.\d+\.")
 

@@ -24,12 +24,14 @@ import asyncio
 import queue
 import re
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Protocol
 
 import aiohttp
 
 from shopify_bridge.errors import TemporaryFailure
 from shopify_bridge.observe.log import get_logger
+from shopify_bridge.private_files import open_private
 from shopify_bridge.retry import Backoff
 
 log = get_logger(component="bulk")
@@ -71,6 +73,22 @@ class ResultSink(Protocol):
         ...
 
     async def write(self, chunk: bytes) -> None: ...
+
+
+class FileSink:
+    """A `ResultSink` writing to a new file of ours (0600: it holds the shop's orders), read once it is whole."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._handle = open_private(path, "wb")
+        self.received = 0
+
+    async def write(self, chunk: bytes) -> None:
+        self._handle.write(chunk)
+        self.received += len(chunk)
+
+    def close(self) -> None:
+        self._handle.close()
 
 
 class ResultPipe:

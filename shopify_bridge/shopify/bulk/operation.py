@@ -58,7 +58,10 @@ class BulkOperations:
 
     async def start(self, start: datetime, end: datetime) -> Operation:
         """Run the orders bulk query for `[start, end)`; the created operation."""
-        document = bulk_orders_query(start, end)
+        return await self.run_query(bulk_orders_query(start, end))
+
+    async def run_query(self, document: str) -> Operation:
+        """Run a bulk query document; the created operation."""
         for _ in range(MAX_BUSY_WAITS):
             data = await self.client.execute(BULK_RUN_QUERY, {"query": document})
             payload = data.get("bulkOperationRunQuery") or {}

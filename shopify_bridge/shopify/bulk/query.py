@@ -15,10 +15,12 @@ reads back; otherwise an order processed exactly at `end` would be taken by two 
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
+from shopify_bridge.shopify import search
 from shopify_bridge.shopify.queries import LINE_ITEM_FIELDS, ORDER_SCALARS
-from shopify_bridge.timeutil import parse_ts, shopify_ts
+from shopify_bridge.timeutil import parse_ts
 
 # Shopify echoes the submitted bulk query verbatim in `BulkOperation.query`; this first line lets the
 # backfill recognise its own operations after a restart (e.g. when listing `bulkOperations`).
@@ -76,11 +78,11 @@ def orders_search(start: datetime | None, end: datetime | None) -> str:
         raise ValueError(f"empty backfill window: start {start.isoformat()} is not before {end.isoformat()}")
     terms = []
     if start is not None:
-        # shopify_ts drops sub-seconds, i.e. floors: `>=` on the floor is a superset of `>= start`.
-        terms.append(f"processed_at:>='{shopify_ts(start)}'")
+        # date_term drops sub-seconds, i.e. floors: `>=` on the floor is a superset of `>= start`.
+        terms.append(search.date_term("processed_at", ">=", start))
     if end is not None:
-        terms.append(f"processed_at:<'{shopify_ts(_ceil_to_second(end))}'")
-    return " ".join(terms)
+        terms.append(search.date_term("processed_at", "<", _ceil_to_second(end)))
+    return search.all_of(*terms)
 
 
 def bulk_orders_query(start: datetime | None, end: datetime | None) -> str:
@@ -88,8 +90,9 @@ def bulk_orders_query(start: datetime | None, end: datetime | None) -> str:
 
     Pass it as the `query` variable of `BULK_RUN_QUERY`. Filter what comes back with `in_window`.
     """
-    search = orders_search(start, end)
-    arguments = f'query: "{search}", sortKey: PROCESSED_AT' if search else "sortKey: PROCESSED_AT"
+    wanted = orders_search(start, end)
+    # A GraphQL string literal: JSON's escaping is GraphQL's (quotes, backslashes, control characters).
+    arguments = f"query: {json.dumps(wanted)}, sortKey: PROCESSED_AT" if wanted else "sortKey: PROCESSED_AT"
     return f"""{BULK_ORDERS_QUERY_TAG}
 {{
   orders({arguments}) {{

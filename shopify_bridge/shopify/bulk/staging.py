@@ -23,6 +23,8 @@ from pathlib import Path
 
 import orjson
 
+from shopify_bridge.private_files import create_private
+
 StagingDb = sqlite3.Connection
 """A connection to a staging file (the bulk reader's scratch database, never the store)."""
 
@@ -94,6 +96,7 @@ def open_staging(path: Path | str) -> sqlite3.Connection:
     size: the page cache is capped, and without a journal no changed page is kept twice.
     """
     discard_staging(path)
+    create_private(path)  # the orders it stages are personal data; its journal inherits the mode
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
     conn.execute(f"PRAGMA page_size = {STAGING_PAGE_SIZE}")  # before the first table: rows are ~0.5-3 KiB
     conn.execute("PRAGMA journal_mode = OFF")

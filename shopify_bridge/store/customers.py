@@ -1,0 +1,69 @@
+"""What the bridge knows of each customer's orders: by when a non-test order of theirs existed.
+
+One row per shop and customer key (`decide.new_customer`: `customer:<id>` or `email:<email>`), keeping the
+earliest such moment known; the key is stored as its SHA-256, so this table holds no email address. It
+settles `$is_new_customer` for later orders without asking Shopify again. Also the state of a backfill's
+one bulk operation over earlier orders, so that a restart resumes it instead of starting another.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from shopify_bridge.store.db import Sql
+from shopify_bridge.timeutil import iso, parse_ts
+
+KEYS_PER_QUERY = 500
+
+
+def hashed(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class Customers:
+    def __init__(self, sql: Sql) -> None:
+        self.sql = sql
+
+    def earliest(self, shop: str, keys: Iterable[str]) -> dict[str, datetime]:
+        """By key, the earliest moment a non-test order of that customer is known to have existed."""
+        wanted = {hashed(key): key for key in keys}
+        found: dict[str, datetime] = {}
+        digests = list(wanted)
+        for start in range(0, len(digests), KEYS_PER_QUERY):
+            chunk = digests[start : start + KEYS_PER_QUERY]
+            rows = self.sql.all(
+                f"SELECT customer_key, earliest_at FROM customer_orders WHERE shop = ? "
+                f"AND customer_key IN ({', '.join('?' * len(chunk))})",
+                (shop, *chunk),
+            )
+            found.update({wanted[digest]: parse_ts(at) for digest, at in rows})
+        return found
+
+    def note(self, shop: str, earliest: Mapping[str, datetime]) -> None:
+        """Remember that a non-test order of each customer existed by then (the earlier moment stays)."""
+        if not earliest:
+            return
+        with self.sql.transaction():
+            self.sql.run_many(
+                "INSERT INTO customer_orders (shop, customer_key, earliest_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (shop, customer_key) DO UPDATE SET earliest_at = excluded.earliest_at "
+                "WHERE excluded.earliest_at < customer_orders.earliest_at",
+                [(shop, hashed(key), iso(at)) for key, at in earliest.items()],
+            )
+
+    # -- a backfill's bulk operation over earlier orders ---------------------------------------
+    def index_state(self, shop: str) -> dict[str, Any] | None:
+        row = self.sql.one("SELECT value FROM meta WHERE key = ?", (f"earlier_orders:{shop}",))
+        return None if row is None else dict(orjson.loads(row[0]))
+
+    def save_index_state(self, shop: str, state: Mapping[str, Any]) -> None:
+        with self.sql.transaction():
+            self.sql.run(
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (f"earlier_orders:{shop}", orjson.dumps(dict(state)).decode()),
+            )

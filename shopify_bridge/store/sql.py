@@ -1,0 +1,110 @@
+"""`Sql`: the statement runner every table and read module goes through, whatever the database.
+
+One runner per connection. Statements are written with `?` placeholders in the portable subset
+(`dialect` supplies the rest); rows come back as plain tuples. `transaction()` is the one way to
+group writes (nested use joins the outer transaction; any exception rolls it back), `snapshot()` the
+one way to make several reads see one state of the store. The SQLite runner is in `db`, the
+PostgreSQL one in `postgres`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
+from typing import Any
+from urllib.parse import urlsplit
+
+from shopify_bridge.errors import BridgeError
+from shopify_bridge.store.dialect import Dialect
+
+Row = tuple[Any, ...]
+# Values per `IN (…)` list: well below every backend's limit on bound parameters.
+IN_CHUNK = 500
+
+
+def in_chunks(items: Sequence[str]) -> list[Sequence[str]]:
+    """`items` cut into lists short enough for one `IN (…)` each."""
+    return [items[at : at + IN_CHUNK] for at in range(0, len(items), IN_CHUNK)]
+
+
+def marks(count: int) -> str:
+    """`?, ?, …`: the placeholders of an `IN (…)` list of `count` values."""
+    return ", ".join("?" * count)
+
+
+class StoreError(BridgeError):
+    exit_code = 1
+
+
+def is_postgres_url(database: object) -> bool:
+    """`database` names a PostgreSQL server (the config keeps it a `str`; an SQLite file is a `Path`)."""
+    return isinstance(database, str) and database.lower().startswith(("postgresql://", "postgres://"))
+
+
+def safe_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
+class Sql(ABC):
+    dialect: Dialect
+    conn: Any  # the driver's connection (sqlite3 or psycopg): for the few callers that need it raw
+    errors: tuple[type[BaseException], ...]  # the driver's errors: what a failing statement raises
+
+    @abstractmethod
+    def cursor(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """Run one statement; the driver's cursor (`fetchone`, `fetchall`, `description`, `rowcount`)."""
+
+    @abstractmethod
+    def run_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
+        """Run one write statement per parameter row; the number of rows changed over all of them."""
+
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[None]:
+        """BEGIN … COMMIT (a write transaction), rolled back on any exception; nested use joins it."""
+
+    @abstractmethod
+    def snapshot(self) -> AbstractContextManager[None]:
+        """Every read inside sees one state of the store; nested use (or inside a transaction) joins."""
+
+    @property
+    @abstractmethod
+    def in_transaction(self) -> bool: ...
+
+    @abstractmethod
+    def change_counter(self) -> int:
+        """A number that moves when something may have been committed by another connection."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    # -- shared on top of `cursor` ------------------------------------------------------------
+    def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        row: Row | None = self.cursor(sql, params).fetchone()
+        return row
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return list(self.cursor(sql, params).fetchall())
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one write statement; the number of rows it changed."""
+        return int(self.cursor(sql, params).rowcount)
+
+    def returning(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        """Run an `INSERT … RETURNING …`; the returned row, or None when the insert did nothing.
+
+        The cursor is read to its end: an SQLite statement left half-stepped would hold up the commit.
+        """
+        rows = self.all(sql, params)
+        return rows[0] if rows else None
+
+    def dicts(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """The rows as dicts keyed by column name (as the SELECT names them)."""
+        cursor = self.cursor(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
