@@ -252,7 +252,8 @@ async def test_a_taken_port_is_one_clear_error(tmp_path: Path) -> None:
 
 
 def test_a_bridge_without_metrics_never_imports_them(tmp_path: Path) -> None:
-    # `run --once` and `run` without --metrics-port start faster without prometheus_client and the scrape queries.
+    # `run --once` and `run` without --metrics-port start faster without prometheus_client and the scrape
+    # queries; on SQLite, without psycopg and sqlite_utils (the store's connections are plain sqlite3).
     config = tmp_path / "shopify-bridge.toml"
     config.write_text(
         f'database = "{tmp_path / "bridge.db"}"\n[[sources]]\nname = "S"\nstore = "sim-snowboards"\n'
@@ -265,7 +266,8 @@ def test_a_bridge_without_metrics_never_imports_them(tmp_path: Path) -> None:
         "from pathlib import Path\nfrom shopify_bridge.cli.run import _run\n"
         "from shopify_bridge.config import load_config\n"
         f"asyncio.run(_run(load_config(Path({str(config)!r})), once=True))\n"
-        "print(sorted(m for m in ('prometheus_client', 'shopify_bridge.observe.metrics') if m in sys.modules))"
+        "print(sorted(m for m in ('prometheus_client', 'shopify_bridge.observe.metrics', 'psycopg', 'sqlite_utils')"
+        " if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip().splitlines()[-1] == "[]"
