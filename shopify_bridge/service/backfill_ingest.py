@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import gc
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from shopify_bridge.observe.backfill_progress import BackfillProgress
@@ -32,6 +33,11 @@ from shopify_bridge.shopify.bulk.staging import StagingDb
 from shopify_bridge.timeutil import parse_ts
 
 INGEST_BATCH = 500
+# The orders' customers (`new_customers`) are written every this many, in key order, rather than with
+# each batch: their keys are hashes, so each write touches pages all over the table, and each commit
+# writes every page it touched again. Until written they are only in memory; a backfill cut short takes
+# its orders in again when it resumes (the result is ingested from its start), noting them again.
+CUSTOMERS_PER_WRITE = 20_000
 # Allocations between two young-generation collections while a result is ingested (Python's default: 700).
 INGEST_GC_THRESHOLD = 100_000
 
@@ -52,11 +58,17 @@ async def ingest_staged(
     count = 0
     batch: list[dict[str, Any]] = []
     lookups: dict[str, bool | None] = {}
+    customers: dict[str, datetime] = {}
+    # Forwarded history settles `$is_new_customer` from the customers noted: each batch's go in with it.
+    customers_per_write = 0 if ctx.forward_history else CUSTOMERS_PER_WRITE
 
-    def flush() -> None:
+    def flush(last: bool = False) -> None:
         with store.transaction():
             ingest.ingest_orders(store, ctx, batch, origin="bulk", now=now, first_connected_at=first_connected,
-                                 is_new_customer=lookups)
+                                 is_new_customer=lookups, customers=customers)
+            if last or len(customers) >= customers_per_write:
+                store.customers.note(ctx.shop, customers)
+                customers.clear()
         batch.clear()
         lookups.clear()
 
@@ -78,7 +90,7 @@ async def ingest_staged(
                     # deliveries, the dashboard, the signal handlers) run between them, then honour a stop.
                     await asyncio.sleep(0)
                     job.check_stop()
-            flush()
+            flush(last=True)
         finally:
             docs.close()  # releases the read-ahead threads when stopped half-way
     return count

@@ -53,11 +53,13 @@ def ingest_orders(
     now: datetime,
     first_connected_at: str,
     is_new_customer: Mapping[str, bool | None] | None = None,
+    customers: dict[str, datetime] | None = None,
 ) -> list[int]:
     """`ingest_order` for each of `docs`, in order (`is_new_customer` by order gid); the seqs of events created.
 
     Orders are read and written a run of distinct orders at a time: an order met again starts a new run,
-    so that its second version is decided on the facts its first one left.
+    so that its second version is decided on the facts its first one left. The orders are noted as earlier
+    orders of their customers at once, or — given `customers` — folded into it for the caller to write.
     """
     created: list[int] = []
     lookups = is_new_customer or {}
@@ -70,6 +72,10 @@ def ingest_orders(
         run[order_id] = doc
     if run:
         created += _ingest_run(store, ctx, run, origin, now, first_connected_at, lookups)
+    if customers is None:
+        new_customers.note_orders(store, ctx.shop, docs)  # earlier orders of their customers' later ones
+    else:
+        new_customers.fold_orders(customers, docs)
     return created
 
 
@@ -95,7 +101,6 @@ def _ingest_run(
         )
         for order_id, doc in run.items()
     ]
-    new_customers.note_orders(store, ctx.shop, run.values())  # earlier orders of their customers' later ones
     return store.orders.record_many(decisions)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from shopify_bridge.decide.new_customer import known_keys
 from shopify_bridge.errors import AuthError, TemporaryFailure
 from shopify_bridge.service import backfill_ingest, backfill_result
 from shopify_bridge.service.backfill import Backfill
@@ -20,7 +21,7 @@ from shopify_bridge.service.poller import SourcePoller
 from shopify_bridge.shopify.bulk.download import ResultSink
 from shopify_bridge.shopify.client import operation_name
 from shopify_bridge.store import Store
-from tests.core.test_poller_holds import context
+from tests.core.test_poller_holds import SHOP, context
 from tests.fakes import FakeClock, make_order
 
 T0 = datetime(2026, 5, 1, 10, 0, tzinfo=UTC)
@@ -405,6 +406,35 @@ async def test_a_stop_between_ingest_batches_pauses_and_the_next_start_resumes(
     assert state["status"] == "complete" and len(fake.runs) == 1  # the same operation, resumed
     assert store.conn.execute("SELECT COUNT(*), COUNT(DISTINCT order_id) FROM orders").fetchone() == (7, 7)
     assert store.conn.execute("SELECT COUNT(*) FROM order_versions").fetchone()[0] == 7
+
+
+async def test_a_backfill_writes_its_orders_customers_in_a_few_writes_and_all_of_them_after_a_stop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(backfill_ingest, "INGEST_BATCH", 2)
+    monkeypatch.setattr(backfill_ingest, "CUSTOMERS_PER_WRITE", 5)
+    backfill, fake, store, _, _ = setup(tmp_path, n=7)
+    keys = {key for doc in fake.orders for key in known_keys(doc)}
+    assert len(keys) == 7 * len(known_keys(fake.orders[0])) >= 7, "a customer of its own for each order"
+    writes: list[int] = []
+    note = store.customers.note
+
+    def counted(shop: str, earliest: dict[str, Any]) -> None:
+        writes.append(len(earliest))
+        note(shop, earliest)
+
+    monkeypatch.setattr(store.customers, "note", counted)
+    stop = backfill.stop = asyncio.Event()
+    backfill.progress = lambda p: stop.set() if p.phase == "ingesting" and p.done == 2 else None
+    with pytest.raises(BackfillStopped):
+        await backfill.run(START)
+    assert store.sql.one("SELECT COUNT(*) FROM orders") == (2,)
+    assert store.customers.earliest(SHOP, keys) == {} and writes == [], "the first batch's customers wait"
+    backfill.stop = None
+    assert (await backfill.run(START))["status"] == "complete"
+    noted = store.customers.earliest(SHOP, keys)
+    assert set(noted) == keys, "the resumed backfill took every order in again, noting its customer"
+    assert len(writes) < 7 and all(n >= 5 for n in writes[:-1]) and sum(writes) == len(keys)
 
 
 async def test_a_cancelled_backfill_lets_the_staging_thread_finish_before_closing_its_connection(
