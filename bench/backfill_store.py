@@ -1,10 +1,10 @@
 """The whole backfill commit path, measured: stage → reassemble → ingest into the store (prints figures).
 
 `bench/backfill.py` measures parsing and reassembly alone against a `json.loads` baseline; this
-adds what a real backfill does after that: every order goes through `ingest.ingest_order`
-(the order's facts read, `decide.lifecycle`: content hash, history decision, refunds; the decision
-written: version row, order row) in transactions of 1,000 on the store's own connection with
-`synchronous=FULL`.
+adds what a real backfill does after that: the orders go through `ingest.ingest_orders` in batches of
+1,000, each a transaction on the store's own connection with `synchronous=FULL` (the batch's facts
+read at once, `decide.lifecycle` for each order: content hash, history decision, refunds; the
+decisions written at once: version rows, order rows).
 
     .venv/bin/python bench/backfill_store.py [--orders 20000]
 """
@@ -50,8 +50,7 @@ def main() -> None:
 
         def flush() -> None:
             with store.transaction():
-                for doc in batch:
-                    ingest.ingest_order(store, ctx, doc, origin="bulk", now=now, first_connected_at=first_connected)
+                ingest.ingest_orders(store, ctx, batch, origin="bulk", now=now, first_connected_at=first_connected)
             batch.clear()
 
         for doc in documents.iter_orders(staging, "op"):

@@ -9,10 +9,11 @@ Clock = Callable[[], datetime]
 
 
 def parse_ts(value: str) -> datetime:
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    parsed = datetime.fromisoformat(value)  # `Z` included (Python 3.11)
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+        return parsed.replace(tzinfo=UTC)
+    # Shopify's `Z` and our `+00:00` are UTC already: spared the conversion (a backfill parses ~3 per order).
+    return parsed if parsed.tzinfo is UTC else parsed.astimezone(UTC)
 
 
 def iso(value: datetime) -> str:

@@ -1,7 +1,22 @@
 """The command line: the typer app and its error router (`app`), the command groups' bodies (`setup`:
 init, check; `run`: run, tui, demo, simulate; `inspect`: explain, events, replay, reconcile), how they
-print (`output`), stop signals (`signals`), cassette recording (`recording`) and the demo wiring (`demo`)."""
+print (`output`), stop signals (`signals`), cassette recording (`recording`), the demo wiring (`demo`)
+and the console script with its start-up (`entry`, `startup`).
 
-from shopify_bridge.cli.app import app, main
+`shopify_bridge.cli.main` is `app.main`, imported when first asked for: the console script (`entry`)
+imports this package before it lets the app's modules in (see `startup`).
+"""
 
-__all__ = ["app", "main"]
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["main"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "main":
+        from shopify_bridge.cli.app import main
+
+        return main
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -30,10 +30,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from shopify_bridge import __version__, exit_codes
+from shopify_bridge import exit_codes
 from shopify_bridge.cli.console import ClosedPipe, pipe_guard, write_out
 from shopify_bridge.cli.setup import APP_NAME, example_config_text
 from shopify_bridge.cli.setup import init as write_init
+from shopify_bridge.cli.startup import startup_done
 from shopify_bridge.errors import BridgeError, one_line
 from shopify_bridge.literal import visible
 from shopify_bridge.observe.log import configure_logging, redact, register_secrets
@@ -182,6 +183,8 @@ app = typer.Typer(
 
 def _show_version(value: bool) -> None:
     if value:
+        from shopify_bridge import __version__
+
         typer.echo(f"{APP_NAME} {__version__}")
         raise typer.Exit(exit_codes.OK)
 
@@ -240,8 +243,14 @@ def _run_command(ctx: typer.Context, command: str, /, *, needs_config: bool = Tr
         function = getattr(group, command)
     except (ImportError, AttributeError) as exc:
         raise BridgeError(f"the {command} command is not available in this build ({exc})") from exc
+    if command not in _STARTUP_ENDS_INSIDE:
+        startup_done()
     code = function(*arguments, **options)
     raise typer.Exit(int(code or exit_codes.OK))
+
+
+# Commands whose start-up goes on after their module is imported: `run` builds the bridge first.
+_STARTUP_ENDS_INSIDE = frozenset({"run"})
 
 
 # Commands that act on every key of the config; a key this build cannot honour yet must stop them.

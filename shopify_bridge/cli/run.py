@@ -10,6 +10,7 @@ from shopify_bridge import exit_codes
 from shopify_bridge.cli.console import console
 from shopify_bridge.cli.output import cycle_line
 from shopify_bridge.cli.signals import install_stop_signals
+from shopify_bridge.cli.startup import startup_done
 from shopify_bridge.config import Config
 from shopify_bridge.errors import BridgeError
 from shopify_bridge.observe.log import human_logs
@@ -29,7 +30,6 @@ async def _run(
     stop = asyncio.Event()
     if not once:
         install_stop_signals(stop)  # first: a SIGTERM during start-up is a graceful stop too
-    from shopify_bridge.observe.metrics import BridgeMetrics
     from shopify_bridge.service.bridge import Bridge
 
     on_progress = None
@@ -37,8 +37,13 @@ async def _run(
         from shopify_bridge.observe.progress import TerminalProgress
 
         on_progress = TerminalProgress(console(stderr=True))
-    metrics = BridgeMetrics(config) if metrics_port is not None else None
+    metrics = None
+    if metrics_port is not None:  # only then: prometheus_client is start-up time a bridge without it never needs
+        from shopify_bridge.observe.metrics import BridgeMetrics
+
+        metrics = BridgeMetrics(config)
     bridge = Bridge(config, on_progress=on_progress, metrics=metrics)
+    startup_done()
     try:
         if once:
             cycles = await bridge.run_cycle()

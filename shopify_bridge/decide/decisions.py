@@ -163,6 +163,11 @@ class OrderDecision:
     transition: Transition | None = None
     refunds: tuple[RefundStep, ...] = ()
 
+    @property
+    def creates_events(self) -> bool:
+        """Whether writing it creates an event (a Placed Order or a Received Refund)."""
+        return isinstance(self.transition, Release) or any(step.event is not None for step in self.refunds)
+
     def map_events(self, change: Callable[[NewEvent], NewEvent]) -> OrderDecision:
         """The same decision with each event it creates (the Placed Order, the Received Refunds) changed."""
         transition = self.transition

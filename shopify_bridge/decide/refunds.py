@@ -69,6 +69,8 @@ def settle_refunds(
     those refund ids are decided (a re-read of some refunds); the others, and those in `skip`, are left as
     they are.
     """
+    if not doc.get("refunds"):
+        return ()  # most orders: nothing to settle, nothing to work out for them
     connected = parse_ts(first_connected_at)
     full = full_refund_id(doc)
     recorded: dict[str, RecordedRefund] = dict(known)  # a refund listed twice sees its own first step

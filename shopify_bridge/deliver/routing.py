@@ -111,6 +111,8 @@ def route_events(decision: OrderDecision, doc: Mapping[str, Any], keep_out: Keep
     """`decision` with each event it creates carrying its order facts and the destinations that do not
     take it. An event the router cannot judge now stays pending for every destination: the sender
     judges it again and records why it cannot be sent."""
+    if not decision.creates_events:
+        return decision  # most of a backfill's history: nothing to route
     facts = order_facts_json(doc)
 
     def routed(event: NewEvent) -> NewEvent:

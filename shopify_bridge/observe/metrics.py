@@ -1,9 +1,9 @@
 """Prometheus metrics of a running bridge: what it did (hook counters) and what the store holds (scrape time).
 
-The bridge reports to a `BridgeObserver`; the base class does nothing, so a bridge without
-`--metrics-port` pays nothing. `BridgeMetrics` turns those reports into counters, gauges and a
-histogram on its own registry (never the process-global one: two bridges in one test process must
-not share series), and adds `StoreCollector`, which reads the store at scrape time through the
+The bridge reports to a `BridgeObserver` (`observer`); the base class does nothing, so a bridge without
+`--metrics-port` pays nothing (it does not even import this module). `BridgeMetrics` turns those reports
+into counters, gauges and a histogram on its own registry (never the process-global one: two bridges in
+one test process must not share series), and adds `StoreCollector`, which reads the store at scrape time through the
 store's `StoreScraper` (a read-only connection of its own; indexed queries only, and the totals of the
 append-only tables grow by what was added since the previous scrape).
 """
@@ -34,6 +34,7 @@ from prometheus_client.registry import Collector
 
 from shopify_bridge import __version__, exit_codes
 from shopify_bridge.deliver.destinations.base import DeliveryResult, Destination, Outgoing
+from shopify_bridge.observe.observer import BridgeObserver
 from shopify_bridge.store.reads_metrics import StoreScrape, StoreScraper
 from shopify_bridge.timeutil import Clock, system_clock
 
@@ -55,23 +56,6 @@ DELIVERY_OUTCOMES = ("delivered", "retry", "dead", "skipped")
 OUTSTANDING_STATES = ("pending", "in_flight", "dead")
 # A bulk operation runs for seconds (small shops) to hours (years of orders).
 BULK_BUCKETS = (5.0, 15.0, 60.0, 300.0, 900.0, 1800.0, 3600.0, 7200.0, 21600.0, float("inf"))
-
-
-class BridgeObserver:
-    """What the bridge reports while it works. Every method is a no-op: the bridge without metrics."""
-
-    def poll_finished(self, source: str, exit_code: int) -> None:
-        """One source cycle (poll, release, refund settle) ended with this exit code."""
-
-    def backfill_progress(self, progress: BackfillProgress) -> None:
-        """A backfill of `progress.source` moved on (it is alive even though no poll finishes)."""
-
-    def order_recovered(self, source: str, lag_seconds: float) -> None:
-        """The sweep found an order version the polls had passed without seeing, this late."""
-
-    def observe_destination(self, destination: Destination) -> Destination:
-        """The destination the deliverer should drive (a counting wrapper, or the same one)."""
-        return destination
 
 
 class CountingDestination:

@@ -9,19 +9,23 @@ no second event (events are unique per event_id).
 
 Lifecycle per window (all state in `sources.backfill_state`, written before the next step):
 run → (OPERATION_IN_PROGRESS/LIMIT_REACHED: wait and retry) → poll `bulkOperation(id:)` with capped
-backoff → COMPLETED (url null: empty window) → download (no Shopify token; streamed to disk) →
-stage (order-independent, flat memory) → ingest in batches → window done. FAILED TIMEOUT splits the
-window in two; FAILED INTERNAL_SERVER_ERROR retries the window and never trusts `partialDataUrl`;
-ACCESS_DENIED names the missing scope (exit 77); CANCELED/EXPIRED run the window again. A restart
-resumes the operation recorded in the state instead of starting another, and so does the next start after
-a stop, which the backfill honours between its steps (`BackfillStopped`). Running, polling and cancelling
-an operation at Shopify is `shopify.bulk.operation`, downloading its result `shopify.bulk.download`;
-staging and ingesting a result are in `backfill_result`.
+backoff → COMPLETED (url null: empty window) → download (no Shopify token; streamed to disk; a cut or
+reset resumed, a refused link asked for again; after every retry the cycle fails and the next one
+downloads the same operation's result again) → stage (order-independent, flat memory) → ingest in
+batches → window done. A truncated file or a result whose link expired runs the window again. FAILED
+TIMEOUT splits the window in two; FAILED INTERNAL_SERVER_ERROR retries the window and never trusts
+`partialDataUrl`; ACCESS_DENIED names the missing scope (exit 77); CANCELED/EXPIRED run the window
+again. A restart resumes the operation recorded in the state instead of starting another, and so does the
+next start after a stop, which the backfill honours between its steps (`BackfillStopped`). Running,
+polling and cancelling an operation at Shopify is `shopify.bulk.operation`, downloading its result
+`shopify.bulk.download`; downloading and staging a result are in `backfill_result`, ingesting the staged
+orders `backfill_ingest`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -32,8 +36,9 @@ from shopify_bridge.errors import AuthError, BridgeError, TemporaryFailure
 from shopify_bridge.observe.backfill_progress import BackfillProgress, ProgressCallback
 from shopify_bridge.observe.log import get_logger
 from shopify_bridge.service import backfill_customers, backfill_result
-from shopify_bridge.service.backfill_result import BackfillStopped, ResultJob
+from shopify_bridge.service.backfill_job import BackfillStopped, ResultJob
 from shopify_bridge.shopify import queries
+from shopify_bridge.shopify.bulk.download import DownloadFailed, ResultSink
 from shopify_bridge.shopify.bulk.download import download as download_result
 from shopify_bridge.shopify.bulk.operation import BulkOperations
 from shopify_bridge.shopify.new_customer import Executes
@@ -59,7 +64,7 @@ class Backfill:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         data_dir: Path,
         progress: ProgressCallback | None = None,
-        download: Callable[[str, Path], Awaitable[int]] | None = None,
+        download: Callable[[str, ResultSink], Awaitable[int]] | None = None,
         stop: asyncio.Event | None = None,
     ) -> None:
         self.ctx = ctx
@@ -69,7 +74,8 @@ class Backfill:
         self.sleep = sleep
         self.data_dir = data_dir
         self.progress = progress or (lambda p: None)
-        self.download = download or download_result
+        # Retries of a cut download wait through `sleep` too (the simulator's clock in tests).
+        self.download = download or functools.partial(download_result, sleep=sleep)
         self.stop = stop
 
     def stop_requested(self) -> bool:
@@ -184,8 +190,10 @@ class Backfill:
                 return "done"
             try:
                 state["orders"] += await backfill_result.ingest_result(self._result_job(), op, window, label)
+            except DownloadFailed:
+                raise  # the result is still at Shopify: the next cycle downloads it again, same operation
             except TemporaryFailure as exc:
-                # A cut or unreadable result: a new operation, not the same file again.
+                # A cut or unreadable result, or one whose link expired: a new operation.
                 log.warning(
                     "bulk result unusable; running the window again", source=self.ctx.name, window=label, error=str(exc)
                 )

@@ -18,6 +18,7 @@ from shopify_bridge.decide.source_context import SourceContext
 from shopify_bridge.errors import TemporaryFailure
 from shopify_bridge.observe.log import get_logger
 from shopify_bridge.shopify import earlier_orders
+from shopify_bridge.shopify.bulk.download import FileSink, ResultSink
 from shopify_bridge.shopify.bulk.operation import BulkOperations
 from shopify_bridge.store import Store
 from shopify_bridge.timeutil import parse_ts
@@ -29,7 +30,7 @@ async def index_earlier_orders(
     ctx: SourceContext,
     store: Store,
     operations: BulkOperations,
-    download: Callable[[str, Path], Awaitable[int]],
+    download: Callable[[str, ResultSink], Awaitable[int]],
     data_dir: Path,
     snapshot: str,
 ) -> None:
@@ -55,7 +56,11 @@ async def index_earlier_orders(
     if op.get("url"):
         path = data_dir / f"earlier-orders-{ctx.shop.split('.', 1)[0]}.jsonl"
         try:
-            await download(str(op["url"]), path)
+            sink = FileSink(path)
+            try:
+                await download(str(op["url"]), sink)
+            finally:
+                sink.close()
             for batch in earlier_orders.read_result(path):
                 store.customers.note(ctx.shop, batch)
                 noted += len(batch)

@@ -1,9 +1,14 @@
-"""One completed bulk operation's result into the store: download, stage, ingest in batches.
+"""One completed bulk operation's result into the store: download and stage, then ingest (`backfill_ingest`).
 
-The result file and its staging database are named after the source and the operation, so backfills of
-several sources running at once never share one: `documents` opens the staging file again by its path,
-and a file another source re-created there would hand it that source's orders. Both files are deleted
-when the result is in, except a staging database holding quarantined lines, kept for inspection.
+The result is staged as it downloads: no copy of it is kept on disk, the staging thread reads it from a
+`ResultPipe` as it arrives. The download resumes after a cut (`shopify.bulk.download`); a link the storage
+refuses is asked of the operation again, and once the operation has none left the result is gone
+(`ResultUnavailable`: the backfill runs the window again).
+
+The staging database is named after the source and the operation, so backfills of several sources
+running at once never share one: `documents` opens the staging file again by its path, and a file another
+source re-created there would hand it that source's orders. It is deleted when the result is in, unless it
+holds quarantined lines, kept for inspection.
 
 A stop request is honoured between steps: between chunks of the staging (its thread stops at the next
 chunk), and between ingest batches, each a transaction of its own. The backfill state still names the
@@ -15,108 +20,128 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from shopify_bridge.decide import lifecycle
-from shopify_bridge.decide.source_context import SourceContext
 from shopify_bridge.errors import TemporaryFailure
-from shopify_bridge.observe.backfill_progress import BackfillProgress, ProgressCallback
+from shopify_bridge.observe.backfill_progress import BackfillProgress
 from shopify_bridge.observe.log import get_logger
-from shopify_bridge.service import backfill_customers, ingest, new_customers
-from shopify_bridge.shopify import new_customer
-from shopify_bridge.shopify.bulk import assemble, documents
-from shopify_bridge.shopify.bulk.query import in_window
-from shopify_bridge.shopify.bulk.staging import StagingDb, clear, discard_staging, open_staging, quarantined
-from shopify_bridge.store import Store
-from shopify_bridge.timeutil import Clock, parse_ts
+from shopify_bridge.service.backfill_ingest import ingest_staged
+from shopify_bridge.service.backfill_job import BackfillStopped, ResultJob
+from shopify_bridge.shopify.bulk import assemble
+from shopify_bridge.shopify.bulk.download import ResultPipe, ResultUrlRefused
+from shopify_bridge.shopify.bulk.operation import BulkOperations
+from shopify_bridge.shopify.bulk.staging import StagingDb, discard_staging, open_staging, quarantined
 
 log = get_logger(component="backfill")
 
-INGEST_BATCH = 500
-
-
-class BackfillStopped(Exception):
-    """A stop was requested while the backfill ran; its state lets the next start resume it."""
-
-    @classmethod
-    def of(cls, source_name: str) -> BackfillStopped:
-        return cls(f"backfill of {source_name} stopped; the next start resumes it")
+# New links asked of `bulkOperation(id:)` for one result before the operation is run again.
+MAX_LINK_REFRESHES = 2
 
 
 class _StagingStopped(Exception):
     """Raised on the staging thread to end `stage_file` early."""
 
 
-@dataclass(frozen=True)
-class ResultJob:
-    """What taking one bulk result in needs from the backfill that ran the operation."""
-
-    ctx: SourceContext
-    store: Store
-    client: new_customer.Executes  # the granted scopes, when `$is_new_customer` needs them
-    clock: Clock
-    data_dir: Path  # where the result and its staging database are kept while they are read
-    progress: ProgressCallback
-    download: Callable[[str, Path], Awaitable[int]]
-    stop_requested: Callable[[], bool]  # safe to ask from the staging thread
-
-    def check_stop(self) -> None:
-        if self.stop_requested():
-            raise BackfillStopped.of(self.ctx.name)
-
-    def history_cutoff(self, window: list[str]) -> str:
-        state = self.store.sources.backfill_state(self.ctx.shop)
-        return lifecycle.history_cutoff(
-            self.ctx.forward_history,
-            self.store.sources.first_connected_at(self.ctx.shop),
-            state["start"] if state else None,
-            state["snapshot"] if state else None,
-            window,
-        )
+class ResultUnavailable(TemporaryFailure):
+    """The operation's result can no longer be fetched (its link expired with it): run the operation again."""
 
 
 async def ingest_result(job: ResultJob, op: dict[str, Any], window: list[str], label: str) -> int:
-    """Download, stage and ingest the result of `op` for `window`; the number of orders ingested."""
+    """Download and stage, then ingest the result of `op` for `window`; the number of orders ingested."""
     ctx = job.ctx
     op_id = str(op["id"])
     tag = f"{ctx.shop.split('.', 1)[0]}-{op_id.rsplit('/', 1)[-1]}"
-    path = job.data_dir / f"bulk-{tag}.jsonl"
     staging_path = job.data_dir / f"staging-{tag}.db"
-    total = int(op.get("fileSize") or 0) or None
     keep = False
     try:
-        job.progress(BackfillProgress(ctx.name, "downloading", label, 0, total))
-        size = await job.download(str(op["url"]), path)
-        job.progress(BackfillProgress(ctx.name, "downloading", label, size, total))
+        job.data_dir.mkdir(parents=True, exist_ok=True)
         # Its own database file (re-creatable from the download): the staging thread never shares a
         # connection with the event loop's writer.
         staging = open_staging(staging_path)
         try:
-            objects = int(op.get("objectCount") or 0) or None
-            stats = await _stage(job, staging, op_id, path, label, objects)
+            stats = await _download_and_stage(job, op, staging, label)
             job.check_stop()
-            count = await _ingest(job, staging, op_id, stats, window, label)
+            count = await ingest_staged(job, staging, op_id, stats, window, label)
             keep = bool(stats.quarantined or quarantined(staging, op_id))
             if keep:
                 log.warning("quarantined bulk lines kept for inspection", source=ctx.name,
                             staging=str(staging_path), op_id=op_id)
-            else:
-                clear(staging, op_id)
+            # Otherwise the file is deleted below: emptying it first only cost time and memory.
         finally:
             staging.close()
     finally:
-        path.unlink(missing_ok=True)
         if not keep:
             discard_staging(staging_path)
     job.progress(BackfillProgress(ctx.name, "ingesting", label, count, stats.orders))
     return count
 
 
+async def _download_and_stage(
+    job: ResultJob, op: dict[str, Any], staging: StagingDb, label: str
+) -> assemble.StageStats:
+    """Stage the result as it downloads: the download writes into a `ResultPipe` the staging thread reads.
+
+    Whichever fails first stops the other: a failed download ends the staging at its next read, a stop or
+    failure of the staging cancels the download. Both have ended when this returns or raises; the
+    download's error is the one raised when both failed.
+    """
+    name = job.ctx.name
+    total = int(op.get("fileSize") or 0) or None
+    objects = int(op.get("objectCount") or 0) or None
+    job.progress(BackfillProgress(name, "downloading", label, 0, total))
+    pipe = ResultPipe()
+    downloading = asyncio.ensure_future(_download(job, op, pipe))
+
+    def ended(task: asyncio.Future[int]) -> None:
+        if not task.cancelled() and task.exception() is None:
+            pipe.close()
+            job.progress(BackfillProgress(name, "downloading", label, task.result(), total))
+        else:
+            pipe.abort("the download of the result did not complete")
+
+    downloading.add_done_callback(ended)
+    staging_work = asyncio.ensure_future(_stage(job, staging, str(op["id"]), pipe, label, objects))
+    try:
+        await asyncio.wait({downloading, staging_work}, return_when=asyncio.FIRST_EXCEPTION)
+    finally:
+        for task in (downloading, staging_work):
+            task.cancel()
+        await asyncio.gather(downloading, staging_work, return_exceptions=True)
+    if not downloading.cancelled() and (failure := downloading.exception()) is not None:
+        raise failure
+    return staging_work.result()
+
+
+async def _download(job: ResultJob, op: dict[str, Any], pipe: ResultPipe) -> int:
+    """`job.download` of the result, with the link asked for again when the storage refuses it.
+
+    Cuts and resets are retried by `download` itself, resuming after what `pipe` received. A refused link
+    (403/404) is asked of `bulkOperation(id:)` again and the download resumed from it, at most
+    `MAX_LINK_REFRESHES` times; once the operation has no link (it expired with it, 7 days after
+    completing) the result is gone and `ResultUnavailable` says so.
+    """
+    op_id, url = str(op["id"]), str(op["url"])
+    refreshes = 0
+    while True:
+        try:
+            return await job.download(url, pipe)
+        except ResultUrlRefused as refused:
+            fresh = await BulkOperations(job.client, job.ctx.name).poll_once(op_id)
+            status = fresh.get("status") if fresh else None
+            new_url = fresh.get("url") if fresh else None
+            if refreshes >= MAX_LINK_REFRESHES or status != "COMPLETED" or not new_url:
+                raise ResultUnavailable(
+                    f"the result of {op_id} for {job.ctx.name} can no longer be downloaded "
+                    f"(HTTP {refused.status}; the operation is {status or 'unknown to Shopify'})"
+                ) from None
+            refreshes += 1
+            log.info("bulk result link refused; downloading from the operation's link again", source=job.ctx.name,
+                     op_id=op_id, status=refused.status, same_link=new_url == url)
+            url = str(new_url)
+
+
 async def _stage(
-    job: ResultJob, staging: StagingDb, op_id: str, path: Path, label: str, objects: int | None
+    job: ResultJob, staging: StagingDb, op_id: str, source: ResultPipe, label: str, objects: int | None
 ) -> assemble.StageStats:
     """`stage_file` on a thread; it ends before this returns or raises, even when cancelled or stopped."""
     loop = asyncio.get_running_loop()
@@ -128,7 +153,7 @@ async def _stage(
             raise _StagingStopped
         loop.call_soon_threadsafe(job.progress, BackfillProgress(name, "staging", label, lines, objects))
 
-    work = asyncio.ensure_future(asyncio.to_thread(assemble.stage_file, staging, op_id, path, staged))
+    work = asyncio.ensure_future(asyncio.to_thread(assemble.stage_file, staging, op_id, source, staged))
     try:
         stats = await asyncio.shield(work)
     except asyncio.CancelledError:
@@ -143,53 +168,3 @@ async def _stage(
     if stats.malformed or stats.orphans:
         log.warning("bulk lines quarantined", source=name, malformed=stats.malformed, orphans=stats.orphans)
     return stats
-
-
-async def _ingest(
-    job: ResultJob,
-    staging: StagingDb,
-    op_id: str,
-    stats: assemble.StageStats,
-    window: list[str],
-    label: str,
-) -> int:
-    ctx, store = job.ctx, job.store
-    start, end = parse_ts(window[0]), parse_ts(window[1])
-    first_connected = job.history_cutoff(window)
-    now = job.clock()
-    count = 0
-    batch: list[dict[str, Any]] = []
-    lookups: dict[str, bool | None] = {}
-
-    def flush() -> None:
-        with store.transaction():
-            for doc in batch:
-                ingest.ingest_order(
-                    store, ctx, doc, origin="bulk", now=now, first_connected_at=first_connected,
-                    is_new_customer=lookups.pop(doc["id"], None),
-                )
-        batch.clear()
-
-    # Forwarded history gets `$is_new_customer` like polled orders, settled from the earlier orders the
-    # backfill noted with one bulk operation (`backfill_customers`): no request per order or customer.
-    visible = await new_customers.all_orders_visible(job.client, store, ctx.shop) if ctx.forward_history else False
-    docs = documents.iter_orders(staging, op_id)
-    try:
-        for doc in docs:
-            if not in_window(doc["processedAt"], start, end):
-                continue
-            if ctx.forward_history and ingest.needs_new_customer_lookup(store, ctx, doc, first_connected, now):
-                lookups[doc["id"]] = backfill_customers.from_history(store, ctx, doc, visible)
-            batch.append(doc)
-            count += 1
-            if len(batch) >= INGEST_BATCH:
-                flush()
-                job.progress(BackfillProgress(ctx.name, "ingesting", label, count, stats.orders))
-                # Each batch is its own transaction: let the rest of the bridge (other sources,
-                # deliveries, the dashboard, the signal handlers) run between them, then honour a stop.
-                await asyncio.sleep(0)
-                job.check_stop()
-        flush()
-    finally:
-        docs.close()  # releases the read-ahead threads when stopped half-way
-    return count

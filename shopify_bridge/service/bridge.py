@@ -41,10 +41,10 @@ from shopify_bridge.deliver.routing import Router
 from shopify_bridge.errors import AuthError, BridgeError
 from shopify_bridge.observe.backfill_progress import BackfillProgress, StoredProgress
 from shopify_bridge.observe.log import get_logger
-from shopify_bridge.observe.metrics import BridgeObserver
+from shopify_bridge.observe.observer import BridgeObserver
 from shopify_bridge.service.alerting import BridgeAlerts
 from shopify_bridge.service.backfill import Backfill
-from shopify_bridge.service.backfill_result import BackfillStopped
+from shopify_bridge.service.backfill_job import BackfillStopped
 from shopify_bridge.service.clients import client_for
 from shopify_bridge.service.lease_keeper import LeaseKeeper, LeaseTiming
 from shopify_bridge.service.poller import SourcePoller

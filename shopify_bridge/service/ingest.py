@@ -7,10 +7,14 @@ Each call runs inside the caller's transaction when it opened one (`Store.transa
 the cursor advance: a crash at any instant either keeps all of a page's effects or none of them. All
 network reads (refund details, the re-read at release, the new-customer lookup) happen before, in the
 poller or the backfill.
+
+`ingest_orders` takes a batch in (a bulk result, hundreds of orders at a time): the facts of the whole
+batch are read at once and the decisions written at once, each decision still the lifecycle's alone.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -35,14 +39,81 @@ def ingest_order(
     is_new_customer: bool | None = None,
 ) -> list[int]:
     """Store one fetched order and act on it; returns the seqs of events created."""
-    facts = store.orders.facts(ctx.shop, legacy_id(doc["id"]), refund_ids(doc))
-    deferred = known_refunds(store, ctx.shop, doc, now).deferred
-    decision = lifecycle.on_fetch(
-        facts, ctx, doc, origin=origin, now=now, first_connected_at=first_connected_at,
-        is_new_customer=is_new_customer, deferred=deferred,
-    )
-    new_customers.note_orders(store, ctx.shop, [doc])  # an earlier order of its customer's later ones
-    return store.orders.record(route_events(decision, doc, ctx.keep_out))
+    lookups = {doc["id"]: is_new_customer} if is_new_customer is not None else {}
+    return ingest_orders(store, ctx, [doc], origin=origin, now=now, first_connected_at=first_connected_at,
+                         is_new_customer=lookups)
+
+
+def ingest_orders(
+    store: Store,
+    ctx: SourceContext,
+    docs: Sequence[OrderDoc],
+    *,
+    origin: str,
+    now: datetime,
+    first_connected_at: str,
+    is_new_customer: Mapping[str, bool | None] | None = None,
+    customers: dict[str, datetime] | None = None,
+) -> list[int]:
+    """`ingest_order` for each of `docs`, in order (`is_new_customer` by order gid); the seqs of events created.
+
+    Orders are read and written a run of distinct orders at a time: an order met again starts a new run,
+    so that its second version is decided on the facts its first one left. The orders are noted as earlier
+    orders of their customers at once, or — given `customers` — folded into it for the caller to write.
+    """
+    created: list[int] = []
+    lookups = is_new_customer or {}
+    run: dict[str, OrderDoc] = {}
+    for doc in docs:
+        order_id = legacy_id(doc["id"])
+        if order_id in run:
+            created += _ingest_run(store, ctx, run, origin, now, first_connected_at, lookups)
+            run = {}
+        run[order_id] = doc
+    if run:
+        created += _ingest_run(store, ctx, run, origin, now, first_connected_at, lookups)
+    if customers is None:
+        new_customers.note_orders(store, ctx.shop, docs)  # earlier orders of their customers' later ones
+    else:
+        new_customers.fold_orders(customers, docs)
+    return created
+
+
+def _ingest_run(
+    store: Store,
+    ctx: SourceContext,
+    run: Mapping[str, OrderDoc],
+    origin: str,
+    now: datetime,
+    first_connected_at: str,
+    lookups: Mapping[str, bool | None],
+) -> list[int]:
+    facts = store.orders.facts_many(ctx.shop, {order_id: refund_ids(doc) for order_id, doc in run.items()})
+    deferred = _deferred_refunds(store, ctx.shop, run, [i for i, f in facts.items() if f.order is not None], now)
+    decisions = [
+        route_events(
+            lifecycle.on_fetch(
+                facts[order_id], ctx, doc, origin=origin, now=now, first_connected_at=first_connected_at,
+                is_new_customer=lookups.get(doc["id"]), deferred=deferred.get(order_id, set()),
+            ),
+            doc,
+            ctx.keep_out,
+        )
+        for order_id, doc in run.items()
+    ]
+    return store.orders.record_many(decisions)
+
+
+def _deferred_refunds(
+    store: Store, shop: str, run: Mapping[str, OrderDoc], stored: Sequence[str], now: datetime
+) -> dict[str, set[str]]:
+    """`known_refunds(…).deferred` of the orders of `run` that are `stored` (others have no refund recorded)."""
+    if not stored:
+        return {}
+    updated = store.orders.updated_at_many(shop, stored)
+    unchanged = [order_id for order_id in stored if updated.get(order_id) == run[order_id].get("updatedAt")]
+    recorded = store.refunds.of_orders(shop, unchanged) if unchanged else {}
+    return {order_id: {r.refund_id for r in refunds if r.read_later(now)} for order_id, refunds in recorded.items()}
 
 
 def release_order(

@@ -33,10 +33,14 @@ async def all_orders_visible(client: Executes, store: Store, shop: str) -> bool:
 
 def note_orders(store: Store, shop: str, docs: Iterable[OrderDoc]) -> None:
     """Remember the non-test orders taken in as earlier orders of their customers."""
-    earliest: dict[str, datetime] = {}
+    store.customers.note(shop, fold_orders({}, docs))
+
+
+def fold_orders(earliest: dict[str, datetime], docs: Iterable[OrderDoc]) -> dict[str, datetime]:
+    """`earliest` (per customer key, the earliest order known) with the non-test orders of `docs` folded in."""
     for doc in docs:
         rules.note_earliest(earliest, doc)
-    store.customers.note(shop, earliest)
+    return earliest
 
 
 async def is_new_customer(client: Executes, store: Store, ctx: SourceContext, doc: OrderDoc) -> bool | None:

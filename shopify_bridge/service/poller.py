@@ -25,7 +25,7 @@ from shopify_bridge.decide.orderdoc import OrderDoc, legacy_id
 from shopify_bridge.decide.source_context import SourceContext
 from shopify_bridge.decide.windows import PollSettings, Window, overlap, poll_window, sweep_due, sweep_window
 from shopify_bridge.observe.log import get_logger
-from shopify_bridge.observe.metrics import BridgeObserver
+from shopify_bridge.observe.observer import BridgeObserver
 from shopify_bridge.service import ingest, new_customers, order_reader, refund_settler
 from shopify_bridge.service.release_first import ReleaseFirst
 from shopify_bridge.service.window_read import ReadStats, WindowRead, read_pages

@@ -23,7 +23,7 @@ from shopify_bridge.decide.orderdoc import OrderDoc, legacy_id
 from shopify_bridge.decide.source_context import SourceContext
 from shopify_bridge.decide.windows import StoredStamp, Window, lag_seconds, needs_full_read
 from shopify_bridge.observe.log import get_logger
-from shopify_bridge.observe.metrics import BridgeObserver
+from shopify_bridge.observe.observer import BridgeObserver
 from shopify_bridge.shopify import queries
 from shopify_bridge.shopify.new_customer import Executes
 from shopify_bridge.store import Store

@@ -1,12 +1,16 @@
 """Bulk query operations: `bulkOperationRunQuery`, `bulkOperationCancel` and their lifecycle on the clock.
 
-An operation runs its query when it is created, over the orders the search index shows at that moment
-(a snapshot), and then *reveals* that result as simulated time passes: CREATED for `start_delay_seconds`,
-RUNNING with `objectCount` / `rootObjectCount` growing by `objects_per_second`, then COMPLETED with
-`completedAt` = the moment the last object was written (not the moment somebody polled) and a signed URL
-on the simulator (`bulk_files`). Nothing runs in the background: every read of `state.bulk_operations`
-(`bulkOperation(id:)`, `node(id:)`, `bulkOperations`, `currentBulkOperation`) first brings the operations
-up to the clock, so a ManualClock drives the whole lifecycle.
+`bulkOperationRunQuery` answers CREATED at once (notes §1.1, the recorded run payload) with the operation
+*planned* over the orders the search index shows at that moment (a snapshot, `bulk_run`); the result file is
+then *written* while the operation runs, as Shopify writes it: CREATED for `start_delay_seconds`, RUNNING with
+`objectCount` / `rootObjectCount` counting the objects written, at most `objects_per_second`, then COMPLETED
+with `completedAt` = the moment the last object was written (not the moment somebody polled) and a signed URL
+on the simulator (`bulk_files`). Every read of `state.bulk_operations` (`bulkOperation(id:)`, `node(id:)`,
+`bulkOperations`, `currentBulkOperation`) first brings the operations up to the clock, writing at most
+`SYNC_WRITE_LINES` lines of what the clock allows, so a ManualClock drives the whole lifecycle and no request
+waits long. When the simulator serves HTTP, a background task also writes ahead of the clock, a batch at a
+time between requests, so that a large file is ready by the time the clock allows it; an operation whose file
+is not written when the clock would end it stays RUNNING until it is (its `completedAt` is then that moment).
 
 Concurrency as captured: from API 2026-01 up to 5 query operations may be CREATED / RUNNING / CANCELING at
 once, before 2026-01 only 1; the next run gets OPERATION_IN_PROGRESS listing the running ids. A client's
@@ -22,6 +26,8 @@ still the size of the whole file); and, spent by the next run, `bulk_in_progress
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -30,7 +36,7 @@ from graphql import GraphQLSchema
 
 from shopify_bridge.simulator.bulk_files import URL_LIFETIME_SECONDS, BulkFiles
 from shopify_bridge.simulator.bulk_rules import BulkQueryInvalid, check_bulk_query
-from shopify_bridge.simulator.bulk_run import BulkOutput, run_bulk_query
+from shopify_bridge.simulator.bulk_run import BulkOutput, plan_bulk_query
 from shopify_bridge.simulator.clock import wire_time
 from shopify_bridge.simulator.faults import BULK_OUTCOME_FAULTS, BULK_RUN_FAULTS
 from shopify_bridge.simulator.orders import Doc, gid
@@ -48,6 +54,10 @@ IN_PROGRESS = "A bulk query operation for this app and shop is already in progre
 LIMIT_REACHED = "Bulk operations limit reached. Please try again later."  # the enum's description
 DOES_NOT_EXIST = "Bulk operation does not exist"
 NOT_CANCELABLE = "A bulk operation cannot be canceled when it is {status}"
+# Lines one request may write to catch an operation up with the clock, and lines the background task writes
+# before it lets requests run again (a line takes ~0.2 ms).
+SYNC_WRITE_LINES = 2_000
+BACKGROUND_WRITE_LINES = 500
 # How far an operation gets before a fault ends it (a fraction of its objects), and how it ends.
 FAULT_ENDINGS: dict[str | None, tuple[float, str, str | None]] = {
     None: (1.0, "COMPLETED", None),
@@ -67,10 +77,17 @@ class BulkJob:
     output: BulkOutput
     created: datetime
     fault: str | None = None
+    behind: bool = False  # a read found fewer objects written than the clock allowed
+    written_at: datetime | None = None  # when the background task wrote the last object
     cancel_request: int | None = None  # serial of the request that asked to cancel
     url_path: str | None = None
     partial_path: str | None = None
     url_expires: int | None = None
+
+    @property
+    def last(self) -> int:
+        """The objects written before the operation ends: all of them, or a fault's share (plans the file)."""
+        return int(self.output.objects * FAULT_ENDINGS[self.fault][0])
 
 
 class ObservedOperations(dict[str, Doc]):
@@ -110,12 +127,14 @@ class BulkEngine:
         self.origin = "http://127.0.0.1"
         self.request_serial = 0
         self.jobs: dict[str, BulkJob] = {}
+        self._writer: asyncio.Task[None] | None = None
         state.bulk_operations = ObservedOperations(self)
         state.mutation_handlers["bulkOperationRunQuery"] = self.run_query
         state.mutation_handlers["bulkOperationCancel"] = self.cancel
 
     def add_routes(self, app: web.Application) -> None:
         self.files.add_routes(app)
+        app.on_cleanup.append(self._stop_writer)
 
     def begin_request(self, api_version: str, origin: str) -> None:
         """The HTTP layer's notice of a new GraphQL request: its served version and the simulator's origin."""
@@ -162,9 +181,10 @@ class BulkEngine:
             "partialDataUrl": None,
             "query": query,
         }
-        output = run_bulk_query(state, document, now, grouped=groupObjects, seed=number)
+        output = plan_bulk_query(state, document, now, grouped=groupObjects, seed=number)
         self.jobs[op_id] = BulkJob(doc, output, now, outcome.kind if outcome else None)
         state.bulk_operations[op_id] = doc
+        self._start_writer()
         return {"bulkOperation": doc, "userErrors": []}
 
     def cancel(self, state: ShopState, id: str) -> Doc:
@@ -198,20 +218,28 @@ class BulkEngine:
             job.doc["partialDataUrl"] = self.origin + job.partial_path if job.partial_path else None
 
     def _advance(self, job: BulkJob, now: datetime) -> None:
-        doc = job.doc
+        doc, output = job.doc, job.output
         if doc["status"] == "COMPLETED" and job.url_expires is not None and now.timestamp() > job.url_expires:
             doc["status"] = "EXPIRED"
         if doc["status"] not in ("CREATED", "RUNNING"):
             return
-        fraction, _, _ = FAULT_ENDINGS[job.fault]
-        last = int(job.output.objects * fraction)
         started = job.created + timedelta(seconds=self.start_delay_seconds)
+        if now < started:
+            return
+        last = job.last
         ends = started + timedelta(seconds=last / self.objects_per_second)
-        if now >= ends:
-            self._finish(job, ends, last)
-        elif now >= started:
-            doc["status"] = "RUNNING"
-            self._count(job, min(last, int((now - started).total_seconds() * self.objects_per_second)))
+        allowed = last if now >= ends else min(last, int((now - started).total_seconds() * self.objects_per_second))
+        output.write(min(allowed, output.written + SYNC_WRITE_LINES))
+        if output.written < allowed:
+            job.behind = True
+        if output.written >= last:
+            # Written in step with the clock, the operation ends when the clock says; else when it was written.
+            finished = max(ends, job.written_at or now) if job.behind else ends
+            if now >= finished:
+                self._finish(job, finished, last)
+                return
+        doc["status"] = "RUNNING"
+        self._count(job, min(allowed, output.written))
 
     def _count(self, job: BulkJob, objects: int) -> None:
         job.doc["objectCount"] = str(objects)
@@ -239,6 +267,35 @@ class BulkEngine:
         job.url_path = self.files.publish(f"bulk-{number}.jsonl", content, expires)
         job.url_expires = expires
         doc["fileSize"] = str(len(whole))
+
+    # -- writing ahead ---------------------------------------------------------------------------
+    def _start_writer(self) -> None:
+        """Write result files in the background while an event loop runs (the HTTP server); else reads do."""
+        if self._writer is not None and not self._writer.done():
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._writer = loop.create_task(self._write_ahead())
+
+    async def _write_ahead(self) -> None:
+        while True:
+            job = next((j for j in self.jobs.values() if j.doc["status"] in ("CREATED", "RUNNING")
+                        and j.output.written < j.last), None)
+            if job is None:
+                return
+            job.output.write(min(job.last, job.output.written + BACKGROUND_WRITE_LINES))
+            if job.output.written >= job.last:
+                job.written_at = self.state.now()
+            await asyncio.sleep(0)  # requests run between batches
+
+    async def _stop_writer(self, _app: web.Application) -> None:
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
 
     def operations(self) -> list[Doc]:
         """Every operation, oldest first, as the API would show it now (the control API's listing)."""

@@ -48,12 +48,14 @@ class Customers:
         """Remember that a non-test order of each customer existed by then (the earlier moment stays)."""
         if not earliest:
             return
+        # In key order: the keys are hashes, and many written at random would touch pages all over the table.
+        rows = sorted((hashed(key), iso(at)) for key, at in earliest.items())
         with self.sql.transaction():
             self.sql.run_many(
                 "INSERT INTO customer_orders (shop, customer_key, earliest_at) VALUES (?, ?, ?) "
                 "ON CONFLICT (shop, customer_key) DO UPDATE SET earliest_at = excluded.earliest_at "
                 "WHERE excluded.earliest_at < customer_orders.earliest_at",
-                [(shop, hashed(key), iso(at)) for key, at in earliest.items()],
+                [(shop, digest, at) for digest, at in rows],
             )
 
     # -- a backfill's bulk operation over earlier orders ---------------------------------------

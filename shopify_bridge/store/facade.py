@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from shopify_bridge import exit_codes
-from shopify_bridge.store import postgres
 from shopify_bridge.store.alerts import AlertLog
 from shopify_bridge.store.customers import Customers
 from shopify_bridge.store.db import SqliteSql, StoreError, sqlite_path
@@ -20,7 +19,7 @@ from shopify_bridge.store.orders import Orders
 from shopify_bridge.store.outbox import Outbox
 from shopify_bridge.store.reads import Reads
 from shopify_bridge.store.refunds import Refunds
-from shopify_bridge.store.schema import open_reader, open_writer
+from shopify_bridge.store.schema import reader_connection, writer_connection
 from shopify_bridge.store.sources import Sources
 from shopify_bridge.store.sql import Sql, is_postgres_url
 from shopify_bridge.store.sqlite_file import writable_problem
@@ -75,34 +74,38 @@ class Store:
         share it on purpose, and leases per shop and row claims (`leases`, `Outbox.claim`) keep them apart.
         """
         if is_postgres_url(database):
+            from shopify_bridge.store import postgres  # psycopg: imported by PostgreSQL stores alone
+
             return cls(postgres.open_writer(str(database)), writable=True, owner=owner)
         if not exclusive:
-            return cls(SqliteSql(open_writer(database, synchronous).conn), writable=True, owner=owner)
+            return cls(SqliteSql(writer_connection(database, synchronous)), writable=True, owner=owner)
         path = Path(sqlite_path(database))
         lock = _acquire_writer_lock(path)
         try:
             if not path.exists():  # refuse before creating a database that would forget a witnessed source
                 refuse_lost_sources(path, Witness.read(witness_path(path)), {})
-            db = open_writer(path, synchronous)
+            conn = writer_connection(path, synchronous)
             try:
-                identity = DatabaseIdentity.establish(path, db.conn)
+                identity = DatabaseIdentity.establish(path, conn)
             except BaseException:
-                db.conn.close()
+                conn.close()
                 raise
         except BaseException:
             lock.release()
             raise
-        store = cls(SqliteSql(db.conn), writable=True, owner=owner)
+        store = cls(SqliteSql(conn), writable=True, owner=owner)
         store.lock, store.identity = lock, identity
-        db.conn.before_commit = identity.before_commit  # type: ignore[attr-defined]
+        conn.before_commit = identity.before_commit
         return store
 
     @classmethod
     def open_reader(cls, database: Path | str) -> Store:
         """A read-only connection; never blocks a writer."""
         if is_postgres_url(database):
+            from shopify_bridge.store import postgres
+
             return cls(postgres.open_reader(str(database)), writable=False)
-        return cls(SqliteSql(open_reader(database).conn), writable=False)
+        return cls(SqliteSql(reader_connection(database)), writable=False)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -4,11 +4,15 @@
 returned — the new version, the order row, the hold / exclusion / release with its Placed Order, and
 each refund's step with its Received Refund — in one transaction (the caller's when it opened one,
 so that a page's orders, events and the cursor advance commit together).
+
+`facts_many` and `record_many` do the same for a batch of distinct orders (a bulk result is taken in
+hundreds at a time): three reads for the whole batch, and one statement per table for its new versions
+and new orders, instead of a few statements per order. `facts` and `record` are their one-order case.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,11 +29,22 @@ from shopify_bridge.decide.decisions import (
     StoredOrder,
 )
 from shopify_bridge.decide.orderdoc import OrderDoc
+from shopify_bridge.decide.settling import RecordedRefund
 from shopify_bridge.decide.windows import StoredStamp
 from shopify_bridge.store.db import Sql
 from shopify_bridge.store.events import Events
 from shopify_bridge.store.refunds import Refunds
+from shopify_bridge.store.sql import in_chunks, marks
 from shopify_bridge.timeutil import iso, parse_ts
+
+_INSERT_VERSION = (
+    "INSERT INTO order_versions (shop, order_id, version, updated_at, fetched_at, origin, content_hash, doc) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_ORDER = (
+    "INSERT INTO orders (shop, order_id, gid, name, processed_at, updated_at, first_seen_at, total, status, "
+    "exclusion_rule, exclusion_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 @dataclass(frozen=True)
@@ -55,6 +70,17 @@ class Orders:
         row = self.sql.one("SELECT updated_at FROM orders WHERE shop = ? AND order_id = ?", (shop, order_id))
         return None if row is None else str(row[0])
 
+    def updated_at_many(self, shop: str, order_ids: Sequence[str]) -> dict[str, str]:
+        """`updated_at` of those of `order_ids` that are stored."""
+        found: dict[str, str] = {}
+        for ids in in_chunks(order_ids):
+            rows = self.sql.all(
+                f"SELECT order_id, updated_at FROM orders WHERE shop = ? AND order_id IN ({marks(len(ids))})",
+                (shop, *ids),
+            )
+            found.update((str(order_id), str(at)) for order_id, at in rows)
+        return found
+
     def latest_version(self, shop: str, order_id: str) -> LatestVersion | None:
         """The newest stored version's number and content hash (the document itself is not loaded)."""
         row = self.sql.one(
@@ -67,24 +93,47 @@ class Orders:
     def facts(self, shop: str, order_id: str, refund_ids: Sequence[str] = ()) -> OrderFacts:
         """What the lifecycle decides on: the order's status and exclusion, its newest version, and the
         recorded status of those of `refund_ids` that are recorded."""
-        row = self.sql.one(
-            "SELECT status, exclusion_rule FROM orders WHERE shop = ? AND order_id = ?", (shop, order_id)
-        )
-        return OrderFacts(
-            order=None if row is None else StoredOrder(str(row[0]), row[1]),
-            latest=self.latest_version(shop, order_id),
-            refunds=self.refunds.recorded(shop, refund_ids),
-        )
+        return self.facts_many(shop, {order_id: refund_ids})[order_id]
+
+    def facts_many(self, shop: str, wanted: Mapping[str, Sequence[str]]) -> dict[str, OrderFacts]:
+        """`facts` of several orders (order id → the refund ids of its fetched version), read together."""
+        order_ids = list(wanted)
+        stored: dict[str, StoredOrder] = {}
+        latest: dict[str, LatestVersion] = {}
+        for ids in in_chunks(order_ids):
+            rows = self.sql.all(
+                "SELECT order_id, status, exclusion_rule FROM orders "
+                f"WHERE shop = ? AND order_id IN ({marks(len(ids))})",
+                (shop, *ids),
+            )
+            stored.update((str(order_id), StoredOrder(str(status), rule)) for order_id, status, rule in rows)
+            rows = self.sql.all(
+                "SELECT v.order_id, v.version, v.content_hash FROM order_versions v "
+                f"WHERE v.shop = ? AND v.order_id IN ({marks(len(ids))}) AND v.version = "
+                "(SELECT max(w.version) FROM order_versions w WHERE w.shop = v.shop AND w.order_id = v.order_id)",
+                (shop, *ids),
+            )
+            latest.update((str(order_id), LatestVersion(int(number), str(digest))) for order_id, number, digest in rows)
+        refund_ids = [refund_id for ids in wanted.values() for refund_id in ids]
+        recorded: dict[str, RecordedRefund] = {}
+        for ids in in_chunks(refund_ids):
+            recorded.update(self.refunds.recorded(shop, ids))
+        return {
+            order_id: OrderFacts(
+                order=stored.get(order_id),
+                latest=latest.get(order_id),
+                refunds={refund_id: recorded[refund_id] for refund_id in wanted[order_id] if refund_id in recorded},
+            )
+            for order_id in order_ids
+        }
 
     def stamps(self, shop: str, order_ids: Sequence[str]) -> dict[str, StoredStamp]:
         """Per stored order of `order_ids`: its newest version's updatedAt, fetch time and number."""
         found: dict[str, StoredStamp] = {}
-        for start in range(0, len(order_ids), 500):
-            chunk = list(order_ids[start : start + 500])
-            marks = ", ".join("?" for _ in chunk)
+        for chunk in in_chunks(order_ids):
             rows = self.sql.all(
                 "SELECT v.order_id, v.updated_at, v.fetched_at, v.version FROM order_versions v "
-                f"WHERE v.shop = ? AND v.order_id IN ({marks}) AND v.version = "
+                f"WHERE v.shop = ? AND v.order_id IN ({marks(len(chunk))}) AND v.version = "
                 "(SELECT MAX(w.version) FROM order_versions w WHERE w.shop = v.shop AND w.order_id = v.order_id)",
                 (shop, *chunk),
             )
@@ -130,34 +179,41 @@ class Orders:
     # -- decisions ----------------------------------------------------------------------------
     def record(self, decision: OrderDecision) -> list[int]:
         """Write `decision`; the seqs of the events it created (an event_id that exists is not created)."""
-        shop, order_id, at = decision.shop, decision.order_id, iso(decision.now)
+        return self.record_many([decision])
+
+    def record_many(self, decisions: Sequence[OrderDecision]) -> list[int]:
+        """Write the decisions of distinct orders, in one transaction; the seqs of the events they created."""
+        assert len({d.order_id for d in decisions}) == len(decisions), "one decision per order"
         created: list[int] = []
+        stamps = {now: iso(now) for now in {d.now for d in decisions}}  # a batch shares its `now`
         with self.sql.transaction():
-            if (version := decision.version) is not None:
-                self.sql.run(
-                    "INSERT INTO order_versions (shop, order_id, version, updated_at, fetched_at, origin, "
-                    "content_hash, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (shop, order_id, version.number, version.updated_at, at, version.origin, version.content_hash,
-                     version.doc),
-                )
-            if (new := decision.new_order) is not None:
-                self.sql.run(
-                    "INSERT INTO orders (shop, order_id, gid, name, processed_at, updated_at, first_seen_at, total, "
-                    "status, exclusion_rule, exclusion_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (shop, order_id, new.gid, new.name, new.processed_at, new.updated_at, at, new.total, new.status,
-                     new.exclusion_rule, new.exclusion_value),
-                )
-            elif (refresh := decision.refresh) is not None:
-                self.sql.run(
-                    "UPDATE orders SET updated_at = ?, total = ?, name = ? WHERE shop = ? AND order_id = ?",
-                    (refresh.updated_at, refresh.total, refresh.name, shop, order_id),
-                )
-            created += self._transition(decision, at)
-            for step in decision.refunds:
-                seq = self.events.create(step.event, decision.now) if step.event is not None else None
-                self.refunds.record(shop, order_id, step, seq)
-                if seq is not None:
-                    created.append(seq)
+            self.sql.run_many(_INSERT_VERSION, [
+                (d.shop, d.order_id, v.number, v.updated_at, stamps[d.now], v.origin, v.content_hash, v.doc)
+                for d in decisions if (v := d.version) is not None
+            ])
+            self.sql.run_many(_INSERT_ORDER, [
+                (d.shop, d.order_id, new.gid, new.name, new.processed_at, new.updated_at, stamps[d.now], new.total,
+                 new.status, new.exclusion_rule, new.exclusion_value)
+                for d in decisions if (new := d.new_order) is not None
+            ])
+            for decision in decisions:
+                created += self._apply(decision)
+        return created
+
+    def _apply(self, decision: OrderDecision) -> list[int]:
+        """What follows the version and the new order row: the refresh, the transition, the refunds."""
+        shop, order_id = decision.shop, decision.order_id
+        if (refresh := decision.refresh) is not None:
+            self.sql.run(
+                "UPDATE orders SET updated_at = ?, total = ?, name = ? WHERE shop = ? AND order_id = ?",
+                (refresh.updated_at, refresh.total, refresh.name, shop, order_id),
+            )
+        created = self._transition(decision, iso(decision.now)) if decision.transition is not None else []
+        for step in decision.refunds:
+            seq = self.events.create(step.event, decision.now) if step.event is not None else None
+            self.refunds.record(shop, order_id, step, seq)
+            if seq is not None:
+                created.append(seq)
         return created
 
     def _transition(self, decision: OrderDecision, at: str) -> list[int]:

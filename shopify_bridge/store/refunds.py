@@ -13,6 +13,7 @@ import orjson
 from shopify_bridge.decide.decisions import RefundStep
 from shopify_bridge.decide.settling import RecordedRefund
 from shopify_bridge.store.db import Sql
+from shopify_bridge.store.sql import in_chunks, marks
 from shopify_bridge.timeutil import iso, parse_ts
 
 
@@ -61,16 +62,23 @@ class Refunds:
 
     def of_order(self, shop: str, order_id: str) -> list[StoredRefund]:
         """The order's recorded refunds with the details last read of each."""
-        rows = self.sql.all(
-            "SELECT refund_id, gid, status, detail, waits_for, next_read_at FROM refunds "
-            "WHERE shop = ? AND order_id = ? ORDER BY refund_id",
-            (shop, order_id),
-        )
-        return [
-            StoredRefund(str(r), str(gid), str(status), orjson.loads(detail) if detail else None, waits_for,
-                         parse_ts(next_read) if next_read else None)
-            for r, gid, status, detail, waits_for, next_read in rows
-        ]
+        return self.of_orders(shop, [order_id]).get(order_id, [])
+
+    def of_orders(self, shop: str, order_ids: Sequence[str]) -> dict[str, list[StoredRefund]]:
+        """`of_order` of several orders, read together; orders without a recorded refund are left out."""
+        found: dict[str, list[StoredRefund]] = {}
+        for ids in in_chunks(order_ids):
+            rows = self.sql.all(
+                "SELECT order_id, refund_id, gid, status, detail, waits_for, next_read_at FROM refunds "
+                f"WHERE shop = ? AND order_id IN ({marks(len(ids))}) ORDER BY order_id, refund_id",
+                (shop, *ids),
+            )
+            for order_id, r, gid, status, detail, waits_for, next_read in rows:
+                found.setdefault(str(order_id), []).append(StoredRefund(
+                    str(r), str(gid), str(status), orjson.loads(detail) if detail else None, waits_for,
+                    parse_ts(next_read) if next_read else None,
+                ))
+        return found
 
     def due(self, shop: str, now: datetime, limit: int) -> list[DueRefund]:
         """Waiting refunds of decided orders of `shop` whose next read has come, the longest overdue first.

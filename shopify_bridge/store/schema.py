@@ -15,14 +15,14 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from shopify_bridge import exit_codes
 
 # Connections and transactions are `db`'s; imported here too for the callers that know them from here.
 from shopify_bridge.store.db import (
     BUSY_TIMEOUT_MS,
+    StoreConnection,
     StoreError,
     connect_reader,
     connect_writer,
@@ -32,8 +32,11 @@ from shopify_bridge.store.db import (
 from shopify_bridge.store.dialect import SQLITE, Dialect
 from shopify_bridge.store.sqlite_file import writable_problem
 
+if TYPE_CHECKING:
+    import sqlite_utils
+
 __all__ = ["BUSY_TIMEOUT_MS", "MIGRATIONS", "SCHEMA_VERSION", "StoreError", "database_problem", "migrate",
-           "open_reader", "open_writer", "transaction"]
+           "open_reader", "open_writer", "reader_connection", "transaction", "writer_connection"]
 
 SCHEMA_VERSION = 6
 
@@ -276,7 +279,7 @@ def database_problem(path: Path | str) -> str | None:
         conn.close()
 
 
-def open_writer(path: Path | str, synchronous: str = "full") -> sqlite_utils.Database:
+def writer_connection(path: Path | str, synchronous: str = "full") -> StoreConnection:
     """The one writing connection: WAL, migrated, autocommit mode with explicit transactions.
 
     Someone else's database, or a newer one, is refused before anything is written to it (not even WAL mode).
@@ -291,10 +294,10 @@ def open_writer(path: Path | str, synchronous: str = "full") -> sqlite_utils.Dat
     except BaseException:
         conn.close()
         raise
-    return sqlite_utils.Database(conn)
+    return conn
 
 
-def open_reader(path: Path | str) -> sqlite_utils.Database:
+def reader_connection(path: Path | str) -> StoreConnection:
     """A read-only connection for dashboards and commands; never blocks the writer."""
     conn = connect_reader(path)
     problem = schema_problem(conn, path)
@@ -304,4 +307,20 @@ def open_reader(path: Path | str) -> sqlite_utils.Database:
         if problem is not None:
             raise StoreError(problem, exit_code=exit_codes.CONFIG)
         raise StoreError(f"database {path} has schema version {version}, expected {SCHEMA_VERSION}")
-    return sqlite_utils.Database(conn)
+    return conn
+
+
+# `sqlite_utils` is imported only here: the bridge itself (`Store`) uses the connections, and a start-up
+# without it is shorter.
+def open_writer(path: Path | str, synchronous: str = "full") -> sqlite_utils.Database:
+    """`writer_connection` in a `sqlite_utils.Database` (for tests and tools)."""
+    import sqlite_utils
+
+    return sqlite_utils.Database(writer_connection(path, synchronous))
+
+
+def open_reader(path: Path | str) -> sqlite_utils.Database:
+    """`reader_connection` in a `sqlite_utils.Database` (for tests and tools)."""
+    import sqlite_utils
+
+    return sqlite_utils.Database(reader_connection(path))

@@ -20,6 +20,18 @@ from shopify_bridge.errors import BridgeError
 from shopify_bridge.store.dialect import Dialect
 
 Row = tuple[Any, ...]
+# Values per `IN (…)` list: well below every backend's limit on bound parameters.
+IN_CHUNK = 500
+
+
+def in_chunks(items: Sequence[str]) -> list[Sequence[str]]:
+    """`items` cut into lists short enough for one `IN (…)` each."""
+    return [items[at : at + IN_CHUNK] for at in range(0, len(items), IN_CHUNK)]
+
+
+def marks(count: int) -> str:
+    """`?, ?, …`: the placeholders of an `IN (…)` list of `count` values."""
+    return ", ".join("?" * count)
 
 
 class StoreError(BridgeError):

@@ -12,15 +12,17 @@ from typing import Any
 
 import pytest
 
+from shopify_bridge.decide.new_customer import known_keys
 from shopify_bridge.decide.windows import SETTLE_SECONDS
 from shopify_bridge.errors import AuthError, TemporaryFailure
-from shopify_bridge.service import backfill_result
+from shopify_bridge.service import backfill_ingest, backfill_result
 from shopify_bridge.service.backfill import Backfill
-from shopify_bridge.service.backfill_result import BackfillStopped
+from shopify_bridge.service.backfill_job import BackfillStopped
 from shopify_bridge.service.poller import SourcePoller
+from shopify_bridge.shopify.bulk.download import ResultSink
 from shopify_bridge.shopify.client import operation_name
 from shopify_bridge.store import Store
-from tests.core.test_poller_holds import context
+from tests.core.test_poller_holds import SHOP, context
 from tests.fakes import FakeClock, make_order
 
 T0 = datetime(2026, 5, 1, 10, 0, tzinfo=UTC)
@@ -99,10 +101,9 @@ class ScriptedBulk:
             }
         raise AssertionError(name)
 
-    async def download(self, url: str, target: Path) -> int:
-        target.parent.mkdir(parents=True, exist_ok=True)
+    async def download(self, url: str, sink: ResultSink) -> int:
         data = bulk_jsonl(self.orders)
-        target.write_bytes(data)
+        await sink.write(data)
         return len(data)
 
 
@@ -236,13 +237,12 @@ async def test_truncated_result_is_detected_and_a_new_operation_is_run(tmp_path:
     backfill, fake, _db, _, _ = setup(tmp_path)
     cuts = {"n": 0}
 
-    async def truncated_once(url: str, target: Path) -> int:
-        target.parent.mkdir(parents=True, exist_ok=True)
+    async def truncated_once(url: str, sink: ResultSink) -> int:
         data = bulk_jsonl(fake.orders)
         if cuts["n"] == 0:
             data = data[:-40]
         cuts["n"] += 1
-        target.write_bytes(data)
+        await sink.write(data)
         return len(data)
 
     backfill.download = truncated_once
@@ -254,10 +254,9 @@ async def test_truncated_result_is_detected_and_a_new_operation_is_run(tmp_path:
 async def test_a_result_cut_every_time_gives_up_without_marking_complete(tmp_path: Path) -> None:
     backfill, fake, store, _, _ = setup(tmp_path)
 
-    async def truncated(url: str, target: Path) -> int:
-        target.parent.mkdir(parents=True, exist_ok=True)
+    async def truncated(url: str, sink: ResultSink) -> int:
         data = bulk_jsonl(fake.orders)[:-40]
-        target.write_bytes(data)
+        await sink.write(data)
         return len(data)
 
     backfill.download = truncated
@@ -286,7 +285,7 @@ async def test_polling_after_backfill_has_no_gap_and_no_duplicate(tmp_path: Path
 async def test_the_event_loop_runs_other_work_between_ingest_batches(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(backfill_result, "INGEST_BATCH", 2)
+    monkeypatch.setattr(backfill_ingest, "INGEST_BATCH", 2)
     backfill, _fake, _db, _, _ = setup(tmp_path, n=7)
     ticks = 0
     seen: list[tuple[int, int]] = []  # (orders ingested, ticks of the other task) at each progress report
@@ -394,7 +393,7 @@ async def test_two_sources_backfilling_at_once_keep_their_own_results(tmp_path: 
 async def test_a_stop_between_ingest_batches_pauses_and_the_next_start_resumes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(backfill_result, "INGEST_BATCH", 2)
+    monkeypatch.setattr(backfill_ingest, "INGEST_BATCH", 2)
     backfill, fake, store, _, _ = setup(tmp_path, n=7)
     stop = backfill.stop = asyncio.Event()
     backfill.progress = lambda p: stop.set() if p.phase == "ingesting" and p.done == 2 else None
@@ -411,13 +410,42 @@ async def test_a_stop_between_ingest_batches_pauses_and_the_next_start_resumes(
     assert store.conn.execute("SELECT COUNT(*) FROM order_versions").fetchone()[0] == 7
 
 
+async def test_a_backfill_writes_its_orders_customers_in_a_few_writes_and_all_of_them_after_a_stop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(backfill_ingest, "INGEST_BATCH", 2)
+    monkeypatch.setattr(backfill_ingest, "CUSTOMERS_PER_WRITE", 5)
+    backfill, fake, store, _, _ = setup(tmp_path, n=7)
+    keys = {key for doc in fake.orders for key in known_keys(doc)}
+    assert len(keys) == 7 * len(known_keys(fake.orders[0])) >= 7, "a customer of its own for each order"
+    writes: list[int] = []
+    note = store.customers.note
+
+    def counted(shop: str, earliest: dict[str, Any]) -> None:
+        writes.append(len(earliest))
+        note(shop, earliest)
+
+    monkeypatch.setattr(store.customers, "note", counted)
+    stop = backfill.stop = asyncio.Event()
+    backfill.progress = lambda p: stop.set() if p.phase == "ingesting" and p.done == 2 else None
+    with pytest.raises(BackfillStopped):
+        await backfill.run(START)
+    assert store.sql.one("SELECT COUNT(*) FROM orders") == (2,)
+    assert store.customers.earliest(SHOP, keys) == {} and writes == [], "the first batch's customers wait"
+    backfill.stop = None
+    assert (await backfill.run(START))["status"] == "complete"
+    noted = store.customers.earliest(SHOP, keys)
+    assert set(noted) == keys, "the resumed backfill took every order in again, noting its customer"
+    assert len(writes) < 7 and all(n >= 5 for n in writes[:-1]) and sum(writes) == len(keys)
+
+
 async def test_a_cancelled_backfill_lets_the_staging_thread_finish_before_closing_its_connection(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     backfill, _fake, _db, _, _ = setup(tmp_path, n=2)
     entered, order = threading.Event(), []
 
-    def endless_staging(conn: Any, op_id: str, path: Path, progress: Any) -> None:
+    def endless_staging(conn: Any, op_id: str, source: Any, progress: Any) -> None:
         entered.set()
         try:
             for lines in range(10**9):  # ends only when the progress callback says stop

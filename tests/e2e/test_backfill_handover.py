@@ -70,10 +70,10 @@ async def test_a_stop_during_the_backfill_ends_the_run_and_the_next_start_resume
 ) -> None:
     import asyncio
 
-    from shopify_bridge.service import backfill_result
+    from shopify_bridge.service import backfill_ingest
     from shopify_bridge.service.bridge import Bridge
 
-    monkeypatch.setattr(backfill_result, "INGEST_BATCH", 2)
+    monkeypatch.setattr(backfill_ingest, "INGEST_BATCH", 2)
     clock = ManualClock(T0)
     # The bucket refills on the manual clock only, which the client's pacing waits never move: no
     # greedy neighbour.
@@ -108,3 +108,24 @@ async def test_a_stop_during_the_backfill_ends_the_run_and_the_next_start_resume
         assert conn.execute("SELECT COUNT(*) FROM orders WHERE status = 'history'").fetchone()[0] == len(expected)
         assert len(sim.state.bulk_operations) == 1  # the same operation, resumed
         assert read_events(tmp_path) == []
+
+
+async def test_a_cut_result_download_neither_ends_the_run_nor_loses_an_order(tmp_path: Path) -> None:
+    # Issue #13: the full Content-Length, half the bytes, then a reset used to end the process with exit 1.
+    clock = ManualClock(T0)
+    async with SimulatorServer(token=TOKEN, seed=5, orders=30, clock=clock, search_lag_seconds=0) as sim:
+        config = make_config(tmp_path, sim.url, start_date="2026-11-10", upsell_delay=False)
+        from shopify_bridge.service.bridge import Bridge
+
+        async def advance(seconds: float) -> None:
+            clock.advance(seconds)
+
+        sim.state.inject("download_truncated")
+        bridge = Bridge(config, clock=clock, sleep=advance)
+        try:
+            assert await bridge.run_once() == 0
+            stored = open_reader(config.database).conn.execute("SELECT COUNT(*) FROM orders").fetchone()[0]
+            expected = [o for o in sim.state.orders() if o["processedAt"] >= "2026-11-10T05:00:00Z"]
+            assert stored == len(expected) > 0 and len(sim.state.bulk_operations) == 1
+        finally:
+            bridge.close()

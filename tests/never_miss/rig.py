@@ -23,7 +23,7 @@ from shopify_bridge.decide.windows import PollSettings
 from shopify_bridge.deliver.destinations.jsonl import JsonlDestination
 from shopify_bridge.deliver.loop import Deliverer
 from shopify_bridge.errors import BridgeError
-from shopify_bridge.observe.metrics import BridgeObserver
+from shopify_bridge.observe.observer import BridgeObserver
 from shopify_bridge.retry import Backoff
 from shopify_bridge.service.poller import SourcePoller
 from shopify_bridge.shopify.client import ShopifyClient

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -247,3 +249,25 @@ async def test_a_taken_port_is_one_clear_error(tmp_path: Path) -> None:
     bridge.close()
     assert caught.value.exit_code == exit_codes.CONFIG                 # the port in the config must change
     assert f"127.0.0.1:{busy}" in str(caught.value)
+
+
+def test_a_bridge_without_metrics_never_imports_them(tmp_path: Path) -> None:
+    # `run --once` and `run` without --metrics-port start faster without prometheus_client and the scrape
+    # queries; on SQLite, without psycopg and sqlite_utils (the store's connections are plain sqlite3).
+    config = tmp_path / "shopify-bridge.toml"
+    config.write_text(
+        f'database = "{tmp_path / "bridge.db"}"\n[[sources]]\nname = "S"\nstore = "sim-snowboards"\n'
+        'access_token = "shpat_x"\nstart_date = "2026-01-01"\n'
+    )
+    code = (
+        "import asyncio, sys; from shopify_bridge.service.bridge import Bridge\n"
+        "async def no_cycle(self): return []\n"
+        "Bridge.run_cycle = no_cycle  # only the start-up is looked at\n"
+        "from pathlib import Path\nfrom shopify_bridge.cli.run import _run\n"
+        "from shopify_bridge.config import load_config\n"
+        f"asyncio.run(_run(load_config(Path({str(config)!r})), once=True))\n"
+        "print(sorted(m for m in ('prometheus_client', 'shopify_bridge.observe.metrics', 'psycopg', 'sqlite_utils')"
+        " if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"

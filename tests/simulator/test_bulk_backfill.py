@@ -14,6 +14,7 @@ import pytest
 from shopify_bridge.decide.source_context import SourceContext
 from shopify_bridge.errors import AuthError, TemporaryFailure
 from shopify_bridge.service.backfill import Backfill
+from shopify_bridge.shopify.bulk.download import DownloadFailed, ResultSink, ResultUrlRefused
 from shopify_bridge.shopify.client import ShopifyClient
 from shopify_bridge.simulator import ManualClock, SimulatorServer
 from shopify_bridge.store import Store
@@ -161,4 +162,74 @@ async def test_a_busy_slot_is_waited_for_on_the_simulators_clock(rig: Rig) -> No
     await rig.backfill.run(BACKFILL_FROM)
     [op] = operations(rig)
     assert op["createdAt"] == "2026-07-01T12:01:00Z", "two 30-second waits passed on the simulator's clock"
+    assert [gid for gid, _ in rig.order_rows()] == rig.expected_gids()
+
+
+# -- downloads that fail (issue #13, "Bulk downloads"): never the process, never a lost result ------------
+def result_name(op: dict[str, Any]) -> str:
+    return f"bulk-{op['id'].rsplit('/', 1)[-1]}.jsonl"
+
+
+@pytest.mark.parametrize("kind", ["download_truncated", "download_reset"])
+async def test_a_cut_download_is_resumed_and_the_same_operation_ingested(rig: Rig, kind: str) -> None:
+    rig.sim.state.inject(kind, count=2)
+    state = await rig.backfill.run(BACKFILL_FROM)
+    [op] = operations(rig)
+    assert state["status"] == "complete"
+    assert rig.sim.state.bulk.files.downloads == [result_name(op)], "the two cut tries, then the rest (206)"
+    assert [gid for gid, _ in rig.order_rows()] == rig.expected_gids()
+    assert {count for _, count, _ in rig.versions()} == {1}
+
+
+async def test_an_expired_link_runs_the_window_again(rig: Rig) -> None:
+    download = rig.backfill.download
+    late = {"first": True}
+
+    async def a_week_later(url: str, sink: ResultSink) -> int:
+        if late.pop("first", False):
+            rig.clock.advance(7 * 24 * 3600 + 1)  # the link (and the operation with it) expired meanwhile
+        return await download(url, sink)
+
+    rig.backfill.download = a_week_later
+    state = await rig.backfill.run(BACKFILL_FROM)
+    assert [op["status"] for op in operations(rig)] == ["EXPIRED", "COMPLETED"]
+    assert state["status"] == "complete"
+    assert [gid for gid, _ in rig.order_rows()] == rig.expected_gids()
+
+
+async def test_a_refused_link_is_asked_of_the_operation_again_while_it_is_completed(rig: Rig) -> None:
+    download = rig.backfill.download
+    urls: list[str] = []
+
+    async def first_link_refused(url: str, sink: ResultSink) -> int:
+        urls.append(url)
+        if len(urls) == 1:
+            raise ResultUrlRefused(403)
+        return await download(url, sink)
+
+    rig.backfill.download = first_link_refused
+    state = await rig.backfill.run(BACKFILL_FROM)
+    assert state["status"] == "complete" and len(operations(rig)) == 1
+    assert len(urls) == 2 and [gid for gid, _ in rig.order_rows()] == rig.expected_gids()
+
+
+async def test_a_download_failing_every_retry_fails_the_cycle_and_the_next_resumes_the_operation(rig: Rig) -> None:
+    download = rig.backfill.download
+    failing = {"on": True}
+
+    async def unreachable(url: str, sink: ResultSink) -> int:
+        if failing["on"]:
+            await sink.write(b'{"id":"gid:\\/\\/shopify\\/Order\\/1"')  # what arrived before it broke off
+            raise DownloadFailed("bulk result download failed 6 times in a row: ClientOSError")
+        return await download(url, sink)
+
+    rig.backfill.download = unreachable
+    with pytest.raises(DownloadFailed):
+        await rig.backfill.run(BACKFILL_FROM)
+    [op] = operations(rig)
+    assert (rig.store.sources.backfill_state(SHOP) or {}).get("op_id") == op["id"], "kept for the next cycle"
+    assert rig.order_rows() == []
+    failing["on"] = False
+    state = await rig.backfill.run(BACKFILL_FROM)
+    assert state["status"] == "complete" and len(operations(rig)) == 1, "the same operation's result"
     assert [gid for gid, _ in rig.order_rows()] == rig.expected_gids()

@@ -117,7 +117,7 @@ async def test_the_lifecycle_follows_the_clock(
     sim.state.bulk.objects_per_second = 10
     created = await start(caller)
     assert (await poll(caller, created["id"]))["status"] == "CREATED"
-    total = len(sim.state.bulk.jobs[created["id"]].output.lines)
+    total = sim.state.bulk.jobs[created["id"]].output.objects
     assert total > 30, "the seeded shop's orders and their line items"
     clock.advance(0.5 + 1.5)
     running = await poll(caller, created["id"])
@@ -194,7 +194,8 @@ async def test_cancel_of_a_finished_or_unknown_operation(caller: Caller, clock: 
 
 def root_records(sim: SimulatorServer, op_id: str) -> list[dict[str, Any]]:
     output = sim.state.bulk.jobs[op_id].output
-    return [json.loads(line) for line, root in zip(output.lines, output.is_root, strict=True) if root]
+    lines = output.content().splitlines()
+    return [json.loads(line) for line, root in zip(lines, output.is_root, strict=True) if root]
 
 
 async def test_the_operation_reads_a_snapshot_of_the_search_index(

@@ -253,11 +253,12 @@ async def test_a_bulk_query_over_bulk_operations_applies_the_same_search_and_ord
 ) -> None:
     query = '{ bulkOperations(query: "status:completed", reverse: true) { edges { node { id status } } } }'
     listed = await start(caller, query)
-    lines = sim.state.bulk.jobs[listed["id"]].output.lines
+    lines = sim.state.bulk.jobs[listed["id"]].output.content().splitlines()
     assert [line.decode().replace("\\/", "/") for line in lines] == [
         f'{{"id":"{ops.a}","status":"COMPLETED"}}',
         f'{{"id":"{ops.b}","status":"COMPLETED"}}',
     ]
     newest = await start(caller, "{ bulkOperations { edges { node { id } } } }")
-    order = [line.decode().replace("\\/", "/") for line in sim.state.bulk.jobs[newest["id"]].output.lines]
+    written = sim.state.bulk.jobs[newest["id"]].output.content().splitlines()
+    order = [line.decode().replace("\\/", "/") for line in written]
     assert order[:2] == [f'{{"id":"{listed["id"]}"}}', f'{{"id":"{ops.e}"}}']

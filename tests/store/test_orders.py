@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -96,3 +97,46 @@ def test_a_decision_is_written_whole_or_not_at_all(store: Store) -> None:
         store.orders.record(decision)
     for table in ("orders", "order_versions", "events", "deliveries"):
         assert store.sql.one(f"SELECT COUNT(*) FROM {table}")[0] == 0
+
+
+# -- batches: a bulk result is taken in hundreds of orders at a time ---------------------------------
+def test_facts_many_reads_each_order_as_facts_does(store: Store) -> None:
+    fetch(store, with_refunds(order(), refund(77, LATER, status="PENDING")), LATER)
+    newer = {**order(), "updatedAt": "2026-05-01T10:40:00Z", "name": "#1001-b"}
+    fetch(store, newer, LATER + timedelta(minutes=10))
+    wanted = {ORDER_ID: ["77", "78"], "5800000000002": ["79"]}
+    many = store.orders.facts_many(SHOP, wanted)
+    assert many == {order_id: store.orders.facts(SHOP, order_id, ids) for order_id, ids in wanted.items()}
+    assert many[ORDER_ID].latest is not None and many[ORDER_ID].latest.number == 2, "the newest version"
+    assert {refund_id: r.status for refund_id, r in many[ORDER_ID].refunds.items()} == {"77": "waiting"}
+    assert many["5800000000002"] == OrderFacts()
+
+
+def test_facts_many_reads_more_orders_than_one_statement_lists(store: Store) -> None:
+    docs = [order(n) for n in range(1, 1203)]
+    decisions = [lifecycle.on_fetch(OrderFacts(), context(None), doc, origin="bulk", now=LATER,
+                                    first_connected_at=CONNECTED) for doc in docs]
+    store.orders.record_many(decisions)
+    facts = store.orders.facts_many(SHOP, {d.order_id: [] for d in decisions})
+    assert len(facts) == 1202 and all(f.order == StoredOrder("released") for f in facts.values())
+
+
+def test_record_many_writes_what_record_writes_for_each_decision(store: Store, tmp_path: Path) -> None:
+    docs = [with_refunds(order(1), refund(77, LATER)), order(2, processed=T0 - timedelta(days=1)), order(3)]
+    decisions = [lifecycle.on_fetch(OrderFacts(), context(None), doc, origin="bulk", now=LATER,
+                                    first_connected_at=CONNECTED) for doc in docs]
+    one_by_one = Store.open_writer(tmp_path / "one-by-one.db")  # SQLite: its rows read as PostgreSQL's do
+    expected = [seq for decision in decisions for seq in one_by_one.orders.record(decision)]
+    assert store.orders.record_many(decisions) == expected
+    for table in ("orders", "order_versions", "refunds", "events", "deliveries"):
+        query = f"SELECT * FROM {table} ORDER BY 1, 2"
+        assert store.sql.all(query) == one_by_one.sql.all(query), table
+    one_by_one.close()
+
+
+def test_record_many_takes_one_decision_per_order(store: Store) -> None:
+    decision = lifecycle.on_fetch(OrderFacts(), context(None), order(), origin="bulk", now=LATER,
+                                  first_connected_at=CONNECTED)
+    with pytest.raises(AssertionError, match="one decision per order"):
+        store.orders.record_many([decision, decision])
+    assert store.sql.one("SELECT COUNT(*) FROM orders") == (0,)

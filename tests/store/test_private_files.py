@@ -16,7 +16,7 @@ from shopify_bridge.cli.run import _log_to_file
 from shopify_bridge.deliver.destinations.base import Outgoing
 from shopify_bridge.deliver.destinations.jsonl import JsonlDestination
 from shopify_bridge.observe.log import configure_logging, get_logger
-from shopify_bridge.shopify.bulk.download import download
+from shopify_bridge.shopify.bulk.download import FileSink, download
 from shopify_bridge.shopify.bulk.staging import open_staging
 from shopify_bridge.shopify.cassette import PrivatePersister, vcr_config
 from shopify_bridge.store import Store
@@ -63,7 +63,9 @@ async def test_jsonl_events_file_bulk_result_and_staging_files_are_0600(tmp_path
     await site.start()
     port = runner.addresses[0][1]
     try:
-        assert await download(f"http://127.0.0.1:{port}/result.jsonl", tmp_path / "bulk" / "result.jsonl") > 0
+        sink = FileSink(tmp_path / "bulk" / "result.jsonl")  # the earlier-orders result is downloaded whole
+        assert await download(f"http://127.0.0.1:{port}/result.jsonl", sink) > 0
+        sink.close()
     finally:
         await runner.cleanup()
     assert mode(tmp_path / "bulk" / "result.jsonl") == "0600"

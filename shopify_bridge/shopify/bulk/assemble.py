@@ -66,9 +66,10 @@ _CHILD_CODES = {name: (code, f"gid://shopify/{name}/") for code, (name, _) in en
 _CHILD_PREFIX_CODES = {f"gid://shopify/{name}/": code for code, (name, _) in enumerate(CHILD_TYPES)}
 
 # Lines per write transaction. The load only appends, so a batch costs the memory of its own rows (two
-# batches are in memory: one being written, one being read) and its commit writes only new pages. The
-# larger the batch, the longer the sorted runs and the fewer pages `iter_orders` reads per order batch.
-STAGE_BATCH = 5_000
+# batches are in memory: one being written, one being read, each copied once when packed) and its commit
+# writes only new pages. The larger the batch, the longer the sorted runs and the fewer pages `iter_orders`
+# reads per order batch; 2,000 lines (~7 MB) measured as fast as 5,000 with 25 MB less at the peak.
+STAGE_BATCH = 2_000
 
 # Children whose order is not staged; completed as `SELECT … FROM` or `DELETE FROM`.
 _ORPHANS = """

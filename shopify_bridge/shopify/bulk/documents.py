@@ -33,9 +33,9 @@ from shopify_bridge.shopify.bulk.staging import QuarantineRow, add_quarantine, e
 
 log = get_logger(component="bulk")
 
-# Orders per read. Up to READERS + 1 batches are in memory at once (each ~2 MB of JSON at 500 orders, held
+# Orders per read. Up to READERS + 1 batches are in memory at once (each ~0.7 MB of JSON at 200 orders, held
 # twice while it is split); smaller batches cost a GIL hand-over each, larger ones memory and cache misses.
-ITER_BATCH = 500
+ITER_BATCH = 200
 
 
 

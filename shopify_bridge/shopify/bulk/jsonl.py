@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any, Protocol
 
 import msgspec
 import orjson
@@ -35,7 +35,13 @@ RAW_HEAD_BYTES = 200
 Progress = Callable[[int, int], None]
 """Called after every chunk with (bytes read so far, lines read so far)."""
 
-Source = str | os.PathLike[str] | BinaryIO
+class Readable(Protocol):
+    """A binary stream as the reader uses it: `read(n)` gives the next bytes (any length), b"" at the end."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+Source = str | os.PathLike[str] | Readable
 
 
 @dataclass(slots=True)
@@ -184,7 +190,7 @@ class JsonlReader:
         else:
             yield from self._read(self.source, classify)
 
-    def _read(self, stream: BinaryIO, classify: Callable[[bytes, int], Any]) -> Iterator[Any]:
+    def _read(self, stream: Readable, classify: Callable[[bytes, int], Any]) -> Iterator[Any]:
         decode_error = orjson.JSONDecodeError
         tail = b""
         line_no = 0

@@ -89,17 +89,17 @@ def open_staging(path: Path | str) -> sqlite3.Connection:
 
     The file is disposable: whatever was there is deleted first, because everything in it can be rebuilt
     from the downloaded JSONL file (`stage_file` clears and re-stages). That is what makes the fast
-    settings acceptable here and only here — synchronous=OFF and an in-memory rollback journal mean a
-    crash or power cut may leave this file corrupt, which costs a re-stage, never data. They must not be
-    applied to the store's connection, where they would cover the outbox too. Use one staging file per
-    concurrent backfill. Memory stays flat whatever the file size: the page cache is capped, and a load
-    transaction only appends (nothing for the journal to keep).
+    settings acceptable here and only here — synchronous=OFF and no rollback journal mean a crash, a power
+    cut or a failed statement may leave this file corrupt, which costs a re-stage, never data (a failed
+    staging is discarded, never read). They must not be applied to the store's connection, where they would
+    cover the outbox too. Use one staging file per concurrent backfill. Memory stays flat whatever the file
+    size: the page cache is capped, and without a journal no changed page is kept twice.
     """
     discard_staging(path)
     create_private(path)  # the orders it stages are personal data; its journal inherits the mode
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
     conn.execute(f"PRAGMA page_size = {STAGING_PAGE_SIZE}")  # before the first table: rows are ~0.5-3 KiB
-    conn.execute("PRAGMA journal_mode = MEMORY")
+    conn.execute("PRAGMA journal_mode = OFF")
     conn.execute("PRAGMA synchronous = OFF")
     conn.execute(f"PRAGMA cache_size = -{STAGING_CACHE_KIB}")
     ensure_schema(conn)

@@ -1,0 +1,15 @@
+"""The `shopify-bridge` console script: `app.main`, its start-up spared the cyclic collector (`startup`)."""
+
+from __future__ import annotations
+
+from shopify_bridge.cli.startup import defer_collection, startup_done
+
+
+def main() -> int:
+    defer_collection()  # before the app's modules are imported
+    try:
+        from shopify_bridge.cli.app import main as app_main
+
+        return app_main()
+    finally:
+        startup_done()  # e.g. after --help or a usage error, before the interpreter's own clean-up

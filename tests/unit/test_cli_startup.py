@@ -1,0 +1,71 @@
+"""The console script defers cyclic garbage collection until start-up is over, then freezes what it made.
+
+Each check runs in a process of its own: freezing the test runner's objects would keep them forever.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def run_python(code: str) -> list[str]:
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return done.stdout.strip().splitlines()
+
+
+def test_the_console_script_collects_again_once_the_command_is_done() -> None:
+    lines = run_python(
+        "import gc, sys; from shopify_bridge.cli import entry\n"
+        "seen = []\n"
+        "import shopify_bridge.cli.app as app\n"
+        "def show_version(value):\n"
+        "    if value: seen.append(gc.isenabled())\n"
+        "    return real(value)\n"
+        "real, app._show_version = app._show_version, show_version\n"
+        "sys.argv = ['shopify-bridge', '--version']\n"
+        "code = entry.main()\n"
+        "print(code, seen, gc.isenabled(), gc.get_freeze_count() > 0)\n"
+    )
+    assert lines[-1] == "0 [False] True True", "off while starting, then on with start-up frozen"
+
+
+def test_the_package_does_not_load_the_app_before_the_console_script_defers_collection() -> None:
+    lines = run_python("import sys, shopify_bridge.cli.entry; print('shopify_bridge.cli.app' in sys.modules)")
+    assert lines == ["False"]
+
+
+def test_run_ends_start_up_once_its_bridge_is_built(tmp_path: Path) -> None:
+    config = tmp_path / "shopify-bridge.toml"
+    config.write_text(
+        f'database = "{tmp_path / "bridge.db"}"\n[[sources]]\nname = "S"\nstore = "sim-snowboards"\n'
+        'access_token = "shpat_x"\nstart_date = "2026-01-01"\n'
+    )
+    lines = run_python(
+        "import asyncio, gc; from pathlib import Path\n"
+        "from shopify_bridge.cli import startup\n"
+        "from shopify_bridge.cli.run import _run\n"
+        "from shopify_bridge.config import load_config\n"
+        "from shopify_bridge.service.bridge import Bridge\n"
+        "async def cycle(self):\n"
+        "    print(gc.isenabled())\n"
+        "    return []\n"
+        "Bridge.run_cycle = cycle\n"
+        "gc.disable(); startup._deferred = True\n"
+        f"asyncio.run(_run(load_config(Path({str(config)!r})), once=True))\n"
+    )
+    assert lines[-1] == "True", "collecting again when the first cycle runs"
+
+
+@pytest.mark.parametrize("deferred", [False, True])
+def test_start_up_done_only_acts_when_the_console_script_deferred_collection(deferred: bool) -> None:
+    lines = run_python(
+        "import gc; from shopify_bridge.cli import startup\n"
+        f"if {deferred}: gc.disable(); startup._deferred = True\n"
+        "startup.startup_done(); startup.startup_done()\n"
+        "print(gc.isenabled(), gc.get_freeze_count() > 0)\n"
+    )
+    assert lines == [f"True {deferred}"]
