@@ -69,3 +69,36 @@ def test_start_up_done_only_acts_when_the_console_script_deferred_collection(def
         "print(gc.isenabled(), gc.get_freeze_count() > 0)\n"
     )
     assert lines == [f"True {deferred}"]
+
+
+# Sends SIGTERM to itself at the moment the app's modules are about to be imported: the stop arrives while
+# the interpreter is still starting, as when a supervisor stops a `run` in its first second.
+STOP_WHILE_IMPORTING = """
+import importlib.abc, os, runpy, signal, sys
+
+class StopOnAppImport(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name == "shopify_bridge.cli.app":
+            os.kill(os.getpid(), signal.SIGTERM)
+        return None
+
+sys.meta_path.insert(0, StopOnAppImport())
+sys.argv = ["shopify-bridge", "--config", "absent.toml", "run"]
+{launch}
+print("not stopped")
+"""
+
+
+@pytest.mark.parametrize(
+    "launch",
+    [
+        "runpy.run_module('shopify_bridge', run_name='__main__')",  # python -m shopify_bridge
+        "from shopify_bridge.cli import entry; raise SystemExit(entry.main())",  # the console script
+    ],
+)
+def test_a_stop_while_the_app_is_still_importing_ends_cleanly(launch: str, tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", STOP_WHILE_IMPORTING.format(launch=launch)],
+        capture_output=True, text=True, cwd=tmp_path, timeout=60,
+    )
+    assert (done.returncode, done.stdout) == (0, ""), done.stderr
