@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import statistics
 import sys
@@ -106,6 +107,7 @@ async def bench_cost(args: argparse.Namespace, workdir: Path) -> None:
         await bridge.run_for(45 * 60)  # past the largest lag and a sweep: every order is in
         stored = bridge.store.conn.execute("SELECT COUNT(*) FROM orders").fetchone()[0]
         usage = bridge.client.usage
+        known, placed = new_customer_known(bridge)
         minimum = await minimum_points(bridge)
     per = 1000 / made
     polling = ledger.points["BridgeListOrders"] + ledger.points["BridgeReadOrders"]
@@ -116,7 +118,8 @@ async def bench_cost(args: argparse.Namespace, workdir: Path) -> None:
     print(f"   polling (list + full reads): {polling * per:.0f} points / 1,000 orders; minimum (each order listed "
           f"once, read once): {minimum * per:.0f}; ratio {polling / minimum:.2f}")
     print(f"   all requests: {usage.points_actual * per:.0f} points / 1,000 orders (the $is_new_customer lookups, "
-          f"10 each, are the contract's, not polling's)")
+          f"10 each, are the contract's, not polling's); $is_new_customer known for {known} of {placed} Placed "
+          "Orders (a returning customer's is settled from the store)")
     print(f"   THROTTLED: {usage.throttled} of {usage.requests} requests ({100 * usage.throttled_share:.1f} %); "
           f"recovered by the sweep: {len(bridge.recovered.lags)}")
 
@@ -154,10 +157,20 @@ async def bench_holds(args: argparse.Namespace, workdir: Path) -> None:
             await bridge.run_for(12 * 60)
             late = sorted(hold_lateness(bridge))
             usage = bridge.client.usage
+            known, placed = new_customer_known(bridge)
         neighbour = "no other app" if share == 0 else f"another app taking {share:.0%} of the restore rate"
         print(f"   {neighbour}: {len(late)} of {made} holds released; p50 {percentile(late, 50):.0f} s, "
               f"p95 {percentile(late, 95):.0f} s, max {max(late, default=0):.0f} s; THROTTLED "
-              f"{100 * usage.throttled_share:.1f} % of {usage.requests} requests")
+              f"{100 * usage.throttled_share:.1f} % of {usage.requests} requests; $is_new_customer known "
+              f"for {known} of {placed} Placed Orders (looked up while held, with points to spare)")
+
+
+def new_customer_known(bridge: Rig) -> tuple[int, int]:
+    """Of the Placed Orders created, how many carry `$is_new_customer` (the rest omit it: not looked up in
+    time), and how many there are."""
+    placed = [json.loads(payload)["properties"] for (payload,) in bridge.store.sql.all(
+        "SELECT payload FROM events WHERE event_name = 'Placed Order'")]
+    return sum("$is_new_customer" in properties for properties in placed), len(placed)
 
 
 def percentile(values: list[float], pct: float) -> float:

@@ -164,6 +164,9 @@ class FakeShopify:
             name = "BridgeReconcileCount"
         if name == "BridgeOrdersCount":
             return {"ordersCount": {"count": self.customer_orders_before, "precision": "EXACT"}}
+        if name.startswith("BridgeEarlierOrders"):  # `$is_new_customer`: one aliased count per order
+            answer = {"count": self.customer_orders_before, "precision": "EXACT"}
+            return {f"c{i}": dict(answer) for i in range(len(variables))}
         if name in ("BridgeReconcileCount", "BridgeReconcileOrders"):
             parts = variables["query"].split("'")
             start, end = parts[1], parts[3]

@@ -126,6 +126,10 @@ class BridgeMetrics(BridgeObserver):
         self.recovered_lag = Gauge(f"{PREFIX}_recovered_order_lag_seconds",
                                    "How late after its updatedAt the sweep's last recovered order was found.",
                                    ["source"], registry=r)
+        self.new_customer_unknowns = Counter(
+            f"{PREFIX}_new_customer_unknown",
+            "Placed Orders sent without $is_new_customer: not looked up by their release (no API points to spare).",
+            ["source"], registry=r)
         info = Gauge(f"{PREFIX}_build_info", "Always 1; the version in a label.", ["version"], registry=r)
         info.labels(__version__).set(1)
         for source in config.sources:
@@ -172,6 +176,9 @@ class BridgeMetrics(BridgeObserver):
     def order_recovered(self, source: str, lag_seconds: float) -> None:
         self.recovered.labels(source).inc()
         self.recovered_lag.labels(source).set(lag_seconds)
+
+    def new_customer_unknown(self, source: str) -> None:
+        self.new_customer_unknowns.labels(source).inc()
 
     def observe_destination(self, destination: Destination) -> Destination:
         return CountingDestination(destination, self.delivery_attempts)

@@ -25,6 +25,9 @@ class BridgeObserver:
     def order_recovered(self, source: str, lag_seconds: float) -> None:
         """The sweep found an order version the polls had passed without seeing, this late."""
 
+    def new_customer_unknown(self, source: str) -> None:
+        """An order went out without `$is_new_customer`: not looked up by its release (no points to spare)."""
+
     def observe_destination(self, destination: Destination) -> Destination:
         """The destination the deliverer should drive (a counting wrapper, or the same one)."""
         return destination

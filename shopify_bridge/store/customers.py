@@ -3,22 +3,33 @@
 One row per shop and customer key (`decide.new_customer`: `customer:<id>` or `email:<email>`), keeping the
 earliest such moment known; the key is stored as its SHA-256, so this table holds no email address. It
 settles `$is_new_customer` for later orders without asking Shopify again. Also the state of a backfill's
-one bulk operation over earlier orders, so that a restart resumes it instead of starting another.
+one bulk operation over earlier orders, so that a restart resumes it instead of starting another; and the
+property looked up for each held order while it waits, with (the SHA-256 of) the customer key it answers
+for, which its release uses (`service.new_customers`).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import orjson
 
+from shopify_bridge.decide.orderdoc import OrderDoc
 from shopify_bridge.store.db import Sql
 from shopify_bridge.timeutil import iso, parse_ts
 
 KEYS_PER_QUERY = 500
+ANSWERS = {True: "new", False: "returning", None: "omitted"}  # `$is_new_customer` as kept on a held order
+VALUES = {text: value for value, text in ANSWERS.items()}
+
+
+@dataclass(frozen=True)
+class KeptAnswer:
+    value: bool | None  # None: omitted (Shopify's answer cannot tell, or the order has no customer or email)
 
 
 def hashed(key: str) -> str:
@@ -69,3 +80,34 @@ class Customers:
                 "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (f"earlier_orders:{shop}", orjson.dumps(dict(state)).decode()),
             )
+
+    # -- the property looked up for held orders -----------------------------------------------------
+    def awaiting_answer(self, shop: str, limit: int) -> list[OrderDoc]:
+        """Held orders of `shop` whose `$is_new_customer` was never looked up, earliest release first: the
+        newest stored version of each."""
+        rows = self.sql.all(
+            "SELECT o.order_id, v.doc FROM orders o JOIN order_versions v "
+            "ON v.shop = o.shop AND v.order_id = o.order_id AND v.version = "
+            "(SELECT MAX(w.version) FROM order_versions w WHERE w.shop = o.shop AND w.order_id = o.order_id) "
+            "WHERE o.shop = ? AND o.status = 'held' AND o.new_customer IS NULL "
+            "ORDER BY o.release_at, o.order_id LIMIT ?",
+            (shop, limit),
+        )
+        return [orjson.loads(doc) for _, doc in rows]
+
+    def keep_answers(self, shop: str, answers: Iterable[tuple[str, str | None, bool | None]]) -> None:
+        """Keep each order's property (order id, the customer key it answers for, the value; None: omitted)."""
+        with self.sql.transaction():
+            self.sql.run_many(
+                "UPDATE orders SET new_customer = ?, new_customer_key = ? WHERE shop = ? AND order_id = ?",
+                [(ANSWERS[value], hashed(key) if key else "", shop, order_id) for order_id, key, value in answers],
+            )
+
+    def answer(self, shop: str, order_id: str, key: str | None) -> KeptAnswer | None:
+        """The property kept for the order when it answers for the customer `key` (None: never looked up, or
+        looked up for another customer)."""
+        row = self.sql.one("SELECT new_customer, new_customer_key FROM orders WHERE shop = ? AND order_id = ?",
+                           (shop, order_id))
+        if row is None or row[0] is None or row[1] != (hashed(key) if key else ""):
+            return None
+        return KeptAnswer(VALUES[row[0]])

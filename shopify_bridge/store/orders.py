@@ -158,13 +158,6 @@ class Orders:
         row = self.sql.one("SELECT MIN(release_at) FROM orders WHERE shop = ? AND status = 'held'", (shop,))
         return parse_ts(row[0]) if row and row[0] else None
 
-    def holds_due_by(self, shop: str, at: datetime) -> int:
-        """How many holds of `shop` are due by `at`."""
-        row = self.sql.one(
-            "SELECT COUNT(*) FROM orders WHERE shop = ? AND status = 'held' AND release_at <= ?", (shop, iso(at))
-        )
-        return int(row[0]) if row else 0
-
     def latest_doc(self, shop: str, order_id: str) -> OrderDoc | None:
         """The newest stored version's document; None when the order has none."""
         row = self.sql.one(

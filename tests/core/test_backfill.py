@@ -91,6 +91,9 @@ class ScriptedBulk:
         if name == "BridgeOrdersCount":
             self.count_searches.append(variables["query"])
             return {"ordersCount": {"count": self.earlier_orders, "precision": "EXACT"}}
+        if name.startswith("BridgeEarlierOrders"):
+            self.count_searches += list(variables.values())
+            return {f"c{i}": {"count": self.earlier_orders, "precision": "EXACT"} for i in range(len(variables))}
         if name == "BridgeBulkCancel":
             self.cancelled.append(variables["id"])
             return {"bulkOperationCancel": {"bulkOperation": None, "userErrors": []}}

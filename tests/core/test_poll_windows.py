@@ -10,7 +10,7 @@ from typing import Any
 from structlog.testing import capture_logs
 
 from shopify_bridge.decide.windows import SETTLE_SECONDS, PollSettings
-from shopify_bridge.observe.metrics import BridgeObserver
+from shopify_bridge.observe.observer import BridgeObserver
 from shopify_bridge.service.poller import SourcePoller
 from shopify_bridge.service.release_first import REQUEST_SECONDS
 from shopify_bridge.store import Store
@@ -216,7 +216,7 @@ async def test_a_request_that_would_make_a_hold_late_waits_and_the_hold_goes_fir
     await poller.cycle()
     assert slept == [shopify.wait_for_points + REQUEST_SECONDS - 1]
     names = [name for name, _ in shopify.calls[before:]]
-    assert names[:2] == ["BridgeReadOrders", "BridgeOrdersCount"], "the release's reads went out first"
+    assert names[:2] == ["BridgeReadOrders", "BridgeListOrders"], "the release's re-read went out first, alone"
     released_at = poller.store.sql.one("SELECT released_at FROM orders")[0]
     assert released_at == iso(release_at) and held["legacyResourceId"] == events(poller)[0]["event_id"]
 

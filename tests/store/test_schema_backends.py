@@ -12,6 +12,7 @@ import pytest
 
 from shopify_bridge.store import Store, StoreError, postgres
 from shopify_bridge.store.copy import TABLES
+from shopify_bridge.store.customers import KeptAnswer
 from shopify_bridge.store.dialect import POSTGRESQL
 from shopify_bridge.store.schema import MIGRATIONS, SCHEMA_VERSION
 from tests.backend_sql import schema_at
@@ -106,6 +107,30 @@ def test_a_version_5_store_gets_the_polling_memory_step_keeping_its_rows(databas
         assert store.sql.one("SELECT status, release_at FROM orders") == ("held", "2026-05-01T00:10:00Z")
         memory = store.sources.poll_memory("a.myshopify.com")
         assert (memory.lags.current, memory.swept_at) == (0, None)  # nothing measured yet: the 60 s floor
+    finally:
+        store.close()
+
+
+def test_a_version_6_store_gets_the_new_customer_answers_step_keeping_its_holds(database: Path | str) -> None:
+    """Step 7 keeps `$is_new_customer` as looked up for a held order; a hold stored before it has none yet
+    (it is looked up while it still waits), on either engine."""
+    with schema_at(database, 6) as sql:
+        sql.run("INSERT INTO orders (shop, order_id, gid, name, processed_at, updated_at, first_seen_at, status, "
+                "release_at) VALUES ('a.myshopify.com', '1', 'gid://shopify/Order/1', '#1001', 't', 't', 't', "
+                "'held', '2026-05-01T00:10:00Z')")
+        sql.run("INSERT INTO order_versions (shop, order_id, version, updated_at, fetched_at, origin, content_hash, "
+                "doc) VALUES ('a.myshopify.com', '1', 1, 't', 't', 'poll', 'h', ?)",
+                ('{"id": "gid://shopify/Order/1", "email": "ann@example.com", "processedAt": "2026-05-01T00:00:00Z"}',))
+    store = Store.open_writer(database)
+    try:
+        assert store.sql.one("SELECT value FROM meta WHERE key = 'schema_version'") == (str(SCHEMA_VERSION),)
+        assert store.sql.one("SELECT status, new_customer, new_customer_key FROM orders") == ("held", None, None)
+        [waiting] = store.customers.awaiting_answer("a.myshopify.com", 10)
+        assert waiting["id"] == "gid://shopify/Order/1"
+        store.customers.keep_answers("a.myshopify.com", [("1", "email:ann@example.com", True)])
+        assert store.customers.awaiting_answer("a.myshopify.com", 10) == []
+        assert store.customers.answer("a.myshopify.com", "1", "email:ann@example.com") == KeptAnswer(True)
+        assert store.customers.answer("a.myshopify.com", "1", "email:bo@example.com") is None  # another customer
     finally:
         store.close()
 

@@ -35,12 +35,16 @@ class Counting:
         self.count = count
         self.scopes = scopes
         self.searches: list[str] = []
+        self.requests = 0
 
     async def execute(self, document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         if "BridgeShopInfo" in document:
             return {"currentAppInstallation": {"accessScopes": [{"handle": s} for s in self.scopes]}}
-        self.searches.append((variables or {})["query"])
-        return {"ordersCount": None if self.count is None else {"count": self.count, "precision": "EXACT"}}
+        self.requests += 1
+        asked = [value for name, value in sorted((variables or {}).items()) if name.startswith("q")]
+        self.searches += asked  # one aliased `ordersCount` per order: c0, c1…
+        answer = None if self.count is None else {"count": self.count, "precision": "EXACT"}
+        return {f"c{i}": answer for i in range(len(asked))}
 
 
 @pytest.fixture
@@ -61,10 +65,16 @@ def test_the_customer_is_searched_by_id_and_a_guest_by_email() -> None:
 
 async def test_shopify_is_asked_for_orders_up_to_one_second_before() -> None:
     shopify = Counting(0)
-    assert await count_earlier_orders(shopify, "Demo", order(1, T0, customer=ALICE)) == 0
+    first = order(1, T0, customer=ALICE)
+    assert await count_earlier_orders(shopify, "Demo", [first]) == {first["id"]: 0}
     assert shopify.searches == ["customer_id:77 processed_at:<'2026-04-10T11:59:59Z' test:false"]
-    assert await count_earlier_orders(Counting(2), "Demo", order(1, T0, customer=ALICE)) == 2
-    assert await count_earlier_orders(Counting(None), "Demo", order(1, T0, customer=ALICE)) is None
+    assert await count_earlier_orders(Counting(2), "Demo", [first]) == {first["id"]: 2}
+    assert await count_earlier_orders(Counting(None), "Demo", [first]) == {}  # no answer: left out
+    guest = order(2, T0, customer=None, email="ann@example.com")
+    nobody = order(3, T0, customer=None, email=None)
+    several = Counting(1)
+    assert await count_earlier_orders(several, "Demo", [first, nobody, guest]) == {first["id"]: 1, guest["id"]: 1}
+    assert (several.requests, len(several.searches)) == (1, 2)        # one request; no customer, no search
     assert earlier_orders_search(order(1, T0, email=None)) is None
 
 
