@@ -71,3 +71,10 @@ class ReconcileMismatch(BridgeError):
     """`reconcile` found orders that Shopify counts but the bridge cannot account for."""
 
     exit_code = exit_codes.RECONCILE_MISMATCH
+
+
+class StoreError(BridgeError):
+    """The store failed (`store` raises its subclasses). Defined here so that code which must not import the
+    store — a Shopify call made while a callback writes, say — can still let a store failure through."""
+
+    exit_code = exit_codes.FAILURE

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from shopify_bridge.decide.new_customer import earlier_bound
 from shopify_bridge.decide.orderdoc import OrderDoc, legacy_id
+from shopify_bridge.errors import StoreError
 from shopify_bridge.observe.log import get_logger
 from shopify_bridge.shopify import queries, search
 
@@ -52,6 +53,8 @@ async def count_earlier_orders(client: Executes, source: str, docs: Sequence[Ord
         try:
             data = await client.execute(queries.earlier_orders(len(batch)),
                                         {f"q{i}": search for i, (_, search) in enumerate(batch)})
+        except StoreError:
+            raise  # not this lookup's failure: a callback's write failed; the process handles it
         except Exception as exc:  # the property is omitted when it cannot be determined
             log.warning("new-customer lookup failed", source=source, orders=[doc.get("name") for doc, _ in batch],
                         error=str(exc))

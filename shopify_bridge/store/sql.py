@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from shopify_bridge import exit_codes
-from shopify_bridge.errors import BridgeError
+from shopify_bridge.errors import StoreError as StoreError  # raised by every store module; defined in the kernel
 from shopify_bridge.store.dialect import Dialect
 
 Row = tuple[Any, ...]
@@ -32,10 +32,6 @@ def in_chunks(items: Sequence[str]) -> list[Sequence[str]]:
 def marks(count: int) -> str:
     """`?, ?, …`: the placeholders of an `IN (…)` list of `count` values."""
     return ", ".join("?" * count)
-
-
-class StoreError(BridgeError):
-    exit_code = 1
 
 
 class StoreUnavailable(StoreError):

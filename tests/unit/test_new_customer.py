@@ -11,9 +11,11 @@ import pytest
 
 from shopify_bridge.decide import new_customer as rules
 from shopify_bridge.decide.source_context import SourceContext
+from shopify_bridge.errors import TemporaryFailure
 from shopify_bridge.service import new_customers
 from shopify_bridge.shopify.new_customer import count_earlier_orders, customer_term, earlier_orders_search
 from shopify_bridge.store import Store
+from shopify_bridge.store.db import StorageFailure
 from tests.backend_sql import every_row
 from tests.fakes import make_order
 
@@ -76,6 +78,23 @@ async def test_shopify_is_asked_for_orders_up_to_one_second_before() -> None:
     assert await count_earlier_orders(several, "Demo", [first, nobody, guest]) == {first["id"]: 1, guest["id"]: 1}
     assert (several.requests, len(several.searches)) == (1, 2)        # one request; no customer, no search
     assert earlier_orders_search(order(1, T0, email=None)) is None
+
+
+class Failing:
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    async def execute(self, document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        raise self.error
+
+
+async def test_a_failed_lookup_is_left_out_but_a_store_failure_goes_through() -> None:
+    first = order(1, T0, customer=ALICE)
+    # Shopify's failure: the property cannot be determined now; the order is asked about again later.
+    assert await count_earlier_orders(Failing(TemporaryFailure("HTTP 503")), "Demo", [first]) == {}
+    # A write that failed under the call (the store raising through a callback) is the process's to handle.
+    with pytest.raises(StorageFailure):
+        await count_earlier_orders(Failing(StorageFailure("disk full")), "Demo", [first])
 
 
 def test_a_count_means_new_only_when_every_order_is_visible() -> None:
