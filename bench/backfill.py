@@ -183,6 +183,8 @@ def main() -> None:
     parser.add_argument("--whole", action="store_true", help="the real `shopify-bridge run --once` as a process")
     parser.add_argument("--profile", help="with --whole: profile the run with pyspy, cprofile or pyspy,cprofile")
     parser.add_argument("--repeat", type=int, default=1, help="with --whole: bridge runs per seeded shop")
+    parser.add_argument("--source-start", action="store_true",
+                        help="with --whole: don't byte-compile the package first (each start compiles it)")
     parser.add_argument("--memory", action="store_true", help="with --whole: the run under memray")
     parser.add_argument("--workdir", help="with --whole: where the bridge's store goes (default bench/out/work)")
     parser.add_argument("--env", action="append", metavar="NAME=VALUE",
@@ -227,7 +229,7 @@ def whole(args: argparse.Namespace) -> int:
         return max(backfill_profile.profile(size, workroot, args.profile.split(",")) for size in sizes)
     if args.memory:
         return max(backfill_profile.memory(size, workroot) for size in sizes)
-    return backfill_whole.whole(sizes, workroot, args.repeat)
+    return backfill_whole.whole(sizes, workroot, args.repeat, compiled=not args.source_start)
 
 
 if __name__ == "__main__":

@@ -413,6 +413,37 @@ async def test_a_stop_between_ingest_batches_pauses_and_the_next_start_resumes(
     assert store.conn.execute("SELECT COUNT(*) FROM order_versions").fetchone()[0] == 7
 
 
+async def test_a_transaction_takes_several_decide_batches_in_and_a_stop_waits_for_its_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(backfill_ingest, "INGEST_BATCH", 4)
+    monkeypatch.setattr(backfill_ingest, "DECIDE_BATCH", 2)
+    backfill, _fake, store, _, _ = setup(tmp_path, n=9)
+    decided: list[int] = []
+    ingest_orders = backfill_ingest.ingest.ingest_orders
+
+    def failing_second_time(store_: Store, ctx: Any, docs: Any, **kwargs: Any) -> list[int]:
+        decided.append(len(docs))
+        if len(decided) == 2:
+            raise RuntimeError("the second decide batch fails")
+        return ingest_orders(store_, ctx, docs, **kwargs)
+
+    monkeypatch.setattr(backfill_ingest.ingest, "ingest_orders", failing_second_time)
+    with pytest.raises(RuntimeError, match="second decide batch"):
+        await backfill.run(START)
+    assert decided == [2, 2] and store.sql.one("SELECT COUNT(*) FROM orders") == (0,), "one transaction, undone"
+    monkeypatch.setattr(backfill_ingest.ingest, "ingest_orders", ingest_orders)
+    reports: list[int] = []
+    stop = backfill.stop = asyncio.Event()
+    backfill.progress = lambda p: (reports.append(p.done), stop.set()) if p.phase == "ingesting" and p.done else None
+    with pytest.raises(BackfillStopped):
+        await backfill.run(START)
+    assert reports == [4] and store.sql.one("SELECT COUNT(*) FROM orders") == (4,), "stopped after a commit"
+    backfill.stop = None
+    assert (await backfill.run(START))["status"] == "complete"
+    assert store.sql.one("SELECT COUNT(*), COUNT(DISTINCT order_id) FROM orders") == (9, 9)
+
+
 async def test_a_backfill_writes_its_orders_customers_in_a_few_writes_and_all_of_them_after_a_stop(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
