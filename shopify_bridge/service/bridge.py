@@ -47,11 +47,13 @@ from shopify_bridge.service.backfill import Backfill
 from shopify_bridge.service.backfill_job import BackfillStopped
 from shopify_bridge.service.clients import client_for
 from shopify_bridge.service.lease_keeper import LeaseKeeper, LeaseTiming
+from shopify_bridge.service.poll_notes import PollNotes
 from shopify_bridge.service.poller import SourcePoller
 from shopify_bridge.service.store_outage import StoreOutage
 from shopify_bridge.service.supervision import Liveness, all_failed_authentication, retry_delay, run_until_stopped
 from shopify_bridge.shopify.client import ShopifyClient
 from shopify_bridge.shopify.scopes import ALL_ORDERS_SCOPE, RECENT_ORDERS_DAYS, granted_scopes, missing_scopes
+from shopify_bridge.shopify.transport import Connector, shared_connector
 from shopify_bridge.store import StorageFailure, Store, StoreError
 from shopify_bridge.store.sql import StoreUnavailable
 from shopify_bridge.store.writer_heartbeat import record_heartbeat
@@ -202,6 +204,10 @@ class Bridge:
             raise
         destinations = [self.metrics.observe_destination(d) for d in destinations]
         self.status = {s.name: SourceStatus(s.name, s.shop_domain) for s in config.sources}
+        self.notes = PollNotes(self.store)  # the quiet polls' writes, one transaction every heartbeat
+        # One connection pool for every source: idle connections kept from one poll to the next, and a
+        # bound on sockets and requests in flight (each source's own loop sends one request at a time).
+        self._connector: Connector | None = None
         self._wake = {s.shop_domain: asyncio.Event() for s in config.sources}
         # Several processes on one PostgreSQL store: a lease per shop (SQLite has one writer, no leases).
         self.leases = (
@@ -237,7 +243,14 @@ class Bridge:
         return False
 
     def _client(self, source: Source) -> ShopifyClient:
-        return client_for(source, clock=self.monotonic, sleep=self.sleep)
+        if self._connector is None or self._connector.closed:
+            self._connector = shared_connector()  # made in the running loop; closed when `run` ends
+        return client_for(source, clock=self.monotonic, sleep=self.sleep, connector=self._connector)
+
+    async def _close_connector(self) -> None:
+        connector, self._connector = self._connector, None
+        if connector is not None:
+            await connector.close()
 
     def _events_created(self, seqs: list[int]) -> None:
         if seqs:
@@ -248,6 +261,7 @@ class Bridge:
         return SourcePoller(
             source_context(self.config, source, self.router), client, self.store, self.clock, self._events_created,
             settings=poll_settings(source), sleep=self.sleep, monotonic=self.monotonic, observer=self.metrics,
+            notes=self.notes,
         )
 
     async def _source_cycle(self, source: Source, client: ShopifyClient, poller: SourcePoller, *,
@@ -255,7 +269,11 @@ class Bridge:
         """One step of one source (`whole`: a whole cycle — poll, release, refund settle, sweep when due);
         returns its exit code."""
         status = self.status[source.name]
-        self.store.check_identity()  # the database file removed or replaced: StorageFailure, the process stops
+        # The database file removed or replaced: StorageFailure, the process stops. The witness of the
+        # connected sources (every source's row) is brought up to date when this cycle connects the source,
+        # and by the heartbeat: not at every step of every source.
+        connecting = poller.source_row().first_connected_at is None
+        self.store.check_identity(witness=connecting)
         self.liveness.cycle_started(source.name)
         try:
             if status.state in ("idle", "failed"):
@@ -263,6 +281,7 @@ class Bridge:
                 self._require_history_scope(source, info)
             if source.start_date is not None and self.store.sources.backfill_due(source.shop_domain):
                 status.state = "backfilling"
+                self.notes.state_written(source.shop_domain)
                 poller.set_state("backfilling")
                 self.on_change()
                 await self._backfill(source, client, poller)
@@ -287,6 +306,7 @@ class Bridge:
             poller.abandon_reads()
             status.state, status.reason, status.exit_code = "failed", str(exc), exc.exit_code
             status.failures += 1
+            self.notes.state_written(source.shop_domain)
             poller.set_state("failed", str(exc))
             log.error("source failed", source=source.name, error=str(exc), exit_code=exc.exit_code)
             self.alerts.source_failed(source.name, str(exc))
@@ -295,23 +315,20 @@ class Bridge:
             return exc.exit_code
         finally:
             self.liveness.cycle_ended(source.name)
+        if connecting and poller.source_row().first_connected_at is not None:
+            self.store.check_identity()  # connected now: the witness names it (else the heartbeat does)
         status.state, status.reason, status.exit_code, status.failures = "polling", None, 0, 0
         self.alerts.source_ok(source.name)
         status.last_events = len(stats.events_created)
         status.last_seen = stats.orders_seen
-        poller.set_state("polling", ok=True)
-        self._record_bucket(source, client)
+        bucket = client.bucket
+        level = bucket.level(self.monotonic())
+        self.notes.polled(source.shop_domain, self.clock(), (bucket.maximum, level, bucket.restore_rate))
         log.debug("poll step done", source=source.name, pages=stats.pages, orders=stats.orders_seen,
                   events=len(stats.events_created))
         self.metrics.poll_finished(source.name, exit_codes.OK)
         self.on_change()
         return exit_codes.OK
-
-    def _record_bucket(self, source: Source, client: ShopifyClient) -> None:
-        bucket = client.bucket
-        self.store.sources.record_bucket(
-            source.shop_domain, bucket.maximum, bucket.level(self.monotonic()), bucket.restore_rate
-        )
 
     def _require_history_scope(self, source: Source, info: dict[str, Any]) -> None:
         if ALL_ORDERS_SCOPE in missing_scopes(granted_scopes(info), source.start_date, self.clock().date()):
@@ -378,9 +395,11 @@ class Bridge:
                     async with self._client(source) as client:
                         poller = self._poller(source, client)
                         codes[source.name] = await self._source_cycle(source, client, poller, whole=True)
+            self.notes.flush()
             await self.deliverer.deliver_once()
             await self.alerts.flush()
         finally:
+            await self._close_connector()
             await self.deliverer.close()
             if self.leases is not None:
                 self.leases.retire()
@@ -413,6 +432,7 @@ class Bridge:
                 if self.status[source.name].paused:
                     # Written here too: a cycle that was in flight when the pause came wrote its own state.
                     with contextlib.suppress(StoreUnavailable):  # shown when the database is back
+                        self.notes.state_written(source.shop_domain)
                         self.store.operator.show_source_paused(source.shop_domain, True)
                 elif self.leases is not None and not self._confirmed_lease(source.shop_domain):
                     wait = self.leases.timing.renew  # another process polls it; we are woken when we take it
@@ -420,7 +440,10 @@ class Bridge:
                     self.liveness.cycle_ended(source.name)  # nothing of ours to wait for (systemd's READY)
                 else:
                     code = await self._leased_cycle(source, client, poller)
-                    verdict = all_failed_authentication({n: (s.exit_code, s.reason) for n, s in self.status.items()})
+                    # Asked only after a failure: a source that just polled well is not "every source failed".
+                    verdict = None if code == exit_codes.OK else all_failed_authentication(
+                        {n: (s.exit_code, s.reason) for n, s in self.status.items()}
+                    )
                     if verdict is not None:
                         raise verdict  # every token revoked: `run` exits 77 instead of retrying forever
                     failures = self.status[source.name].failures
@@ -461,6 +484,9 @@ class Bridge:
                 stop, [*loops, self.deliverer.run(stop), self._heartbeat(stop), self.alerts.run(stop)]
             )
         finally:
+            with contextlib.suppress(StoreError):  # the database gone: the next start re-reads those windows
+                self.notes.flush()
+            await self._close_connector()
             await self.deliverer.close()
             if self.leases is not None:
                 self.leases.retire()
@@ -471,6 +497,7 @@ class Bridge:
             try:
                 self.store.check_identity()  # also while every source waits (a long backoff, a pause)
                 record_heartbeat(self.store.sql, os.getpid(), self.clock())
+                self.notes.flush()
                 self.store_problem = None
             except StorageFailure:
                 raise

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from shopify_bridge.config import Source
 from shopify_bridge.shopify.client import ShopifyClient
+from shopify_bridge.shopify.transport import Connector
 
 
 def client_for(
@@ -21,8 +22,10 @@ def client_for(
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     timeout_seconds: float = 30.0,
     max_temporary_retries: int | None = None,
+    connector: Connector | None = None,
 ) -> ShopifyClient:
-    """The Shopify client of one source: its own token, pinned version and rate-limit bucket."""
+    """The Shopify client of one source: its own token, pinned version and rate-limit bucket (and the
+    connections of `connector`, shared with the other sources, when given)."""
     return ShopifyClient(
         source_name=source.name,
         shop_domain=source.shop_domain,
@@ -33,4 +36,5 @@ def client_for(
         max_temporary_retries=max_temporary_retries,
         clock=clock,
         sleep=sleep,
+        connector=connector,
     )

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from shopify_bridge.decide.orderdoc import OrderDoc, legacy_id
 from shopify_bridge.decide.source_context import SourceContext
@@ -29,6 +29,7 @@ from shopify_bridge.decide.windows import PollSettings, Window, overlap, poll_wi
 from shopify_bridge.observe.log import get_logger
 from shopify_bridge.observe.observer import BridgeObserver
 from shopify_bridge.service import ingest, new_customers, order_reader, refund_settler
+from shopify_bridge.service.poll_notes import ImmediateNotes
 from shopify_bridge.service.release_first import RESERVED, ReleaseFirst, bucket_wait
 from shopify_bridge.service.window_read import ReadStats, WindowRead, read_pages
 from shopify_bridge.shopify import queries
@@ -39,6 +40,11 @@ from shopify_bridge.store.sources import SourcePosition
 from shopify_bridge.timeutil import Clock, iso, parse_ts
 
 Sleep = Callable[[float], Awaitable[None]]
+
+
+class CursorNotes(Protocol):
+    def advanced(self, shop: str, cursor: datetime) -> None: ...
+
 CLOCK_TOLERANCE = 0.001  # a moment this close is now: a wait shorter than a clock's resolution never spins
 LOOKUP_RETRY_SECONDS = 30.0  # after a failed `$is_new_customer` request, the next try (a release never waits)
 
@@ -74,10 +80,13 @@ class SourcePoller:
         sleep: Sleep = asyncio.sleep,
         monotonic: Callable[[], float] = time.monotonic,
         observer: BridgeObserver | None = None,
+        notes: CursorNotes | None = None,
     ) -> None:
         """`client` is Shopify; when it offers `price` and `wait_estimate` (a `ShopifyClient`), a request
         that would make a hold late waits for it (through `sleep`) instead. Holds and sweeps are timed by
-        `clock`, the pause between two polls by `monotonic` (as a sleep is)."""
+        `clock`, the pause between two polls by `monotonic` (as a sleep is). `notes` takes the cursor of a
+        window read with nothing to write (the bridge's `PollNotes` writes those in batches; by default
+        it is written at once)."""
         self.ctx = ctx
         self.shopify = client
         self.client: Executes = ReleaseFirst(client, self)
@@ -95,6 +104,10 @@ class SourcePoller:
         self._sweep: WindowRead | None = None
         self._next_poll_at: float | None = None  # on `monotonic`
         self._lookups_resume_at = float("-inf")  # on `monotonic`: no lookups before (after a failed one)
+        self.notes: CursorNotes = notes or ImmediateNotes(store)
+        # The source's row once it has polled: only this poller moves its cursor then (a quiet window's
+        # cursor reaches the store later, through `notes`), so it is not read again at every step.
+        self._position: SourcePosition | None = None
 
     def on_events(self, seqs: list[int]) -> None:
         """One info line per event created (never the payload: it holds customer data), then notify."""
@@ -117,7 +130,14 @@ class SourcePoller:
 
     # -- source row ---------------------------------------------------------------------------
     def source_row(self) -> SourcePosition:
-        return self.store.sources.ensure(self.ctx.shop, self.ctx.name)
+        """Where polling stands: read from the store (creating the row) until the source has polled,
+        then kept here and moved by the polls themselves."""
+        if self._position is not None:
+            return self._position
+        position = self.store.sources.ensure(self.ctx.shop, self.ctx.name)
+        if position.cursor is not None and position.first_connected_at is not None:
+            self._position = position
+        return position
 
     def set_state(self, state: str, reason: str | None = None, *, ok: bool = False) -> None:
         self.source_row()  # a source that failed before its first poll still gets its row and reason
@@ -334,8 +354,10 @@ class SourcePoller:
         return wait if wait >= CLOCK_TOLERANCE else 0.0
 
     def abandon_reads(self) -> None:
-        """After a failure: the windows under way are read again from their start next time."""
+        """After a failure (or a lease lost): the windows under way are read again from their start next
+        time, from the cursor in the store."""
         self._poll = self._sweep = None
+        self._position = None
 
     async def _finish(self, read: WindowRead) -> list[int]:
         """A read that reached its end: schedule the next and settle waiting refunds after a poll."""
@@ -361,7 +383,13 @@ class SourcePoller:
         shop = self.ctx.shop
 
         def advance() -> None:
-            self.store.sources.advance_cursor(shop, window.end)
+            if self.store.sql.in_transaction:
+                # With the window's last orders: known here once committed, so read back next time.
+                self.store.sources.advance_cursor(shop, window.end)
+                self._position = None
+            else:  # nothing to write with it: the store learns it with the other sources' notes
+                self.notes.advanced(shop, window.end)
+                self._position = SourcePosition(first_connected, iso(window.end))
 
         return WindowRead("poll", window, first_connected, cursor, on_done=advance)
 

@@ -27,6 +27,7 @@ from shopify_bridge.observe.observer import BridgeObserver
 from shopify_bridge.shopify import queries
 from shopify_bridge.shopify.new_customer import Executes
 from shopify_bridge.store import Store
+from shopify_bridge.store.sources import SourcePosition
 from shopify_bridge.timeutil import Clock, parse_ts
 
 log = get_logger(component="poller")
@@ -42,6 +43,8 @@ class SourcePoller(Protocol):
     observer: BridgeObserver
 
     async def read_orders(self, gids: list[str]) -> list[OrderDoc | None]: ...
+
+    def source_row(self) -> SourcePosition: ...
 
     async def ingest_docs(
         self, docs: list[OrderDoc], *, origin: str, first_connected: str, within: Callable[[], None] | None = None
@@ -149,6 +152,11 @@ async def _read_batch(
             read.on_done()
 
     present = [doc for doc in docs if doc is not None]
+    if not present and not lags and poller.source_row().first_connected_at is not None:
+        # Nothing to write (a quiet poll): no transaction; finishing moves the poller's cursor (`on_done`).
+        if finishing:
+            read.on_done()
+        return
     events = await poller.ingest_docs(present, origin=read.kind, first_connected=read.first_connected,
                                       within=within)
     after = poller.store.orders.stamps(poller.ctx.shop, batch)

@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
+
 from shopify_bridge.errors import AuthError, BridgeError, ConfigError, ShopUnavailable, TemporaryFailure
 from shopify_bridge.observe.log import get_logger
 from shopify_bridge.retry import Backoff
@@ -75,10 +77,12 @@ class ShopifyClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         transport: AnswerTransport | None = None,
         pacer: ShopPacer | None = None,
+        connector: aiohttp.BaseConnector | None = None,
     ) -> None:
         """`max_temporary_retries` (default `MAX_TEMPORARY_RETRIES`) bounds the retries of network errors,
         timeouts and 5xx answers of one query; a command that must answer quickly passes fewer.
-        `pacer` defaults to the process's one for this shop (`pacing.PACERS`)."""
+        `pacer` defaults to the process's one for this shop (`pacing.PACERS`); `connector`, when given, is
+        shared with other clients (`transport.shared_connector`)."""
         self.source_name = source_name
         self.max_temporary_retries = max_temporary_retries
         self.shop_domain = shop_domain
@@ -88,7 +92,7 @@ class ShopifyClient:
         self.usage = ShopifyUsage()
         self._clock = clock
         self._sleep = sleep
-        self._transport = transport or GqlTransport(self.url, token, timeout_seconds)
+        self._transport = transport or GqlTransport(self.url, token, timeout_seconds, connector)
         self._warned_version = False
 
     @property

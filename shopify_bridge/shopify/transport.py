@@ -12,6 +12,7 @@ on the body (a 429 or 503 that is not GraphQL JSON raises before any result exis
 from __future__ import annotations
 
 import time
+from functools import lru_cache
 from typing import Any, Protocol
 
 import aiohttp
@@ -23,7 +24,7 @@ from gql.transport.exceptions import (
     TransportQueryError,
     TransportServerError,
 )
-from graphql import ExecutionResult
+from graphql import DocumentNode, ExecutionResult, parse, print_ast
 
 from shopify_bridge.retry import parse_retry_after
 from shopify_bridge.shopify.responses import ShopifyAnswer
@@ -57,14 +58,57 @@ class _StatusRecordingTransport(AIOHTTPTransport):
         return await super()._prepare_result(response)
 
 
-class GqlTransport:
-    """The real wire: gql over aiohttp, one session per client."""
+MAX_CONNECTIONS = 256
+"""Requests in flight at once over a shared connector (and sockets kept open: well under 1,024 descriptors)."""
+KEEPALIVE_SECONDS = 30.0
+"""How long an idle connection is kept for the shop's next poll (aiohttp's default, 15 s, is the default poll
+interval: every poll would open a new connection)."""
 
-    def __init__(self, url: str, token: str, timeout_seconds: float) -> None:
+
+Connector = aiohttp.BaseConnector
+
+
+def shared_connector() -> Connector:
+    """A connector for many clients (the bridge's, one per source): idle connections kept across polls."""
+    return aiohttp.TCPConnector(limit=MAX_CONNECTIONS, keepalive_timeout=KEEPALIVE_SECONDS)
+
+
+class _PreparedRequest(GraphQLRequest):
+    """A request whose query text was parsed and printed once: a poll sends the same few documents again
+    and again, and parsing and printing them was most of the client's CPU time."""
+
+    def __init__(self, document: str, variables: dict[str, Any]) -> None:
+        self.document, self._query = _prepared(document)
+        self.variable_values = variables
+        self.operation_name = None
+        self.extensions = None
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        payload: dict[str, Any] = {"query": self._query}
+        if self.variable_values:
+            payload["variables"] = self.variable_values
+        return payload
+
+
+@lru_cache(maxsize=64)
+def _prepared(document: str) -> tuple[DocumentNode, str]:
+    node = parse(document)
+    return node, print_ast(node)
+
+
+class GqlTransport:
+    """The real wire: gql over aiohttp, one session per client (over `connector` when given, shared)."""
+
+    def __init__(
+        self, url: str, token: str, timeout_seconds: float, connector: aiohttp.BaseConnector | None = None
+    ) -> None:
+        shared = {"connector": connector, "connector_owner": False} if connector is not None else {}
         self._transport = _StatusRecordingTransport(
             url=url,
             headers={"X-Shopify-Access-Token": token, "User-Agent": "shopify-bridge"},
             timeout=int(timeout_seconds),
+            client_session_args=shared,
         )
         self._client = Client(transport=self._transport, fetch_schema_from_transport=False)
         self._session: Any = None
@@ -73,13 +117,16 @@ class GqlTransport:
         self._session = await self._client.connect_async(reconnecting=False)  # type: ignore[no-untyped-call]
 
     async def close(self) -> None:
+        session = self._transport.session
         await self._client.close_async()  # type: ignore[no-untyped-call]
+        if session is not None and not session.closed:
+            await session.close()  # gql leaves it open over a connector it does not own; the connector stays
         self._session = None
 
     async def send(self, document: str, variables: dict[str, Any]) -> ShopifyAnswer:
         transport = self._transport
         transport.last_status, transport.last_headers = 0, None
-        request = GraphQLRequest(document, variable_values=variables)
+        request = _PreparedRequest(document, variables)
         try:
             result = await self._session.execute(request, get_execution_result=True)
             return self._answer(data=result.data, errors=result.errors, extensions=result.extensions)

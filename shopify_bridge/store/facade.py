@@ -113,10 +113,11 @@ class Store:
         with self.sql.transaction():
             yield
 
-    def check_identity(self) -> None:
-        """Exit 74 (StoreError) when the database file was removed or replaced since it was opened."""
+    def check_identity(self, *, witness: bool = True) -> None:
+        """Exit 74 (StoreError) when the database file was removed or replaced since it was opened; with
+        `witness`, also bring the witness file up to date with the sources connected since."""
         if self.identity is not None:
-            self.identity.check()
+            self.identity.check(witness=witness)
 
     def close(self) -> None:
         if self.identity is not None:

@@ -7,6 +7,7 @@ events and the cursor advance together.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypedDict, cast
@@ -32,6 +33,18 @@ class PollMemory:
 
     lags: LagMemory
     swept_at: datetime | None
+
+
+@dataclass(frozen=True)
+class PollNote:
+    """What one source's polls since the last batch leave in its row: the last good poll (state `polling`)
+    with its bucket's (max, available, restore rate), and the end of the last window read with nothing
+    to write (a quiet poll's cursor). Either may be None."""
+
+    shop: str
+    polled_at: datetime | None = None
+    bucket: tuple[float, float, float] | None = None
+    cursor: datetime | None = None
 
 
 class BackfillState(TypedDict):
@@ -76,6 +89,27 @@ class Sources:
     def advance_cursor(self, shop: str, cursor: datetime) -> None:
         with self.sql.transaction():
             self.sql.run("UPDATE sources SET cursor = ? WHERE shop = ?", (iso(cursor), shop))
+
+    def record_polls(self, notes: Sequence[PollNote]) -> None:
+        """Many sources' poll notes in one transaction (one commit for all the quiet polls of a few seconds).
+
+        A cursor only ever moves forward here: a note may be written after the source's own transaction
+        (or another process holding its lease now) moved it further."""
+        polled = [(iso(n.polled_at), iso(n.polled_at), n.shop) for n in notes if n.polled_at is not None]
+        buckets = [(*n.bucket, n.shop) for n in notes if n.bucket is not None]
+        cursors = [(iso(n.cursor), n.shop, iso(n.cursor)) for n in notes if n.cursor is not None]
+        with self.sql.transaction():
+            self.sql.run_many(
+                "UPDATE sources SET state = 'polling', state_reason = NULL, last_poll_at = ?, last_poll_ok_at = ? "
+                "WHERE shop = ?",
+                polled,
+            )
+            self.sql.run_many(
+                "UPDATE sources SET bucket_max = ?, bucket_available = ?, bucket_restore = ? WHERE shop = ?", buckets
+            )
+            self.sql.run_many(
+                "UPDATE sources SET cursor = ? WHERE shop = ? AND (cursor IS NULL OR cursor < ?)", cursors
+            )
 
     # -- what polling learned --------------------------------------------------------------------
     def poll_memory(self, shop: str) -> PollMemory:
@@ -135,13 +169,6 @@ class Sources:
     def timezone(self, shop: str) -> str | None:
         row = self.sql.one("SELECT timezone FROM sources WHERE shop = ?", (shop,))
         return str(row[0]) if row and row[0] else None
-
-    def record_bucket(self, shop: str, maximum: float, available: float, restore_rate: float) -> None:
-        with self.sql.transaction():
-            self.sql.run(
-                "UPDATE sources SET bucket_max = ?, bucket_available = ?, bucket_restore = ? WHERE shop = ?",
-                (maximum, available, restore_rate, shop),
-            )
 
     def set_progress(self, shop: str, line: str | None) -> None:
         """The running backfill's progress in one line for dashboards; None when there is none."""

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from shopify_bridge.config import config_from_toml
 from shopify_bridge.decide.windows import SETTLE_SECONDS
 from shopify_bridge.service.bridge import Bridge
 from shopify_bridge.simulator.clock import ManualClock
 from shopify_bridge.simulator.server import SimulatorServer
+from shopify_bridge.simulator.shop import SimulatorState
 from shopify_bridge.store.schema import open_reader
 
 
@@ -77,13 +81,17 @@ async def test_a_store_with_a_bad_token_does_not_stop_the_other(tmp_path: Path) 
         assert conn.execute("SELECT COUNT(*) FROM events WHERE shop = 'store-a.myshopify.com'").fetchone()[0] == 1
 
 
-async def test_run_loop_polls_delivers_and_stops_gracefully(tmp_path: Path) -> None:
+@asynccontextmanager
+async def running_two_stores(
+    tmp_path: Path, **options: Any
+) -> AsyncIterator[tuple[Bridge, SimulatorState, SimulatorState]]:
+    """Two shops, the bridge's run loop polling both every 0.05 s, until both have connected."""
     async with (
         SimulatorServer(
-            token="shpat_a_secret", orders=0, search_lag_seconds=0, shop_domain="store-a.myshopify.com"
+            token="shpat_a_secret", orders=0, search_lag_seconds=0, shop_domain="store-a.myshopify.com", **options
         ) as a,
         SimulatorServer(
-            token="shpat_b_wrong", orders=0, search_lag_seconds=0, shop_domain="store-b.myshopify.com"
+            token="shpat_b_wrong", orders=0, search_lag_seconds=0, shop_domain="store-b.myshopify.com", **options
         ) as b,
     ):
         config = two_store_config(tmp_path, a.url, b.url, poll=0.05)
@@ -92,18 +100,23 @@ async def test_run_loop_polls_delivers_and_stops_gracefully(tmp_path: Path) -> N
         task = asyncio.create_task(bridge.run(stop))
         try:
             await connected(bridge, 2)  # orders placed before a source's first poll are history
-            a.state.create_order(sourceName="web", test=False, tags=[])
-            b.state.create_order(sourceName="web", test=False, tags=[])
-            events = tmp_path / "events.jsonl"
-            for _ in range(200):  # bounded wait, not a timing assertion
-                if events.exists() and events.read_text().count("\n") == 2:
-                    break
-                await asyncio.sleep(0.05)
-            assert events.read_text().count("\n") == 2
+            yield bridge, a.state, b.state
         finally:
             stop.set()
             await asyncio.wait_for(task, timeout=10)
             bridge.close()
+
+
+async def test_run_loop_polls_delivers_and_stops_gracefully(tmp_path: Path) -> None:
+    async with running_two_stores(tmp_path) as (_, a, b):
+        a.create_order(sourceName="web", test=False, tags=[])
+        b.create_order(sourceName="web", test=False, tags=[])
+        events = tmp_path / "events.jsonl"
+        for _ in range(200):  # bounded wait, not a timing assertion
+            if events.exists() and events.read_text().count("\n") == 2:
+                break
+            await asyncio.sleep(0.05)
+        assert events.read_text().count("\n") == 2
 
 
 async def test_live_mix_with_a_short_upsell_delay(tmp_path: Path) -> None:
@@ -142,3 +155,23 @@ async def test_live_mix_with_a_short_upsell_delay(tmp_path: Path) -> None:
         events = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
         assert [e["event_id"] for e in events] == [web["legacyResourceId"]]
         assert len(events[0]["properties"]["items"]) == len(web["lineItems"])
+
+
+async def test_a_store_that_never_answers_does_not_delay_the_other(tmp_path: Path) -> None:
+    """Each source has its own loop: while one shop's request hangs, the other's orders still come in."""
+    async with running_two_stores(tmp_path, competing_app_share=0) as (bridge, a, b):
+        a.faults.add("timeout", operation="BridgeListOrders", seconds=300)  # A's next poll hangs
+        for _ in range(200):  # bounded wait, not a timing assertion
+            if not a.faults.pending():
+                break
+            await asyncio.sleep(0.05)
+        assert not a.faults.pending(), "A's poll is hanging"
+        a.create_order(sourceName="web", test=False, tags=[])
+        for number in range(3):
+            b.create_order(sourceName="web", test=False, tags=[])
+            for _ in range(100):  # bounded (well within A's 30 s client timeout), not a timing assertion
+                if bridge.store.sql.one("SELECT COUNT(*) FROM orders")[0] == number + 1:
+                    break
+                await asyncio.sleep(0.05)
+        shops = [row[0] for row in bridge.store.sql.all("SELECT shop FROM orders")]
+        assert shops == ["store-b.myshopify.com"] * 3

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from shopify_bridge.store import Store
-from shopify_bridge.store.sources import BackfillState
+from shopify_bridge.store.sources import BackfillState, PollNote
 from tests.backend_sql import row_version
 
 SHOP = "demo.myshopify.com"
@@ -52,7 +52,7 @@ def test_a_failure_keeps_the_last_good_poll_and_records_its_reason(store: Store)
 def test_shop_facts_bucket_and_progress_are_kept_per_source(store: Store) -> None:
     store.sources.ensure(SHOP, "Demo")
     store.sources.set_shop_info(SHOP, "Demo Shop", "CAD", "America/Toronto")
-    store.sources.record_bucket(SHOP, 2000.0, 1500.0, 100.0)
+    store.sources.record_polls([PollNote(SHOP, bucket=(2000.0, 1500.0, 100.0))])
     store.sources.set_progress(SHOP, "backfill w: storing orders 1/2 (50 %)")
     assert store.sources.timezone(SHOP) == "America/Toronto"
     row = store.sql.one("SELECT shop_name, currency, bucket_available, progress FROM sources")
