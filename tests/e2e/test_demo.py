@@ -4,6 +4,8 @@ starts afresh in its directory."""
 from __future__ import annotations
 
 import json
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -57,9 +59,12 @@ async def test_the_demo_delivers_and_a_second_demo_continues_with_new_orders(tmp
     before = placed_ids(tmp_path)
     assert len(before) >= 2  # delivered within the run, holds included
 
+    with closing(sqlite3.connect(tmp_path / "demo.db")) as db:  # every event stored: refunds, undelivered ones
+        (stored_events,) = db.execute("SELECT COUNT(*) FROM events").fetchone()
+    assert stored_events >= len(before)
     start = prepare_demo_dir(tmp_path, fresh=False)
     assert start.note.startswith(f"continuing the demo in {tmp_path} from demo.db: ")
-    assert f"{len(before)} events so far" in start.note
+    assert f"{stored_events} events so far" in start.note
     second: list[str] = []
     await run_demo(tmp_path, headless=True, duration=BOUND_SECONDS, timing=FAST, orders=3, backfill=False,
                    print_line=second.append, start=start, stop_when=delivered(len(before) + 2))
