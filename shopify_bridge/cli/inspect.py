@@ -172,10 +172,10 @@ def reconcile(
 
 
 async def _resync(config: Config, source: Source, store: Store, since: datetime) -> int:
-    from shopify_bridge.service.bridge import poll_settings, source_context
     from shopify_bridge.service.clients import client_for
     from shopify_bridge.service.poller import SourcePoller
     from shopify_bridge.service.resync import resync as resync_source
+    from shopify_bridge.service.wiring import poll_settings, source_context
 
     async with client_for(source) as client:
         poller = SourcePoller(source_context(config, source), client, store, lambda: datetime.now(UTC),

@@ -19,12 +19,12 @@ from shopify_bridge.cli.console import lit, styled
 from shopify_bridge.literal import json_text
 
 if TYPE_CHECKING:
-    from shopify_bridge.service.bridge import SourceCycle
     from shopify_bridge.service.check import CheckReport
     from shopify_bridge.service.check_destinations import DestinationReport
     from shopify_bridge.service.explain import Explanation
     from shopify_bridge.service.reconcile import DayResult, SourceReconcile
     from shopify_bridge.service.resync import ResyncReport
+    from shopify_bridge.service.source_status import SourceCycle
     from shopify_bridge.store.reads_events import DeliveryState, LoggedEvent
 
 

@@ -19,8 +19,7 @@ import contextlib
 import os
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,15 +27,7 @@ from structlog.contextvars import bind_contextvars, bound_contextvars
 
 from shopify_bridge import exit_codes
 from shopify_bridge.config import Config, Source
-from shopify_bridge.config.destinations import HttpDestination as HttpSpec
-from shopify_bridge.config.destinations import JsonlDestination as JsonlSpec
-from shopify_bridge.decide.channels import DEFAULT_CHANNEL_TABLE
-from shopify_bridge.decide.exclusions import ExclusionRules
-from shopify_bridge.decide.source_context import SourceContext
-from shopify_bridge.decide.windows import PollSettings
-from shopify_bridge.deliver.destinations.base import Destination
-from shopify_bridge.deliver.destinations.jsonl import JsonlDestination
-from shopify_bridge.deliver.loop import Deliverer, RetryPolicy
+from shopify_bridge.deliver.loop import Deliverer
 from shopify_bridge.deliver.routing import Router
 from shopify_bridge.errors import AuthError, BridgeError
 from shopify_bridge.observe.backfill_progress import BackfillProgress, StoredProgress
@@ -49,8 +40,10 @@ from shopify_bridge.service.clients import client_for
 from shopify_bridge.service.lease_keeper import LeaseKeeper, LeaseTiming
 from shopify_bridge.service.poll_notes import PollNotes
 from shopify_bridge.service.poller import SourcePoller
+from shopify_bridge.service.source_status import SourceCycle, SourceStatus
 from shopify_bridge.service.store_outage import StoreOutage
 from shopify_bridge.service.supervision import Liveness, all_failed_authentication, retry_delay, run_until_stopped
+from shopify_bridge.service.wiring import build_destinations, poll_settings, source_context
 from shopify_bridge.shopify.client import ShopifyClient
 from shopify_bridge.shopify.scopes import ALL_ORDERS_SCOPE, RECENT_ORDERS_DAYS, granted_scopes, missing_scopes
 from shopify_bridge.shopify.transport import Connector, shared_connector
@@ -62,88 +55,6 @@ from shopify_bridge.timeutil import Clock, system_clock
 log = get_logger(component="bridge")
 
 HEARTBEAT_SECONDS = 5.0  # how often `run` tells `tui --attach` it is alive
-
-
-def source_context(config: Config, source: Source, router: Router | None = None) -> SourceContext:
-    table = {**DEFAULT_CHANNEL_TABLE, **(config.channel_types or {})}
-    everywhere = tuple(d.name for d in config.destinations)
-    names = tuple(source.destinations) if source.destinations is not None else everywhere
-    return SourceContext(
-        shop=source.shop_domain,
-        name=source.name,
-        currency=source.currency,
-        channel_table=table,
-        rules=ExclusionRules(
-            channels=tuple(source.exclude.channels),
-            tags=tuple(source.exclude.tags),
-            test_orders=source.exclude.test_orders,
-            cancelled=source.exclude.cancelled,
-        ),
-        upsell_delay_seconds=source.upsell_delay_seconds if source.upsell_delay else None,
-        destinations=names,
-        forward_history=source.forward_history,
-        refund_settle_days=source.refund_settle_days,
-        keep_out=router if router is not None else Router(config.destinations),
-    )
-
-
-def poll_settings(source: Source) -> PollSettings:
-    return PollSettings(
-        poll_interval=timedelta(seconds=source.poll_interval_seconds),
-        sweep_interval=timedelta(minutes=source.sweep_interval_minutes),
-        sweep_window=timedelta(hours=source.sweep_window_hours),
-    )
-
-
-def build_destinations(
-    config: Config, clock: Clock = system_clock
-) -> tuple[list[Destination], dict[str, RetryPolicy]]:
-    """One sender per `[[destinations]]` entry, and the retry policy of each network one (every type
-    reached over HTTP retries, goes dead and replays alike)."""
-    from shopify_bridge.deliver.destinations.http import HttpDestination
-    from shopify_bridge.deliver.destinations.mapped import MappedDestination
-
-    destinations: list[Destination] = []
-    policies: dict[str, RetryPolicy] = {}
-    for spec in config.destinations:
-        if isinstance(spec, JsonlSpec):
-            destinations.append(JsonlDestination(spec.name, spec.path))
-            continue
-        if isinstance(spec, HttpSpec):
-            destinations.append(HttpDestination.from_config(spec))
-        else:
-            destinations.append(MappedDestination(spec, clock=clock))
-        policies[spec.name] = RetryPolicy(max_attempts=spec.max_attempts, max_age=timedelta(hours=spec.max_age_hours))
-    return destinations, policies
-
-
-@dataclass
-class SourceStatus:
-    name: str
-    shop: str
-    state: str = "idle"
-    reason: str | None = None
-    exit_code: int = 0
-    failures: int = 0
-    last_events: int = 0
-    last_seen: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
-    paused: bool = False  # by the operator (`pause_source`): the loop polls and releases nothing meanwhile
-    next_attempt_in: float | None = None  # seconds from the end of the last cycle to the next one
-
-
-@dataclass(frozen=True)
-class SourceCycle:
-    """What one source's cycle in `run_cycle` did (the `run --once` summary line)."""
-
-    source: str
-    exit_code: int
-    seen: int  # orders the poll read from Shopify
-    created: int  # events created (new orders, released holds, settled refunds)
-    delivered: int  # deliveries of this source's events completed by this cycle
-    held: int  # orders of this source in an upsell hold afterwards
-    reason: str | None = None  # why the source failed, when it did
-    elsewhere: bool = False  # not polled: another process sharing the store holds its lease
 
 
 _last_logged: dict[str, float] = {}

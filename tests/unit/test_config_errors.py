@@ -322,7 +322,7 @@ def test_every_destination_type_and_its_filters_are_built(tmp_path: Path) -> Non
     from shopify_bridge.deliver.destinations.http import HttpDestination
     from shopify_bridge.deliver.destinations.jsonl import JsonlDestination
     from shopify_bridge.deliver.destinations.mapped import MappedDestination
-    from shopify_bridge.service.bridge import build_destinations
+    from shopify_bridge.service.wiring import build_destinations
 
     config = load_config(write(tmp_path, SOURCE + JSONL + FILTERS + HTTP + GA4 + META + SEGMENT + FILTERS), ENV)
     assert config.not_supported_yet() == []
