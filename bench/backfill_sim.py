@@ -36,13 +36,22 @@ from shopify_bridge.simulator.server import SimulatorServer
 OBJECTS_PER_SECOND = 1e9
 
 
-async def serve(orders: int, seed: int) -> None:
+def dump_orders(sim: SimulatorServer, path: Path) -> None:
+    """Debugging aid: one JSON line per current order (id, processedAt, createdAt, updatedAt) into `path`."""
+    with path.open("w") as out:
+        for doc in sim.state.store.all_current():
+            out.write(json.dumps({k: doc.get(k) for k in ("id", "processedAt", "createdAt", "updatedAt")}) + "\n")
+
+
+async def serve(orders: int, seed: int, dump: Path | None = None) -> None:
     started = time.perf_counter()
     sim = SimulatorServer(orders=orders, seed=seed)
     gc.freeze()
     seeded = time.perf_counter()
     sim.state.bulk.objects_per_second = OBJECTS_PER_SECOND
     earliest = min(doc["processedAt"] for doc in sim.state.store.all_current()) if orders else None
+    if dump is not None:
+        dump_orders(sim, dump)
     async with sim:
         info: dict[str, Any] = {
             "url": sim.url, "token": sim.token, "orders": len(sim.state.store), "earliest": earliest,
@@ -56,8 +65,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--orders", type=int, required=True)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--dump", type=Path, help="write each order's id and timestamps there (JSON lines)")
     args = parser.parse_args()
-    asyncio.run(serve(args.orders, args.seed))
+    asyncio.run(serve(args.orders, args.seed, args.dump))
 
 
 if __name__ == "__main__":
