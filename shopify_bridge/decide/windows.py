@@ -10,7 +10,8 @@ Shopify's search index lags behind `updatedAt` — seconds usually, minutes some
   minus that `updatedAt`, when an earlier window already covered that `updatedAt` (an order that no
   window could have seen yet says nothing about the index);
 - the sweep re-reads a wider window (the last `sweep_window_hours`, up to where the next poll window
-  starts) every `sweep_interval_minutes`; what it finds newer than the store was missed by the polls.
+  starts) every `sweep_interval_minutes`; what it finds newer than the store was missed by the polls. After
+  a backfill it reaches back before the snapshot too, which the bulk operation read from the same index.
 
 A listed order is read in full only when the store has nothing as new: `updatedAt` has one-second
 resolution, so a stored version read within SETTLE_SECONDS of its own `updatedAt` may have a sibling
@@ -104,13 +105,24 @@ def poll_window(cursor: datetime, now: datetime, overlap_by: timedelta) -> Windo
 
 
 def sweep_window(
-    now: datetime, span: timedelta, cursor: datetime, overlap_by: timedelta, first_connected: datetime
+    now: datetime, span: timedelta, cursor: datetime, overlap_by: timedelta, floor: datetime
 ) -> Window:
-    """The sweep's window: the last `span`, but nothing from before the first connection (history is the
-    backfill's) and nothing the next poll window still covers (its overlap before the cursor, and on): what
-    the sweep finds there, the polls have passed for good."""
+    """The sweep's window: the last `span`, but nothing from before `floor` (the first connection, or a
+    little before a backfill's snapshot: `sweep_floor`; older history is the backfill's) and nothing the
+    next poll window still covers (its overlap before the cursor, and on): what the sweep finds there, the
+    polls have passed for good."""
     end = min(cursor - overlap_by, settled_until(now))
-    return Window(min(end, max(now - span, first_connected)), end)
+    return Window(min(end, max(now - span, floor)), end)
+
+
+def sweep_floor(first_connected: datetime, backfill_snapshot: datetime | None) -> datetime:
+    """How far back the sweep may read: the first connection, or after a backfill MAX_OVERLAP_SECONDS before
+    its snapshot. The bulk operation searched the same lagging index, so an order updated shortly before the
+    snapshot and not yet searchable then is in neither its result nor any poll window (they start an overlap
+    before the snapshot); only the sweep can still find it."""
+    if backfill_snapshot is None:
+        return first_connected
+    return min(first_connected, backfill_snapshot - timedelta(seconds=MAX_OVERLAP_SECONDS))
 
 
 def sweep_due(swept_at: datetime | None, now: datetime, interval: timedelta) -> bool:

@@ -4,8 +4,10 @@ The backfill takes a snapshot of every order processed in `[start_date, snapshot
 `snapshot` is the moment the backfill began (persisted before anything is sent). Incremental
 polling then starts its `updated_at` cursor at `snapshot`: an order processed before it is in the
 snapshot, an order processed after it has `updatedAt >= processedAt >= snapshot` and is polled,
-and an order in both is stored once per distinct content. Re-running over the same range creates
-no second event (events are unique per event_id).
+and an order in both is stored once per distinct content. The bulk operation searches Shopify's lagging
+index, so an order updated shortly before `snapshot` but not yet searchable then is in neither; the
+poller's sweep reaches back before `snapshot` for it (`decide.windows.sweep_floor`).
+Re-running over the same range creates no second event (events are unique per event_id).
 
 Lifecycle per window (all state in `sources.backfill_state`, written before the next step):
 run → (OPERATION_IN_PROGRESS/LIMIT_REACHED: wait and retry) → poll `bulkOperation(id:)` with capped

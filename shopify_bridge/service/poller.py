@@ -25,7 +25,15 @@ from typing import Any, Protocol
 
 from shopify_bridge.decide.orderdoc import OrderDoc, legacy_id
 from shopify_bridge.decide.source_context import SourceContext
-from shopify_bridge.decide.windows import PollSettings, Window, overlap, poll_window, sweep_due, sweep_window
+from shopify_bridge.decide.windows import (
+    PollSettings,
+    Window,
+    overlap,
+    poll_window,
+    sweep_due,
+    sweep_floor,
+    sweep_window,
+)
 from shopify_bridge.observe.log import get_logger
 from shopify_bridge.observe.observer import BridgeObserver
 from shopify_bridge.service import ingest, new_customers, order_reader, refund_settler
@@ -403,8 +411,10 @@ class SourcePoller:
         if not sweep_due(memory.swept_at, now, self.settings.sweep_interval):
             return None
         cursor = parse_ts(source.cursor)
+        backfill = self.store.sources.backfill_state(self.ctx.shop)
+        snapshot = parse_ts(backfill["snapshot"]) if backfill and backfill.get("status") == "complete" else None
         window = sweep_window(now, self.settings.sweep_window, cursor, overlap(memory.lags, now),
-                              parse_ts(source.first_connected_at))
+                              sweep_floor(parse_ts(source.first_connected_at), snapshot))
         shop = self.ctx.shop
         if window.start >= window.end:  # connected just now: nothing the polls could have missed yet
             self.store.sources.set_swept(shop, now)

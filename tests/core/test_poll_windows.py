@@ -244,3 +244,27 @@ async def test_an_order_edited_twice_within_one_second_keeps_both_versions(datab
     await poller.cycle()  # listed with the updatedAt the store has, but read too soon after it: read again
     tags = [json.loads(doc)["tags"] for (doc,) in poller.store.sql.all("SELECT doc FROM order_versions ORDER BY seq")]
     assert tags == [["gift"], ["gift", "vip"]]
+
+
+async def test_after_a_backfill_the_sweep_finds_an_order_the_bulk_snapshot_could_not_see_yet(
+    database, shopify, clock
+) -> None:
+    """Processed and last updated 3 min before the snapshot, searchable 5 min after it (an 8 min lag): the
+    bulk operation missed it and every poll window starts after it; the sweep reaches back for it."""
+    recorder = Recorder()
+    poller = make_poller(database, shopify, clock, settings=SWEEP, observer=recorder)
+    poller.store.sources.ensure(SHOP, "Demo")
+    order = shopify.put(make_order(7, clock() - timedelta(minutes=3)))
+    order["updatedAt"] = order["processedAt"]
+    shopify.searchable_at[order["id"]] = clock() + timedelta(minutes=5)
+    snapshot = iso(clock())
+    state: Any = {"status": "running", "start": iso(clock() - timedelta(days=30)), "snapshot": snapshot,
+                  "windows": [], "op_id": None, "retries": 0, "orders": 0}
+    clock.advance(60)  # the bulk operation ran, without it
+    poller.store.sources.complete_backfill(SHOP, state, snapshot)
+    for _ in range(4 * 60):  # an hour of polls every 15 s: two sweeps
+        clock.advance(15)
+        await poller.cycle()
+    assert status(poller, 7) == "history" and events(poller) == []
+    [(_, lag)] = recorder.recovered
+    assert lag > 30 * 60  # the first sweep after it became searchable

@@ -17,6 +17,7 @@ from shopify_bridge.decide.windows import (
     overlap,
     poll_window,
     sweep_due,
+    sweep_floor,
     sweep_window,
 )
 
@@ -68,6 +69,12 @@ def test_the_sweep_reads_back_its_span_but_not_before_the_first_connection_nor_w
     assert young == Window(T0, T0 + seconds(530))
     empty = sweep_window(T0 + seconds(30), day, T0 + seconds(28), minute, T0)
     assert empty.start == empty.end  # connected just now: nothing the polls have passed yet
+
+
+def test_after_a_backfill_the_sweep_reaches_back_before_its_snapshot() -> None:
+    assert sweep_floor(T0, None) == T0
+    assert sweep_floor(T0, T0) == T0 - seconds(MAX_OVERLAP_SECONDS)
+    assert sweep_floor(T0, T0 + timedelta(days=1)) == T0, "polled before the backfill: polls covered since then"
 
 
 def test_a_sweep_is_due_first_and_then_every_interval() -> None:
