@@ -203,11 +203,11 @@ class Outbox:
         """
         if not event_seqs:
             return 0
-        fresh = "attempts = 0, created_at = ?" if reset_attempts else "attempts = attempts, created_at = created_at"
+        fresh = ", attempts = 0, created_at = ?" if reset_attempts else ""
         stamp = (iso(now),) if reset_attempts else ()
         with self.sql.transaction():
             return self.sql.run_many(
                 "UPDATE deliveries SET state = 'pending', next_attempt_at = ?, last_error = NULL, reason = NULL, "
-                f"claimed_by = NULL, {fresh} WHERE event_seq = ? AND destination = ?",
+                f"claimed_by = NULL{fresh} WHERE event_seq = ? AND destination = ?",
                 [(iso(now), *stamp, seq, destination) for seq in event_seqs],
             )

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from shopify_bridge.deliver.destinations.base import DeliveryResult, Outgoing
-from shopify_bridge.private_files import create_private, open_private
+from shopify_bridge.private_files import open_private
 
 TAIL_SCAN = 1 << 16
 
@@ -83,13 +83,13 @@ class JsonlDestination:
         return None
 
     def _append(self, payloads: list[bytes]) -> None:
-        created = create_private(self.path)
         with locked_for_append(self.path) as handle:
+            first_bytes = handle.seek(0, os.SEEK_END) == 0  # a file just created (or still empty)
             _cut_torn_tail(handle)
             handle.write(b"".join(p + b"\n" for p in payloads))
             handle.flush()
             os.fsync(handle.fileno())
-        if created:
+        if first_bytes:
             # The file's name lives in its directory: without this a power cut right after the first
             # batch (already marked delivered) could lose the whole new file on some file systems.
             _fsync_directory(self.path.parent)
