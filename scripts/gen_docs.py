@@ -110,13 +110,17 @@ def _cell(text: str) -> str:
 
 
 def model_table(model: type[BaseModel]) -> str:
+    from shopify_bridge.config.base import field_docs
+
     rows = ["| key | type | default | description |", "|---|---|---|---|"]
+    docs = field_docs(model)  # the config tables' docstrings are read on demand, not by pydantic
     for name, field in model.model_fields.items():
         kind = type_name(field.annotation)
         limits = constraint_text(field)
         if limits:
             kind = f"{kind}, {limits}"
-        rows.append(f"| `{name}` | {_cell(kind)} | {default_text(field)} | {_cell(field.description or '')} |")
+        description = field.description or docs.get(name, "")
+        rows.append(f"| `{name}` | {_cell(kind)} | {default_text(field)} | {_cell(description)} |")
     return "\n".join(rows)
 
 

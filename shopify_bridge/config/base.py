@@ -1,5 +1,6 @@
-"""The base of every config table: closed to unknown keys, immutable, masking secrets in its repr;
-and the path helpers shared by the tables that name files."""
+"""The base of every config table: closed to unknown keys, immutable, masking secrets in its repr, its
+fields documented by attribute docstrings (`field_docs`); and the path helpers shared by the tables that
+name files."""
 
 from __future__ import annotations
 
@@ -25,11 +26,17 @@ def scrub(value: Any, secrets: frozenset[str]) -> Any:
 
 
 class Section(BaseModel):
-    """A table of the config file: closed to unknown keys, immutable, masking secrets in its repr."""
+    """A table of the config file: closed to unknown keys, immutable, masking secrets in its repr.
 
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, use_attribute_docstrings=True, hide_input_in_errors=True
-    )
+    Built for the program's start-up (every command but `--help` loads the config): a table's validator is
+    built when it is first used (`defer_build`), so the bases that never validate anything (this class,
+    `DestinationBase`, `NetworkDestination`) cost nothing and `Config` builds its tables in one go; and the
+    fields' docstrings are read only when asked for (`field_docs`), not by pydantic at class creation
+    (`use_attribute_docstrings` parses every table's source again at every start, for text that only the
+    docs generator and the tests read).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True, defer_build=True)
 
     _masked: frozenset[str] = PrivateAttr(default=frozenset())
 
@@ -53,6 +60,21 @@ class Section(BaseModel):
             for item in value if isinstance(value, list) else [value]:
                 if isinstance(item, Section):
                     item.mask_everywhere(secrets)
+
+
+def field_docs(model: type[BaseModel]) -> dict[str, str]:
+    """The documentation of each of `model`'s fields: its attribute docstring, from the class that declares
+    it (a subclass that declares a field again documents it again).
+
+    The same reading of the source as pydantic's `use_attribute_docstrings`, done on demand.
+    """
+    from pydantic._internal._docs_extraction import extract_docstrings_from_cls
+
+    docs: dict[str, str] = {}
+    for klass in reversed(model.__mro__):
+        if issubclass(klass, BaseModel) and klass is not BaseModel:
+            docs.update(extract_docstrings_from_cls(klass, use_inspect=True))
+    return {name: docs[name] for name in model.model_fields if name in docs}
 
 
 def path_given(value: Any) -> Any:

@@ -1,6 +1,6 @@
 """The TOML configuration (PRODUCT.md, "Config file"): models, defaults and `load_config`.
 
-Every field carries its documentation as an attribute docstring (pydantic `use_attribute_docstrings`),
+Every field carries its documentation as an attribute docstring (read by `config.base.field_docs`),
 so the docs, the example config and the validation messages speak about the same keys. Unknown keys
 are errors at every level. Secrets are `SecretStr`; values that came from `${VAR}` are secret too and
 are masked in every repr (see `config_base.Section`) and listed by `Config.secret_values()`.

@@ -7,21 +7,28 @@ last before rendering, so neither the bridge nor a library (gql,
 aiohttp) can print a token: known secret values are replaced by `***` wherever they appear (values,
 nested containers, the message, formatted tracebacks), as is anything shaped like a secret (see
 `shopify_bridge.redaction`, the one implementation that logs, errors and the dashboard share).
+
+structlog is imported when first needed (`_structlog`), as if rich were not installed: with rich, structlog's
+own import loads rich's traceback renderer, syntax highlighter and pretty-printer, and pygments with them
+(some 20 ms of CPU at every start), for the tracebacks of its console renderer, which never gets one to render
+here.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
-from collections.abc import Iterable
-from typing import Any, TextIO, cast
-
-import structlog
-from structlog.typing import EventDict, FilteringBoundLogger, Processor, WrappedLogger
+from collections.abc import Iterable, Iterator
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from shopify_bridge.literal import visible
 from shopify_bridge.redaction import REDACTED, Redactor, is_secret_key
+
+if TYPE_CHECKING:
+    from structlog.typing import EventDict, FilteringBoundLogger, Processor, WrappedLogger
 
 # The libraries whose INFO logs carry whole request/response bodies (customer data).
 _CHATTY_LOGGERS = ("gql.transport", "gql.dsl", "aiohttp.access")
@@ -106,6 +113,34 @@ def _uses_json(json_logs: bool, stream: TextIO | None) -> bool:
     return json_logs or not (callable(isatty) and isatty())
 
 
+@contextlib.contextmanager
+def _as_if_not_installed(name: str) -> Iterator[None]:
+    """Within it, `import name` fails with ImportError (a None entry in sys.modules), imported or not."""
+    saved = sys.modules.get(name)
+    sys.modules[name] = None  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        if saved is None:
+            del sys.modules[name]
+        else:
+            sys.modules[name] = saved
+
+
+def _structlog() -> ModuleType:
+    """structlog; imported here first, as if rich were not installed (see the module's docstring).
+
+    Its rich parts would only render the tracebacks of an event that still carries `exc_info` when it reaches
+    the console renderer, and none does: `format_exc_info` turns every traceback into text before (for JSON
+    and human lines alike, so that the redactor sees it)."""
+    if "structlog" not in sys.modules:
+        with _as_if_not_installed("rich"):
+            import structlog
+    import structlog
+
+    return structlog
+
+
 def configure_logging(
     *,
     json_logs: bool = False,
@@ -127,6 +162,7 @@ def configure_logging(
     level = logging.DEBUG if debug else logging.INFO
     as_json = _uses_json(json_logs, stream)
     _human_lines["on"] = not as_json
+    structlog = _structlog()
     renderer: Processor = (
         structlog.processors.JSONRenderer()
         if as_json
@@ -163,4 +199,4 @@ def configure_logging(
 
 def get_logger(**bound: Any) -> FilteringBoundLogger:
     """A logger with `bound` key/values on every event; safe at import time (configuration is lazy)."""
-    return cast(FilteringBoundLogger, structlog.get_logger(**bound))
+    return cast("FilteringBoundLogger", _structlog().get_logger(**bound))

@@ -12,14 +12,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from shopify_bridge.config import Config
 from shopify_bridge.deliver.loop import DeadLetter
 from shopify_bridge.observe import alert_rules
 from shopify_bridge.observe.alerts import Alerter, SentAlerts, Sleep, sinks_of
-from shopify_bridge.service.reconcile import DayResult
 from shopify_bridge.store import Store
 from shopify_bridge.timeutil import Clock
+
+if TYPE_CHECKING:  # the `reconcile` command's module: `run` never loads it
+    from shopify_bridge.service.reconcile import DayResult
 
 
 class BridgeAlerts:

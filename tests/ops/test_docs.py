@@ -45,6 +45,7 @@ def test_generation_ignores_the_terminal(gen_docs: ModuleType, monkeypatch: pyte
 
 def test_references_cover_every_key_and_every_command(gen_docs: ModuleType) -> None:
     from shopify_bridge.config import Config, Exclude, Source
+    from shopify_bridge.config.base import field_docs
     from shopify_bridge.config.destinations import DESTINATION_MODELS, Alerts
 
     configuration = gen_docs.configuration_markdown()
@@ -53,9 +54,10 @@ def test_references_cover_every_key_and_every_command(gen_docs: ModuleType) -> N
         assert f'## `[[destinations]]` with `type = "{kind}"`' in configuration
     assert "## `[alerts]`" in configuration
     for model in (Config, Source, Exclude, *DESTINATION_MODELS, Alerts):
-        for name, field in model.model_fields.items():
+        docs = field_docs(model)
+        for name in model.model_fields:
             assert f"| `{name}` |" in configuration
-            assert " ".join((field.description or "").split()).replace("|", "\\|") in configuration
+            assert " ".join(docs[name].split()).replace("|", "\\|") in configuration
     for kind in ("source_failed", "source_recovered", "dead_letters", "reconcile_mismatch"):
         assert f"`{kind}`" in configuration
     commands = gen_docs.commands_markdown()

@@ -5,6 +5,7 @@ Each check runs in a process of its own: freezing the test runner's objects woul
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -102,3 +103,52 @@ def test_a_stop_while_the_app_is_still_importing_ends_cleanly(launch: str, tmp_p
         capture_output=True, text=True, cwd=tmp_path, timeout=60,
     )
     assert (done.returncode, done.stdout) == (0, ""), done.stderr
+
+
+# `run`'s start-up as the console script goes through it, up to the moment the bridge is built (before its
+# first request): what it has imported then, and whether the config tables read their docstrings or built
+# the validators of their bases.
+RUN_STARTUP = """
+import json, os, sys
+import shopify_bridge.cli.startup as startup
+
+def startup_done():
+    from shopify_bridge.config import Config
+    from shopify_bridge.config.destinations import NetworkDestination
+    print(json.dumps({{
+        "modules": sorted(sys.modules),
+        "docstrings_read": any(field.description for field in Config.model_fields.values()),
+        "base_built": NetworkDestination.__pydantic_complete__,
+    }}))
+    sys.stdout.flush()
+    os._exit(0)
+
+startup.startup_done = startup_done  # before `entry`, `app` and `run` import it
+sys.argv = ["shopify-bridge", "--config", {config!r}, *{options!r}, "run", "--once"]
+from shopify_bridge.cli import entry
+entry.main()
+print("start-up never ended")
+"""
+
+# Loaded only for what `run` with JSON log lines never does: structlog's console renderer's tracebacks (rich's
+# traceback renderer, syntax highlighter and pretty-printer, pygments). (attrs stays: aiohttp uses it.)
+NOT_FOR_RUN = ("pygments", "rich.traceback", "rich.syntax", "rich.pretty")
+
+
+@pytest.mark.parametrize("options", [["--json-logs"], []], ids=["json-logs", "stderr-not-a-terminal"])
+def test_run_starts_without_what_it_does_not_use(tmp_path: Path, options: list[str]) -> None:
+    config = tmp_path / "shopify-bridge.toml"
+    config.write_text(
+        'database = "bridge.db"\n[[sources]]\nname = "S"\nstore = "sim-snowboards"\naccess_token = "shpat_x"\n'
+        'api_url = "http://127.0.0.1:9"\nstart_date = "2026-01-01"\n'
+        '[[destinations]]\nname = "file"\ntype = "jsonl"\npath = "events.jsonl"\n'
+    )
+    done = subprocess.run([sys.executable, "-c", RUN_STARTUP.format(config=str(config), options=options)],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert done.returncode == 0, done.stderr
+    state = json.loads(done.stdout.splitlines()[-1])
+    modules = set(state["modules"])
+    assert "shopify_bridge.service.bridge" in modules and "structlog" in modules  # the bridge is built
+    loaded = sorted(m for m in modules if any(m == name or m.startswith(f"{name}.") for name in NOT_FOR_RUN))
+    assert loaded == []
+    assert state == {**state, "docstrings_read": False, "base_built": False}

@@ -5,6 +5,9 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -234,3 +237,41 @@ def test_no_color_turns_off_colour_in_human_lines(
     configure_logging(stream=terminal)
     get_logger().error("something failed", source="Main")
     assert ("\x1b[" in terminal.getvalue()) is coloured
+
+
+# In a fresh interpreter, with `first` run before: configure logging for `kind` lines (human ones on a
+# stream that is a terminal) and log a failure through structlog and one through a library.
+FRESH_PROCESS = """
+import io, logging, sys
+{first}
+from shopify_bridge.observe.log import configure_logging, get_logger
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+stream = Terminal() if {kind!r} == "human" else io.StringIO()
+configure_logging(stream=stream)
+try:
+    raise ValueError("bad value")
+except ValueError:
+    get_logger(component="poller").exception("poll failed", orders=3)
+    logging.getLogger("aiohttp.client").exception("library failed")
+print(stream.getvalue(), end="")
+print("rich traceback module:", "rich.traceback" in sys.modules)
+"""
+
+
+def logged_in_a_fresh_process(kind: str, first: str = "") -> str:
+    code = FRESH_PROCESS.format(first=first, kind=kind)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    return re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z", "<time>", done.stdout)
+
+
+@pytest.mark.parametrize("kind", ["json", "human"])
+def test_lines_are_the_same_whether_or_not_structlog_was_loaded_with_rich(kind: str) -> None:
+    lean = logged_in_a_fresh_process(kind)  # the console script's way: structlog is first loaded by our logging
+    usual = logged_in_a_fresh_process(kind, first="import structlog")  # as it loads by itself, with rich
+    assert lean.endswith("rich traceback module: False\n") and usual.endswith("rich traceback module: True\n")
+    assert lean.count("Traceback (most recent call last)") == 2 and lean.count("bad value") == 2
+    assert lean.removesuffix("False\n") == usual.removesuffix("True\n")
