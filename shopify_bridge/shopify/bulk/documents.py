@@ -123,12 +123,13 @@ def _database_file(conn: sqlite3.Connection) -> str:
 class _BatchReader:
     """The batches of one operation; when the database is a file, read `READERS` ahead on threads.
 
-    Each read thread has its own connection. Two of them, because a thread that finishes its statement
-    must wait for the GIL (up to the interpreter's switch interval) while the caller parses: with a single
-    thread that wait would be paid once per batch; with two, one thread's wait overlaps the other's read.
+    Each read thread has its own connection. One of them: a thread that finishes its statement waits for the
+    GIL (up to the interpreter's switch interval) while the caller parses, and a second thread would hide
+    some of that wait, but every hand-over of the GIL costs CPU in both threads. With two, a 20k-order
+    backfill spent ~0.1 CPU s more for no shorter ingest (`bench/backfill.py --whole`); the goal is CPU.
     """
 
-    READERS = 2
+    READERS = 1
 
     def __init__(self, conn: sqlite3.Connection, key: int, batch: int) -> None:
         self.conn, self.key = conn, key
