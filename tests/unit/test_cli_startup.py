@@ -131,8 +131,9 @@ print("start-up never ended")
 """
 
 # Loaded only for what `run` with JSON log lines never does: structlog's console renderer's tracebacks (rich's
-# traceback renderer, syntax highlighter and pretty-printer, pygments). (attrs stays: aiohttp uses it.)
-NOT_FOR_RUN = ("pygments", "rich.traceback", "rich.syntax", "rich.pretty")
+# traceback renderer, syntax highlighter and pretty-printer, pygments), and the dashboard's store reads.
+# (attrs stays: aiohttp uses it.)
+NOT_FOR_RUN = ("pygments", "rich.traceback", "rich.syntax", "rich.pretty", "shopify_bridge.store.reads_dashboard")
 
 
 @pytest.mark.parametrize("options", [["--json-logs"], []], ids=["json-logs", "stderr-not-a-terminal"])
