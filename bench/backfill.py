@@ -18,11 +18,12 @@ Targets: ≥ 20,000 orders/s for stage + iterate, peak RSS ≤ 150 MB and not gr
 simulator (in a process of its own), with the CPU seconds, peak RSS, wall time and orders per CPU-second of the
 bridge's process tree, and a check that the store holds every order (`bench/backfill_whole.py`). Targets on
 20k orders: ≤ 2.0 CPU s (≥ 10,000 orders per CPU-second) and peak RSS ≤ 150 MB, flat from 10k to 300k.
-`--profile` and `--memory` run it under py-spy/cProfile or memray, their output in `bench/out/`.
+`--profile` and `--memory` run it under py-spy/cProfile/perf/strace or memray, their output in `bench/out/`.
 
     .venv/bin/python bench/backfill.py --whole                          # 10k, 20k, 100k and 300k orders
     .venv/bin/python bench/backfill.py --whole --sizes 20000
     .venv/bin/python bench/backfill.py --whole --profile pyspy          # 100k; or --profile cprofile
+    .venv/bin/python bench/backfill.py --whole --profile perf,strace --sizes 20000  # native CPU, I/O calls
     .venv/bin/python bench/backfill.py --whole --memory                 # 20k and 100k under memray
 
 `--forward-history` runs a whole forward_history backfill against the simulator and prints the requests
@@ -181,7 +182,8 @@ def main() -> None:
                         help="a whole forward_history backfill against the simulator: requests per 1,000 orders "
                         "and the time (bench/backfill_forward.py)")
     parser.add_argument("--whole", action="store_true", help="the real `shopify-bridge run --once` as a process")
-    parser.add_argument("--profile", help="with --whole: profile the run with pyspy, cprofile or pyspy,cprofile")
+    parser.add_argument("--profile", help="with --whole: profile the run with pyspy, cprofile, perf and/or strace "
+                        "(comma-separated)")
     parser.add_argument("--repeat", type=int, default=1, help="with --whole: bridge runs per seeded shop")
     parser.add_argument("--source-start", action="store_true",
                         help="with --whole: don't byte-compile the package first (each start compiles it)")

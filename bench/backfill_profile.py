@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import pstats
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -125,11 +126,36 @@ def _pstats_report(path: Path) -> str:
     return text.getvalue()
 
 
+def _perf_report(path: Path) -> str:
+    """perf's share of samples by library, then its top native symbols (SQLite, orjson, the interpreter, the
+    kernel): where CPU goes below Python, system calls included."""
+    def report(sort: str, limit: str) -> list[str]:
+        out = subprocess.run(["perf", "report", "-i", str(path), "--stdio", "--sort", sort, "--percent-limit", limit],
+                             capture_output=True, text=True, check=True).stdout
+        return [line.rstrip() for line in out.splitlines() if line.strip() and not line.startswith("#")]
+    return "\n".join(["by library:", *report("dso", "0.5"), "", "top symbols:", *report("dso,symbol", "0.5")])
+
+
+def _syscall_report(path: Path) -> str:
+    """strace's reads and writes summed by file: how many calls and bytes each file cost."""
+    calls: Counter[tuple[str, str]] = Counter()
+    size: Counter[tuple[str, str]] = Counter()
+    for line in path.read_text().splitlines():
+        found = re.search(r"(pwrite64|pread64|fdatasync|read|write)\(\d+<([^>]*)>.*= (\d+)$", line)
+        if found:
+            key = (found[1], found[2].rsplit("/", 1)[-1])
+            calls[key] += 1
+            size[key] += int(found[3])
+    return "\n".join(f"{n:8,} {call:10} {name:50} {size[(call, name)] / 1e6:8.1f} MB"
+                     for (call, name), n in calls.most_common(TOP))
+
+
 def profile(size: int, workroot: Path, tools: list[str]) -> int:
     """The bridge under each profiler in turn, against one seeded shop."""
-    unknown = set(tools) - {"pyspy", "cprofile"}
+    unknown = set(tools) - {"pyspy", "cprofile", "perf", "strace"}
     if unknown:
-        raise SystemExit(f"--profile takes pyspy, cprofile or both, not {', '.join(sorted(unknown))}")
+        raise SystemExit(f"--profile takes pyspy, cprofile, perf or strace (comma-separated), not "
+                         f"{', '.join(sorted(unknown))}")
     OUT.mkdir(exist_ok=True)
     failed = 0
     with Shop(size) as shop:
@@ -138,12 +164,20 @@ def profile(size: int, workroot: Path, tools: list[str]) -> int:
                 target = OUT / f"profile-{size}.pyspy.txt"
                 wrapper = [str(VENV_BIN / "py-spy"), "record", "--format", "raw", "--rate", "250",
                            "--output", str(target), "--"]
+            elif tool == "perf":  # native: the interpreter, SQLite, orjson, libc and the kernel, threads included
+                target = OUT / f"profile-{size}.perf.data"
+                wrapper = ["perf", "record", "--quiet", "-F", "2000", "-o", str(target), "--"]
+            elif tool == "strace":  # the file system calls, by file
+                target = OUT / f"profile-{size}.strace.txt"
+                wrapper = ["strace", "-f", "-y", "-e", "trace=pwrite64,pread64,fdatasync,read,write", "-o",
+                           str(target), "--"]
             else:
                 target = OUT / f"profile-{size}.prof"
                 wrapper = [str(VENV_BIN / "python"), "-m", "cProfile", "-o", str(target)]
             figures = run_bridge(shop, workroot, wrapper, label=f"profile-{tool}")
             failed += not good(figures)
-            report = top_of_stacks(target) if tool == "pyspy" else _pstats_report(target)
+            reports = {"pyspy": top_of_stacks, "perf": _perf_report, "strace": _syscall_report}
+            report = reports.get(tool, _pstats_report)(target)
             target.with_suffix(".top.txt").write_text(report + "\n")
             print(HEADER)
             print(row(figures), f"  (under {tool}: its own CPU and memory are counted too)")
