@@ -90,6 +90,10 @@ class Deliverer:
         self.on_dead = on_dead or (lambda dead: None)
         self.may_claim = may_claim or (lambda: True)
         self.wake = asyncio.Event()
+        # Per destination: deliveries sent whose `delivered` could not be recorded (the database server went
+        # away in between), with when. Recorded once it is back, before anything is handed back to be sent
+        # again: a lost connection is not a dead process, and must not send an event twice.
+        self._sent_unrecorded: dict[str, tuple[list[int], datetime]] = {}
 
     async def open(self) -> None:
         recovered = self.outbox.recover_in_flight(self.clock())
@@ -106,6 +110,7 @@ class Deliverer:
         """Send everything due now to one destination; returns what happened."""
         stats = DeliveryStats()
         outbox = self.outbox
+        self._record_sent(destination.name)  # what an earlier drain sent while the database was away
         while True:
             if stop is not None and stop.is_set():
                 return stats  # shutting down: the batch in flight was finished and recorded; the rest waits
@@ -124,7 +129,8 @@ class Deliverer:
             now = self.clock()
             delivered = [d.event_seq for d, r in zip(sendable, results, strict=True) if r.outcome == "delivered"]
             if delivered:
-                outbox.mark_delivered(destination.name, delivered, now)
+                self._sent_unrecorded[destination.name] = (delivered, now)
+                self._record_sent(destination.name)
                 stats.delivered += len(delivered)
             progressed = bool(delivered) or len(sendable) < len(batch)
             for item, result in zip(sendable, results, strict=True):
@@ -150,6 +156,14 @@ class Deliverer:
             if any(result.outcome in ("retry", "dead") for result in results):
                 # Something failed: later events of the same order must not overtake it this round.
                 return stats
+
+    def _record_sent(self, destination: str) -> None:
+        """Record as delivered what was sent to `destination` and not yet recorded; raises `StoreUnavailable`
+        (and keeps them) while the database server is away."""
+        sent = self._sent_unrecorded.get(destination)
+        if sent is not None:
+            self.outbox.mark_delivered(destination, *sent)
+            del self._sent_unrecorded[destination]
 
     def _route(self, destination: str, batch: list[Due], now: datetime, stats: DeliveryStats) -> list[Due]:
         """The deliveries of `batch` to send; the others are recorded now (kept out, or dead when they cannot
@@ -240,7 +254,8 @@ class Deliverer:
         while not stop.is_set():
             wait = IDLE_WAIT_SECONDS
             try:
-                if unsettled:  # sent or not, those rows go out again (at-least-once, same event_id)
+                if unsettled:  # what was sent is recorded; the rest of the claims go out again
+                    self._record_sent(destination.name)
                     self.outbox.hand_back(destination.name)
                     unsettled = False
                 await self.drain(destination, stop)

@@ -128,8 +128,9 @@ class Outbox:
             )
 
     def hand_back(self, destination: str) -> int:
-        """This worker's claims to `destination` go back to pending: after a send whose outcome could not
-        be recorded (the database went away), they are sent again (at-least-once); how many rows."""
+        """This worker's claims to `destination` go back to pending, to be sent again; how many rows. After the
+        database went away mid-drain: what was sent meanwhile is recorded first (`Deliverer`), so these are
+        the claims not sent, or whose failure could not be recorded."""
         with self.sql.transaction():
             return self.sql.run(
                 "UPDATE deliveries SET state = 'pending', claimed_by = NULL "

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+
+import pytest
 
 from shopify_bridge.deliver.destinations.base import Outgoing
 from shopify_bridge.deliver.destinations.jsonl import JsonlDestination
 from shopify_bridge.deliver.loop import Deliverer, retry_delay
 from shopify_bridge.store import Store
 from shopify_bridge.store.schema import transaction
+from shopify_bridge.store.sql import StoreUnavailable
 from tests.fakes import FakeClock
 
 T0 = datetime(2026, 5, 1, 10, 0, tzinfo=UTC)
@@ -131,3 +135,52 @@ async def test_a_new_file_is_made_durable_in_its_directory_once(tmp_path: Path, 
     await destination.send([Outgoing("2", b'{"n":2}')])
     assert synced == [False, True, False]  # an existing file: its bytes only
     assert (tmp_path / "out" / "events.jsonl").read_bytes() == b'{"n":1}\n{"n":2}\n'
+
+
+class LosesTheConnectionOnce:
+    """`Outbox.mark_delivered` failing as a PostgreSQL store does when its server connection is killed."""
+
+    def __init__(self, real) -> None:  # type: ignore[no-untyped-def]
+        self.real, self.failed = real, False
+
+    def __call__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        if not self.failed:
+            self.failed = True
+            raise StoreUnavailable("lost the connection to the database server")
+        self.real(*args, **kwargs)
+
+
+async def test_a_send_whose_record_was_lost_with_the_connection_is_recorded_not_sent_again(tmp_path: Path) -> None:
+    store = Store.open_writer(tmp_path / "b.db")
+    seed(store.conn, 3)
+    out = tmp_path / "events.jsonl"
+    store.outbox.mark_delivered = LosesTheConnectionOnce(store.outbox.mark_delivered)  # type: ignore[method-assign]
+    deliverer = Deliverer(store.outbox, [JsonlDestination("file", out)], FakeClock(T0))
+    await deliverer.open()
+    with pytest.raises(StoreUnavailable):
+        await deliverer.deliver_once()  # written to the file, then the record of it was lost
+    assert out.read_text().count("\n") == 3
+    assert (await deliverer.deliver_once()).delivered == 0  # recorded now, and nothing is sent twice
+    assert [json.loads(line)["event_id"] for line in out.read_text().splitlines()] == ["0", "1", "2"]
+    states = store.conn.execute("SELECT DISTINCT state FROM deliveries").fetchall()
+    assert states == [("delivered",)]
+
+
+async def test_the_delivery_loop_records_what_it_sent_before_handing_claims_back(tmp_path: Path) -> None:
+    store = Store.open_writer(tmp_path / "b.db")
+    seed(store.conn, 3)
+    out = tmp_path / "events.jsonl"
+    store.outbox.mark_delivered = LosesTheConnectionOnce(store.outbox.mark_delivered)  # type: ignore[method-assign]
+    deliverer = Deliverer(store.outbox, [JsonlDestination("file", out)], FakeClock(T0))
+    await deliverer.open()
+    stop = asyncio.Event()
+    loop = asyncio.create_task(deliverer.run(stop))
+    for _ in range(200):  # the loop's first drain fails; its next round settles (it is woken, not waited for)
+        await asyncio.sleep(0)
+        deliverer.wake.set()
+        if store.conn.execute("SELECT count(*) FROM deliveries WHERE state = 'delivered'").fetchone()[0] == 3:
+            break
+    stop.set()
+    await asyncio.wait_for(loop, timeout=5)
+    assert [json.loads(line)["event_id"] for line in out.read_text().splitlines()] == ["0", "1", "2"]
+    assert store.conn.execute("SELECT count(*) FROM deliveries WHERE state = 'delivered'").fetchone()[0] == 3
