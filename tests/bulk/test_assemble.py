@@ -16,7 +16,7 @@ from shopify_bridge.decide.orderdoc import normalize_order
 from shopify_bridge.shopify.bulk.assemble import StageStats, stage_file
 from shopify_bridge.shopify.bulk.documents import iter_orders
 from shopify_bridge.shopify.bulk.query import bulk_orders_query
-from shopify_bridge.shopify.bulk.staging import STAGING_CACHE_KIB, clear, open_staging, quarantined
+from shopify_bridge.shopify.bulk.staging import clear, open_staging, quarantined
 from tests.bulk.builders import bulk_lines, encode, order, polled_node
 from tests.conftest import RECORDED
 
@@ -201,14 +201,3 @@ def test_recorded_shopify_output_is_quarantined_as_not_orders(conn: sqlite3.Conn
     assert (stats.lines, stats.malformed, stats.orders) == (4, 4, 0)
     reasons = [reason for _, reason, _ in quarantined(conn, OP)]
     assert reasons[0] == "root line 'gid://shopify/Product/10243914727730' is not an Order"
-
-
-def test_a_staging_file_has_the_largest_pages_and_a_cache_capped_in_bytes(tmp_path: Path) -> None:
-    """Written once and read back twice a page at a time: SQLite's largest page takes the fewest system
-    calls; the cache stays at STAGING_CACHE_KIB whatever the page size, so memory does not grow with it."""
-    conn = open_staging(tmp_path / "staging.db")
-    try:
-        assert conn.execute("PRAGMA page_size").fetchone()[0] == 65536
-        assert conn.execute("PRAGMA cache_size").fetchone()[0] == -STAGING_CACHE_KIB
-    finally:
-        conn.close()
