@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from shopify_bridge.deliver import loop as loop_module
 from shopify_bridge.deliver.destinations.base import Outgoing
 from shopify_bridge.deliver.destinations.jsonl import JsonlDestination
 from shopify_bridge.deliver.loop import Deliverer, retry_delay
@@ -166,7 +167,10 @@ async def test_a_send_whose_record_was_lost_with_the_connection_is_recorded_not_
     assert states == [("delivered",)]
 
 
-async def test_the_delivery_loop_records_what_it_sent_before_handing_claims_back(tmp_path: Path) -> None:
+async def test_the_delivery_loop_records_what_it_sent_before_handing_claims_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(loop_module, "IDLE_WAIT_SECONDS", 0.0)  # each round yields, and never waits on the clock
     store = Store.open_writer(tmp_path / "b.db")
     seed(store.conn, 3)
     out = tmp_path / "events.jsonl"
@@ -175,9 +179,8 @@ async def test_the_delivery_loop_records_what_it_sent_before_handing_claims_back
     await deliverer.open()
     stop = asyncio.Event()
     loop = asyncio.create_task(deliverer.run(stop))
-    for _ in range(200):  # the loop's first drain fails; its next round settles (it is woken, not waited for)
-        await asyncio.sleep(0)
-        deliverer.wake.set()
+    for _ in range(1000):  # the first drain fails; a later round settles (the file is written on a thread)
+        await asyncio.sleep(0.005)
         if store.conn.execute("SELECT count(*) FROM deliveries WHERE state = 'delivered'").fetchone()[0] == 3:
             break
     stop.set()
