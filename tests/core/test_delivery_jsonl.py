@@ -151,13 +151,19 @@ class LosesTheConnectionOnce:
         self.real(*args, **kwargs)
 
 
-async def test_a_send_whose_record_was_lost_with_the_connection_is_recorded_not_sent_again(tmp_path: Path) -> None:
+async def losing_the_first_record(tmp_path: Path) -> tuple[Store, Path, Deliverer]:
+    """Three events for a jsonl file, on a store whose first `mark_delivered` loses its connection."""
     store = Store.open_writer(tmp_path / "b.db")
     seed(store.conn, 3)
     out = tmp_path / "events.jsonl"
     store.outbox.mark_delivered = LosesTheConnectionOnce(store.outbox.mark_delivered)  # type: ignore[method-assign]
     deliverer = Deliverer(store.outbox, [JsonlDestination("file", out)], FakeClock(T0))
     await deliverer.open()
+    return store, out, deliverer
+
+
+async def test_a_send_whose_record_was_lost_with_the_connection_is_recorded_not_sent_again(tmp_path: Path) -> None:
+    store, out, deliverer = await losing_the_first_record(tmp_path)
     with pytest.raises(StoreUnavailable):
         await deliverer.deliver_once()  # written to the file, then the record of it was lost
     assert out.read_text().count("\n") == 3
@@ -171,12 +177,7 @@ async def test_the_delivery_loop_records_what_it_sent_before_handing_claims_back
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(loop_module, "IDLE_WAIT_SECONDS", 0.0)  # each round yields, and never waits on the clock
-    store = Store.open_writer(tmp_path / "b.db")
-    seed(store.conn, 3)
-    out = tmp_path / "events.jsonl"
-    store.outbox.mark_delivered = LosesTheConnectionOnce(store.outbox.mark_delivered)  # type: ignore[method-assign]
-    deliverer = Deliverer(store.outbox, [JsonlDestination("file", out)], FakeClock(T0))
-    await deliverer.open()
+    store, out, deliverer = await losing_the_first_record(tmp_path)
     stop = asyncio.Event()
     loop = asyncio.create_task(deliverer.run(stop))
     for _ in range(1000):  # the first drain fails; a later round settles (the file is written on a thread)
