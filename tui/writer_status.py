@@ -23,7 +23,7 @@ from pathlib import Path
 
 from rich.text import Text
 
-from shopify_bridge.store.dashboard_rows import Heartbeat
+from shopify_bridge.store.writer_heartbeat import Heartbeat
 from tui.format import age
 
 STALE_AFTER = timedelta(seconds=30)  # six missed beats of the bridge's 5 s heartbeat

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from shopify_bridge.store.writer_heartbeat import Heartbeat
+
 # Display states of one (event, destination) delivery. `retrying` is a pending delivery that has
 # already failed at least once; the store keeps both as state 'pending'. `filtered` and `skipped`: the
 # destination does not take the event (its `reason` says which key or rule).
@@ -142,14 +144,6 @@ class EventFilter:
     event_name: str | None = None
     state: str | None = None
     before_seq: int | None = None  # keyset paging: only events older than this
-
-
-@dataclass(frozen=True)
-class Heartbeat:
-    """What the writing bridge last said about itself (`meta.writer_heartbeat`): its pid and when."""
-
-    pid: int
-    at: datetime
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,22 @@ few seconds by the bridge (`Bridge.run`); read by `reads_dashboard.DashboardRead
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 
-from shopify_bridge.store.dashboard_rows import Heartbeat
 from shopify_bridge.store.sql import Sql, StoreError
 from shopify_bridge.timeutil import iso, parse_ts
 
 HEARTBEAT_KEY = "writer_heartbeat"
+
+
+# Here rather than with the dashboard's rows, which the bridge itself never needs to import.
+@dataclass(frozen=True)
+class Heartbeat:
+    """What the writing bridge last said about itself (`meta.writer_heartbeat`): its pid and when."""
+
+    pid: int
+    at: datetime
 
 
 def record_heartbeat(sql: Sql, pid: int, now: datetime) -> None:

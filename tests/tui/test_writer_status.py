@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from shopify_bridge.store.dashboard_rows import Heartbeat
+from shopify_bridge.store.writer_heartbeat import Heartbeat
 from tests.tui.store_builder import NOW
 from tui.writer_status import STALE_AFTER, writer_status
 

@@ -133,7 +133,8 @@ print("start-up never ended")
 # Loaded only for what `run` with JSON log lines never does: structlog's console renderer's tracebacks (rich's
 # traceback renderer, syntax highlighter and pretty-printer, pygments), and the dashboard's store reads.
 # (attrs stays: aiohttp uses it.)
-NOT_FOR_RUN = ("pygments", "rich.traceback", "rich.syntax", "rich.pretty", "shopify_bridge.store.reads_dashboard")
+NOT_FOR_RUN = ("pygments", "rich.traceback", "rich.syntax", "rich.pretty", "shopify_bridge.store.reads_dashboard",
+               "shopify_bridge.store.dashboard_rows")
 
 
 @pytest.mark.parametrize("options", [["--json-logs"], []], ids=["json-logs", "stderr-not-a-terminal"])
