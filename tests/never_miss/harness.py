@@ -68,15 +68,19 @@ class Outcome:
     """Seconds between each hold's time and its release (holds seen before their time)."""
 
 
-async def run_scenario(scenario: Scenario, workdir: Path | None = None) -> Outcome:
+async def run_scenario(
+    scenario: Scenario, workdir: Path | None = None, database: Path | str | None = None
+) -> Outcome:
+    """Run `scenario`; the store is `database` (an SQLite file or a PostgreSQL URL), else a file in `workdir`."""
     with tempfile.TemporaryDirectory(prefix="never-miss-") as scratch:
-        return await _run(scenario, workdir or Path(scratch))
+        return await _run(scenario, workdir or Path(scratch), database)
 
 
-async def _run(scenario: Scenario, workdir: Path) -> Outcome:
+async def _run(scenario: Scenario, workdir: Path, database: Path | str | None) -> Outcome:
     rng = random.Random(scenario.seed)
     options = scenario.options.with_changes(seed=scenario.seed)
-    async with rig(options, workdir, upsell_delay=scenario.upsell_delay, latency=scenario.latency) as bridge:
+    async with rig(options, workdir, upsell_delay=scenario.upsell_delay, latency=scenario.latency,
+                   database=database) as bridge:
         traffic = ShopTraffic(bridge.sim.state, scenario.seed, rush_probability=0.02, rush_size=30)
         faults = 0
         await bridge.run_for(TICK_SECONDS)  # the first connection, before the shop changes
@@ -108,7 +112,7 @@ def _poisson(rng: random.Random, mean: float) -> int:
 def hold_lateness(bridge: Rig) -> list[float]:
     """Seconds from each hold's time to its release, for holds seen before their time (an order first seen
     after it is released at once: that is detection, not a hold's lateness)."""
-    rows = bridge.store.conn.execute(
+    rows = bridge.store.sql.all(
         "SELECT release_at, released_at, first_seen_at FROM orders WHERE release_at IS NOT NULL "
         "AND released_at IS NOT NULL"
     )
@@ -120,20 +124,19 @@ def hold_lateness(bridge: Rig) -> list[float]:
 
 
 def _outcome(scenario: Scenario, bridge: Rig, traffic: ShopTraffic, faults: int) -> Outcome:
-    conn = bridge.store.conn
+    sql = bridge.store.sql  # portable: the same queries on SQLite and PostgreSQL
     columns = ("status", "exclusion_rule", "processed_at")
     orders: dict[str, dict[str, Any]] = {}
     for planned in traffic.orders.values():
-        row = conn.execute(f"SELECT {', '.join(columns)} FROM orders WHERE order_id = ?", (planned.order_id,))
-        found = row.fetchone()
+        found = sql.one(f"SELECT {', '.join(columns)} FROM orders WHERE order_id = ?", (planned.order_id,))
         orders[planned.order_id] = {
             "name": planned.name, "kind": planned.kind, "racy": planned.racy,
             "row": None if found is None else dict(zip(columns, found, strict=True)),
         }
-    events = [(str(a), str(b)) for a, b in conn.execute("SELECT event_id, event_name FROM events ORDER BY seq")]
+    events = [(str(a), str(b)) for a, b in sql.all("SELECT event_id, event_name FROM events ORDER BY seq")]
     path = bridge.workdir / "events.jsonl"
     delivered = [json.loads(line)["event_id"] for line in path.read_text().splitlines()] if path.exists() else []
-    first = conn.execute("SELECT first_connected_at FROM sources").fetchone()[0]
+    first = sql.one("SELECT first_connected_at FROM sources")[0]
     usage = bridge.client.usage
     return Outcome(scenario, orders, events, delivered, str(first), len(bridge.recovered.lags), bridge.failures,
                    faults, usage.requests, usage.throttled, usage.points_actual, hold_lateness(bridge))

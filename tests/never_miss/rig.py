@@ -127,10 +127,11 @@ async def rig(
     upsell_delay: int | None = 600,
     latency: float = 0.25,
     settings: PollSettings | None = None,
+    database: Path | str | None = None,
 ) -> AsyncIterator[Rig]:
     clock = ManualClock(T0)
     async with SimulatorServer(options=options, clock=clock, token=TOKEN) as sim:
-        store = Store.open_writer(workdir / "bridge.db")
+        store = Store.open_writer(database or workdir / "bridge.db")
 
         def monotonic() -> float:
             return (clock() - T0).total_seconds()

@@ -19,9 +19,11 @@ from tests.never_miss.harness import Scenario, run_scenario, violations
     [(1, 600), (2, None), (3, 600)],
 )
 async def test_every_created_order_is_forwarded_excluded_or_history_exactly_once(
-    tmp_path: Path, seed: int, upsell_delay: int | None
+    tmp_path: Path, database: Path | str, seed: int, upsell_delay: int | None
 ) -> None:
-    outcome = await run_scenario(Scenario(seed=seed, minutes=20, upsell_delay=upsell_delay), tmp_path)
+    """The same invariant on both stores: an SQLite file and PostgreSQL (its dialect, claims and locking)."""
+    scenario = Scenario(seed=seed, minutes=20, upsell_delay=upsell_delay)
+    outcome = await run_scenario(scenario, tmp_path, database)
     assert violations(outcome) == []
     statuses = {order["row"]["status"] for order in outcome.orders.values()}
     assert len(outcome.orders) > 20 and statuses <= {"released", "excluded"} and "released" in statuses
