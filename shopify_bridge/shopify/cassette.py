@@ -26,19 +26,18 @@ configuration (`vcr_config`). Decisions, so a cassette is safe to share and repl
   requests built from scrubbed answers match. Every filter is idempotent: vcrpy runs them again
   on load and on every match.
 
+The replacements themselves (customer data, secret shapes, signed URLs) are `cassette_scrub`'s.
+
 vcrpy is a test extra: it is imported only when a cassette is used; without it `record_cassette`
 raises a one-line `BridgeError` with exit code 78 (an environment to fix, nothing attempted).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import os
 import re
-import secrets
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,16 +47,13 @@ from urllib.parse import urlsplit, urlunsplit
 from shopify_bridge import exit_codes
 from shopify_bridge.errors import BridgeError
 from shopify_bridge.private_files import open_private_text
-from shopify_bridge.redaction import mask_shapes
+from shopify_bridge.shopify.cassette_scrub import Scrubber, is_signed, pretty_json
 
 RECORD_ENV = "SHOPIFY_BRIDGE_RECORD"
 SIMULATOR_ORIGIN = "http://127.0.0.1:8787"
 TOKEN_HEADER = "X-Shopify-Access-Token"
 MATCH_ON = ("method", "scheme", "port", "path", "graphql_body")
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
-SIGNED_QUERY_KEYS = frozenset(
-    {"googleaccessid", "expires", "signature", "x-goog-algorithm", "x-goog-credential", "x-goog-signature"}
-)
 REQUEST_HEADERS = frozenset({"content-type", "accept", "user-agent"})
 RESPONSE_HEADERS = frozenset(
     {"content-type", "retry-after", "location", "x-shopify-api-version", "x-shopify-shop-api-call-limit"}
@@ -65,26 +61,6 @@ RESPONSE_HEADERS = frozenset(
 _RECORD_MODES = {"1": "once", "true": "once", "once": "once", "new_episodes": "new_episodes", "all": "all"}
 
 _GRAPHQL_PATH = re.compile(r"/admin/api/[^/]+/graphql\.json$")
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-_EMAIL_PLACEHOLDER = re.compile(r"customer-[0-9a-f]{10}@example\.invalid")
-_TEXT_PLACEHOLDER = re.compile(r"[A-Za-z]+-[0-9a-f]{10}")
-_PHONE_PLACEHOLDER = re.compile(r"\+1555\d{7}")
-_EMAIL_KEYS = frozenset({"email", "emailAddress", "contactEmail", "customerEmail"})
-_PHONE_KEYS = frozenset({"phone", "phoneNumber"})
-# key -> label of its placeholder; `name`/`displayName` only inside a person or an address (below).
-_TEXT_KEYS = {
-    "firstName": "First",
-    "lastName": "Last",
-    "address1": "Street",
-    "address2": "Unit",
-    "company": "Company",
-    "zip": "Zip",
-    "name": "Person",
-    "displayName": "Person",
-}
-_PERSON_MARKERS = frozenset({"firstName", "lastName", "address1", "defaultEmailAddress", "emailAddress"})
-
-
 class CassetteUnavailable(BridgeError):
     """vcrpy is not installed: recording a cassette needs the test extra."""
 
@@ -158,12 +134,6 @@ def graphql_body_matcher(r1: Any, r2: Any) -> None:
 
 
 # -- URLs -----------------------------------------------------------------------------------------
-def is_signed(url: str) -> bool:
-    query = urlsplit(url).query
-    keys = {part.split("=", 1)[0].lower() for part in query.split("&") if part}
-    return bool(keys & SIGNED_QUERY_KEYS)
-
-
 def canonical_url(url: str) -> str:
     """Loopback origins → `SIMULATOR_ORIGIN`; a signed URL loses its query string."""
     parts = urlsplit(url)
@@ -173,99 +143,6 @@ def canonical_url(url: str) -> str:
         origin = urlsplit(SIMULATOR_ORIGIN)
         parts = parts._replace(scheme=origin.scheme, netloc=origin.netloc)
     return urlunsplit(parts)
-
-
-# -- PII ------------------------------------------------------------------------------------------
-class Scrubber:
-    """Customer data → stable placeholders (an HMAC of the value under `key`), idempotently."""
-
-    def __init__(self, key: bytes | None = None) -> None:
-        self._key = key if key is not None else secrets.token_bytes(16)
-
-    def _digest(self, kind: str, value: str) -> str:
-        return hmac.new(self._key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:10]
-
-    def email(self, value: str) -> str:
-        if _EMAIL_PLACEHOLDER.fullmatch(value.strip()):
-            return value
-        return f"customer-{self._digest('email', value.strip().lower())}@example.invalid"
-
-    def emails_in(self, text: str) -> str:
-        return _EMAIL.sub(lambda m: self.email(m.group(0)), text)
-
-    def phone(self, value: str) -> str:
-        if _PHONE_PLACEHOLDER.fullmatch(value):
-            return value
-        return f"+1555{int(self._digest('phone', value), 16) % 10**7:07d}"
-
-    def text(self, label: str, value: str) -> str:
-        if _TEXT_PLACEHOLDER.fullmatch(value):
-            return value
-        return f"{label}-{self._digest(label, value)}"
-
-    def json(self, value: Any) -> Any:
-        """A copy of a decoded JSON value with customer data replaced, wherever it sits."""
-        if isinstance(value, list):
-            return [self.json(item) for item in value]
-        if isinstance(value, str):
-            return self._string(value)
-        if not isinstance(value, dict):
-            return value
-        person = bool(_PERSON_MARKERS & value.keys())
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            if isinstance(item, str) and key in _EMAIL_KEYS:
-                out[key] = self.email(item)
-            elif isinstance(item, str) and key in _PHONE_KEYS:
-                out[key] = self.phone(item)
-            elif (
-                isinstance(item, str) and key in _TEXT_KEYS and (person or key not in ("name", "displayName"))
-            ):
-                out[key] = self.text(_TEXT_KEYS[key], item)
-            elif key == "customAttributes" and isinstance(item, list):
-                out[key] = [self._attribute(attribute) for attribute in item]
-            else:
-                out[key] = self.json(item)
-        return out
-
-    def _attribute(self, attribute: Any) -> Any:
-        """A cart attribute keeps its key; its value (a gift message, a tracking cookie) is the buyer's."""
-        if isinstance(attribute, dict) and isinstance(attribute.get("value"), str):
-            return {**self.json(attribute), "value": self.text("Attribute", attribute["value"])}
-        return self.json(attribute)
-
-    def _string(self, value: str) -> str:
-        if value.startswith(("http://", "https://")) and is_signed(value):
-            return urlunsplit(urlsplit(value)._replace(query=""))
-        return mask_shapes(self.emails_in(value) if "@" in value else value)
-
-    def body(self, raw: bytes) -> bytes:
-        """A response body: JSON, JSONL (bulk results) or text, scrubbed; binary bodies unchanged."""
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            return raw
-        try:
-            return _pretty(self.json(json.loads(text)))
-        except ValueError:
-            pass
-        lines = text.split("\n")
-        try:
-            scrubbed = [
-                _dumps(self.json(json.loads(line))).decode() if line.strip() else line for line in lines
-            ]
-        except ValueError:
-            return mask_shapes(self.emails_in(text)).encode()
-        return "\n".join(scrubbed).encode()
-
-
-def _dumps(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def _pretty(value: Any) -> bytes:
-    # One value per line: cassettes are reviewed in diffs, and the YAML below keeps the lines.
-    return json.dumps(value, ensure_ascii=False, indent=1).encode()
 
 
 # -- the vcrpy hooks ------------------------------------------------------------------------------
@@ -291,7 +168,7 @@ def request_filter(scrubber: Scrubber) -> Any:
         payload = graphql_payload(request.body)
         if payload is not None:
             variables = scrubber.json(payload.get("variables") or {})
-            request.body = _pretty({"query": normalized_query(payload["query"]), "variables": variables})
+            request.body = pretty_json({"query": normalized_query(payload["query"]), "variables": variables})
         return request
 
     return before_record_request

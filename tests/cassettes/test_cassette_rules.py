@@ -10,7 +10,6 @@ from vcr.request import Request
 from shopify_bridge.shopify.cassette import (
     SIMULATOR_ORIGIN,
     LiteralYaml,
-    Scrubber,
     canonical_url,
     graphql_body_matcher,
     graphql_key,
@@ -18,6 +17,7 @@ from shopify_bridge.shopify.cassette import (
     request_filter,
     response_filter,
 )
+from shopify_bridge.shopify.cassette_scrub import Scrubber
 from shopify_bridge.shopify.queries import ORDERS_COUNT, SHOP_INFO
 
 GRAPHQL = "https://demo.myshopify.com/admin/api/2026-07/graphql.json"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from shopify_bridge.shopify.cassette import Scrubber, canonical_url, is_signed
+from shopify_bridge.shopify.cassette import canonical_url
+from shopify_bridge.shopify.cassette_scrub import Scrubber, is_signed
 from tests.conftest import recorded
 
 
