@@ -9,7 +9,7 @@ is then omitted.
 
 When Shopify is asked matters: holds go out within 2 s of their time even in a flash sale (PRODUCT.md,
 "Never miss an order"), so a release never asks. A held order is asked about while it waits, when the
-shop's bucket has points to spare (the poller's `look_up_new_customers`), and the answer is kept on the
+shop's bucket has points to spare (`held_lookups`), and the answer is kept on the
 order with the customer it answers for. Its release takes the store's word, else that answer; one still
 unknown then is omitted, as the contract says of a value that cannot be determined (`at_release`).
 """

@@ -10,7 +10,7 @@ Holds never wait behind a read: every request of the poll, the sweep or a refund
 `release_first.ReleaseFirst`, which releases what is due first. A release re-reads its orders by id in
 batches (`nodes(ids:)`) and builds their Placed Orders from that — never asking anything else: each held
 order's `$is_new_customer` is looked up while it waits, with points the shop's bucket can spare
-(`look_up_new_customers`, `service.new_customers`), and one still unknown at its release is omitted.
+(`held_lookups`, `service.new_customers`), and one still unknown at its release is omitted.
 """
 
 from __future__ import annotations
@@ -37,8 +37,9 @@ from shopify_bridge.decide.windows import (
 from shopify_bridge.observe.log import get_logger
 from shopify_bridge.observe.observer import BridgeObserver
 from shopify_bridge.service import ingest, new_customers, order_reader, refund_settler
+from shopify_bridge.service.held_lookups import CLOCK_TOLERANCE, HeldLookups
 from shopify_bridge.service.poll_notes import ImmediateNotes
-from shopify_bridge.service.release_first import RESERVED, ReleaseFirst, bucket_wait
+from shopify_bridge.service.release_first import ReleaseFirst
 from shopify_bridge.service.window_read import ReadStats, WindowRead, read_pages
 from shopify_bridge.shopify import queries
 from shopify_bridge.shopify.new_customer import Executes
@@ -53,8 +54,6 @@ Sleep = Callable[[float], Awaitable[None]]
 class CursorNotes(Protocol):
     def advanced(self, shop: str, cursor: datetime) -> None: ...
 
-CLOCK_TOLERANCE = 0.001  # a moment this close is now: a wait shorter than a clock's resolution never spins
-LOOKUP_RETRY_SECONDS = 30.0  # after a failed `$is_new_customer` request, the next try (a release never waits)
 
 log = get_logger(component="poller")
 
@@ -111,8 +110,8 @@ class SourcePoller:
         self._poll: WindowRead | None = None
         self._sweep: WindowRead | None = None
         self._next_poll_at: float | None = None  # on `monotonic`
-        self._lookups_resume_at = float("-inf")  # on `monotonic`: no lookups before (after a failed one)
         self.notes: CursorNotes = notes or ImmediateNotes(store)
+        self.lookups = HeldLookups(ctx, self.client, client, store, monotonic, self.observer)
         # The source's row once it has polled: only this poller moves its cursor then (a quiet window's
         # cursor reaches the store later, through `notes`), so it is not read again at every step.
         self._position: SourcePosition | None = None
@@ -186,7 +185,7 @@ class SourcePoller:
         the events created, per order id (announced once). An order released as it is taken in gets its
         `$is_new_customer` from the store, or from Shopify when the bucket has the points to spare now."""
         now = self.clock()
-        lookups = await self._new_customers_now(
+        lookups = await self.lookups.now(
             [doc for doc in docs if ingest.needs_new_customer_lookup(self.store, self.ctx, doc, first_connected, now)]
         )
         created: dict[str, list[int]] = {}
@@ -239,7 +238,7 @@ class SourcePoller:
                     continue
                 new_customer, known = new_customers.at_release(self.store, self.ctx, doc)
                 if not known:
-                    self._released_unknown(doc)
+                    self.lookups.released_unknown(doc)
                 created += ingest.release_order(
                     self.store, self.ctx, doc, now=self.clock(), first_connected_at=first_connected,
                     is_new_customer=new_customer,
@@ -247,61 +246,6 @@ class SourcePoller:
         if created:
             self.on_events(created)
         return created
-
-    # -- $is_new_customer ----------------------------------------------------------------------
-    async def look_up_new_customers(self) -> int:
-        """Look up `$is_new_customer` for held orders that lack it, earliest release first, several to a
-        request, while the shop's bucket has points to spare (never waiting for them: the rest waits for a
-        later step); each answer is kept on its order for the release. How many orders got one."""
-        if self.monotonic() < self._lookups_resume_at - CLOCK_TOLERANCE:  # as `seconds_to_next_step` judges it
-            return 0
-        done = 0
-        while held := self.store.customers.awaiting_answer(self.ctx.shop, queries.EARLIER_ORDERS_BATCH):
-            settled = new_customers.settle_locally(self.store, self.ctx, held)
-            asked = settled.to_ask[: self._affordable_lookups(len(settled.to_ask))]
-            answers = await new_customers.ask(self.client, self.store, self.ctx, asked) if asked else {}
-            facts = {**settled.facts, **answers}
-            new_customers.keep_answers(self.store, self.ctx, held, facts)
-            done += len(facts)
-            if len(answers) < len(asked):  # a request failed: try again a while later
-                self._lookups_resume_at = self.monotonic() + LOOKUP_RETRY_SECONDS
-                break
-            if len(asked) < len(settled.to_ask):  # no points to spare now
-                break
-        return done
-
-    def _affordable_lookups(self, wanted: int) -> int:
-        """How many of `wanted` lookups the bucket can pay for now, keeping a release's and a listing's points."""
-        for count in range(wanted, 0, -1):
-            wait = bucket_wait(self.shopify, [(queries.earlier_orders(count), None), *RESERVED])
-            if wait is None or wait < CLOCK_TOLERANCE:  # as `seconds_to_next_step` judges it: never a spin
-                return count
-        return 0
-
-    async def _new_customers_now(self, docs: list[OrderDoc]) -> dict[str, bool | None]:
-        """The property of orders about to be released as they are taken in: from the store, else asked of
-        Shopify when the bucket has the points to spare; omitted (counted) otherwise."""
-        if not docs:
-            return {}
-        settled = new_customers.settle_locally(self.store, self.ctx, docs)
-        asked = settled.to_ask[: self._affordable_lookups(len(settled.to_ask))]
-        answers = await new_customers.ask(self.client, self.store, self.ctx, asked) if asked else {}
-        for doc in settled.to_ask:
-            if doc["id"] not in answers:
-                self._released_unknown(doc)
-        return {**settled.facts, **answers}
-
-    def _released_unknown(self, doc: OrderDoc) -> None:
-        log.info("released without $is_new_customer: not looked up in time", source=self.ctx.name,
-                 order=doc.get("name"))
-        self.observer.new_customer_unknown(self.ctx.name)
-
-    def _lookup_wait(self) -> float | None:
-        """Seconds until held orders lacking `$is_new_customer` can be looked up; None when none lack it."""
-        if not self.store.customers.awaiting_answer(self.ctx.shop, 1):
-            return None
-        wait = bucket_wait(self.shopify, [(queries.earlier_orders(1), None), *RESERVED]) or 0.0
-        return max(wait, self._lookups_resume_at - self.monotonic())
 
     async def settle_waiting_refunds(self) -> list[int]:
         """Read again the waiting refunds whose time has come; settle what they say."""
@@ -322,7 +266,7 @@ class SourcePoller:
         if self._sweep is not None:
             stats.add(await read_pages(self, self._sweep, None))
             stats.events_created += await self._finish(self._sweep)
-        await self.look_up_new_customers()
+        await self.lookups.look_up()
         stats.events_created += await self.release_due()
         return stats
 
@@ -341,7 +285,7 @@ class SourcePoller:
         if read is not None:
             stats.add(await read_pages(self, read, self.settings.pages_per_step))
             stats.events_created += await self._finish(read)
-        await self.look_up_new_customers()
+        await self.lookups.look_up()
         return stats
 
     def seconds_to_next_step(self) -> float:
@@ -356,7 +300,7 @@ class SourcePoller:
         if self.source_row().cursor is not None:  # a source sweeps once it has polled
             swept_at = self.store.sources.poll_memory(self.ctx.shop).swept_at
             waits.append(0.0 if swept_at is None else (swept_at + self.settings.sweep_interval - now).total_seconds())
-        if (lookup := self._lookup_wait()) is not None:
+        if (lookup := self.lookups.wait()) is not None:
             waits.append(lookup)
         wait = min(waits)
         return wait if wait >= CLOCK_TOLERANCE else 0.0
