@@ -49,7 +49,7 @@ class HeldLookups:
         """Look up `$is_new_customer` for held orders that lack it, earliest release first, several to a
         request, while the shop's bucket has points to spare (never waiting for them: the rest waits for a
         later step); each answer is kept on its order for the release. How many orders got one."""
-        if self.monotonic() < self._resume_at - CLOCK_TOLERANCE:  # as `wait` judges it
+        if self.monotonic() < self._resume_at - CLOCK_TOLERANCE:  # as the poller's next-step wait judges it
             return 0
         done = 0
         while held := self.store.customers.awaiting_answer(self.ctx.shop, queries.EARLIER_ORDERS_BATCH):
@@ -95,6 +95,6 @@ class HeldLookups:
         """How many of `wanted` lookups the bucket can pay for now, keeping a release's and a listing's points."""
         for count in range(wanted, 0, -1):
             wait = bucket_wait(self.shopify, [(queries.earlier_orders(count), None), *RESERVED])
-            if wait is None or wait < CLOCK_TOLERANCE:  # as `wait` judges it: never a spin
+            if wait is None or wait < CLOCK_TOLERANCE:  # as the poller's next-step wait judges it: never a spin
                 return count
         return 0

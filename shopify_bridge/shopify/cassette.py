@@ -61,6 +61,8 @@ RESPONSE_HEADERS = frozenset(
 _RECORD_MODES = {"1": "once", "true": "once", "once": "once", "new_episodes": "new_episodes", "all": "all"}
 
 _GRAPHQL_PATH = re.compile(r"/admin/api/[^/]+/graphql\.json$")
+
+
 class CassetteUnavailable(BridgeError):
     """vcrpy is not installed: recording a cassette needs the test extra."""
 

@@ -137,5 +137,5 @@ def compact_json(value: Any) -> bytes:
 
 
 def pretty_json(value: Any) -> bytes:
-    # One value per line: cassettes are reviewed in diffs, and the YAML below keeps the lines.
+    # One value per line: cassettes are reviewed in diffs, and their YAML (`cassette.LiteralYaml`) keeps the lines.
     return json.dumps(value, ensure_ascii=False, indent=1).encode()
