@@ -19,9 +19,7 @@ import contextlib
 import os
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
-from typing import Any
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from structlog.contextvars import bind_contextvars, bound_contextvars
 
@@ -29,13 +27,14 @@ from shopify_bridge import exit_codes
 from shopify_bridge.config import Config, Source
 from shopify_bridge.deliver.loop import Deliverer
 from shopify_bridge.deliver.routing import Router
-from shopify_bridge.errors import AuthError, BridgeError
+from shopify_bridge.errors import BridgeError
 from shopify_bridge.observe.backfill_progress import BackfillProgress, StoredProgress
 from shopify_bridge.observe.log import get_logger
 from shopify_bridge.observe.observer import BridgeObserver
 from shopify_bridge.service.alerting import BridgeAlerts
 from shopify_bridge.service.backfill import Backfill
 from shopify_bridge.service.backfill_job import BackfillStopped
+from shopify_bridge.service.backfill_start import ProgressLog, backfill_start, require_history_scope
 from shopify_bridge.service.clients import client_for
 from shopify_bridge.service.lease_keeper import LeaseKeeper, LeaseTiming
 from shopify_bridge.service.poll_notes import PollNotes
@@ -45,7 +44,6 @@ from shopify_bridge.service.store_outage import StoreOutage
 from shopify_bridge.service.supervision import Liveness, all_failed_authentication, retry_delay, run_until_stopped
 from shopify_bridge.service.wiring import build_destinations, poll_settings, source_context
 from shopify_bridge.shopify.client import ShopifyClient
-from shopify_bridge.shopify.scopes import ALL_ORDERS_SCOPE, RECENT_ORDERS_DAYS, granted_scopes, missing_scopes
 from shopify_bridge.shopify.transport import Connector, shared_connector
 from shopify_bridge.store import StorageFailure, Store, StoreError
 from shopify_bridge.store.sql import StoreUnavailable
@@ -55,26 +53,6 @@ from shopify_bridge.timeutil import Clock, system_clock
 log = get_logger(component="bridge")
 
 HEARTBEAT_SECONDS = 5.0  # how often `run` tells `tui --attach` it is alive
-
-
-_last_logged: dict[str, float] = {}
-
-
-def _log_progress(progress: BackfillProgress) -> None:
-    """Headless default: one structured line per phase change, else at most every 5 s per source."""
-    key = f"{progress.source}:{progress.phase}"
-    now = time.monotonic()
-    if progress.phase in ("running", "downloading", "staging", "ingesting") and now - _last_logged.get(key, 0.0) < 5.0:
-        return
-    _last_logged[key] = now
-    log.info(
-        "backfill progress",
-        source=progress.source,
-        phase=progress.phase,
-        window=progress.window,
-        done=progress.done,
-        total=progress.total,
-    )
 
 
 class Bridge:
@@ -94,7 +72,7 @@ class Bridge:
         self.monotonic = monotonic
         self.sleep = sleep
         self.on_change = on_change or (lambda: None)
-        self.on_progress = on_progress or _log_progress
+        self.on_progress = on_progress or ProgressLog(monotonic)
         self.metrics = metrics or BridgeObserver()
         timing = LeaseTiming.from_env()  # a bad value stops us before anything is opened
         # SQLite: the writer lock and the file's identity; PostgreSQL: leases instead (`self.leases`).
@@ -189,7 +167,7 @@ class Bridge:
         try:
             if status.state in ("idle", "failed"):
                 info = await poller.refresh_shop_info()
-                self._require_history_scope(source, info)
+                require_history_scope(source, info, self.clock().date())
             if source.start_date is not None and self.store.sources.backfill_due(source.shop_domain):
                 status.state = "backfilling"
                 self.notes.state_written(source.shop_domain)
@@ -241,18 +219,8 @@ class Bridge:
         self.on_change()
         return exit_codes.OK
 
-    def _require_history_scope(self, source: Source, info: dict[str, Any]) -> None:
-        if ALL_ORDERS_SCOPE in missing_scopes(granted_scopes(info), source.start_date, self.clock().date()):
-            raise AuthError(
-                f"{source.name}: start_date {source.start_date} is more than {RECENT_ORDERS_DAYS} days back and the "
-                f"token lacks the scope {ALL_ORDERS_SCOPE}"
-            )
-
     async def _backfill(self, source: Source, client: ShopifyClient, poller: SourcePoller) -> None:
-        timezone = self.store.sources.timezone(source.shop_domain)
-        tz = ZoneInfo(timezone) if timezone else UTC
-        assert source.start_date is not None
-        start = datetime.combine(source.start_date, datetime.min.time(), tzinfo=tz)
+        start = backfill_start(source, self.store.sources.timezone(source.shop_domain))
         backfill = Backfill(
             poller.ctx,
             client,
