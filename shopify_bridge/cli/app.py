@@ -6,7 +6,7 @@ Every command is a thin frame: it parses its options, loads the config (all but 
 (the exit code). Those modules are imported lazily inside each command, so a missing function fails
 only its own command, and `--help` stays fast. Nothing here imports textual: the TUI is loaded by
 `run.tui`. The global options, the options that may follow the command and the one error router that
-turns exceptions into exit codes are in `frame`.
+turns exceptions into exit codes are in `frame`; the options several commands share in `options`.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import typer
 from shopify_bridge import exit_codes
 from shopify_bridge.cli.console import ClosedPipe, pipe_guard, write_out
 from shopify_bridge.cli.frame import CliContext, RoutedGroup
+from shopify_bridge.cli.options import JsonOption, RecordCassetteOption, SinceOption, SourceOption, recording
 from shopify_bridge.cli.setup import APP_NAME, example_config_text
 from shopify_bridge.cli.setup import init as write_init
 from shopify_bridge.cli.startup import startup_done
@@ -144,33 +145,6 @@ def init(
 
 # --- the commands implemented in the command groups (COMMAND_MODULES) --------------------------------------
 
-SourceOption = Annotated[
-    str | None, typer.Option("--source", "-s", metavar="NAME", help="Only this source (its name).")
-]
-SinceOption = Annotated[
-    str | None,
-    typer.Option("--since", metavar="WHEN", help="ISO date/time (UTC unless it has an offset), or 2h, 3d."),
-]
-JsonOption = Annotated[
-    bool, typer.Option("--json", help="One JSON document on stdout (keys: docs/commands.md, JSON output).")
-]
-
-
-RecordCassetteOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--record-cassette",
-        metavar="PATH",
-        help="Record Shopify's answers into a new VCR cassette at PATH (token filtered, customer data "
-        "scrubbed; needs vcrpy).",
-    ),
-]
-
-
-def _recording(path: Path | None) -> dict[str, Any]:
-    """`--record-cassette` reaches the command only when given."""
-    return {} if path is None else {"record_cassette": path}
-
 
 @app.command()
 def check(
@@ -187,7 +161,7 @@ def check(
     cannot be written."""
     # Passed only when given, like --record-cassette: a check without options calls check(config).
     options = {"send_test": True} if send_test else {}
-    _run_command(ctx, "check", as_json=as_json, **_recording(record_cassette), **options)
+    _run_command(ctx, "check", as_json=as_json, **recording(record_cassette), **options)
 
 
 @app.command()
@@ -216,7 +190,7 @@ def run(
     serve: dict[str, Any] = {}
     if metrics_port is not None:  # the metrics options mean something only with a port
         serve = {"metrics_port": metrics_port, "metrics_host": metrics_host, "stale_after": stale_after}
-    _run_command(ctx, "run", once=once, **serve, **_recording(record_cassette))
+    _run_command(ctx, "run", once=once, **serve, **recording(record_cassette))
 
 
 @app.command()
