@@ -210,8 +210,10 @@ class DashboardApp(OperatorActions):
             self.query_one(ProblemsPanel).show(snapshot.exclusions, snapshot.errors, mine, names, now)
 
     def _tick_countdowns(self) -> None:
-        if self.query_one(ContentSwitcher).current == "overview":
-            self.query_one(HoldsTable).tick(self.clock())
+        # `query`, not `query_one`: the timer may fire while the app closes and its widgets are being removed.
+        if any(switcher.current == "overview" for switcher in self.query(ContentSwitcher)):
+            for table in self.query(HoldsTable):
+                table.tick(self.clock())
 
     # -- the one error handler ------------------------------------------------------------------
 
