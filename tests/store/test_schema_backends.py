@@ -176,3 +176,48 @@ def test_a_reader_cannot_write_on_postgresql(postgres_url: str) -> None:
             reader.sql.run("INSERT INTO sources (shop, name) VALUES ('a', 'b')")
     finally:
         reader.close()
+
+
+def _index_definitions(store: Store) -> dict[str, str]:
+    """The orders table's index definitions by name, spaces collapsed and lower-cased (either engine)."""
+    if store.sql.dialect.postgres:
+        query = "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'orders'"
+    else:
+        query = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'orders' AND sql IS NOT NULL"
+    return {str(name): " ".join(str(text).lower().split()) for name, text in store.sql.all(query)}
+
+
+def test_a_version_7_store_gets_the_narrow_order_indexes_keeping_its_rows(database: Path | str) -> None:
+    """Step 8 indexes only the orders searched by status (held, excluded) or by their Placed Order; every
+    lookup finds what it found before, on either engine."""
+    shop = "a.myshopify.com"
+    with schema_at(database, 7) as sql:
+        for order_id, status, release_at, placed in [
+            ("1", "held", "2026-05-01T00:10:00Z", None),
+            ("2", "history", None, None),
+            ("3", "excluded", None, None),
+            ("4", "released", None, 41),
+        ]:
+            sql.run("INSERT INTO orders (shop, order_id, gid, name, processed_at, updated_at, first_seen_at, status, "
+                    "release_at, placed_event_seq, exclusion_rule) VALUES (?, ?, ?, ?, ?, 't', 't', ?, ?, ?, ?)",
+                    (shop, order_id, f"gid://shopify/Order/{order_id}", f"#100{order_id}",
+                     f"2026-05-0{order_id}T00:00:00Z", status, release_at, placed,
+                     "tag" if status == "excluded" else None))
+    store = Store.open_writer(database)
+    try:
+        assert store.sql.one("SELECT value FROM meta WHERE key = 'schema_version'") == (str(SCHEMA_VERSION),)
+        indexes = _index_definitions(store)
+        assert "orders_status" not in indexes
+        assert "where (status = 'held')" in indexes["orders_held"].replace("'held'::text", "'held'").replace(
+            "where status = 'held'", "where (status = 'held')")
+        assert "status = 'excluded'" in indexes["orders_excluded"].replace("'excluded'::text", "'excluded'")
+        assert "is not null" in indexes["orders_placed"]
+        now = datetime(2026, 5, 2, tzinfo=UTC)
+        assert [ref.order_id for ref in store.orders.due_holds(shop, now)] == ["1"]
+        assert store.orders.next_release_at(shop) == datetime(2026, 5, 1, 0, 10, tzinfo=UTC)
+        assert store.reads.orders.held_count(shop) == 1
+        assert [row.order_id for row in store.reads.dashboard._exclusions(10)] == ["3"]
+        assert store.sql.one("SELECT order_id FROM orders WHERE placed_event_seq = ?", (41,)) == ("4",)
+        assert store.sql.one("SELECT COUNT(*) FROM orders") == (4,)
+    finally:
+        store.close()
