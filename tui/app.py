@@ -20,6 +20,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.widgets import ContentSwitcher, DataTable, Footer, Label, Static
 from textual.worker import Worker, WorkerState
 
@@ -159,6 +160,15 @@ class DashboardApp(OperatorActions):
         self.post_message(SnapshotLoaded(snapshot, writer))
 
     def on_snapshot_loaded(self, message: SnapshotLoaded) -> None:
+        try:
+            self._show_snapshot(message)
+        except NoMatches:
+            # A refresh that lands while the app closes finds its widgets being removed: nothing to show.
+            closing = not self.query(HealthBar) or not self.query(HoldsTable)
+            if not closing:
+                raise  # the dashboard is up: a view lost a widget, which is a bug to see
+
+    def _show_snapshot(self, message: SnapshotLoaded) -> None:
         snapshot, now = message.snapshot, self.clock()
         self.snapshot, self.writer = snapshot, message.writer
         names = {s.shop: s.name for s in snapshot.sources}

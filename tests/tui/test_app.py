@@ -8,8 +8,10 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 from rich.syntax import Syntax
+from textual.css.query import NoMatches
 from textual.widgets import ContentSwitcher, DataTable, Select, Static
 
 from tests.tui.conftest import FixedClock, RecordingActions, settle, until
@@ -17,7 +19,9 @@ from tests.tui.store_builder import NOW, OUTLET, SHOP, StoreBuilder, placed_payl
 from tui.app import READ_ONLY_NOTICE, DashboardApp
 from tui.confirm import ConfirmScreen
 from tui.event_detail import EventDetailScreen
+from tui.health_bar import HealthBar
 from tui.help_screen import HelpScreen
+from tui.messages import SnapshotLoaded
 from tui.order_detail import OrderDetailScreen
 from tui.source_detail import SourceDetailScreen
 
@@ -85,6 +89,20 @@ async def test_a_countdown_tick_while_the_app_closes_is_harmless(make_app: MakeA
         await app.query_one("#holds-table").remove()
         app._tick_countdowns()
         assert not app.query("#holds-table")
+
+
+async def test_a_refresh_landing_while_the_app_closes_is_harmless(make_app: MakeApp) -> None:
+    """A snapshot read before the shut-down may arrive after its widgets went: it is dropped, while a
+    view that lost a widget with the dashboard still up stays an error."""
+    app = make_app(RecordingActions(), FixedClock())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        loaded = SnapshotLoaded(app.snapshot, None)
+        await app.query_one("#sources-table").remove()  # shown at every refresh
+        with pytest.raises(NoMatches):
+            app.on_snapshot_loaded(loaded)  # the dashboard is up: a missing view is a bug
+        await app.query_one(HealthBar).remove()
+        app.on_snapshot_loaded(loaded)  # closing: nothing to show, nothing raised
 
 
 async def test_recent_events_follow_new_rows_unless_the_operator_moved_away(
