@@ -1,7 +1,7 @@
 """Where the whole-process backfill spends CPU and memory: `bench/backfill.py --whole --profile / --memory`.
 
-`--profile pyspy` runs the bridge under py-spy, which samples every thread (the staging writer and the read-ahead
-readers included) from outside; its raw stacks go to `bench/out/profile-N.pyspy.txt` and the summary (samples by
+`--profile pyspy` runs the bridge under py-spy, which samples every thread (the staging writer included) from
+outside; its raw stacks go to `bench/out/profile-N.pyspy.txt` and the summary (samples by
 backfill phase, top functions by cumulative and by own samples) beside it. `--profile cprofile` runs it under
 cProfile, which sees the main thread only but counts calls (`bench/out/profile-N.prof`). Profiled figures
 include the profiler's own cost.
@@ -48,7 +48,7 @@ CATEGORIES = {
     "staging: indexes, repeats, orphans, counts": ("build_indexes", "drop_repeats", "_quarantine_orphans",
                                                     "staged_counts", "drop_indexes"),
     "staging: clear (DELETE) and file deletes": ("clear", "discard_staging"),
-    "assembly: SQLite join (_fetch)": ("_fetch", "_BatchReader.__init__"),
+    "assembly: index scans and line reads (_fetch)": ("_fetch", "read_line"),
     "assembly: parse (_document)": ("_document", "_finish", "_salvage"),
     "ingest: store_version (serialise, hash, insert)": ("store_version",),
     "ingest: lookups (order_row, latest_version)": ("order_row", "latest_version"),

@@ -109,7 +109,7 @@ async def ingest_staged(
                 job.check_stop()
             count += taken
         finally:
-            docs.close()  # releases the read-ahead threads when stopped half-way
+            docs.close()  # closes the lines file when stopped half-way
     return count
 
 

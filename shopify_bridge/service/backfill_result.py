@@ -5,10 +5,10 @@ The result is staged as it downloads: no copy of it is kept on disk, the staging
 refuses is asked of the operation again, and once the operation has none left the result is gone
 (`ResultUnavailable`: the backfill runs the window again).
 
-The staging database is named after the source and the operation, so backfills of several sources
-running at once never share one: `documents` opens the staging file again by its path, and a file another
-source re-created there would hand it that source's orders. It is deleted when the result is in, unless it
-holds quarantined lines, kept for inspection.
+The staging database (and its lines file beside it) is named after the source and the operation, so
+backfills of several sources running at once never share one: a file another source re-created there
+would hand it that source's orders. Both are deleted when the result is in, unless the database holds
+quarantined lines: then both are kept for inspection.
 
 A stop request is honoured between steps: between chunks of the staging (its thread stops at the next
 chunk), and between ingest batches, each a transaction of its own. The backfill state still names the

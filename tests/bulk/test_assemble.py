@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import sqlite3
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -70,10 +71,11 @@ def test_any_permutation_of_the_lines_gives_the_same_documents(data: st.DataObje
     count = data.draw(st.integers(0, 5), label="orders")
     orders = [order(n, items=data.draw(st.integers(0, 4)), refunds=n % 2) for n in range(count)]
     lines = data.draw(st.permutations(bulk_lines(orders)), label="lines")
-    conn = sqlite3.connect(":memory:", isolation_level=None)
-    stage(conn, lines, batch=data.draw(st.integers(1, 7), label="stage batch"))
-    docs = list(iter_orders(conn, OP, batch=data.draw(st.integers(1, 4), label="iteration batch")))
-    conn.close()
+    with tempfile.TemporaryDirectory() as folder:
+        conn = open_staging(Path(folder) / "staging.db")
+        stage(conn, lines, batch=data.draw(st.integers(1, 7), label="stage batch"))
+        docs = list(iter_orders(conn, OP, batch=data.draw(st.integers(1, 4), label="iteration batch")))
+        conn.close()
     assert docs == expected_docs(orders)
 
 

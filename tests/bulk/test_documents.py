@@ -1,53 +1,63 @@
-"""Reading staged orders back as documents: the read-ahead connection and the salvage of unparsable orders."""
+"""Reading staged orders back as documents: batches, the lines file, and the salvage of unparsable orders."""
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
 import sqlite3
-import threading
 from pathlib import Path
+
+import pytest
 
 from shopify_bridge.decide.orderdoc import normalize_order
 from shopify_bridge.shopify.bulk.assemble import stage_file
-from shopify_bridge.shopify.bulk.documents import _BatchReader, iter_orders
-from shopify_bridge.shopify.bulk.staging import ensure_schema, op_key, open_staging, quarantined
+from shopify_bridge.shopify.bulk.documents import iter_orders
+from shopify_bridge.shopify.bulk.staging import ensure_schema, lines_path, open_staging, quarantined
 from tests.bulk.builders import bulk_lines, order, polled_node
 
 OP = "gid://shopify/BulkOperation/1"
 
 
-def read_ahead_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name.startswith("bulk-read-ahead")]
+def test_documents_are_read_in_batches_of_any_size(tmp_path: Path) -> None:
+    staging = open_staging(tmp_path / "staging.db")
+    orders = [order(n, items=n % 4, refunds=n % 2) for n in range(1, 12)]
+    stage_file(staging, OP, io.BytesIO(b"".join(bulk_lines(orders))))
+    expected = [normalize_order(polled_node(o)) for o in orders]
+    for batch in (1, 3, 11, 12, 200):
+        assert list(iter_orders(staging, OP, batch=batch)) == expected
+    staging.close()
 
 
-def test_a_file_is_read_ahead_on_a_second_connection_and_memory_in_line(tmp_path: Path) -> None:
-    on_file = open_staging(tmp_path / "staging.db")
+def test_a_staging_database_must_be_a_file() -> None:
+    """The lines are kept in a file beside the database: an in-memory one has nowhere to keep them."""
     in_memory = sqlite3.connect(":memory:", isolation_level=None)
     ensure_schema(in_memory)
-    orders = [order(n, items=n % 4, refunds=n % 2) for n in range(1, 12)]
-    for connection in (on_file, in_memory):
-        stage_file(connection, OP, io.BytesIO(b"".join(bulk_lines(orders))))
-    key = op_key(on_file, OP)
-    assert key is not None
-    threaded, inline = _BatchReader(on_file, key, 3), _BatchReader(in_memory, key, 3)
-    assert (threaded._worker is not None, inline._worker is not None) == (True, False)
-    threaded.close()
-    inline.close()
-    expected = [normalize_order(polled_node(o)) for o in orders]
-    assert list(iter_orders(on_file, OP, batch=3)) == expected == list(iter_orders(in_memory, OP, batch=3))
-    on_file.close()
+    with pytest.raises(ValueError, match="a staging database must be a file"):
+        stage_file(in_memory, OP, io.BytesIO(b"".join(bulk_lines([order(1)]))))
     in_memory.close()
 
 
-def test_stopping_early_releases_the_read_ahead_thread(tmp_path: Path) -> None:
+def test_stopping_early_closes_the_lines_file(tmp_path: Path) -> None:
     staging = open_staging(tmp_path / "staging.db")
     stage_file(staging, OP, io.BytesIO(b"".join(bulk_lines([order(n) for n in range(1, 10)]))))
+    lines = str(lines_path(tmp_path / "staging.db"))
     documents = iter_orders(staging, OP, batch=2)
     next(documents)
-    assert read_ahead_threads()
+    assert lines in open_files()
     documents.close()
-    assert read_ahead_threads() == []
+    assert lines not in open_files()
     staging.close()
+
+
+def open_files() -> set[str]:
+    """The files this process has open (Linux: /proc/self/fd)."""
+    folder = Path("/proc/self/fd")
+    found = set()
+    for entry in folder.iterdir():
+        with contextlib.suppress(OSError):
+            found.add(os.readlink(entry))
+    return found
 
 
 def huge_number(line: bytes) -> bytes:

@@ -13,7 +13,14 @@ from shopify_bridge.decide.orderdoc import normalize_order
 from shopify_bridge.shopify.bulk.assemble import StageStats, stage_file
 from shopify_bridge.shopify.bulk.documents import iter_orders
 from shopify_bridge.shopify.bulk.jsonl import ChildLine, JsonlReader, Malformed, OrderLine, Truncated, ids_or_record
-from shopify_bridge.shopify.bulk.staging import RowAppender, ensure_schema, open_staging, quarantined
+from shopify_bridge.shopify.bulk.staging import (
+    RowAppender,
+    ensure_schema,
+    lines_path,
+    open_staging,
+    quarantined,
+    staging_file,
+)
 from tests.bulk.builders import bulk_lines, encode, order, polled_node
 
 OP = "gid://shopify/BulkOperation/1"
@@ -119,18 +126,21 @@ def test_sorted_batches_keep_the_last_line_of_an_id_within_one_batch(conn: sqlit
 
 
 def test_appender_writes_on_a_thread_only_when_the_connection_allows_it(tmp_path: Path) -> None:
-    bound = sqlite3.connect(":memory:", isolation_level=None)
+    bound = sqlite3.connect(tmp_path / "bound.db", isolation_level=None)
     shared = open_staging(tmp_path / "staging.db")
     for connection, threaded in ((bound, False), (shared, True)):
         ensure_schema(connection)
         appender = RowAppender(connection, 1)
         assert (appender._worker is not None) is threaded
         appender.append([(5, 1, b'{"id":"x"}')], [(5, 0, 6, 2, b"{}")], [(3, "why", "head")])
+        appender.append([(7, 4, b'{"id":"y"}')], [], [])
         appender.close()
-        assert connection.execute("SELECT order_id, line_no, json FROM bulk_staged_order").fetchall() == [
-            (5, 1, b'{"id":"x"}')]
-        assert connection.execute("SELECT parent_id, child_type, child_id, line_no, json "
-                                  "FROM bulk_staged_child").fetchall() == [(5, 0, 6, 2, b"{}")]
+        # The rows say where their lines are in the lines file, which holds each batch's lines in turn.
+        assert connection.execute("SELECT order_id, line_no, at, size FROM bulk_staged_order").fetchall() == [
+            (5, 1, 0, 10), (7, 4, 12, 10)]
+        assert connection.execute("SELECT parent_id, child_type, child_id, line_no, at, size "
+                                  "FROM bulk_staged_child").fetchall() == [(5, 0, 6, 2, 10, 2)]
+        assert lines_path(staging_file(connection)).read_bytes() == b'{"id":"x"}{}{"id":"y"}'
         connection.close()
 
 

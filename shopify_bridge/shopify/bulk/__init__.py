@@ -6,7 +6,8 @@
 - `jsonl`: `JsonlReader` / `read_records` — a streaming, typed view of one result file.
 - `assemble`: `stage_file` — order-independent staging of a result file, quarantine with reasons.
 - `documents`: `iter_orders` — the staged orders as order documents, each parsed once.
-- `staging`: the SQLite staging tables: `open_staging`, `clear`, `quarantined`.
+- `staging`: the staging database (ids and places of the lines) and its lines file: `open_staging`, `clear`,
+  `quarantined`.
 """
 
 from shopify_bridge.shopify.bulk.assemble import StageStats, stage_file

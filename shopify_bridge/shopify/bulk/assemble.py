@@ -1,8 +1,9 @@
-"""Staging of a bulk result for order-independent reassembly, in flat memory, in SQLite tables.
+"""Staging of a bulk result for order-independent reassembly, in flat memory: SQLite rows and a lines file.
 
 Children (line items) may come before, after or far from their order, so nothing is paired while reading:
-every line is appended to the staging tables of `staging`, in batches of one transaction each, written by
-a `RowAppender` (on its own thread when the connection allows) while the next batch is read. Once the
+every line is appended to the lines file of `staging` and its ids and place to the staging tables, in
+batches of one transaction each, written by a `RowAppender` (on its own thread when the connection allows)
+while the next batch is read. Once the
 whole file is in, the lookup indexes are built, repeated lines are resolved by id (the last line of an id
 replaces the earlier ones, never duplicates them) and `documents.iter_orders` joins orders with their
 line items batch by batch. Memory stays bounded by one read chunk plus two write batches while staging,
@@ -32,6 +33,7 @@ import orjson
 
 from shopify_bridge.shopify.bulk.jsonl import (
     CHUNK_SIZE,
+    RAW_HEAD_BYTES,
     ChildLine,
     IdsLine,
     JsonlReader,
@@ -53,7 +55,9 @@ from shopify_bridge.shopify.bulk.staging import (
     clear,
     drop_indexes,
     drop_repeats,
+    lines_reader,
     op_key,
+    read_line,
     staged_counts,
     transaction,
 )
@@ -259,13 +263,14 @@ def stage_file(
 def _quarantine_orphans(conn: sqlite3.Connection, key: int) -> int:
     """Move children whose parent order is not staged to the quarantine; their count."""
     orphans = 0
-    with transaction(conn):
-        found = conn.execute(f"SELECT line_no, parent_id, json FROM {_ORPHANS}", (key,))
+    with transaction(conn), lines_reader(conn) as fd:
+        found = conn.execute(f"SELECT line_no, parent_id, at, size FROM {_ORPHANS}", (key,))
         while rows := found.fetchmany(STAGE_BATCH):
             orphans += len(rows)
             add_quarantine(conn, key, [
-                (line_no, f"orphan: parent {ORDER_PREFIX}{parent} is not in the file", raw_head(raw))
-                for line_no, parent, raw in rows
+                (line_no, f"orphan: parent {ORDER_PREFIX}{parent} is not in the file",
+                 raw_head(read_line(fd, at, min(size, RAW_HEAD_BYTES))))
+                for line_no, parent, at, size in rows
             ])
         if orphans:
             conn.execute(f"DELETE FROM {_ORPHANS}", (key,))

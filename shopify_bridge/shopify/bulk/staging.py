@@ -1,6 +1,12 @@
-"""The SQLite staging tables of bulk results: schema, connections, indexes, per-operation keys, clearing.
+"""The staging of bulk results: SQLite tables of ids beside a file of the lines; indexes, keys, clearing.
 
-Speed at scale comes from two choices. Rows are keyed by small integers: an operation's gid becomes an
+A staged line's bytes go to the staging database's lines file (`lines_path`: the database's path with
+`-lines`), appended a batch at a time; its row holds its ids and where its bytes are (`at`, `size`). The
+tables stay small — tens of bytes per line, whatever the orders hold — so the index builds and the
+iteration's scans read a few MB where they read the whole result before, and each document is read back
+with one `pread` per line, from the operating system's cache. A staging database is therefore a file.
+
+Speed at scale comes from two more choices. Rows are keyed by small integers: an operation's gid becomes an
 `op_key`, an order or line item the numeric tail of its gid (`gid://shopify/Order/5801234567890` →
 5801234567890, unique per type; `gid://shopify/<type>/<id>` rebuilds the gid). And the lookup indexes are
 built once, after the file is loaded, instead of being maintained during the load: a shuffled file would
@@ -14,6 +20,7 @@ clears an operation before staging it again. One staging at a time per database.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -23,7 +30,7 @@ from pathlib import Path
 
 import orjson
 
-from shopify_bridge.private_files import create_private
+from shopify_bridge.private_files import create_private, open_private
 
 StagingDb = sqlite3.Connection
 """A connection to a staging file (the bulk reader's scratch database, never the store)."""
@@ -40,7 +47,8 @@ CREATE TABLE IF NOT EXISTS bulk_staged_order (
     op_key INTEGER NOT NULL,
     order_id INTEGER NOT NULL,          -- numeric tail of the gid; iteration follows it (creation order)
     line_no INTEGER NOT NULL,
-    json BLOB NOT NULL                  -- the line's raw bytes: valid JSON, slashes possibly escaped
+    at INTEGER NOT NULL,                -- where the line's bytes start in the lines file
+    size INTEGER NOT NULL               -- the line's raw bytes: valid JSON, slashes possibly escaped
 );
 CREATE TABLE IF NOT EXISTS bulk_staged_child (
     op_key INTEGER NOT NULL,
@@ -48,7 +56,8 @@ CREATE TABLE IF NOT EXISTS bulk_staged_child (
     child_type INTEGER NOT NULL,        -- which connection: an index into assemble.CHILD_TYPES (0 = LineItem)
     child_id INTEGER NOT NULL,
     line_no INTEGER NOT NULL,
-    json BLOB NOT NULL                  -- the line's raw bytes, `__parentId` included (documents drops it)
+    at INTEGER NOT NULL,                -- the line's raw bytes in the lines file, `__parentId` included
+    size INTEGER NOT NULL               -- (documents drops it)
 );
 CREATE TABLE IF NOT EXISTS bulk_quarantine (
     op_key INTEGER NOT NULL,
@@ -60,10 +69,11 @@ CREATE TABLE IF NOT EXISTS bulk_quarantine (
 """
 
 # Unique once `stage_file` has resolved repeated lines. A line item belongs to one order for life, so
-# (order, type, id) identifies it as well as its id does; leading with the order serves the join too.
+# (order, type, id) identifies it as well as its id does; leading with the order serves the iteration too,
+# and with `at` and `size` in them the iteration reads the indexes alone.
 STAGING_INDEXES = {
-    "bulk_staged_order_id": "bulk_staged_order (op_key, order_id)",
-    "bulk_staged_child_parent": "bulk_staged_child (op_key, parent_id, child_type, child_id)",
+    "bulk_staged_order_id": "bulk_staged_order (op_key, order_id, at, size)",
+    "bulk_staged_child_parent": "bulk_staged_child (op_key, parent_id, child_type, child_id, at, size)",
 }
 
 _STAGED_TABLES = ("bulk_staged_order", "bulk_staged_child", "bulk_quarantine")
@@ -85,7 +95,8 @@ def transaction(conn: sqlite3.Connection) -> Iterator[None]:
 
 
 def open_staging(path: Path | str) -> sqlite3.Connection:
-    """A connection to a new, empty staging database at `path` (a file of its own, never the store).
+    """A connection to a new, empty staging database at `path` (a file of its own, never the store), with
+    its empty lines file beside it (`lines_path`).
 
     The file is disposable: whatever was there is deleted first, because everything in it can be rebuilt
     from the downloaded JSONL file (`stage_file` clears and re-stages). That is what makes the fast
@@ -97,8 +108,9 @@ def open_staging(path: Path | str) -> sqlite3.Connection:
     """
     discard_staging(path)
     create_private(path)  # the orders it stages are personal data; its journal inherits the mode
+    create_private(lines_path(path))  # the lines themselves: personal data too
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-    conn.execute(f"PRAGMA page_size = {STAGING_PAGE_SIZE}")  # before the first table: rows are ~0.5-3 KiB
+    conn.execute(f"PRAGMA page_size = {STAGING_PAGE_SIZE}")  # before the first table (4 KiB measured the same)
     conn.execute("PRAGMA journal_mode = OFF")
     conn.execute("PRAGMA synchronous = OFF")
     conn.execute(f"PRAGMA cache_size = -{STAGING_CACHE_KIB}")
@@ -107,9 +119,42 @@ def open_staging(path: Path | str) -> sqlite3.Connection:
 
 
 def discard_staging(path: Path | str) -> None:
-    """Delete a staging database file and its journals (close its connections first)."""
-    for suffix in ("", "-journal", "-wal", "-shm"):
+    """Delete a staging database file, its journals and its lines file (close its connections first)."""
+    for suffix in ("", "-journal", "-wal", "-shm", LINES_SUFFIX):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+LINES_SUFFIX = "-lines"
+
+
+def lines_path(database: Path | str) -> Path:
+    """The file of the staged lines of the staging database at `database`."""
+    return Path(f"{database}{LINES_SUFFIX}")
+
+
+@contextmanager
+def lines_reader(conn: sqlite3.Connection) -> Iterator[int]:
+    """A descriptor of the lines file of the staging database `conn`, for `read_line`."""
+    fd = os.open(lines_path(staging_file(conn)), os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def read_line(fd: int, at: int, size: int) -> bytes:
+    """`size` bytes of a staged line from `at`. A lines file cut short (by hand: the bridge never does)
+    gives bytes that do not parse, never another line's: that order is quarantined, nothing else."""
+    raw = os.pread(fd, size, at)
+    return raw if len(raw) == size else raw + b"\x00"
+
+
+def staging_file(conn: sqlite3.Connection) -> Path:
+    """The file of `conn`'s main database; a staging database must be one (its lines are kept beside it)."""
+    for _, name, path in conn.execute("PRAGMA database_list").fetchall():
+        if name == "main" and path:
+            return Path(path)
+    raise ValueError("a staging database must be a file: its lines are kept in a file beside it")
 
 
 def ensure_schema(conn: sqlite3.Connection) -> None:
@@ -151,6 +196,10 @@ def clear(conn: sqlite3.Connection, op_id: str) -> None:
         for table in _STAGED_TABLES:
             conn.execute(f"DELETE FROM {table} WHERE op_key = ?", (key,))
         conn.execute("DELETE FROM bulk_staging_op WHERE op_key = ?", (key,))
+        if conn.execute("SELECT 1 FROM bulk_staging_op LIMIT 1").fetchone() is None:
+            lines = lines_path(staging_file(conn))
+            if lines.exists():
+                os.truncate(lines, 0)  # no operation's rows point into it any more
 
 
 def quarantined(conn: sqlite3.Connection, op_id: str) -> list[tuple[int, str, str]]:
@@ -190,25 +239,25 @@ def staged_counts(conn: sqlite3.Connection, key: int) -> tuple[int, int]:
 
 
 OrderRow = tuple[int, int, bytes]
-"""(order_id, line_no, json) of a `bulk_staged_order` row."""
+"""(order_id, line_no, the line's bytes) of a line to stage as a `bulk_staged_order` row."""
 ChildRow = tuple[int, int, int, int, bytes]
-"""(parent_id, child_type, child_id, line_no, json) of a `bulk_staged_child` row."""
+"""(parent_id, child_type, child_id, line_no, the line's bytes) of a line to stage in `bulk_staged_child`."""
 QuarantineRow = tuple[int, str, str]
 """(line_no, reason, raw_head) of a `bulk_quarantine` row."""
 
-# One statement per table and batch: the rows' numbers come as a JSON array, their JSON as one blob that
-# each row slices (1-based offset, length). A single sqlite3_step writes the whole batch with the GIL
-# released, which lets the writer thread run beside the reader; executemany would take the GIL back
-# after every row and crawl while the reader holds it.
+# One statement per table and batch: the rows' numbers come as a JSON array, with each line's offset in
+# the batch's bytes; ?3 is where those bytes start in the lines file. A single sqlite3_step writes the
+# whole batch with the GIL released, which lets the writer thread run beside the reader; executemany
+# would take the GIL back after every row and crawl while the reader holds it.
 _APPEND_ORDERS = (
-    "INSERT INTO bulk_staged_order (op_key, order_id, line_no, json) SELECT ?1, json_extract(value, '$[0]'),"
-    " json_extract(value, '$[1]'), substr(?3, json_extract(value, '$[2]'), json_extract(value, '$[3]'))"
+    "INSERT INTO bulk_staged_order (op_key, order_id, line_no, at, size) SELECT ?1, json_extract(value, '$[0]'),"
+    " json_extract(value, '$[1]'), ?3 + json_extract(value, '$[2]'), json_extract(value, '$[3]')"
     " FROM json_each(?2)"
 )
 _APPEND_CHILDREN = (
-    "INSERT INTO bulk_staged_child (op_key, parent_id, child_type, child_id, line_no, json)"
+    "INSERT INTO bulk_staged_child (op_key, parent_id, child_type, child_id, line_no, at, size)"
     " SELECT ?1, json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),"
-    " json_extract(value, '$[3]'), substr(?3, json_extract(value, '$[4]'), json_extract(value, '$[5]'))"
+    " json_extract(value, '$[3]'), ?3 + json_extract(value, '$[4]'), json_extract(value, '$[5]')"
     " FROM json_each(?2)"
 )
 _ADD_QUARANTINE = (
@@ -226,25 +275,33 @@ Packed = tuple[bytes, bytes] | None
 
 
 def packed_rows(rows: list[OrderRow] | list[ChildRow]) -> Packed:
-    """(JSON array of each row's numbers + blob offset and length, the rows' JSON joined into one blob)."""
+    """(JSON array of each row's numbers + the offset and length of its line, the lines joined into one blob)."""
     if not rows:
         return None
     columns = list(zip(*rows, strict=True))
     blobs: tuple[bytes, ...] = columns.pop()
     lengths = list(map(len, blobs))
-    offsets = accumulate(lengths, initial=1)
+    offsets = accumulate(lengths, initial=0)
     return orjson.dumps(list(zip(*columns, offsets, lengths, strict=False))), b"".join(blobs)
 
 
 def append_rows(
     conn: sqlite3.Connection, key: int, orders: Packed, children: Packed, quarantine: list[QuarantineRow]
 ) -> None:
-    """Append one batch of rows of operation `key`, in one transaction, in the lists' order."""
+    """Append one batch of rows of operation `key`, in one transaction, in the lists' order: the lines to the
+    lines file, then the rows that point into it (a row never points past what was written)."""
+    with open_private(lines_path(staging_file(conn)), "ab") as lines:
+        start = lines.tell()
+        for packed in (orders, children):
+            if packed:
+                lines.write(packed[1])
+    at = start
     with transaction(conn):
         if orders:
-            conn.execute(_APPEND_ORDERS, (key, *orders))
+            conn.execute(_APPEND_ORDERS, (key, orders[0], at))
+            at += len(orders[1])
         if children:
-            conn.execute(_APPEND_CHILDREN, (key, *children))
+            conn.execute(_APPEND_CHILDREN, (key, children[0], at))
         if quarantine:
             add_quarantine(conn, key, quarantine)
 
