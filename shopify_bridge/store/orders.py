@@ -107,6 +107,9 @@ class Orders:
                 (shop, *ids),
             )
             stored.update((str(order_id), StoredOrder(str(status), rule)) for order_id, status, rule in rows)
+        # Versions and refunds are only ever written with their order's row (`record_many`): an order not
+        # stored has none, and a backfill into an empty store asks for nothing more.
+        for ids in in_chunks([order_id for order_id in order_ids if order_id in stored]):
             rows = self.sql.all(
                 "SELECT v.order_id, v.version, v.content_hash FROM order_versions v "
                 f"WHERE v.shop = ? AND v.order_id IN ({marks(len(ids))}) AND v.version = "
@@ -114,7 +117,7 @@ class Orders:
                 (shop, *ids),
             )
             latest.update((str(order_id), LatestVersion(int(number), str(digest))) for order_id, number, digest in rows)
-        refund_ids = [refund_id for ids in wanted.values() for refund_id in ids]
+        refund_ids = [refund_id for order_id, ids in wanted.items() if order_id in stored for refund_id in ids]
         recorded: dict[str, RecordedRefund] = {}
         for ids in in_chunks(refund_ids):
             recorded.update(self.refunds.recorded(shop, ids))

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -110,6 +113,30 @@ def test_facts_many_reads_each_order_as_facts_does(store: Store) -> None:
     assert many[ORDER_ID].latest is not None and many[ORDER_ID].latest.number == 2, "the newest version"
     assert {refund_id: r.status for refund_id, r in many[ORDER_ID].refunds.items()} == {"77": "waiting"}
     assert many["5800000000002"] == OrderFacts()
+
+
+def test_facts_of_orders_never_stored_take_one_statement(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A backfill into an empty store asks only whether its orders are stored: versions and refunds are
+    written with their order's row, so an order not stored has none to look up."""
+    read = store.sql.all
+
+    def tables_read(wanted: dict[str, list[str]]) -> tuple[dict[str, OrderFacts], list[str]]:
+        tables: list[str] = []
+
+        def counted(sql: str, params: Sequence[Any] = ()) -> list[Any]:
+            tables.append(re.findall(r"\bFROM\s+(\w+)", sql, re.IGNORECASE)[0])
+            return read(sql, params)
+
+        with monkeypatch.context() as patch:
+            patch.setattr(store.sql, "all", counted)
+            return store.orders.facts_many(SHOP, wanted), tables
+
+    unknown = {"5800000000005": ["80"], "5800000000006": []}
+    assert tables_read(unknown) == ({order_id: OrderFacts() for order_id in unknown}, ["orders"])
+    fetch(store, with_refunds(order(), refund(77, LATER, status="PENDING")), LATER)
+    facts, tables = tables_read({ORDER_ID: ["77"], **unknown})
+    assert tables == ["orders", "order_versions", "refunds"]
+    assert facts[ORDER_ID].latest is not None and list(facts[ORDER_ID].refunds) == ["77"]
 
 
 def test_facts_many_reads_more_orders_than_one_statement_lists(store: Store) -> None:
