@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import stat
 from collections.abc import Iterator
@@ -16,8 +17,9 @@ from shopify_bridge.cli.run import _log_to_file
 from shopify_bridge.deliver.destinations.base import Outgoing
 from shopify_bridge.deliver.destinations.jsonl import JsonlDestination
 from shopify_bridge.observe.log import configure_logging, get_logger
+from shopify_bridge.shopify.bulk.assemble import stage_file
 from shopify_bridge.shopify.bulk.download import FileSink, download
-from shopify_bridge.shopify.bulk.staging import open_staging
+from shopify_bridge.shopify.bulk.staging import lines_path, open_staging
 from shopify_bridge.shopify.cassette import PrivatePersister, vcr_config
 from shopify_bridge.store import Store
 
@@ -71,8 +73,10 @@ async def test_jsonl_events_file_bulk_result_and_staging_files_are_0600(tmp_path
     assert mode(tmp_path / "bulk" / "result.jsonl") == "0600"
 
     staging = open_staging(tmp_path / "bulk" / "staging.db")
+    stage_file(staging, "gid://shopify/BulkOperation/1", io.BytesIO(b'{"id":"gid://shopify/Order/1"}\n'))
     staging.close()
     assert mode(tmp_path / "bulk" / "staging.db") == "0600"
+    assert mode(lines_path(tmp_path / "bulk" / "staging.db")) == "0600"  # the staged lines themselves
 
 
 def test_cassettes_are_written_0600(tmp_path: Path) -> None:
