@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import threading
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -391,6 +392,27 @@ async def test_two_sources_backfilling_at_once_keep_their_own_results(tmp_path: 
     rows = store.conn.execute("SELECT shop, COUNT(*), MIN(order_id) FROM orders GROUP BY shop ORDER BY shop").fetchall()
     assert rows == [("demo.myshopify.com", 4, "5800000000000"), ("other.myshopify.com", 3, "5800000000100")]
     assert list(first.data_dir.iterdir()) == []  # results and staging files are gone once ingested
+
+
+async def test_quarantined_lines_keep_the_staging_files_for_inspection(tmp_path: Path) -> None:
+    """A line that cannot be part of an order does not fail the backfill: the others are stored, and the
+    staging database with its lines file stays, the line in its quarantine with the reason."""
+    backfill, fake, store, _, _ = setup(tmp_path, n=2)
+
+    async def with_a_broken_line(url: str, sink: ResultSink) -> int:
+        data = b'{"id": "gid:\\/\\/shopify\\/Order\\/9", "name": \n' + bulk_jsonl(fake.orders)
+        await sink.write(data)
+        return len(data)
+
+    backfill.download = with_a_broken_line
+    state = await backfill.run(START)
+    assert state["status"] == "complete" and state["orders"] == 2
+    assert store.conn.execute("SELECT COUNT(*) FROM orders").fetchone()[0] == 2
+    assert sorted(p.name for p in backfill.data_dir.iterdir()) == ["staging-demo-1.db", "staging-demo-1.db-lines"]
+    kept = sqlite3.connect(backfill.data_dir / "staging-demo-1.db")
+    [(line_no, reason, head)] = kept.execute("SELECT line_no, reason, raw_head FROM bulk_quarantine").fetchall()
+    kept.close()
+    assert (line_no, reason.split(":")[0]) == (1, "invalid JSON") and head.startswith('{"id": "gid:')
 
 
 async def test_a_stop_between_ingest_batches_pauses_and_the_next_start_resumes(
