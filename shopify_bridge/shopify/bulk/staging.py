@@ -47,8 +47,8 @@ CREATE TABLE IF NOT EXISTS bulk_staged_order (
     op_key INTEGER NOT NULL,
     order_id INTEGER NOT NULL,          -- numeric tail of the gid; iteration follows it (creation order)
     line_no INTEGER NOT NULL,
-    at INTEGER NOT NULL,                -- where the line's bytes start in the lines file
-    size INTEGER NOT NULL               -- the line's raw bytes: valid JSON, slashes possibly escaped
+    at INTEGER NOT NULL,                -- where the line starts in the lines file, and its length: the
+    size INTEGER NOT NULL               -- raw bytes, valid JSON, slashes possibly escaped
 );
 CREATE TABLE IF NOT EXISTS bulk_staged_child (
     op_key INTEGER NOT NULL,
@@ -56,8 +56,8 @@ CREATE TABLE IF NOT EXISTS bulk_staged_child (
     child_type INTEGER NOT NULL,        -- which connection: an index into assemble.CHILD_TYPES (0 = LineItem)
     child_id INTEGER NOT NULL,
     line_no INTEGER NOT NULL,
-    at INTEGER NOT NULL,                -- the line's raw bytes in the lines file, `__parentId` included
-    size INTEGER NOT NULL               -- (documents drops it)
+    at INTEGER NOT NULL,                -- where the line starts in the lines file, and its length: the
+    size INTEGER NOT NULL               -- raw bytes, `__parentId` included (documents drops it)
 );
 CREATE TABLE IF NOT EXISTS bulk_quarantine (
     op_key INTEGER NOT NULL,
