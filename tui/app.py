@@ -163,9 +163,7 @@ class DashboardApp(OperatorActions):
         try:
             self._show_snapshot(message)
         except NoMatches:
-            # A refresh that lands while the app closes finds its widgets being removed: nothing to show.
-            closing = not self.query(HealthBar) or not self.query(HoldsTable)
-            if not closing:
+            if not self._widgets_gone():
                 raise  # the dashboard is up: a view lost a widget, which is a bug to see
 
     def _show_snapshot(self, message: SnapshotLoaded) -> None:
@@ -220,10 +218,13 @@ class DashboardApp(OperatorActions):
             self.query_one(ProblemsPanel).show(snapshot.exclusions, snapshot.errors, mine, names, now)
 
     def _tick_countdowns(self) -> None:
-        # `query`, not `query_one`: the timer may fire while the app closes and its widgets are being removed.
-        if any(switcher.current == "overview" for switcher in self.query(ContentSwitcher)):
-            for table in self.query(HoldsTable):
-                table.tick(self.clock())
+        if not self._widgets_gone() and self.query_one(ContentSwitcher).current == "overview":
+            self.query_one(HoldsTable).tick(self.clock())
+
+    def _widgets_gone(self) -> bool:
+        """The app is shutting down and its widgets are being removed, yet a timer tick or a refresh read
+        before may still land: it then has nothing to show."""
+        return not self.query(HealthBar) or not self.query(HoldsTable)
 
     # -- the one error handler ------------------------------------------------------------------
 
