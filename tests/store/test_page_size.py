@@ -1,8 +1,9 @@
-"""A new SQLite store is created with 8 KiB pages (`db.STORE_PAGE_SIZE`); a store created before keeps its own.
+"""A new SQLite store is created with 16 KiB pages (`db.STORE_PAGE_SIZE`); a store created before keeps its own.
 
 Order documents are ~3.5 KiB: at SQLite's default 4 KiB pages a backfill writes each into the WAL and the
-database with twice the system calls. An existing file cannot change its page size in WAL mode, and must not
-be touched: it opens, is migrated and written as before.
+database with four times the system calls of 16 KiB pages, and leaves more of each page empty. An existing
+file cannot change its page size in WAL mode, and must not be touched: it opens, is migrated and written as
+before.
 """
 
 from __future__ import annotations
@@ -21,11 +22,11 @@ def page_size(path: Path) -> int:
         return int(conn.execute("PRAGMA page_size").fetchone()[0])
 
 
-def test_a_new_store_has_eight_kib_pages(tmp_path: Path) -> None:
+def test_a_new_store_has_sixteen_kib_pages(tmp_path: Path) -> None:
     database = tmp_path / "bridge.db"
     store = Store.open_writer(database)
     store.close()
-    assert STORE_PAGE_SIZE == 8192
+    assert STORE_PAGE_SIZE == 16384
     assert page_size(database) == STORE_PAGE_SIZE
 
 
