@@ -21,11 +21,11 @@ attribute (they are the buyer's data, already in the stored versions).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
 
 import orjson
+from msgspec.structs import replace
 
 from shopify_bridge.decide.decisions import NewEvent, OrderDecision
 from shopify_bridge.decide.kept_out import FILTERED, SKIPPED, KeepOut, KeptOut
