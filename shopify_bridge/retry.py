@@ -11,14 +11,14 @@ import email.utils
 import math
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC
+
+from msgspec import Struct
 
 MAX_RETRY_AFTER_SECONDS = 3600.0
 
 
-@dataclass(frozen=True)
-class Backoff:
+class Backoff(Struct, frozen=True):
     """delay(n) = min(cap, base × 2^(n−1)), times uniform(0.5, 1.0) when jittered (n = 1 for the first retry)."""
 
     base: float

@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from msgspec import Struct
+
 from shopify_bridge.decide.channels import sales_channel_type
 from shopify_bridge.decide.orderdoc import OrderDoc
 
@@ -31,8 +33,7 @@ class ExclusionRules:
     cancelled: bool = True
 
 
-@dataclass(frozen=True)
-class Exclusion:
+class Exclusion(Struct, frozen=True):
     rule: str  # "test_order" | "cancelled" | "channel" | "tag"
     value: str
 

@@ -8,9 +8,10 @@ from the moment an event is created to the delivery row written in the same tran
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
+
+from msgspec import Struct
 
 KeptOutState = Literal["filtered", "skipped"]
 FILTERED: KeptOutState = "filtered"
@@ -18,8 +19,7 @@ SKIPPED: KeptOutState = "skipped"
 KEPT_OUT_STATES: tuple[KeptOutState, ...] = (FILTERED, SKIPPED)
 
 
-@dataclass(frozen=True, slots=True)
-class KeptOut:
+class KeptOut(Struct, frozen=True):
     """A delivery that will not be sent: `filtered` by a destination's key (`reason` names it: events,
     channels, exclude_tags), or `skipped` by its payload rules (`reason`: too_old_for_destination, …)."""
 

@@ -26,10 +26,11 @@ the order to fully refunded — with several refunds in one version, the last by
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
+
+from msgspec import Struct
 
 from shopify_bridge.decide.mapping_common import (
     RECEIVED_REFUND,
@@ -49,8 +50,7 @@ from shopify_bridge.timeutil import parse_ts
 OutcomeStatus = Literal["event", "waiting", "zero_amount_refund"]
 
 
-@dataclass(frozen=True)
-class RefundOutcome:
+class RefundOutcome(Struct, frozen=True):
     status: OutcomeStatus
     event: dict[str, Any] | None = None
     waits_for: WaitsFor | None = None  # what a `waiting` refund waits for: `details` or `pending`

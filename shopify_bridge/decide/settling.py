@@ -16,9 +16,10 @@ still waiting after that is `refund_unsettled`: final, read no more.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
+
+from msgspec import Struct
 
 from shopify_bridge.timeutil import iso, parse_ts
 
@@ -30,8 +31,7 @@ UNSETTLED = "refund_unsettled"
 IN_FLIGHT = ("PENDING", "AWAITING_RESPONSE")
 
 
-@dataclass(frozen=True, slots=True)
-class RecordedRefund:
+class RecordedRefund(Struct, frozen=True):
     """A refund as the store knows it: its status and, while it waits, what for, since when, reads so far."""
 
     status: str
@@ -40,8 +40,7 @@ class RecordedRefund:
     attempts: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class Wait:
+class Wait(Struct, frozen=True):
     """A waiting refund's settling state, as it is recorded."""
 
     waits_for: WaitsFor

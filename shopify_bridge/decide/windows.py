@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from shopify_bridge.timeutil import shopify_ts
 
@@ -35,8 +37,7 @@ DEFAULT_SWEEP_INTERVAL_MINUTES = 30
 DEFAULT_SWEEP_WINDOW_HOURS = 24
 
 
-@dataclass(frozen=True)
-class Window:
+class Window(Struct, frozen=True):
     """`updated_at` from `start` to `end`, both included (Shopify's `>`/`<` behave like `>=`/`<=`)."""
 
     start: datetime
@@ -46,8 +47,7 @@ class Window:
         return f"updated_at:>='{shopify_ts(self.start)}' updated_at:<='{shopify_ts(self.end)}'"
 
 
-@dataclass(frozen=True)
-class PollSettings:
+class PollSettings(Struct, frozen=True):
     """How often one source polls and sweeps, and how much it reads before it lets other work go first."""
 
     poll_interval: timedelta = timedelta(seconds=15)
@@ -57,8 +57,7 @@ class PollSettings:
     """Listing pages (up to 250 orders each) one step of the bridge's loop reads."""
 
 
-@dataclass(frozen=True)
-class LagMemory:
+class LagMemory(Struct, frozen=True):
     """The largest lag measured in the current period (which began at `since`) and in the one before."""
 
     current: int = 0
@@ -129,8 +128,7 @@ def sweep_due(swept_at: datetime | None, now: datetime, interval: timedelta) -> 
     return swept_at is None or now - swept_at >= interval
 
 
-@dataclass(frozen=True)
-class StoredStamp:
+class StoredStamp(Struct, frozen=True):
     """What the store holds of one order: its newest version's `updatedAt`, when it was read, its number."""
 
     updated_at: datetime

@@ -25,6 +25,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from msgspec import Struct
+
 from shopify_bridge.deliver.destinations.base import Destination, Outgoing
 from shopify_bridge.deliver.routing import Router
 from shopify_bridge.observe.log import get_logger
@@ -59,8 +61,7 @@ class DeliveryStats:
     by_destination: dict[str, int] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class DeadLetter:
+class DeadLetter(Struct, frozen=True):
     """A delivery that just went dead: what the alerts say about it."""
 
     destination: str

@@ -19,9 +19,11 @@ bridge keeps in its store, so a restart does not reopen the windows.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from shopify_bridge.timeutil import iso
 
@@ -41,8 +43,7 @@ _TITLES: dict[AlertKind, str] = {
 Key = tuple[str, str]  # (kind, source)
 
 
-@dataclass(frozen=True)
-class Alert:
+class Alert(Struct, frozen=True):
     """One alert: its kind and source, when its (first) cause happened, and the causes it reports."""
 
     kind: AlertKind

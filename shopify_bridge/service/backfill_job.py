@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
+
+from msgspec import Struct
 
 from shopify_bridge.decide import lifecycle
 from shopify_bridge.decide.source_context import SourceContext
@@ -23,8 +24,7 @@ class BackfillStopped(Exception):
         return cls(f"backfill of {source_name} stopped; the next start resumes it")
 
 
-@dataclass(frozen=True)
-class ResultJob:
+class ResultJob(Struct, frozen=True):
     """What taking one bulk result in needs from the backfill that ran the operation."""
 
     ctx: SourceContext

@@ -23,12 +23,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import aiohttp
+from msgspec.structs import replace
 
 from shopify_bridge import exit_codes
 from shopify_bridge.config.destinations import Destination, Ga4Destination, MetaCapiDestination, SegmentDestination

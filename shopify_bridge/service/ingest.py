@@ -15,9 +15,10 @@ batch are read at once and the decisions written at once, each decision still th
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from msgspec import Struct
 
 from shopify_bridge.decide import lifecycle
 from shopify_bridge.decide.orderdoc import OrderDoc, legacy_id, merge_refund_details
@@ -160,8 +161,7 @@ def needs_new_customer_lookup(
     return lifecycle.needs_new_customer_lookup(status, ctx, doc, first_connected_at, now)
 
 
-@dataclass(frozen=True)
-class KnownRefunds:
+class KnownRefunds(Struct, frozen=True):
     """What the store already knows of an order's refunds, for a fetched version of it."""
 
     details: dict[str, dict[str, Any]]  # by gid: details that need no new read

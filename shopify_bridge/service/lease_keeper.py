@@ -22,8 +22,9 @@ import hashlib
 import math
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from msgspec import Struct
 
 from shopify_bridge import exit_codes
 from shopify_bridge.errors import BridgeError
@@ -39,8 +40,7 @@ FORGET_WORKERS_AFTER = timedelta(days=1)  # rows of long-dead workers are remove
 LEASE_SECONDS_VARIABLE = "SHOPIFY_BRIDGE_LEASE_SECONDS"
 
 
-@dataclass(frozen=True)
-class LeaseTiming:
+class LeaseTiming(Struct, frozen=True):
     """How long a lease (and a worker's heartbeat) lasts; renewed every third of it, trusted until a sixth
     of it is left. 30 s by default; SHOPIFY_BRIDGE_LEASE_SECONDS (3 to 600) changes it for every process
     (the crash tests use a short one; all processes on one store must agree)."""

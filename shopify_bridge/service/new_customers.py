@@ -17,8 +17,9 @@ unknown then is omitted, as the contract says of a value that cannot be determin
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
+
+from msgspec import Struct
 
 from shopify_bridge.decide import new_customer as rules
 from shopify_bridge.decide.orderdoc import OrderDoc, legacy_id
@@ -52,8 +53,7 @@ def fold_orders(earliest: dict[str, datetime], docs: Iterable[OrderDoc]) -> dict
     return earliest
 
 
-@dataclass(frozen=True)
-class Settled:
+class Settled(Struct, frozen=True):
     """What the store settles of some orders' property without asking, and the orders left to ask about."""
 
     facts: dict[str, bool | None]  # by order gid

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from msgspec import Struct
+
 
 @dataclass
 class SourceStatus:
@@ -22,8 +24,7 @@ class SourceStatus:
     next_attempt_in: float | None = None  # seconds from the end of the last cycle to the next one
 
 
-@dataclass(frozen=True)
-class SourceCycle:
+class SourceCycle(Struct, frozen=True):
     """What one source's cycle in `run_cycle` did (the `run --once` summary line)."""
 
     source: str

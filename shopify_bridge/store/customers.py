@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import orjson
+from msgspec import Struct
 
 from shopify_bridge.decide.orderdoc import OrderDoc
 from shopify_bridge.store.db import Sql
@@ -27,8 +27,7 @@ ANSWERS = {True: "new", False: "returning", None: "omitted"}  # `$is_new_custome
 VALUES = {text: value for value, text in ANSWERS.items()}
 
 
-@dataclass(frozen=True)
-class KeptAnswer:
+class KeptAnswer(Struct, frozen=True):
     value: bool | None  # None: omitted (Shopify's answer cannot tell, or the order has no customer or email)
 
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 _COMMENT = re.compile(r"--[^\n]*")
 # PostgreSQL's INTEGER is 32 bits and its REAL 4 bytes: SQLite's are 64-bit integers and doubles.
@@ -27,8 +28,7 @@ _PG_TYPES = (
 )
 
 
-@dataclass(frozen=True)
-class Dialect:
+class Dialect(Struct, frozen=True):
     name: str  # "sqlite" | "postgresql"
 
     @property

@@ -7,8 +7,9 @@ payload rules) gets its row in that state with the reason, never `pending`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
+
+from msgspec import Struct
 
 from shopify_bridge.decide.decisions import NewEvent
 from shopify_bridge.store.db import Sql
@@ -16,8 +17,7 @@ from shopify_bridge.store.outbox import ERROR_MAX_CHARS
 from shopify_bridge.timeutil import iso
 
 
-@dataclass(frozen=True)
-class EventSummary:
+class EventSummary(Struct, frozen=True):
     """What a log line may say of an event: never its payload (it holds customer data)."""
 
     seq: int

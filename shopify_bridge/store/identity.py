@@ -23,9 +23,10 @@ import json
 import os
 import sqlite3
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct, field
 
 from shopify_bridge.private_files import open_private_text
 from shopify_bridge.store.db import StorageFailure
@@ -38,8 +39,7 @@ def witness_path(database: Path) -> Path:
     return database.with_name(database.name + ".identity")
 
 
-@dataclass(frozen=True)
-class Witness:
+class Witness(Struct, frozen=True):
     database_id: str
     sources: dict[str, str] = field(default_factory=dict)
     """shop -> first_connected_at (UTC ISO) of every source the database had connected."""

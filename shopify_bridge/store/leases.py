@@ -15,8 +15,9 @@ from __future__ import annotations
 import os
 import secrets
 import socket
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from msgspec import Struct
 
 from shopify_bridge.store.sql import Sql
 from shopify_bridge.timeutil import iso
@@ -31,8 +32,7 @@ def new_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
-@dataclass(frozen=True)
-class Lease:
+class Lease(Struct, frozen=True):
     shop: str
     owner: str
     expires_at: str  # UTC ISO

@@ -13,10 +13,10 @@ and new orders, instead of a few statements per order. `facts` and `record` are 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 import orjson
+from msgspec import Struct
 
 from shopify_bridge.decide.decisions import (
     Exclude,
@@ -47,8 +47,7 @@ _INSERT_ORDER = (
 )
 
 
-@dataclass(frozen=True)
-class OrderRef:
+class OrderRef(Struct, frozen=True):
     order_id: str  # numeric legacyResourceId
     gid: str
 

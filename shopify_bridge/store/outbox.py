@@ -21,8 +21,9 @@ expired), so none is stranded (and each of them is sent again: at-least-once).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from msgspec import Struct
 
 from shopify_bridge.store.leases import WORKER_TIMEOUT
 from shopify_bridge.store.sql import Row, Sql
@@ -31,8 +32,7 @@ from shopify_bridge.timeutil import iso, parse_ts
 ERROR_MAX_CHARS = 500
 
 
-@dataclass(frozen=True)
-class Due:
+class Due(Struct, frozen=True):
     """One delivery to send now: the event's exact wire payload and what the retry policy needs."""
 
     event_seq: int

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypedDict
+
+from msgspec import Struct
 
 from shopify_bridge.store.sql import Sql
 from shopify_bridge.timeutil import iso
 
 
-@dataclass(frozen=True)
-class EventQuery:
+class EventQuery(Struct, frozen=True):
     """Which events: by event id, with a dead delivery, created since, by name, of a source (name or shop)."""
 
     event_ids: tuple[str, ...] = ()

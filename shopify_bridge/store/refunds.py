@@ -4,11 +4,11 @@ one waits — its settling state: what it waits for, since when, how many reads 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import orjson
+from msgspec import Struct
 
 from shopify_bridge.decide.decisions import RefundStep
 from shopify_bridge.decide.settling import RecordedRefund
@@ -17,8 +17,7 @@ from shopify_bridge.store.sql import in_chunks, marks
 from shopify_bridge.timeutil import iso, parse_ts
 
 
-@dataclass(frozen=True)
-class StoredRefund:
+class StoredRefund(Struct, frozen=True):
     refund_id: str
     gid: str
     status: str
@@ -34,8 +33,7 @@ class StoredRefund:
         )
 
 
-@dataclass(frozen=True)
-class DueRefund:
+class DueRefund(Struct, frozen=True):
     """A waiting refund whose next read has come, with its order."""
 
     refund_id: str

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import TypedDict, cast
 
 import orjson
+from msgspec import Struct
 
 from shopify_bridge.decide.windows import LagMemory
 from shopify_bridge.store.db import Sql
@@ -27,16 +28,14 @@ class SourcePosition:
     cursor: str | None  # high-water mark on updated_at
 
 
-@dataclass(frozen=True)
-class PollMemory:
+class PollMemory(Struct, frozen=True):
     """What polling learned and keeps across restarts: recent search-index lags and the last sweep."""
 
     lags: LagMemory
     swept_at: datetime | None
 
 
-@dataclass(frozen=True)
-class PollNote:
+class PollNote(Struct, frozen=True):
     """What one source's polls since the last batch leave in its row: the last good poll (state `polling`)
     with its bucket's (max, available, restore rate), and the end of the last window read with nothing
     to write (a quiet poll's cursor). Either may be None."""

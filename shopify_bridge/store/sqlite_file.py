@@ -12,8 +12,9 @@ while the bridge runs is noticed before the next commit instead of written into 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
+
+from msgspec import Struct
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 
@@ -63,8 +64,7 @@ def read_only_uri(path: Path, *, probe: bool = False) -> str:
     return uri
 
 
-@dataclass(frozen=True)
-class FileIdentity:
+class FileIdentity(Struct, frozen=True):
     """The device and inode of the database file as opened."""
 
     path: Path

@@ -8,8 +8,9 @@ few seconds by the bridge (`Bridge.run`); read by `reads_dashboard.DashboardRead
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
+
+from msgspec import Struct
 
 from shopify_bridge.store.sql import Sql, StoreError
 from shopify_bridge.timeutil import iso, parse_ts
@@ -18,8 +19,7 @@ HEARTBEAT_KEY = "writer_heartbeat"
 
 
 # Here rather than with the dashboard's rows, which the bridge itself never needs to import.
-@dataclass(frozen=True)
-class Heartbeat:
+class Heartbeat(Struct, frozen=True):
     """What the writing bridge last said about itself (`meta.writer_heartbeat`): its pid and when."""
 
     pid: int

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal, NamedTuple, Protocol
+
+from msgspec import Struct
 
 
 class Outgoing(NamedTuple):
@@ -15,8 +16,7 @@ class Outgoing(NamedTuple):
     facts: str | None = None
 
 
-@dataclass(frozen=True)
-class DeliveryResult:
+class DeliveryResult(Struct, frozen=True):
     """What happened to one event: delivered, retry (with an optional server-given delay), dead, or
     skipped (its destination's payload rules do not send it: `reason`, with `error` saying why)."""
 

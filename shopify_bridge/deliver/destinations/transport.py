@@ -21,10 +21,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 
 import aiohttp
 import structlog
+from msgspec import Struct
 from yarl import URL
 
 from shopify_bridge.deliver.destinations.base import DeliveryResult
@@ -39,8 +39,7 @@ REDACTED = "[redacted]"
 USER_AGENT = "shopify-bridge"
 
 
-@dataclass(frozen=True)
-class Post:
+class Post(Struct, frozen=True):
     """One request to make: where, the exact body, and its headers."""
 
     url: URL | str

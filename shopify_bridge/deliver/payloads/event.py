@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import cached_property
 from typing import Any
+
+from msgspec import Struct
 
 from shopify_bridge.decide.mapping_common import PLACED_ORDER, RECEIVED_REFUND
 from shopify_bridge.decide.money import parse_amount
@@ -46,14 +48,13 @@ def amount(value: Any, name: str) -> Decimal:
     return parse_amount(value)
 
 
-@dataclass(frozen=True)
-class OrderFacts:
+class OrderFacts(Struct, frozen=True):
     """What a payload needs from the order beyond the envelope (see the module docstring)."""
 
     processed_at: str | None = None
     """The order's `processedAt` as Shopify writes it (`2026-05-01T10:00:00Z`)."""
 
-    custom_attributes: Sequence[Mapping[str, Any]] = field(default_factory=tuple)
+    custom_attributes: Sequence[Mapping[str, Any]] = ()
     """The order's `customAttributes`: `[{"key": "_ga", "value": "GA1.1.123.456"}, …]`."""
 
     tags: Sequence[str] | None = None

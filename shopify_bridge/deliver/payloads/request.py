@@ -12,10 +12,12 @@ state's rule, e.g. `too_old_for_destination`) and `detail` (one line for operato
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from shopify_bridge.decide.money import dumps_event
 from shopify_bridge.timeutil import iso
@@ -37,8 +39,7 @@ class SecretText(Protocol):
     def get_secret_value(self) -> str: ...
 
 
-@dataclass(frozen=True)
-class DestinationRequest:
+class DestinationRequest(Struct, frozen=True):
     """One HTTP request to a destination; `body` holds amounts as `Decimal` until `body_bytes`."""
 
     method: str
@@ -52,8 +53,7 @@ class DestinationRequest:
         return dumps_event(self.body)
 
 
-@dataclass(frozen=True)
-class Skip:
+class Skip(Struct, frozen=True):
     """This event is not sent to this destination: `reason` is recorded, `detail` explains it."""
 
     reason: str
