@@ -8,10 +8,17 @@ so that a page's orders, events and the cursor advance commit together).
 `facts_many` and `record_many` do the same for a batch of distinct orders (a bulk result is taken in
 hundreds at a time): three reads for the whole batch, and one statement per table for its new versions
 and new orders, instead of a few statements per order. `facts` and `record` are their one-order case.
+
+Deciding is read, decide, write: two transactions doing it for one order at once would both decide on
+the facts before the other's commit. SQLite's one writer never lets them (`BEGIN IMMEDIATE`). On
+PostgreSQL — a `resync` beside the process that polls the shop, or a lease changing hands mid-cycle —
+`facts_many` inside a transaction first takes the shop's transaction lock (`shop_lock_key`): the second
+waits until the first commits and decides on what it wrote.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
@@ -36,6 +43,16 @@ from shopify_bridge.store.events import Events
 from shopify_bridge.store.refunds import Refunds
 from shopify_bridge.store.sql import in_chunks, marks
 from shopify_bridge.timeutil import iso, parse_ts
+
+# The first key of the shops' PostgreSQL transaction locks (two-key form: apart from the migration's one-key lock).
+SHOP_LOCK_CLASS = 0x5B0D
+
+
+def shop_lock_key(shop: str) -> tuple[int, int]:
+    """The (class, object) keys of `shop`'s transaction lock: the same in every process, for every shop its own
+    but for a 1 in 2^32 chance of two shops sharing a lock (they then only take turns needlessly)."""
+    return SHOP_LOCK_CLASS, int.from_bytes(hashlib.sha256(shop.encode()).digest()[:4], "big", signed=True)
+
 
 _INSERT_VERSION = (
     "INSERT INTO order_versions (shop, order_id, version, updated_at, fetched_at, origin, content_hash, doc) "
@@ -95,7 +112,10 @@ class Orders:
         return self.facts_many(shop, {order_id: refund_ids})[order_id]
 
     def facts_many(self, shop: str, wanted: Mapping[str, Sequence[str]]) -> dict[str, OrderFacts]:
-        """`facts` of several orders (order id → the refund ids of its fetched version), read together."""
+        """`facts` of several orders (order id → the refund ids of its fetched version), read together;
+        within a transaction on PostgreSQL, after taking the shop's turn (see the module docstring)."""
+        if self.sql.dialect.postgres and self.sql.in_transaction:
+            self.sql.one("SELECT pg_advisory_xact_lock(?, ?)", shop_lock_key(shop))
         order_ids = list(wanted)
         stored: dict[str, StoredOrder] = {}
         latest: dict[str, LatestVersion] = {}
