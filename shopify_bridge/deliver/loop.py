@@ -22,10 +22,9 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from msgspec import Struct
+from msgspec import Struct, field
 
 from shopify_bridge.deliver.destinations.base import Destination, Outgoing
 from shopify_bridge.deliver.routing import Router
@@ -46,14 +45,12 @@ def retry_delay(attempt: int, rng: Callable[[], float] = random.random) -> float
     return DELIVERY_RETRY.delay(attempt, rng)
 
 
-@dataclass
-class RetryPolicy:
+class RetryPolicy(Struct):
     max_attempts: int | None = None
     max_age: timedelta | None = None
 
 
-@dataclass
-class DeliveryStats:
+class DeliveryStats(Struct):
     delivered: int = 0
     retried: int = 0
     dead: int = 0

@@ -8,7 +8,8 @@ the metrics (`bridge`), and `StoredProgress`, which keeps the latest event of ea
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 PHASE_WORDS = {
     "running": "Shopify is preparing the result",
@@ -19,8 +20,7 @@ PHASE_WORDS = {
 }
 
 
-@dataclass
-class BackfillProgress:
+class BackfillProgress(Struct):
     """One progress event: the same stream feeds the terminal bar, JSON logs and the TUI."""
 
     source: str

@@ -19,9 +19,10 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
+
+from msgspec import Struct, field
 
 from shopify_bridge.decide.orderdoc import OrderDoc, legacy_id
 from shopify_bridge.decide.source_context import SourceContext
@@ -58,8 +59,7 @@ class CursorNotes(Protocol):
 log = get_logger(component="poller")
 
 
-@dataclass
-class PollStats:
+class PollStats(Struct):
     pages: int = 0
     orders_seen: int = 0
     events_created: list[int] = field(default_factory=list)

@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
-from msgspec import Struct
+from msgspec import Struct, field
 
 
-@dataclass
-class SourceStatus:
+class SourceStatus(Struct):
     name: str
     shop: str
     state: str = "idle"

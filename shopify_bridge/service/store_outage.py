@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+
+from msgspec import Struct, field
 
 from shopify_bridge.observe.log import get_logger
 from shopify_bridge.store.sql import StoreUnavailable
@@ -24,8 +25,7 @@ GIVE_UP_AFTER_SECONDS = 300.0
 an outage that needs a person ends the process (75) rather than leaving it waiting silently."""
 
 
-@dataclass
-class StoreOutage:
+class StoreOutage(Struct):
     monotonic: Callable[[], float] = time.monotonic
     give_up_after: float = GIVE_UP_AFTER_SECONDS
     since: float | None = None  # when the outage began (monotonic); None: the database is reachable

@@ -18,8 +18,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Coroutine, Iterable
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from shopify_bridge import exit_codes
 from shopify_bridge.errors import AuthError
@@ -83,8 +84,7 @@ async def run_until_stopped(
         raise next((e for e in errors if isinstance(e, StorageFailure)), errors[0])
 
 
-@dataclass
-class Liveness:
+class Liveness(Struct):
     """Per source: has its first cycle ended, and since when has the cycle in progress made no progress."""
 
     sources: tuple[str, ...]

@@ -15,9 +15,10 @@ had passed without seeing — with one log line each and the `order_recovered` m
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
+
+from msgspec import Struct, field
 
 from shopify_bridge.decide.orderdoc import OrderDoc, legacy_id
 from shopify_bridge.decide.source_context import SourceContext
@@ -53,8 +54,7 @@ class SourcePoller(Protocol):
 ReadKind = Literal["poll", "sweep", "resync"]
 
 
-@dataclass
-class OrderFound:
+class OrderFound(Struct):
     """An order a read took in that the store lacked: new to it, or with a version it did not have."""
 
     order_id: str
@@ -65,8 +65,7 @@ class OrderFound:
     events: list[int] = field(default_factory=list)
 
 
-@dataclass
-class ReadStats:
+class ReadStats(Struct):
     pages: int = 0
     listed: int = 0
     read: int = 0
@@ -75,8 +74,7 @@ class ReadStats:
     recovered: int = 0
 
 
-@dataclass
-class WindowRead:
+class WindowRead(Struct):
     """One window being read, page by page (`after`: Shopify's cursor of the next listing page)."""
 
     kind: ReadKind

@@ -13,10 +13,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+from msgspec import Struct
 
 from shopify_bridge.errors import AuthError, BridgeError, ConfigError, ShopUnavailable, TemporaryFailure
 from shopify_bridge.observe.log import get_logger
@@ -38,8 +38,7 @@ def operation_name(document: str) -> str:
     return operation(document).name
 
 
-@dataclass
-class ShopifyUsage:
+class ShopifyUsage(Struct):
     """What one client's requests cost, for benchmarks and metrics (the bridge reads it; nothing resets it)."""
 
     requests: int = 0

@@ -17,8 +17,9 @@ import asyncio
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from shopify_bridge.shopify.cost import Operation
 from shopify_bridge.shopify.throttle import Bucket, CostReport
@@ -36,8 +37,7 @@ def page_key(operation: Operation, variables: Mapping[str, Any]) -> PageKey:
     return operation.name, tuple((name, variables.get(name)) for name in operation.page_defaults)
 
 
-@dataclass
-class Slot:
+class Slot(Struct):
     """A request's turn: the variables to send, its reserved cost, how long it waited, Shopify's report."""
 
     variables: dict[str, Any]
@@ -46,8 +46,7 @@ class Slot:
     report: CostReport | None = None
 
 
-@dataclass
-class ShopPacer:
+class ShopPacer(Struct, weakref=True):  # weakref: `ShopPacers` holds them weakly
     clock: Clock
     bucket: Bucket = field(default_factory=Bucket)
     costs: dict[PageKey, float] = field(default_factory=dict)

@@ -16,8 +16,9 @@ The rules follow what Shopify really sends (see the gotchas of shopify-api-notes
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Literal
+
+from msgspec import Struct
 
 from shopify_bridge.errors import AuthError, BridgeError, ConfigError, ShopUnavailable, TemporaryFailure
 from shopify_bridge.shopify.throttle import CostReport, parse_cost
@@ -33,8 +34,7 @@ class ShopifyBug(BridgeError):
     exit_code = 1
 
 
-@dataclass
-class ShopifyAnswer:
+class ShopifyAnswer(Struct):
     status: int
     data: dict[str, Any] | None = None
     errors: Any = None
@@ -49,8 +49,7 @@ class ShopifyAnswer:
         return parse_cost(self.extensions)
 
 
-@dataclass
-class Outcome:
+class Outcome(Struct):
     kind: Kind
     data: dict[str, Any] | None = None
     reason: str = ""

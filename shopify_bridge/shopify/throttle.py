@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 # Until Shopify has told us its numbers, assume the smallest current bucket (Standard plan).
 DEFAULT_MAXIMUM = 2000.0
@@ -37,8 +38,7 @@ MIN_REFILL_SHARE = 0.02
 MAX_MARGIN_SHARE = 0.25
 
 
-@dataclass
-class CostReport:
+class CostReport(Struct):
     requested: float
     actual: float | None
     maximum: float
@@ -75,8 +75,7 @@ def throttled_wait(report: CostReport) -> float:
     return float(max(1, math.ceil((report.requested - report.available) / rate)))
 
 
-@dataclass
-class _Step:
+class _Step(Struct):
     """What one clean interval between two reports showed: its end, length, gain, and how far the bucket
     fell short of what our refill estimate had predicted."""
 

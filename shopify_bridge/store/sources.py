@@ -8,7 +8,6 @@ events and the cursor advance together.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TypedDict, cast
 
@@ -20,8 +19,7 @@ from shopify_bridge.store.db import Sql
 from shopify_bridge.timeutil import iso, parse_ts
 
 
-@dataclass
-class SourcePosition:
+class SourcePosition(Struct):
     """Where incremental polling of a source stands: both None before its first successful poll."""
 
     first_connected_at: str | None

@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import orjson
+from msgspec import Struct
 
 from shopify_bridge.shopify.bulk.jsonl import (
     CHUNK_SIZE,
@@ -83,8 +83,7 @@ _ORPHANS = """
 """
 
 
-@dataclass(slots=True)
-class StageStats:
+class StageStats(Struct):
     """What one `stage_file` did.
 
     `orders`/`children` are the distinct rows left staged; `duplicates` counts lines replaced by a later

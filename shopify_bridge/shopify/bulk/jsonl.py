@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 import msgspec
 import orjson
+from msgspec import Struct
 
 CHUNK_SIZE = 1 << 20
 MAX_LINE_BYTES = 16 << 20
@@ -44,8 +44,7 @@ class Readable(Protocol):
 Source = str | os.PathLike[str] | Readable
 
 
-@dataclass(slots=True)
-class OrderLine:
+class OrderLine(Struct):
     """A root line: in the bridge's bulk query, an Order. `raw` is the line exactly as Shopify wrote it."""
 
     id: str
@@ -54,8 +53,7 @@ class OrderLine:
     raw: bytes = b""
 
 
-@dataclass(slots=True)
-class ChildLine:
+class ChildLine(Struct):
     """A connection node of a root (a LineItem). `data` no longer holds `__parentId`; `raw` still does."""
 
     id: str
@@ -66,8 +64,7 @@ class ChildLine:
     raw: bytes = b""
 
 
-@dataclass(slots=True)
-class Malformed:
+class Malformed(Struct):
     """A line in the middle of the file that is not a usable record, and why."""
 
     line_no: int
@@ -75,8 +72,7 @@ class Malformed:
     raw_head: str
 
 
-@dataclass(slots=True)
-class Truncated:
+class Truncated(Struct):
     """The file ends mid-record (or without its final newline): its content is not known to be complete."""
 
     line_no: int
