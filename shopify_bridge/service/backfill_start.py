@@ -2,7 +2,7 @@
 
 `require_history_scope` stops a source whose `start_date` lies beyond what its token may read (Shopify shows
 only the last 60 days without `read_all_orders`); `backfill_start` is the moment the backfill begins at, the
-start date's midnight in the shop's own time zone; `log_progress` is the headless progress report.
+start date's midnight in the shop's own time zone; `ProgressLog` is the headless progress report.
 """
 
 from __future__ import annotations
@@ -44,7 +44,8 @@ def backfill_start(source: Source, timezone: str | None) -> datetime:
 
 
 class ProgressLog:
-    """Headless default: one structured line per phase change, else at most every 5 s per source and phase."""
+    """Headless default: one structured line per phase change, else at most one per `PROGRESS_LOG_SECONDS` per
+    source and phase."""
 
     def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.monotonic = monotonic
