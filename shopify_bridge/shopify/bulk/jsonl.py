@@ -200,7 +200,9 @@ class JsonlReader:
                 if end < 0:
                     continue
                 chunk, skipping, line_no = chunk[end + 1:], False, line_no + 1
-            lines = (tail + chunk if tail else chunk).split(b"\n")
+            lines = chunk.split(b"\n")
+            if tail:  # the line cut at the end of the last chunk: only it is joined, not the whole chunk
+                lines[0] = tail + lines[0]
             tail = lines.pop()
             for raw in lines:
                 line_no += 1
