@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 import orjson
 
@@ -49,7 +50,13 @@ def release_at(ctx: SourceContext, doc: OrderDoc) -> datetime:
 
 
 def is_history(doc: OrderDoc, first_connected_at: str) -> bool:
-    return parse_ts(doc["processedAt"]) < parse_ts(first_connected_at)
+    return parse_ts(doc["processedAt"]) < _moment(first_connected_at)
+
+
+@lru_cache(maxsize=16)
+def _moment(value: str) -> datetime:
+    """`parse_ts`, remembered: a source's first connection is the same moment for every order it decides."""
+    return parse_ts(value)
 
 
 def needs_new_customer_lookup(
