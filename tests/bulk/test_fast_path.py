@@ -14,6 +14,7 @@ from shopify_bridge.shopify.bulk.assemble import StageStats, stage_file
 from shopify_bridge.shopify.bulk.documents import iter_orders
 from shopify_bridge.shopify.bulk.jsonl import ChildLine, JsonlReader, Malformed, OrderLine, Truncated, ids_or_record
 from shopify_bridge.shopify.bulk.staging import (
+    APPEND_ROWS_PER_STATEMENT,
     RowAppender,
     ensure_schema,
     lines_path,
@@ -142,6 +143,28 @@ def test_appender_writes_on_a_thread_only_when_the_connection_allows_it(tmp_path
                                   "FROM bulk_staged_child").fetchall() == [(5, 0, 6, 2, 10, 2)]
         assert lines_path(staging_file(connection)).read_bytes() == b'{"id":"x"}{}{"id":"y"}'
         connection.close()
+
+
+def test_a_batch_of_several_statements_is_appended_whole_and_in_order(tmp_path: Path) -> None:
+    connection = open_staging(tmp_path / "staging.db")
+    count = 2 * APPEND_ROWS_PER_STATEMENT + 37  # two full statements and a shorter one per table
+    lines = [b'{"id":%d}' % n for n in range(count)]
+    appender = RowAppender(connection, 1)
+    appender.append([(n, n + 1, line) for n, line in enumerate(lines)],
+                    [(n, 0, n + 1000, count + n + 1, line) for n, line in enumerate(lines[5:], 5)], [])
+    appender.close()
+    blob = lines_path(staging_file(connection)).read_bytes()
+    orders = connection.execute("SELECT op_key, order_id, line_no, at, size FROM bulk_staged_order ORDER BY rowid")
+    assert [(key, order_id, line_no) for key, order_id, line_no, _, _ in orders.fetchall()] == [
+        (1, n, n + 1) for n in range(count)]
+    children = connection.execute("SELECT op_key, parent_id, child_type, child_id, line_no FROM bulk_staged_child "
+                                  "ORDER BY rowid").fetchall()
+    assert children == [(1, n, 0, n + 1000, count + n + 1) for n in range(5, count)]
+    # Each row points at its own line: the orders' lines first, then the children's.
+    for table, first in (("bulk_staged_order", 0), ("bulk_staged_child", 5)):
+        spans = connection.execute(f"SELECT at, size FROM {table} ORDER BY rowid").fetchall()
+        assert [blob[at : at + size] for at, size in spans] == lines[first:]
+    connection.close()
 
 
 def test_appender_raises_the_error_of_a_batch_written_on_its_thread(tmp_path: Path) -> None:
