@@ -64,11 +64,11 @@ class Customers:
         stamps = {at: iso(at) for at in set(earliest.values())}
         rows = sorted((hashed(key), stamps[at]) for key, at in earliest.items())
         with self.sql.transaction():
-            self.sql.run_many(
-                "INSERT INTO customer_orders (shop, customer_key, earliest_at) VALUES (?, ?, ?) "
+            self.sql.insert_rows(
+                "customer_orders (shop, customer_key, earliest_at)",
+                [(shop, digest, at) for digest, at in rows],
                 "ON CONFLICT (shop, customer_key) DO UPDATE SET earliest_at = excluded.earliest_at "
                 "WHERE excluded.earliest_at < customer_orders.earliest_at",
-                [(shop, digest, at) for digest, at in rows],
             )
 
     # -- a backfill's bulk operation over earlier orders ---------------------------------------

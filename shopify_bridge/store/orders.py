@@ -54,13 +54,10 @@ def shop_lock_key(shop: str) -> tuple[int, int]:
     return SHOP_LOCK_CLASS, int.from_bytes(hashlib.sha256(shop.encode()).digest()[:4], "big", signed=True)
 
 
-_INSERT_VERSION = (
-    "INSERT INTO order_versions (shop, order_id, version, updated_at, fetched_at, origin, content_hash, doc) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_INSERT_ORDER = (
-    "INSERT INTO orders (shop, order_id, gid, name, processed_at, updated_at, first_seen_at, total, status, "
-    "exclusion_rule, exclusion_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_VERSIONS = "order_versions (shop, order_id, version, updated_at, fetched_at, origin, content_hash, doc)"
+_ORDERS = (
+    "orders (shop, order_id, gid, name, processed_at, updated_at, first_seen_at, total, status, exclusion_rule, "
+    "exclusion_value)"
 )
 
 
@@ -202,11 +199,11 @@ class Orders:
         created: list[int] = []
         stamps = {now: iso(now) for now in {d.now for d in decisions}}  # a batch shares its `now`
         with self.sql.transaction():
-            self.sql.run_many(_INSERT_VERSION, [
+            self.sql.insert_rows(_VERSIONS, [
                 (d.shop, d.order_id, v.number, v.updated_at, stamps[d.now], v.origin, v.content_hash, v.doc)
                 for d in decisions if (v := d.version) is not None
             ])
-            self.sql.run_many(_INSERT_ORDER, [
+            self.sql.insert_rows(_ORDERS, [
                 (d.shop, d.order_id, new.gid, new.name, new.processed_at, new.updated_at, stamps[d.now], new.total,
                  new.status, new.exclusion_rule, new.exclusion_value)
                 for d in decisions if (new := d.new_order) is not None
