@@ -43,7 +43,7 @@ TOP = 25
 CATEGORIES = {
     "download": ("download",),
     "staging: read + classify lines": ("JsonlReader._read", "ids_or_record", "_Stager.stage", "_Stager.add"),
-    "staging: pack rows": ("packed_rows", "_Stager.flush", "RowAppender.append"),
+    "staging: pack rows": ("packed_rows", "_Stager.flush"),
     "staging: SQLite appends": ("append_rows",),
     "staging: indexes, repeats, orphans, counts": ("build_indexes", "drop_repeats", "_quarantine_orphans",
                                                     "staged_counts", "drop_indexes"),

@@ -1,4 +1,4 @@
-"""Staging's fast path: ids read by one validating msgspec pass, sorted batches, the writer thread."""
+"""Staging's fast path: ids read by one validating msgspec pass, sorted batches, multi-row appends."""
 
 from __future__ import annotations
 
@@ -15,10 +15,13 @@ from shopify_bridge.shopify.bulk.documents import iter_orders
 from shopify_bridge.shopify.bulk.jsonl import ChildLine, JsonlReader, Malformed, OrderLine, Truncated, ids_or_record
 from shopify_bridge.shopify.bulk.staging import (
     APPEND_ROWS_PER_STATEMENT,
-    RowAppender,
-    ensure_schema,
+    ChildRow,
+    OrderRow,
+    QuarantineRow,
+    append_rows,
     lines_path,
     open_staging,
+    packed_rows,
     quarantined,
     staging_file,
 )
@@ -126,33 +129,32 @@ def test_sorted_batches_keep_the_last_line_of_an_id_within_one_batch(conn: sqlit
     assert stats.duplicates == 2
 
 
-def test_appender_writes_on_a_thread_only_when_the_connection_allows_it(tmp_path: Path) -> None:
-    bound = sqlite3.connect(tmp_path / "bound.db", isolation_level=None)
-    shared = open_staging(tmp_path / "staging.db")
-    for connection, threaded in ((bound, False), (shared, True)):
-        ensure_schema(connection)
-        appender = RowAppender(connection, 1)
-        assert (appender._worker is not None) is threaded
-        appender.append([(5, 1, b'{"id":"x"}')], [(5, 0, 6, 2, b"{}")], [(3, "why", "head")])
-        appender.append([(7, 4, b'{"id":"y"}')], [], [])
-        appender.close()
-        # The rows say where their lines are in the lines file, which holds each batch's lines in turn.
-        assert connection.execute("SELECT order_id, line_no, at, size FROM bulk_staged_order").fetchall() == [
-            (5, 1, 0, 10), (7, 4, 12, 10)]
-        assert connection.execute("SELECT parent_id, child_type, child_id, line_no, at, size "
-                                  "FROM bulk_staged_child").fetchall() == [(5, 0, 6, 2, 10, 2)]
-        assert lines_path(staging_file(connection)).read_bytes() == b'{"id":"x"}{}{"id":"y"}'
-        connection.close()
+def append(connection: sqlite3.Connection, orders: list[OrderRow], children: list[ChildRow],
+           quarantine: list[QuarantineRow]) -> None:
+    append_rows(connection, 1, packed_rows(orders), packed_rows(children), quarantine)
+
+
+def test_batches_append_their_lines_in_turn_and_rows_that_point_at_them(tmp_path: Path) -> None:
+    connection = open_staging(tmp_path / "staging.db")
+    append(connection, [(5, 1, b'{"id":"x"}')], [(5, 0, 6, 2, b"{}")], [(3, "why", "head")])
+    append(connection, [(7, 4, b'{"id":"y"}')], [], [])
+    # The rows say where their lines are in the lines file, which holds each batch's lines in turn.
+    assert connection.execute("SELECT order_id, line_no, at, size FROM bulk_staged_order").fetchall() == [
+        (5, 1, 0, 10), (7, 4, 12, 10)]
+    assert connection.execute("SELECT parent_id, child_type, child_id, line_no, at, size "
+                              "FROM bulk_staged_child").fetchall() == [(5, 0, 6, 2, 10, 2)]
+    assert connection.execute("SELECT op_key, line_no, reason, raw_head FROM bulk_quarantine").fetchall() == [
+        (1, 3, "why", "head")]
+    assert lines_path(staging_file(connection)).read_bytes() == b'{"id":"x"}{}{"id":"y"}'
+    connection.close()
 
 
 def test_a_batch_of_several_statements_is_appended_whole_and_in_order(tmp_path: Path) -> None:
     connection = open_staging(tmp_path / "staging.db")
     count = 2 * APPEND_ROWS_PER_STATEMENT + 37  # two full statements and a shorter one per table
     lines = [b'{"id":%d}' % n for n in range(count)]
-    appender = RowAppender(connection, 1)
-    appender.append([(n, n + 1, line) for n, line in enumerate(lines)],
-                    [(n, 0, n + 1000, count + n + 1, line) for n, line in enumerate(lines[5:], 5)], [])
-    appender.close()
+    append(connection, [(n, n + 1, line) for n, line in enumerate(lines)],
+           [(n, 0, n + 1000, count + n + 1, line) for n, line in enumerate(lines[5:], 5)], [])
     blob = lines_path(staging_file(connection)).read_bytes()
     orders = connection.execute("SELECT op_key, order_id, line_no, at, size FROM bulk_staged_order ORDER BY rowid")
     assert [(key, order_id, line_no) for key, order_id, line_no, _, _ in orders.fetchall()] == [
@@ -167,13 +169,12 @@ def test_a_batch_of_several_statements_is_appended_whole_and_in_order(tmp_path: 
     connection.close()
 
 
-def test_appender_raises_the_error_of_a_batch_written_on_its_thread(tmp_path: Path) -> None:
+def test_a_batch_that_fails_keeps_none_of_its_rows(tmp_path: Path) -> None:
     connection = open_staging(tmp_path / "staging.db")
-    connection.execute("DROP TABLE bulk_staged_order")
-    appender = RowAppender(connection, 1)
-    appender.append([(5, 1, b"{}")], [], [])
+    connection.execute("DROP TABLE bulk_staged_child")
     with pytest.raises(sqlite3.OperationalError, match="no such table"):
-        appender.close()
+        append(connection, [(5, 1, b"{}")], [(5, 0, 6, 2, b"{}")], [])
+    assert connection.execute("SELECT count(*) FROM bulk_staged_order").fetchone() == (0,)
     connection.close()
 
 

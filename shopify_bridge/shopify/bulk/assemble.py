@@ -2,12 +2,10 @@
 
 Children (line items) may come before, after or far from their order, so nothing is paired while reading:
 every line is appended to the lines file of `staging` and its ids and place to the staging tables, in
-batches of one transaction each, written by a `RowAppender` (on its own thread when the connection allows)
-while the next batch is read. Once the
-whole file is in, the lookup indexes are built, repeated lines are resolved by id (the last line of an id
-replaces the earlier ones, never duplicates them) and `documents.iter_orders` joins orders with their
-line items batch by batch. Memory stays bounded by one read chunk plus two write batches while staging,
-whatever the file size.
+batches of one transaction each (`staging.append_rows`). Once the whole file is in, the lookup indexes are
+built, repeated lines are resolved by id (the last line of an id replaces the earlier ones, never
+duplicates them) and `documents.iter_orders` joins orders with their line items batch by batch. Memory
+stays bounded by one read chunk plus one batch while staging, whatever the file size.
 
 Staging needs only ids, so no dict is built for a valid line: `jsonl.ids_or_record` validates it and reads
 its ids in one msgspec pass, and the order document is parsed once, at iteration. A line of an unexpected
@@ -49,14 +47,15 @@ from shopify_bridge.shopify.bulk.staging import (
     ChildRow,
     OrderRow,
     QuarantineRow,
-    RowAppender,
     add_quarantine,
+    append_rows,
     build_indexes,
     clear,
     drop_indexes,
     drop_repeats,
     lines_reader,
     op_key,
+    packed_rows,
     read_line,
     staged_counts,
     transaction,
@@ -69,10 +68,10 @@ CHILD_TYPES = (("LineItem", "lineItems"),)
 _CHILD_CODES = {name: (code, f"gid://shopify/{name}/") for code, (name, _) in enumerate(CHILD_TYPES)}
 _CHILD_PREFIX_CODES = {f"gid://shopify/{name}/": code for code, (name, _) in enumerate(CHILD_TYPES)}
 
-# Lines per write transaction. The load only appends, so a batch costs the memory of its own rows (two
-# batches are in memory: one being written, one being read, each copied once when packed) and its commit
-# writes only new pages. The larger the batch, the longer the sorted runs and the fewer pages `iter_orders`
-# reads per order batch; 2,000 lines (~7 MB) measured as fast as 5,000 with 25 MB less at the peak.
+# Lines per write transaction. The load only appends, so a batch costs the memory of its own rows (copied
+# once when packed) and its commit writes only new pages. The larger the batch, the longer the sorted runs
+# and the fewer pages `iter_orders` reads per order batch; 2,000 lines (~7 MB) measured as fast as 5,000
+# with 25 MB less at the peak.
 STAGE_BATCH = 2_000
 
 # Children whose order is not staged; completed as `SELECT … FROM` or `DELETE FROM`.
@@ -137,8 +136,8 @@ class _Stager:
     page each. Within a key, rows keep file order, so the greatest rowid of a key is still its last line.
     """
 
-    def __init__(self, appender: RowAppender, key: int, stats: StageStats, batch: int) -> None:
-        self.appender, self.key, self.stats, self.batch = appender, key, stats, batch
+    def __init__(self, conn: sqlite3.Connection, key: int, stats: StageStats, batch: int) -> None:
+        self.conn, self.key, self.stats, self.batch = conn, key, stats, batch
         self.orders: list[OrderRow] = []
         self.children: list[ChildRow] = []
         self.quarantine: list[QuarantineRow] = []
@@ -219,7 +218,7 @@ class _Stager:
     def flush(self) -> None:
         self.orders.sort()
         self.children.sort()
-        self.appender.append(self.orders, self.children, self.quarantine)
+        append_rows(self.conn, self.key, packed_rows(self.orders), packed_rows(self.children), self.quarantine)
         self.orders, self.children, self.quarantine = [], [], []
 
 
@@ -244,11 +243,7 @@ def stage_file(
     assert key is not None
     stats = StageStats(op_id)
     reader = JsonlReader(source, chunk_size=chunk_size, progress=progress)
-    appender = RowAppender(conn, key)
-    try:
-        _Stager(appender, key, stats, batch).stage(reader.scan())
-    finally:
-        appender.close()
+    _Stager(conn, key, stats, batch).stage(reader.scan())
     stats.bytes_read, stats.lines = reader.bytes_read, reader.lines_read
     build_indexes(conn)
     with transaction(conn):

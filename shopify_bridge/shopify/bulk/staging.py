@@ -23,7 +23,6 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import lru_cache
 from itertools import accumulate, chain
@@ -245,14 +244,14 @@ QuarantineRow = tuple[int, str, str]
 """(line_no, reason, raw_head) of a `bulk_quarantine` row."""
 
 # Rows are appended with multi-row `INSERT … SELECT … FROM (VALUES …)` statements of up to
-# `APPEND_ROWS_PER_STATEMENT` rows: each is one sqlite3_step with the GIL released, which lets the writer
-# thread run beside the reader (executemany would take the GIL back after every row and crawl while the
-# reader holds it). The values are each line's numbers and its offset in the batch's bytes; the second
-# parameter is where those bytes start in the lines file. 100 rows keep a statement's parameters under
-# SQLite's smallest limit (999) and its compiled form small; only full statements recur, so the statement
-# cache holds them. Staging the 60k lines of a 20k-order result, the staging transactions took 46–48 ms
-# of CPU where one statement per batch over a JSON array (`json_each`, a `json_extract` per column) took
-# 102–106 ms.
+# `APPEND_ROWS_PER_STATEMENT` rows, which bind the numbers directly. The values are each line's numbers and
+# its offset in the batch's bytes; the second parameter is where those bytes start in the lines file. 100
+# rows keep a statement's parameters under SQLite's smallest limit (999) and its compiled form small; only
+# full statements recur, so the statement cache holds them. Staging the 60k lines of a 20k-order result,
+# the staging transactions took 46–48 ms of CPU where one statement per batch over a JSON array
+# (`json_each`, a `json_extract` per column) took 102–106 ms. That made the writer thread the batches were
+# once appended on cost more than it saved: without it, staging that file took ~0.30 CPU s instead of
+# ~0.33, in the same wall time.
 APPEND_ROWS_PER_STATEMENT = 100
 _APPEND_TABLES = {
     # table: (its columns after op_key, the SELECT list over the VALUES columns, values per row);
@@ -322,46 +321,3 @@ def append_rows(
                 at += len(packed[1])
         if quarantine:
             add_quarantine(conn, key, quarantine)
-
-
-class RowAppender:
-    """`append_rows` one batch behind the caller, on a thread of its own when `conn` may be used from one.
-
-    The caller reads the next batch while the previous one is written (SQLite runs without the GIL), so
-    at most two batches are in memory. A connection opened with `check_same_thread` (the default) is
-    written synchronously instead. Always `close`: it waits for the last batch and re-raises its error.
-    The rows are packed here, by the caller's thread: the writer thread needs the GIL only to start and
-    end each statement, and every time it takes it back it may wait for the reader's switch interval.
-    """
-
-    def __init__(self, conn: sqlite3.Connection, key: int) -> None:
-        self.conn, self.key = conn, key
-        self._pending: Future[None] | None = None
-        self._worker: ThreadPoolExecutor | None = ThreadPoolExecutor(1, thread_name_prefix="bulk-staging")
-        try:
-            self._worker.submit(conn.execute, "SELECT 1").result()
-        except sqlite3.ProgrammingError:  # bound to the thread that created it
-            self._worker.shutdown()
-            self._worker = None
-
-    def append(self, orders: list[OrderRow], children: list[ChildRow], quarantine: list[QuarantineRow]) -> None:
-        """Queue a batch of rows, written in the lists' order."""
-        batch = (self.conn, self.key, packed_rows(orders), packed_rows(children), quarantine)
-        self._wait()
-        if self._worker is None:
-            append_rows(*batch)
-        else:
-            self._pending = self._worker.submit(append_rows, *batch)
-
-    def close(self) -> None:
-        try:
-            self._wait()
-        finally:
-            if self._worker is not None:
-                self._worker.shutdown()
-                self._worker = None
-
-    def _wait(self) -> None:
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            pending.result()
