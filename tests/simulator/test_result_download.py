@@ -144,7 +144,7 @@ async def test_resets_that_progress_are_resumed_however_many(
 
 
 async def test_a_pipe_hands_chunks_to_a_reading_thread_and_waits_when_it_falls_behind() -> None:
-    pipe = ResultPipe(depth=2)
+    pipe = ResultPipe(depth=2, chunk=1)
     await pipe.write(b"one")
     await pipe.write(b"two")
     third = asyncio.ensure_future(pipe.write(b"three"))
@@ -155,6 +155,15 @@ async def test_a_pipe_hands_chunks_to_a_reading_thread_and_waits_when_it_falls_b
     pipe.close()
     assert [await asyncio.to_thread(pipe.read) for _ in range(4)] == [b"two", b"three", b"", b""]
     assert pipe.received == 11
+
+
+async def test_a_pipe_gathers_small_writes_into_chunks() -> None:
+    pipe = ResultPipe(depth=2, chunk=8)
+    for piece in (b"abc", b"def", b"ghi", b"jk", b"lmnopqrs", b"t"):
+        await asyncio.wait_for(pipe.write(piece), 10)  # never waits: two chunks of 8 bytes or more at most
+    assert pipe.received == 20, "everything written counts, gathered or handed over"
+    pipe.close()
+    assert [await asyncio.to_thread(pipe.read) for _ in range(4)] == [b"abcdefghi", b"jklmnopqrs", b"t", b""]
 
 
 async def test_an_aborted_pipe_fails_its_reader_once() -> None:

@@ -38,6 +38,11 @@ log = get_logger(component="bulk")
 
 DOWNLOAD_CHUNK = 1 << 20
 PIPE_DEPTH = 4  # chunks a `ResultPipe` holds for its reader
+# Bytes a `ResultPipe` gathers before handing them to its reader. The body comes off the socket in pieces
+# of up to 256 KiB, and each piece handed over cost a wake-up of the reading thread and a switch of the GIL
+# between it and the event loop: staging a 72 MB result through the pipe took ~0.035 CPU s less with 1 MiB
+# chunks than with the socket's pieces.
+PIPE_CHUNK = DOWNLOAD_CHUNK
 DOWNLOAD_ATTEMPTS = 6  # tries in a row that receive nothing new
 DOWNLOAD_BACKOFF = Backoff(base=1.0, cap=30.0)
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
@@ -94,29 +99,45 @@ class FileSink:
 class ResultPipe:
     """A `ResultSink` read as a binary stream by one thread (the stager) while the event loop downloads.
 
-    `write` (event loop) waits while `PIPE_DEPTH` chunks are unread; `read` (the reading thread) blocks
-    until a chunk, the end (`close`: b"") or a failure (`abort`: `DownloadAborted`) arrives.
+    What is written is handed over in chunks of at least `chunk` bytes (the rest at `close` or `abort`);
+    `write` (event loop) waits while `depth` chunks are unread; `read` (the reading thread) blocks until a
+    chunk, the end (`close`: b"") or a failure (`abort`: `DownloadAborted`) arrives. Memory holds at most
+    `depth` chunks and one being gathered.
     """
 
-    def __init__(self, depth: int = PIPE_DEPTH) -> None:
+    def __init__(self, depth: int = PIPE_DEPTH, chunk: int = PIPE_CHUNK) -> None:
         self._loop = asyncio.get_running_loop()
         self._space = asyncio.Semaphore(depth)
         self._chunks: queue.SimpleQueue[bytes | DownloadAborted | None] = queue.SimpleQueue()
+        self._chunk = chunk
+        self._gathered: list[bytes] = []
+        self._gathered_bytes = 0
         self._ended = False
         self.received = 0
 
     async def write(self, chunk: bytes) -> None:
-        await self._space.acquire()
-        self.received += len(chunk)
-        self._chunks.put(chunk)
+        self.received += len(chunk)  # taken: a resumed download continues after it
+        self._gathered.append(chunk)
+        self._gathered_bytes += len(chunk)
+        if self._gathered_bytes >= self._chunk:
+            await self._space.acquire()
+            self._chunks.put(self._take())
 
     def close(self) -> None:
-        """The whole file was written: the reader sees its end."""
+        """The whole file was written: the reader gets what is gathered, then sees the end."""
+        if self._gathered:
+            self._chunks.put(self._take())
         self._chunks.put(None)
 
     def abort(self, reason: str) -> None:
-        """The download failed: the reader's next `read` raises `DownloadAborted`."""
+        """The download failed: the reader gets what is gathered, then its next `read` raises `DownloadAborted`."""
+        if self._gathered:
+            self._chunks.put(self._take())
         self._chunks.put(DownloadAborted(reason))
+
+    def _take(self) -> bytes:
+        parts, self._gathered, self._gathered_bytes = self._gathered, [], 0
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def read(self, _size: int = -1) -> bytes:
         """The next chunk as it came (any size), b"" at the end of the file. On the reading thread only."""
