@@ -121,23 +121,23 @@ class ResultPipe:
         self._gathered_bytes += len(chunk)
         if self._gathered_bytes >= self._chunk:
             await self._space.acquire()
-            self._chunks.put(self._take())
+            self._hand_over()
 
     def close(self) -> None:
         """The whole file was written: the reader gets what is gathered, then sees the end."""
-        if self._gathered:
-            self._chunks.put(self._take())
+        self._hand_over()
         self._chunks.put(None)
 
     def abort(self, reason: str) -> None:
         """The download failed: the reader gets what is gathered, then its next `read` raises `DownloadAborted`."""
-        if self._gathered:
-            self._chunks.put(self._take())
+        self._hand_over()
         self._chunks.put(DownloadAborted(reason))
 
-    def _take(self) -> bytes:
-        parts, self._gathered, self._gathered_bytes = self._gathered, [], 0
-        return parts[0] if len(parts) == 1 else b"".join(parts)
+    def _hand_over(self) -> None:
+        """Queue what is gathered, if anything, as one chunk for the reader."""
+        if self._gathered:
+            parts, self._gathered, self._gathered_bytes = self._gathered, [], 0
+            self._chunks.put(parts[0] if len(parts) == 1 else b"".join(parts))
 
     def read(self, _size: int = -1) -> bytes:
         """The next chunk as it came (any size), b"" at the end of the file. On the reading thread only."""
